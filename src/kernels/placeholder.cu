@@ -1,0 +1,1 @@
+// Keeps the CUDA library non-empty until the kernels land.
