@@ -46,7 +46,10 @@ const DTypeInfo& info(DType t) {
 
 std::string shape_str(const std::vector<int64_t>& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
   return s + "]";
 }
 
@@ -252,7 +255,10 @@ const TensorView& SafetensorsReader::at(std::string_view name) const {
   if (tensors_.empty()) throw Error(msg + " (the file holds no tensors)");
   msg += " (" + std::to_string(tensors_.size()) + " tensors, e.g. ";
   const size_t show = std::min<size_t>(tensors_.size(), 5);
-  for (size_t i = 0; i < show; ++i) msg += (i ? ", " : "") + tensors_[i].name;
+  for (size_t i = 0; i < show; ++i) {
+    if (i) msg += ", ";
+    msg += tensors_[i].name;
+  }
   throw Error(msg + (show < tensors_.size() ? ", ...)" : ")"));
 }
 
