@@ -33,16 +33,16 @@ struct ModelConfig {
     int original_max_position = 8192;
   } rope_llama3;
   bool tied_embeddings = false;
-  bool qk_norm = false;   // Qwen3: RMSNorm on each q/k head
-  bool qkv_bias = false;  // Qwen2
+  bool qk_norm = false;        // Qwen3: RMSNorm on each q/k head
+  bool qkv_bias = false;       // Qwen2
   std::string hf_config_json;  // the source config.json text (empty for llama2.c)
 };
 
 // What an FP4 layer does to its input before the product: the block
 // rotation (x -> R^T x) and, for W4A4, FP4 quantization of the rotated input.
 struct ActQuant {
-  Rotation rot;          // identity: none
-  bool quantize = false; // W4A4
+  Rotation rot;           // identity: none
+  bool quantize = false;  // W4A4
   Format format = Format::MXFP4;
   float global_scale = 0.f;  // NVFP4: calibrated, then fixed
 };
@@ -125,8 +125,5 @@ using ProgressFn = std::function<void(int64_t done, int64_t total)>;
 PerplexityResult perplexity(const ModelSource& m, const std::vector<int>& tokens, int seq_len,
                             int max_windows = 0, const BlockProvider& blocks = {},
                             const ProgressFn& progress = {});
-
-// Sum of -log p(t[j+1] | ...) for j in each window, from final hidden states.
-double window_nll(const ModelSource& m, const MatrixF& h, int seq_len);
 
 }  // namespace mrgptq

@@ -1,0 +1,22 @@
+// TEMPORARY: entry points whose implementations are being written in their own
+// files (HF loader, sentencepiece / HF BPE tokenizers, quantized folders).
+// Each is removed from here when its file lands.
+#include "mrgptq/error.hpp"
+#include "mrgptq/model.hpp"
+
+namespace mrgptq {
+
+std::unique_ptr<ModelSource> open_hf(const std::string& dir) {
+  throw Error(dir + ": Hugging Face folders are not supported yet");
+}
+std::unique_ptr<ModelSource> open_quantized(const std::string& dir) {
+  throw Error(dir + ": quantized folders are not supported yet");
+}
+std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::string& path) {
+  throw Error(path + ": sentencepiece tokenizers are not supported yet");
+}
+std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
+  throw Error(path + ": tokenizer.json is not supported yet");
+}
+
+}  // namespace mrgptq
