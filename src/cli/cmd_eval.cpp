@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
+#include "mrgptq/error.hpp"
 #include "mrgptq/model.hpp"
 
 namespace mrgptq::cli {
@@ -15,6 +16,7 @@ void add_eval(CLI::App& app, Runner& run) {
     int seqlen = 256;
     int max_windows = 0;
     bool json = false;
+    std::string dump_tokens;
   };
   auto o = std::make_shared<Opts>();
   auto* sub = app.add_subcommand(
@@ -31,11 +33,20 @@ void add_eval(CLI::App& app, Runner& run) {
   sub->add_option("--max-windows", o->max_windows, "Evaluate only the first N windows (0: all)")
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print one JSON object as the last line of standard output");
+  sub->add_option("--dump-tokens", o->dump_tokens,
+                  "Also write the encoded token stream to this file (ids separated by spaces)");
   sub->callback([o, &run] {
     run = [o]() -> int {
       auto model = open_model(o->model);
       const std::string text = read_text_file(o->text);
       const std::vector<int> tokens = model->tokenizer().encode(text, true);
+      if (!o->dump_tokens.empty()) {
+        std::FILE* f = std::fopen(o->dump_tokens.c_str(), "w");
+        if (!f) throw Error(o->dump_tokens + ": cannot write");
+        for (size_t i = 0; i < tokens.size(); ++i) std::fprintf(f, i ? " %d" : "%d", tokens[i]);
+        std::fprintf(f, "\n");
+        std::fclose(f);
+      }
       Progress bar("eval", model->config().n_layers + 1);
       PerplexityResult r = perplexity(*model, tokens, o->seqlen, o->max_windows, {},
                                       [&](int64_t, int64_t) { bar.step(); });
