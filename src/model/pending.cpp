@@ -6,14 +6,8 @@
 
 namespace mrgptq {
 
-std::unique_ptr<ModelSource> open_hf(const std::string& dir) {
-  throw Error(dir + ": Hugging Face folders are not supported yet");
-}
 std::unique_ptr<ModelSource> open_quantized(const std::string& dir) {
   throw Error(dir + ": quantized folders are not supported yet");
-}
-std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::string& path) {
-  throw Error(path + ": sentencepiece tokenizers are not supported yet");
 }
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
   throw Error(path + ": tokenizer.json is not supported yet");
