@@ -9,8 +9,5 @@ namespace mrgptq {
 std::unique_ptr<ModelSource> open_quantized(const std::string& dir) {
   throw Error(dir + ": quantized folders are not supported yet");
 }
-std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
-  throw Error(path + ": tokenizer.json is not supported yet");
-}
 
 }  // namespace mrgptq

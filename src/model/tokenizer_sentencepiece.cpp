@@ -21,7 +21,8 @@ class SentencePieceTokenizer final : public Tokenizer {
     return ids;
   }
   std::string decode(int id) const override {
-    if (id < 0 || id >= vocab_size()) throw Error("token id " + std::to_string(id) + " out of range");
+    if (id < 0 || id >= vocab_size())
+      throw Error("token id " + std::to_string(id) + " out of range");
     return sp_.IdToPiece(id);
   }
   int vocab_size() const override { return sp_.GetPieceSize(); }
