@@ -105,7 +105,7 @@ class ModelSource {
 std::unique_ptr<ModelSource> open_model(const std::string& dir);
 std::unique_ptr<ModelSource> open_llama2c(const std::string& dir);
 std::unique_ptr<ModelSource> open_hf(const std::string& dir);
-// Implemented with the exporter (src/model/quantized_source.cpp).
+// Our quantized folders are HF folders with an "mrgptq" config section.
 std::unique_ptr<ModelSource> open_quantized(const std::string& dir);
 
 struct PerplexityResult {

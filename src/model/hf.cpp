@@ -4,10 +4,12 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "mrgptq/error.hpp"
 #include "mrgptq/model.hpp"
+#include "mrgptq/pipeline.hpp"
 #include "mrgptq/safetensors.hpp"
 
 namespace fs = std::filesystem;
@@ -93,6 +95,8 @@ class HfSource final : public ModelSource {
   explicit HfSource(const std::string& dir) : dir_(dir) {
     const fs::path d(dir);
     c_ = parse_config((d / "config.json").string());
+    const json cj = json::parse(c_.hf_config_json);
+    if (cj.contains("mrgptq")) read_quantization(cj["mrgptq"], (d / "config.json").string());
     const fs::path index = d / "model.safetensors.index.json";
     if (fs::exists(index)) {
       json j;
@@ -187,7 +191,52 @@ class HfSource final : public ModelSource {
     check_shape(t, {n});
     return where_.at(name)->to_f32(t);
   }
+  // Our own quantized folders (written by QuantizedExport): the "mrgptq"
+  // section says how the stored codes are to be run.
+  void read_quantization(const json& m, const std::string& path) {
+    try {
+      quantized_ = true;
+      format_ = parse_format(m.at("format").get<std::string>());
+      weights_only_ = m.at("weights_only").get<bool>();
+      rot_block_ = m.at("rotation").at("block").get<int>();
+      const json& seed = m.at("rotation").at("sign_seed");
+      if (!seed.is_null()) seed_ = seed.get<uint64_t>();
+    } catch (const json::exception& e) {
+      throw Error(path + ": malformed \"mrgptq\" section (" + e.what() + ")");
+    }
+  }
+
+  LinearOp quantized_lin(const std::string& prefix, int64_t out, int64_t in, bool bias) const {
+    const TensorView& p = view(prefix + ".weight_packed");
+    const TensorView& s = view(prefix + ".weight_scale");
+    const std::string& file = where_.at(p.name)->path();
+    const int group = format_info(format_).group;
+    if (p.dtype != DType::U8 || p.shape.size() != 2 || p.shape[0] != out || p.shape[1] * 2 < in ||
+        (p.shape[1] * 2) % group)
+      throw Error(file + ": " + p.name + " has the wrong dtype or shape for [" +
+                  std::to_string(out) + ", >= " + std::to_string(in) + "/2] packed FP4");
+    QuantizedLinear ql;
+    ql.name = prefix;
+    QuantizedTensor& q = ql.q;
+    q.format = format_;
+    q.rows = out, q.cols = in, q.padded_cols = p.shape[1] * 2;
+    const DType sd = format_ == Format::NVFP4 ? DType::F8_E4M3 : DType::U8;
+    if (s.dtype != sd || s.shape != std::vector<int64_t>{out, q.padded_cols / group})
+      throw Error(file + ": " + s.name + " has the wrong dtype or shape");
+    q.packed.assign(p.data, p.data + p.nbytes);
+    q.scales.assign(s.data, s.data + s.nbytes);
+    if (format_ == Format::NVFP4) q.global_scale = vec(prefix + ".weight_global_scale", 1)[0];
+    if (rot_block_ > 0) ql.rot = Rotation::make(q.padded_cols, rot_block_, seed_);
+    ql.act_quant = !weights_only_;
+    if (ql.act_quant && format_ == Format::NVFP4)
+      ql.input_global_scale = vec(prefix + ".input_global_scale", 1)[0];
+    if (bias) ql.bias = vec(prefix + ".bias", out);
+    return make_linear(ql, in);
+  }
+
   LinearOp lin(const std::string& name, int64_t out, int64_t in, bool bias) const {
+    if (quantized_ && name.starts_with("model.layers."))
+      return quantized_lin(name.substr(0, name.size() - 7), out, in, bias);
     const TensorView& t = view(name);
     check_shape(t, {out, in});
     LinearOp op;
@@ -206,6 +255,10 @@ class HfSource final : public ModelSource {
   std::map<std::string, std::unique_ptr<SafetensorsReader>> files_;
   std::map<std::string, const SafetensorsReader*> where_;
   std::unique_ptr<Tokenizer> tok_;
+  bool quantized_ = false, weights_only_ = true;
+  Format format_ = Format::MXFP4;
+  int rot_block_ = 0;
+  std::optional<uint64_t> seed_;
 };
 
 }  // namespace

@@ -1,0 +1,246 @@
+// Writes a quantized model folder (see include/mrgptq/export.hpp).
+#include "mrgptq/export.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "mrgptq/error.hpp"
+#include "mrgptq/safetensors.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace mrgptq {
+namespace {
+
+// The staging folder of the run in progress, removed if a signal ends it.
+char g_staging[4096] = {0};
+
+void on_signal(int sig) {
+  if (g_staging[0]) {
+    std::error_code ec;
+    fs::remove_all(g_staging, ec);
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+// llama2.c rotates adjacent pairs; HF Llama rotates halves. Row r' = j*hd/2 + i
+// of a head takes old row 2i + j, turning one convention into the other.
+std::vector<int64_t> rope_row_order(int64_t rows, int head_dim) {
+  std::vector<int64_t> order(static_cast<size_t>(rows));
+  const int half = head_dim / 2;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t head = r / head_dim, w = r % head_dim, j = w / half, i = w % half;
+    order[size_t(r)] = head * head_dim + 2 * i + j;
+  }
+  return order;
+}
+
+void permute_rows(QuantizedTensor& q, const std::vector<int64_t>& order) {
+  const int64_t pb = q.padded_cols / 2, g = q.groups_per_row();
+  std::vector<uint8_t> packed(q.packed.size()), scales(q.scales.size());
+  for (int64_t r = 0; r < q.rows; ++r) {
+    std::memcpy(&packed[size_t(r * pb)], &q.packed[size_t(order[size_t(r)] * pb)], size_t(pb));
+    std::memcpy(&scales[size_t(r * g)], &q.scales[size_t(order[size_t(r)] * g)], size_t(g));
+  }
+  q.packed.swap(packed);
+  q.scales.swap(scales);
+}
+
+json quantization_config(const PipelineConfig& cfg) {
+  const FormatInfo& fi = format_info(cfg.layer.format);
+  const bool nv = cfg.layer.format == Format::NVFP4;
+  json w = {
+      {"num_bits", 4},          {"type", "float"},     {"strategy", nv ? "tensor_group" : "group"},
+      {"group_size", fi.group}, {"symmetric", true},   {"dynamic", false},
+      {"actorder", nullptr},    {"observer", "minmax"}};
+  json group = {{"targets", {"Linear"}}, {"weights", w}, {"output_activations", nullptr}};
+  if (cfg.weights_only) {
+    group["input_activations"] = nullptr;
+  } else {
+    json a = w;
+    a["dynamic"] = nv ? json("local") : json(true);
+    group["input_activations"] = a;
+  }
+  return {{"quant_method", "compressed-tensors"},
+          {"format", fi.ct_format},
+          {"quantization_status", "compressed"},
+          {"config_groups", {{"group_0", group}}},
+          {"ignore", {"lm_head"}},
+          {"kv_cache_scheme", nullptr}};
+}
+
+json llama2c_as_hf_config(const ModelConfig& c) {
+  return {{"architectures", {"LlamaForCausalLM"}},
+          {"model_type", "llama"},
+          {"hidden_size", c.dim},
+          {"intermediate_size", c.hidden_dim},
+          {"num_hidden_layers", c.n_layers},
+          {"num_attention_heads", c.n_heads},
+          {"num_key_value_heads", c.n_kv_heads},
+          {"head_dim", c.head_dim},
+          {"vocab_size", c.vocab_size},
+          {"max_position_embeddings", c.max_seq_len},
+          {"rope_theta", c.rope_theta},
+          {"rms_norm_eps", c.norm_eps},
+          {"tie_word_embeddings", c.tied_embeddings},
+          {"hidden_act", "silu"},
+          {"torch_dtype", "float32"}};
+}
+
+}  // namespace
+
+QuantizedExport::QuantizedExport(const ModelSource& src, const PipelineConfig& cfg,
+                                 const std::string& out, bool force)
+    : src_(src), cfg_(cfg), out_(out) {
+  if (fs::exists(out) && !force) throw Error(out + ": already exists (use --force to replace it)");
+  const fs::path parent = fs::absolute(out).parent_path();
+  if (!fs::is_directory(parent)) throw Error(out + ": parent folder does not exist");
+  std::string tmpl = (parent / (fs::path(out).filename().string() + ".tmp-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) throw Error(out + ": cannot create a staging folder beside it");
+  tmp_ = tmpl;
+  std::snprintf(g_staging, sizeof g_staging, "%s", tmp_.c_str());
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+QuantizedExport::~QuantizedExport() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+  }
+  g_staging[0] = 0;
+}
+
+std::string QuantizedExport::shard_name(int i) const {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "model-%05d-of-%05d.safetensors", i + 1,
+                src_.config().n_layers + 1);
+  return buf;
+}
+
+void QuantizedExport::add_block(const Block& fb, const BlockResult& r) {
+  const ModelConfig& c = src_.config();
+  const bool llama2c = c.rope_style == RopeStyle::Interleaved;
+  const std::string p = "model.layers." + std::to_string(r.layer) + ".";
+  SafetensorsWriter w;
+  auto put_f32 = [&](const std::string& name, const std::vector<float>& v) {
+    w.add_f32(name, {int64_t(v.size())}, v.data());
+    weight_map_[name] = shard_name(r.layer);
+  };
+  put_f32(p + "input_layernorm.weight", fb.attn_norm);
+  put_f32(p + "post_attention_layernorm.weight", fb.mlp_norm);
+  if (c.qk_norm) {
+    put_f32(p + "self_attn.q_norm.weight", fb.q_norm);
+    put_f32(p + "self_attn.k_norm.weight", fb.k_norm);
+  }
+  for (const QuantizedLinear& ql0 : r.linears) {
+    QuantizedLinear ql = ql0;
+    const bool is_qk = ql.name.ends_with("q_proj") || ql.name.ends_with("k_proj");
+    if (llama2c && is_qk) permute_rows(ql.q, rope_row_order(ql.q.rows, c.head_dim));
+    const QuantizedTensor& q = ql.q;
+    const std::string n = ql.name;
+    w.add(n + ".weight_packed", DType::U8, {q.rows, q.padded_cols / 2}, q.packed);
+    w.add(n + ".weight_scale", q.format == Format::NVFP4 ? DType::F8_E4M3 : DType::U8,
+          {q.rows, q.groups_per_row()}, q.scales);
+    std::vector<std::string> names = {n + ".weight_packed", n + ".weight_scale"};
+    if (q.format == Format::NVFP4) {
+      w.add_f32(n + ".weight_global_scale", {1}, &q.global_scale);
+      names.push_back(n + ".weight_global_scale");
+      if (ql.act_quant) {
+        w.add_f32(n + ".input_global_scale", {1}, &ql.input_global_scale);
+        names.push_back(n + ".input_global_scale");
+      }
+    }
+    if (!ql.bias.empty()) {
+      w.add_f32(n + ".bias", {int64_t(ql.bias.size())}, ql.bias.data());
+      names.push_back(n + ".bias");
+    }
+    for (const auto& nm : names) weight_map_[nm] = shard_name(r.layer);
+  }
+  w.write((fs::path(tmp_) / shard_name(r.layer)).string());
+}
+
+void QuantizedExport::finish() {
+  const ModelConfig& c = src_.config();
+  const std::string last = shard_name(c.n_layers);
+  SafetensorsWriter w;
+  std::vector<int> all(size_t(c.vocab_size));
+  for (int i = 0; i < c.vocab_size; ++i) all[size_t(i)] = i;
+  const MatrixF emb = src_.embed(all);
+  w.add_f32("model.embed_tokens.weight", {emb.rows, emb.cols}, emb.data.data());
+  weight_map_["model.embed_tokens.weight"] = last;
+  const std::vector<float> norm = src_.final_norm();
+  w.add_f32("model.norm.weight", {int64_t(norm.size())}, norm.data());
+  weight_map_["model.norm.weight"] = last;
+  if (!c.tied_embeddings) {
+    const LinearOp cls = src_.classifier();
+    w.add_f32("lm_head.weight", {cls.w.rows, cls.w.cols}, cls.w.data.data());
+    weight_map_["lm_head.weight"] = last;
+  }
+  w.write((fs::path(tmp_) / last).string());
+
+  json config = c.hf_config_json.empty() ? llama2c_as_hf_config(c) : json::parse(c.hf_config_json);
+  config["quantization_config"] = quantization_config(cfg_);
+  const LayerConfig& lc = cfg_.layer;
+  const int block = method_rotates(lc.method)
+                        ? (lc.rotation_block ? lc.rotation_block : format_info(lc.format).group)
+                        : 0;
+  config["mrgptq"] = {
+      {"version", 1},
+      {"method", to_string(lc.method)},
+      {"format", to_string(lc.format)},
+      {"weights_only", cfg_.weights_only},
+      {"rotation",
+       {{"block", block},
+        {"sign_seed", lc.rotation_seed ? json(*lc.rotation_seed) : json(nullptr)},
+        {"applies_to",
+         {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
+        {"convention",
+         "weight codes are W*R over the input dimension zero-padded to a multiple of "
+         "max(group, block); the layer input x is zero-padded alike and rotated x -> R^T x"}}},
+      {"activations",
+       cfg_.weights_only
+           ? json("bf16/fp32")
+           : json(std::string(to_string(lc.format)) +
+                  " round-to-nearest after the same rotation, format default scale rule")},
+      {"source", c.arch}};
+  {
+    std::ofstream f(fs::path(tmp_) / "config.json");
+    f << config.dump(2) << "\n";
+  }
+  {
+    json index = {{"metadata", {{"format", "mrgptq"}}}, {"weight_map", weight_map_}};
+    std::ofstream f(fs::path(tmp_) / "model.safetensors.index.json");
+    f << index.dump(2) << "\n";
+  }
+  for (const char* name :
+       {"tokenizer.json", "tokenizer.model", "tokenizer.bin", "tokenizer_config.json",
+        "special_tokens_map.json", "generation_config.json"}) {
+    const fs::path from = fs::path(src_.dir()) / name;
+    if (fs::exists(from)) fs::copy_file(from, fs::path(tmp_) / name);
+  }
+}
+
+void QuantizedExport::write_report(const json& report, const std::string& markdown) {
+  std::ofstream(fs::path(tmp_) / "report.json") << report.dump(2) << "\n";
+  std::ofstream(fs::path(tmp_) / "report.md") << markdown;
+}
+
+void QuantizedExport::commit() {
+  std::error_code ec;
+  if (fs::exists(out_)) fs::remove_all(out_, ec);  // only reached with --force
+  fs::rename(tmp_, out_, ec);
+  if (ec) throw Error(out_ + ": cannot move the finished model into place: " + ec.message());
+  committed_ = true;
+  g_staging[0] = 0;
+}
+
+}  // namespace mrgptq
