@@ -1,0 +1,111 @@
+// Block Hadamard rotations (see include/mrgptq/hadamard.hpp).
+//
+// The fast Walsh-Hadamard transform of a block of b values: for h = 1, 2, 4,
+// ..., b/2, every pair (i, i+h) inside each 2h-chunk becomes (a+c, a-c); then
+// all values are scaled by 1/sqrt(b). This order (unnormalised butterflies
+// first, one scale at the end) is the contract: the CUDA quantizer repeats it
+// so that rotated values, and therefore FP4 codes, agree bit for bit.
+#include "mrgptq/hadamard.hpp"
+
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "mrgptq/error.hpp"
+
+namespace mrgptq {
+namespace {
+
+template <class T>
+void fwht(T* x, int64_t n, int block) {
+  const T scale = T(1) / std::sqrt(T(block));
+  for (int64_t base = 0; base < n; base += block) {
+    T* v = x + base;
+    for (int h = 1; h < block; h *= 2)
+      for (int i = 0; i < block; i += 2 * h)
+        for (int j = i; j < i + h; ++j) {  // contiguous spans: vectorises for h >= 8
+          const T a = v[j], c = v[j + h];
+          v[j] = a + c;
+          v[j + h] = a - c;
+        }
+    for (int i = 0; i < block; ++i) v[i] *= scale;
+  }
+}
+
+bool power_of_two(int64_t b) {
+  return b > 0 && (b & (b - 1)) == 0;
+}
+
+template <class T>
+void apply_signs(T* x, int64_t dim, const std::vector<int8_t>& signs) {
+  if (signs.empty()) return;
+  for (int64_t i = 0; i < dim; ++i) x[i] *= T(signs[size_t(i)]);
+}
+
+}  // namespace
+
+void fwht_blocks(float* x, int64_t n, int block) {
+  fwht(x, n, block);
+}
+void fwht_blocks(double* x, int64_t n, int block) {
+  fwht(x, n, block);
+}
+
+Rotation Rotation::make(int64_t dim, int block, std::optional<uint64_t> sign_seed) {
+  if (!power_of_two(block) || dim <= 0 || dim % block)
+    throw Error("rotation block " + std::to_string(block) +
+                " must be a power of two dividing the dimension " + std::to_string(dim));
+  Rotation r;
+  r.block = block;
+  r.dim = dim;
+  if (sign_seed) {
+    // Signs: bit 63 of successive std::mt19937_64(seed) outputs, 1 -> -1.
+    std::mt19937_64 gen(*sign_seed);
+    r.signs.resize(size_t(dim));
+    for (auto& s : r.signs) s = (gen() >> 63) ? int8_t(-1) : int8_t(1);
+  }
+  return r;
+}
+
+void Rotation::apply_rows(float* x, int64_t rows) const {
+  if (identity()) return;
+#pragma omp parallel for schedule(static) if (rows * dim > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    apply_signs(x + r * dim, dim, signs);
+    fwht(x + r * dim, dim, block);
+  }
+}
+
+void Rotation::apply_rows(double* x, int64_t rows) const {
+  if (identity()) return;
+#pragma omp parallel for schedule(static) if (rows * dim > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    apply_signs(x + r * dim, dim, signs);
+    fwht(x + r * dim, dim, block);
+  }
+}
+
+void Rotation::unapply_rows(float* x, int64_t rows) const {
+  if (identity()) return;
+    // H is symmetric and orthogonal (its own inverse), so R^{-1} = H D.
+#pragma omp parallel for schedule(static) if (rows * dim > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    fwht(x + r * dim, dim, block);
+    apply_signs(x + r * dim, dim, signs);
+  }
+}
+
+void Rotation::apply_hessian(MatrixD& H) const {
+  if (identity()) return;
+  if (H.rows != dim || H.cols != dim)
+    throw Error("rotation: Hessian size does not match the rotation");
+  // R^T H R: rotate every row (H R, as rows of H are row vectors), then every
+  // column, which by symmetry of the result is the same as rotating rows of the
+  // transpose.
+  apply_rows(H.data.data(), dim);
+  for (int64_t i = 0; i < dim; ++i)
+    for (int64_t j = i + 1; j < dim; ++j) std::swap(H(i, j), H(j, i));
+  apply_rows(H.data.data(), dim);
+}
+
+}  // namespace mrgptq
