@@ -267,4 +267,10 @@ std::unique_ptr<ModelSource> open_hf(const std::string& dir) {
   return std::make_unique<HfSource>(dir);
 }
 
+// Our own output is a Hugging Face folder whose config.json has an "mrgptq"
+// section; HfSource reads its packed linears through make_linear().
+std::unique_ptr<ModelSource> open_quantized(const std::string& dir) {
+  return std::make_unique<HfSource>(dir);
+}
+
 }  // namespace mrgptq
