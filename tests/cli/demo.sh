@@ -49,7 +49,9 @@ print('demo json ok; mxfp4 w4a16: rtn %.4f gptq %.4f mr-gptq %.4f' % tuple(
 EOF
 
 # The table: a header and one row per format x method.
-"$bin" demo --seed 3 --layers 1 >"$tmp/table.txt" 2>/dev/null
+"$bin" demo --seed 3 --layers 1 >"$tmp/table.txt" 2>"$tmp/progress.txt"
+# Not on a terminal: plain progress lines on stderr, ending with a summary line.
+grep -q "^demo: done, 8/8 in" "$tmp/progress.txt" || { cat "$tmp/progress.txt"; fail "no progress summary"; }
 grep -q "W4A16" "$tmp/table.txt" && grep -q "W4A4" "$tmp/table.txt" || fail "table header missing"
 rows=$(grep -cE '^(mxfp4|nvfp4) +(rtn|rtn-had|gptq|mr-gptq) ' "$tmp/table.txt")
 [ "$rows" -eq 8 ] || { cat "$tmp/table.txt"; fail "expected 8 table rows, got $rows"; }
