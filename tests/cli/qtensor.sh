@@ -183,6 +183,10 @@ write(d + '/small.safetensors', {
     'vec': ('F32', [64], struct.pack('<64f', *range(64))),
     'ints': ('I32', [2, 32], struct.pack('<64i', *range(64))),
     'nan': ('F32', [1, 32], struct.pack('<32f', *([1.0] * 5 + [float('nan')] + [1.0] * 26)))})
+import random
+rng = random.Random(1)
+odd = [rng.gauss(0, 1) for _ in range(48 * 172)]  # 172 columns: not a multiple of 16 or 32
+write(d + '/odd.safetensors', {'odd.weight': ('F32', [48, 172], struct.pack('<%df' % len(odd), *odd))})
 b = open(d + '/small.safetensors', 'rb').read()
 open(d + '/trunc.safetensors', 'wb').write(b[:len(b) - 100])
 EOF
@@ -192,6 +196,14 @@ expect_error "'ints' has dtype I32" "${small[@]}" --tensor ints
 expect_error "row 0, column 5" "${small[@]}" --tensor nan
 expect_error "trunc.safetensors: .*outside the data area" --input "$tmp/trunc.safetensors" \
   --output "$tmp/err.safetensors" --tensor vec --format mxfp4 --method rtn
+
+# An input dimension that is not a multiple of the group is padded, never rejected.
+for fm in "mxfp4 rtn" "nvfp4 rtn" "nvfp4 rtn-had" "mxfp4 rtn-had"; do
+  set -- $fm
+  "$bin" qtensor --input "$tmp/odd.safetensors" --tensor odd.weight --format $1 --method $2 \
+    --output "$tmp/odd_q.safetensors" --json >"$tmp/report.json"
+  check_output "$tmp/odd_q.safetensors" "$tmp/odd.safetensors" odd.weight $1 $2 "$tmp/report.json"
+done
 
 # --help documents every option.
 "$bin" qtensor --help >"$tmp/help"
