@@ -73,6 +73,10 @@ MatrixF attention(const ModelConfig& c, const MatrixF& q, const MatrixF& k, cons
   const int64_t n_seq = q.rows / seq_len;
   MatrixF out(q.rows, int64_t(nh) * hd);
   const float scale = 1.f / std::sqrt(float(hd));
+  // Many small GEMMs from OpenMP threads: OpenBLAS must not start its own
+  // threads inside each (a 4x slowdown from oversubscription on 2 cores).
+  const int blas_threads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
 #pragma omp parallel
   {
     std::vector<float> s(size_t(seq_len) * seq_len);
@@ -101,6 +105,7 @@ MatrixF attention(const ModelConfig& c, const MatrixF& q, const MatrixF& k, cons
       }
     }
   }
+  openblas_set_num_threads(blas_threads);
   return out;
 }
 
