@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -80,6 +81,25 @@ std::string errno_str() {
   return std::strerror(errno);
 }
 
+// A name from an untrusted header, made safe for a one-line message: control
+// bytes escaped, very long names cut.
+std::string printable(std::string_view s) {
+  constexpr size_t kMax = 120;
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
 }  // namespace
 
 size_t dtype_size(DType t) {
@@ -92,7 +112,7 @@ const char* dtype_name(DType t) {
 DType parse_dtype(std::string_view s) {
   for (const auto& d : kDTypes)
     if (s == d.name) return d.type;
-  throw Error("unknown dtype '" + std::string(s) + "'");
+  throw Error("unknown dtype '" + printable(s) + "'");
 }
 
 int64_t TensorView::numel() const {
@@ -174,7 +194,8 @@ void SafetensorsReader::parse(std::span<const uint8_t> bytes) {
     throw fail(std::string("header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) throw fail("header is not a JSON object");
-  if (!duplicate.empty()) throw fail("tensor '" + duplicate + "' appears twice in the header");
+  if (!duplicate.empty())
+    throw fail("tensor '" + printable(duplicate) + "' appears twice in the header");
 
   tensors_.clear();
   metadata_.clear();
@@ -182,12 +203,13 @@ void SafetensorsReader::parse(std::span<const uint8_t> bytes) {
     if (name == "__metadata__") {
       if (!v.is_object()) throw fail("__metadata__ is not a JSON object");
       for (const auto& [k, s] : v.items()) {
-        if (!s.is_string()) throw fail("__metadata__ value of '" + k + "' is not a string");
+        if (!s.is_string())
+          throw fail("__metadata__ value of '" + printable(k) + "' is not a string");
         metadata_[k] = s.get<std::string>();
       }
       continue;
     }
-    const std::string where = "tensor '" + name + "'";
+    const std::string where = "tensor '" + printable(name) + "'";
     if (!v.is_object()) throw fail(where + ": entry is not a JSON object");
     const auto dt = v.find("dtype");
     const auto sh = v.find("shape");
@@ -239,8 +261,8 @@ void SafetensorsReader::parse(std::span<const uint8_t> bytes) {
             [](const TensorView* a, const TensorView* b) { return a->data < b->data; });
   for (size_t i = 1; i < order.size(); ++i)
     if (order[i]->data < order[i - 1]->data + order[i - 1]->nbytes)
-      throw fail("tensors '" + order[i - 1]->name + "' and '" + order[i]->name +
-                 "' overlap in the data area");
+      throw fail("tensors '" + printable(order[i - 1]->name) + "' and '" +
+                 printable(order[i]->name) + "' overlap in the data area");
 }
 
 const TensorView* SafetensorsReader::find(std::string_view name) const {

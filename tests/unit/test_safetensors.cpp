@@ -276,6 +276,16 @@ TEST(SafetensorsCorrupt, OverlappingTensors) {
                {"overlap"});
 }
 
+TEST(SafetensorsCorrupt, HostileNamesStayOnOneLine) {
+  // A name with a newline (JSON "\n") is escaped in the message, which expect_error
+  // checks is a single line.
+  expect_error(image(R"({"a\nb":{"dtype":"X","shape":[1],"data_offsets":[0,1]}})", {0}),
+               {"tensor 'a\\x0ab'", "unknown dtype"});
+  const std::string long_name(5000, 'n');
+  expect_error(image("{\"" + long_name + R"(":{"dtype":"X","shape":[],"data_offsets":[0,0]}})"),
+               {"nnn...'", "unknown dtype"});
+}
+
 TEST(SafetensorsCorrupt, DuplicateNames) {
   expect_error(image(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
                      R"("a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
