@@ -34,10 +34,9 @@ TEST(E2M1, DecodesEveryCode) {
 
 TEST(E2M1, TiesGoToEvenGridPoint) {
   // The hand-checked table.
-  const std::pair<float, float> cases[] = {{0.25f, 0},  {0.75f, 1}, {1.25f, 1}, {1.75f, 2},
-                                           {2.5f, 2},   {3.5f, 4},  {5.f, 4},   {7.f, 6},
-                                           {1e30f, 6},  {0.2499f, 0}, {0.2501f, 0.5f}, {4.99f, 4},
-                                           {5.01f, 6}};
+  const std::pair<float, float> cases[] = {
+      {0.25f, 0}, {0.75f, 1}, {1.25f, 1},   {1.75f, 2},      {2.5f, 2},  {3.5f, 4}, {5.f, 4},
+      {7.f, 6},   {1e30f, 6}, {0.2499f, 0}, {0.2501f, 0.5f}, {4.99f, 4}, {5.01f, 6}};
   for (auto [x, want] : cases) {
     EXPECT_EQ(e2m1_round(x), want) << x;
     EXPECT_EQ(e2m1_round(-x), -want) << -x;

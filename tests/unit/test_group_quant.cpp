@@ -44,7 +44,8 @@ TEST(Quantize, LayoutAndPaddingOfANonMultipleWidth) {
     // Element-wise check against the definition: e2m1(x/m)*m.
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) {
-        const float m = scale_multiplier(f, q.scales[size_t(r * q.groups_per_row() + c / q.group())], q.global_scale);
+        const float m = scale_multiplier(
+            f, q.scales[size_t(r * q.groups_per_row() + c / q.group())], q.global_scale);
         EXPECT_EQ(d(r, c), e2m1_round(x[size_t(r * cols + c)] / m) * m);
       }
   }

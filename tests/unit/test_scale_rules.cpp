@@ -29,7 +29,8 @@ uint8_t mx(ScaleRule r, const std::vector<float>& g) {
 // codes 3/0.5 = 6 -> 7, 1/0.5 = 2 -> 4, -0.5/0.5 = -1 -> 8|2.
 TEST(MxScale, Amax3AllRulesAgree) {
   auto g = group_of({3.f, 1.f, -0.5f}, 32);
-  for (ScaleRule r : {ScaleRule::Floor, ScaleRule::Round, ScaleRule::Ceil}) EXPECT_EQ(mx(r, g), 126);
+  for (ScaleRule r : {ScaleRule::Floor, ScaleRule::Round, ScaleRule::Ceil})
+    EXPECT_EQ(mx(r, g), 126);
   QuantOptions o;
   o.rule = ScaleRule::Floor;
   QuantizedTensor q = quantize_rtn(g.data(), 1, 32, Format::MXFP4, o);
@@ -69,7 +70,8 @@ TEST(MxScale, Amax6p5OnlyCeilAvoidsClipping) {
 
 TEST(MxScale, AllZeroGroupHasUnitScaleAndZeroCodes) {
   std::vector<float> z(32, 0.f);
-  for (ScaleRule r : {ScaleRule::Floor, ScaleRule::Round, ScaleRule::Ceil, ScaleRule::Mse}) EXPECT_EQ(mx(r, z), 127);
+  for (ScaleRule r : {ScaleRule::Floor, ScaleRule::Round, ScaleRule::Ceil, ScaleRule::Mse})
+    EXPECT_EQ(mx(r, z), 127);
   QuantOptions o;
   o.rule = ScaleRule::Mse;
   QuantizedTensor q = quantize_rtn(z.data(), 1, 32, Format::MXFP4, o);
@@ -125,7 +127,8 @@ TEST(MseScale, NeverWorseThanTheClosedFormRules) {
   std::mt19937 rng(3);
   std::student_t_distribution<float> t(3.f);
   std::uniform_real_distribution<float> w(0.1f, 10.f);
-  auto err = [](Format f, uint8_t s, const std::vector<float>& x, const std::vector<float>& imp, float g) {
+  auto err = [](Format f, uint8_t s, const std::vector<float>& x, const std::vector<float>& imp,
+                float g) {
     double e = 0;
     const float m = scale_multiplier(f, s, g);
     for (size_t i = 0; i < x.size(); ++i) {
@@ -139,19 +142,23 @@ TEST(MseScale, NeverWorseThanTheClosedFormRules) {
     std::vector<float> x(32), imp(32);
     for (auto& v : x) v = t(rng);
     for (auto& v : imp) v = w(rng);
-    const uint8_t smse = choose_group_scale(Format::MXFP4, ScaleRule::Mse, x.data(), 32, 1.f, imp.data());
+    const uint8_t smse =
+        choose_group_scale(Format::MXFP4, ScaleRule::Mse, x.data(), 32, 1.f, imp.data());
     double best_other = 1e300;
     for (ScaleRule r : {ScaleRule::Floor, ScaleRule::Round, ScaleRule::Ceil}) {
-      const double e = err(Format::MXFP4, choose_group_scale(Format::MXFP4, r, x.data(), 32, 1.f), x, imp, 1.f);
+      const double e =
+          err(Format::MXFP4, choose_group_scale(Format::MXFP4, r, x.data(), 32, 1.f), x, imp, 1.f);
       ASSERT_LE(err(Format::MXFP4, smse, x, imp, 1.f), e * (1 + 1e-12));
       best_other = std::min(best_other, e);
     }
     if (err(Format::MXFP4, smse, x, imp, 1.f) < best_other * (1 - 1e-9)) ++strictly_better;
     std::vector<float> x16(x.begin(), x.begin() + 16), i16(imp.begin(), imp.begin() + 16);
     const float g = 448.f * 6.f / 8.f;
-    const uint8_t nmse = choose_group_scale(Format::NVFP4, ScaleRule::Mse, x16.data(), 16, g, i16.data());
+    const uint8_t nmse =
+        choose_group_scale(Format::NVFP4, ScaleRule::Mse, x16.data(), 16, g, i16.data());
     const uint8_t nabs = choose_group_scale(Format::NVFP4, ScaleRule::Absmax, x16.data(), 16, g);
-    ASSERT_LE(err(Format::NVFP4, nmse, x16, i16, g), err(Format::NVFP4, nabs, x16, i16, g) * (1 + 1e-12));
+    ASSERT_LE(err(Format::NVFP4, nmse, x16, i16, g),
+              err(Format::NVFP4, nabs, x16, i16, g) * (1 + 1e-12));
   }
   EXPECT_GT(strictly_better, 0) << "the MSE search never found anything better: suspicious";
 }
