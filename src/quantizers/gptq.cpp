@@ -34,11 +34,16 @@ bool inverse_cholesky_upper(const MatrixD& H, double damp, MatrixD& U) {
   U = H;
   for (int64_t i = 0; i < n; ++i) U(i, i) += damp * mean_diag;
   const lapack_int N = lapack_int(n);
-  if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', N, U.data.data(), N) != 0) return false;
-  if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', N, U.data.data(), N) != 0) return false;
-  for (int64_t i = 0; i < n; ++i)  // dpotri fills one triangle: mirror it
-    for (int64_t j = i + 1; j < n; ++j) U(j, i) = U(i, j);
-  if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', N, U.data.data(), N) != 0) return false;
+  // Row-major upper == column-major lower of the same memory; calling LAPACK
+  // in its native column-major order avoids LAPACKE's transposing copies.
+  if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', N, U.data.data(), N) != 0) return false;
+  if (LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', N, U.data.data(), N) != 0) return false;
+  const int64_t T = 64;  // mirror the filled (upper, row-major) triangle in cache-sized tiles
+  for (int64_t i0 = 0; i0 < n; i0 += T)
+    for (int64_t j0 = i0; j0 < n; j0 += T)
+      for (int64_t i = i0; i < std::min(n, i0 + T); ++i)
+        for (int64_t j = std::max(j0, i + 1); j < std::min(n, j0 + T); ++j) U(j, i) = U(i, j);
+  if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', N, U.data.data(), N) != 0) return false;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < i; ++j) U(i, j) = 0.0;
   for (int64_t i = 0; i < n * n; ++i)
