@@ -105,6 +105,12 @@ QuantizedExport::QuantizedExport(const ModelSource& src, const PipelineConfig& c
   if (!fs::is_directory(parent)) throw Error(out + ": parent folder does not exist");
   std::string tmpl = (parent / (fs::path(out).filename().string() + ".tmp-XXXXXX")).string();
   if (!::mkdtemp(tmpl.data())) throw Error(out + ": cannot create a staging folder beside it");
+  // mkdtemp makes it private (0700); the finished folder should read like any other.
+  std::error_code perm_ec;
+  fs::permissions(tmpl,
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                      fs::perms::others_read | fs::perms::others_exec,
+                  perm_ec);
   tmp_ = tmpl;
   std::snprintf(g_staging, sizeof g_staging, "%s", tmp_.c_str());
   std::signal(SIGINT, on_signal);
