@@ -47,6 +47,8 @@ class QuantizedExport {
   std::string out_, tmp_;
   bool committed_ = false;
   nlohmann::json weight_map_ = nlohmann::json::object();
+  nlohmann::json dims_ =
+      nlohmann::json::object();  // per projection: logical and padded input width
 };
 
 }  // namespace mrgptq

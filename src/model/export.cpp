@@ -54,19 +54,37 @@ void permute_rows(QuantizedTensor& q, const std::vector<int64_t>& order) {
   q.scales.swap(scales);
 }
 
+// Field for field what compressed-tensors' NVFP4 / MXFP4 presets serialise to
+// (QuantizationArgs after its validators: weights get the "memoryless_minmax"
+// observer, scale_dtype is written as a torch dtype string, zp_dtype is null
+// for symmetric schemes). NVFP4 activations: dynamic "local" (per-group E4M3
+// scales computed online, one static tensor scale: input_global_scale);
+// MXFP4 activations: fully dynamic, no observer.
 json quantization_config(const PipelineConfig& cfg) {
   const FormatInfo& fi = format_info(cfg.layer.format);
   const bool nv = cfg.layer.format == Format::NVFP4;
-  json w = {
-      {"num_bits", 4},          {"type", "float"},     {"strategy", nv ? "tensor_group" : "group"},
-      {"group_size", fi.group}, {"symmetric", true},   {"dynamic", false},
-      {"actorder", nullptr},    {"observer", "minmax"}};
-  json group = {{"targets", {"Linear"}}, {"weights", w}, {"output_activations", nullptr}};
+  json w = {{"num_bits", 4},
+            {"type", "float"},
+            {"symmetric", true},
+            {"group_size", fi.group},
+            {"strategy", nv ? "tensor_group" : "group"},
+            {"block_structure", nullptr},
+            {"dynamic", false},
+            {"actorder", nullptr},
+            {"scale_dtype", nv ? "torch.float8_e4m3fn" : "torch.uint8"},
+            {"zp_dtype", nullptr},
+            {"observer", "memoryless_minmax"},
+            {"observer_kwargs", json::object()}};
+  json group = {{"targets", {"Linear"}},
+                {"weights", w},
+                {"output_activations", nullptr},
+                {"format", fi.ct_format}};
   if (cfg.weights_only) {
     group["input_activations"] = nullptr;
   } else {
     json a = w;
     a["dynamic"] = nv ? json("local") : json(true);
+    a["observer"] = nv ? json("static_minmax") : json(nullptr);
     group["input_activations"] = a;
   }
   return {{"quant_method", "compressed-tensors"},
@@ -74,7 +92,8 @@ json quantization_config(const PipelineConfig& cfg) {
           {"quantization_status", "compressed"},
           {"config_groups", {{"group_0", group}}},
           {"ignore", {"lm_head"}},
-          {"kv_cache_scheme", nullptr}};
+          {"kv_cache_scheme", nullptr},
+          {"global_compression_ratio", nullptr}};
 }
 
 json llama2c_as_hf_config(const ModelConfig& c) {
@@ -153,6 +172,10 @@ void QuantizedExport::add_block(const Block& fb, const BlockResult& r) {
     if (llama2c && is_qk) permute_rows(ql.q, rope_row_order(ql.q.rows, c.head_dim));
     const QuantizedTensor& q = ql.q;
     const std::string n = ql.name;
+    const std::string proj = n.substr(n.rfind('.') + 1);
+    if (!dims_.contains(proj))
+      dims_[proj] = {
+          {"in_features", q.cols}, {"in_padded", q.padded_cols}, {"out_features", q.rows}};
     w.add(n + ".weight_packed", DType::U8, {q.rows, q.padded_cols / 2}, q.packed);
     w.add(n + ".weight_scale", q.format == Format::NVFP4 ? DType::F8_E4M3 : DType::U8,
           {q.rows, q.groups_per_row()}, q.scales);
@@ -209,6 +232,7 @@ void QuantizedExport::finish() {
         {"sign_seed", lc.rotation_seed ? json(*lc.rotation_seed) : json(nullptr)},
         {"applies_to",
          {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
+        {"dims", dims_},
         {"convention",
          "weight codes are W*R over the input dimension zero-padded to a multiple of "
          "max(group, block); the layer input x is zero-padded alike and rotated x -> R^T x"}}},
