@@ -44,7 +44,13 @@ cmake --build "$BUILD_DIR" -j "$JOBS"
 case "$what" in
   build) ;;
   main)
-    "$BUILD_DIR/mrgptq" demo
+    # The main job: MR-GPTQ (MXFP4, W4A4) on the default model, with the
+    # perplexity before and after on held-out text.
+    SHARED=${SHARED:-$ROOT/../shared}
+    mkdir -p out
+    "$BUILD_DIR/mrgptq" quantize --model "$SHARED/models/stories260K" --format mxfp4 --method mr-gptq \
+      --calib "$SHARED/data/tinystories-calib.txt" --eval "$SHARED/data/tinystories-eval.txt" \
+      --out out/stories260K-mxfp4-mr-gptq --force
     ;;
   test)
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 1500
