@@ -17,11 +17,19 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "mrgptq/model.hpp"
 #include "mrgptq/pipeline.hpp"
 
 namespace mrgptq {
+
+// Row order turning llama2.c's adjacent-pair RoPE layout of q/k rows into
+// Hugging Face's rotate-half layout: HF row r is llama2.c row order[r].
+std::vector<int64_t> llama2c_to_hf_row_order(int64_t rows, int head_dim);
+// Reorders a quantized tensor's rows (codes and scales together): row r
+// becomes old row order[r], or with `inverse` old row r moves to order[r].
+void permute_quantized_rows(QuantizedTensor& q, const std::vector<int64_t>& order, bool inverse);
 
 class QuantizedExport {
  public:

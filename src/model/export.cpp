@@ -31,29 +31,6 @@ void on_signal(int sig) {
   std::raise(sig);
 }
 
-// llama2.c rotates adjacent pairs; HF Llama rotates halves. Row r' = j*hd/2 + i
-// of a head takes old row 2i + j, turning one convention into the other.
-std::vector<int64_t> rope_row_order(int64_t rows, int head_dim) {
-  std::vector<int64_t> order(static_cast<size_t>(rows));
-  const int half = head_dim / 2;
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t head = r / head_dim, w = r % head_dim, j = w / half, i = w % half;
-    order[size_t(r)] = head * head_dim + 2 * i + j;
-  }
-  return order;
-}
-
-void permute_rows(QuantizedTensor& q, const std::vector<int64_t>& order) {
-  const int64_t pb = q.padded_cols / 2, g = q.groups_per_row();
-  std::vector<uint8_t> packed(q.packed.size()), scales(q.scales.size());
-  for (int64_t r = 0; r < q.rows; ++r) {
-    std::memcpy(&packed[size_t(r * pb)], &q.packed[size_t(order[size_t(r)] * pb)], size_t(pb));
-    std::memcpy(&scales[size_t(r * g)], &q.scales[size_t(order[size_t(r)] * g)], size_t(g));
-  }
-  q.packed.swap(packed);
-  q.scales.swap(scales);
-}
-
 // Field for field what compressed-tensors' NVFP4 / MXFP4 presets serialise to
 // (QuantizationArgs after its validators: weights get the "memoryless_minmax"
 // observer, scale_dtype is written as a torch dtype string, zp_dtype is null
@@ -116,6 +93,30 @@ json llama2c_as_hf_config(const ModelConfig& c) {
 
 }  // namespace
 
+// llama2.c rotates adjacent pairs; HF Llama rotates halves. Row r' = j*hd/2 + i
+// of a head takes old row 2i + j, turning one convention into the other.
+std::vector<int64_t> llama2c_to_hf_row_order(int64_t rows, int head_dim) {
+  std::vector<int64_t> order(static_cast<size_t>(rows));
+  const int half = head_dim / 2;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t head = r / head_dim, w = r % head_dim, j = w / half, i = w % half;
+    order[size_t(r)] = head * head_dim + 2 * i + j;
+  }
+  return order;
+}
+
+void permute_quantized_rows(QuantizedTensor& q, const std::vector<int64_t>& order, bool inverse) {
+  const int64_t pb = q.padded_cols / 2, g = q.groups_per_row();
+  std::vector<uint8_t> packed(q.packed.size()), scales(q.scales.size());
+  for (int64_t r = 0; r < q.rows; ++r) {
+    const int64_t to = inverse ? order[size_t(r)] : r, from = inverse ? r : order[size_t(r)];
+    std::memcpy(&packed[size_t(to * pb)], &q.packed[size_t(from * pb)], size_t(pb));
+    std::memcpy(&scales[size_t(to * g)], &q.scales[size_t(from * g)], size_t(g));
+  }
+  q.packed.swap(packed);
+  q.scales.swap(scales);
+}
+
 QuantizedExport::QuantizedExport(const ModelSource& src, const PipelineConfig& cfg,
                                  const std::string& out, bool force)
     : src_(src), cfg_(cfg), out_(out) {
@@ -169,7 +170,8 @@ void QuantizedExport::add_block(const Block& fb, const BlockResult& r) {
   for (const QuantizedLinear& ql0 : r.linears) {
     QuantizedLinear ql = ql0;
     const bool is_qk = ql.name.ends_with("q_proj") || ql.name.ends_with("k_proj");
-    if (llama2c && is_qk) permute_rows(ql.q, rope_row_order(ql.q.rows, c.head_dim));
+    if (llama2c && is_qk)
+      permute_quantized_rows(ql.q, llama2c_to_hf_row_order(ql.q.rows, c.head_dim), false);
     const QuantizedTensor& q = ql.q;
     const std::string n = ql.name;
     const std::string proj = n.substr(n.rfind('.') + 1);

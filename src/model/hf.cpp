@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mrgptq/error.hpp"
+#include "mrgptq/export.hpp"
 #include "mrgptq/model.hpp"
 #include "mrgptq/pipeline.hpp"
 #include "mrgptq/safetensors.hpp"
@@ -201,6 +202,13 @@ class HfSource final : public ModelSource {
       rot_block_ = m.at("rotation").at("block").get<int>();
       const json& seed = m.at("rotation").at("sign_seed");
       if (!seed.is_null()) seed_ = seed.get<uint64_t>();
+      // Quantized from llama2.c: the exporter permuted q/k rows to rotate-half
+      // RoPE order for other readers; we undo it and rotate adjacent pairs as
+      // llama2.c does, so that the forward pass is the in-memory one exactly.
+      if (m.value("source", std::string()) == "llama2c") {
+        from_llama2c_ = true;
+        c_.rope_style = RopeStyle::Interleaved;
+      }
     } catch (const json::exception& e) {
       throw Error(path + ": malformed \"mrgptq\" section (" + e.what() + ")");
     }
@@ -225,6 +233,8 @@ class HfSource final : public ModelSource {
       throw Error(file + ": " + s.name + " has the wrong dtype or shape");
     q.packed.assign(p.data, p.data + p.nbytes);
     q.scales.assign(s.data, s.data + s.nbytes);
+    if (from_llama2c_ && (prefix.ends_with("q_proj") || prefix.ends_with("k_proj")))
+      permute_quantized_rows(q, llama2c_to_hf_row_order(out, c_.head_dim), true);
     if (format_ == Format::NVFP4) q.global_scale = vec(prefix + ".weight_global_scale", 1)[0];
     if (rot_block_ > 0) ql.rot = Rotation::make(q.padded_cols, rot_block_, seed_);
     ql.act_quant = !weights_only_;
@@ -255,7 +265,7 @@ class HfSource final : public ModelSource {
   std::map<std::string, std::unique_ptr<SafetensorsReader>> files_;
   std::map<std::string, const SafetensorsReader*> where_;
   std::unique_ptr<Tokenizer> tok_;
-  bool quantized_ = false, weights_only_ = true;
+  bool quantized_ = false, weights_only_ = true, from_llama2c_ = false;
   Format format_ = Format::MXFP4;
   int rot_block_ = 0;
   std::optional<uint64_t> seed_;
