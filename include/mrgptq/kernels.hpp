@@ -1,0 +1,58 @@
+// FP4 on Hopper (sm_90a): host entry points of the CUDA kernels. All pointers
+// are device pointers; BF16 data is passed as raw uint16_t bits. Layouts are
+// those of formats.hpp: codes packed [rows, K/2] (element 2j low nibble),
+// scale bytes [rows, K/group]; K must be a multiple of the group.
+#pragma once
+#include <cstdint>
+
+#include "mrgptq/formats.hpp"
+
+typedef struct CUstream_st* cudaStream_t;
+
+namespace mrgptq::gpu {
+
+// True when a CUDA device is present (false in CI, which compiles but has no GPU).
+bool device_available();
+
+// Kernel 1: BF16 [M, K] -> optional block Hadamard (block 0 = none, or 16, 32,
+// 64, 128; no random signs) -> FP4 codes and scales in one pass. MXFP4 uses the
+// "round" scale rule, NVFP4 "absmax" with the given global scale. When
+// `dequant_out` is not null, the exactly dequantized BF16 values are written too.
+void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int rot_block,
+                          float global_scale, uint8_t* packed, uint8_t* scales,
+                          uint16_t* dequant_out, cudaStream_t stream);
+
+// An FP4 weight [N, K] on the device.
+struct Fp4Weight {
+  Format format = Format::MXFP4;
+  int64_t N = 0, K = 0;
+  const uint8_t* packed = nullptr;  // [N, K/2]
+  const uint8_t* scales = nullptr;  // [N, K/group]
+  float global_scale = 1.f;         // NVFP4: G (values are code * e4m3(s) / G)
+};
+
+// FP4 codes -> BF16 [rows, K] (exact: E2M1 x E8M0 fits BF16; NVFP4 values
+// e2m1 * e4m3(s) / G are rounded once to BF16).
+void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream);
+
+// Kernel 2: W4A16, Y[M, N] = X[M, K] W^T, BF16 in and out, FP32 accumulation.
+// M <= 16: a GEMV-style kernel that dequantizes in registers; larger M:
+// dequantize into `workspace` (N*K BF16) and run cuBLAS BF16.
+void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, uint16_t* workspace,
+                cudaStream_t stream);
+
+// Kernel 3: W4A4 with both operands FP4 in the same format: both are expanded
+// exactly to BF16 (activations by kernel 1, weights into `workspace`) and
+// multiplied on the BF16 tensor cores by cuBLAS with FP32 accumulation.
+// Kernel 4 (the rotated FP4 linear) = quantize_activations(.., dequant_out) + this product.
+void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block, float act_global_scale,
+                 uint16_t* Y, uint16_t* act_workspace /* M*K */, uint8_t* act_packed /* M*K/2 */,
+                 uint8_t* act_scales /* M*K/group */, uint16_t* w_workspace /* N*K, or null if pre-expanded */,
+                 cudaStream_t stream);
+
+// Plain BF16 GEMM Y[M, N] = X[M, K] W^T through cuBLASLt (the baseline, and the
+// back end of the large-M paths).
+void bf16_gemm(const uint16_t* X, int64_t M, const uint16_t* W, int64_t N, int64_t K, uint16_t* Y,
+               cudaStream_t stream);
+
+}  // namespace mrgptq::gpu

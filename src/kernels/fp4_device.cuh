@@ -1,0 +1,69 @@
+// Device-side copies of the CPU rounding rules (src/formats/): the kernels must
+// produce the same bytes as the CPU reference, so every operation here mirrors
+// one there, in the same order and with IEEE-rounded division.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp8.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <string>
+
+#include "mrgptq/error.hpp"
+
+#define MRGPTQ_CUDA_CHECK(expr)                                                                   \
+  do {                                                                                            \
+    cudaError_t err_ = (expr);                                                                    \
+    if (err_ != cudaSuccess)                                                                      \
+      throw ::mrgptq::Error(std::string("CUDA: ") + #expr + ": " + cudaGetErrorString(err_) +      \
+                            " (" + __FILE__ + ":" + std::to_string(__LINE__) + ")");              \
+  } while (0)
+#define MRGPTQ_CUDA_LAUNCH_CHECK() MRGPTQ_CUDA_CHECK(cudaGetLastError())
+
+namespace mrgptq::gpu::dev {
+
+// E2M1: count of midpoints passed, ties to the even grid point (codecs.cpp).
+__device__ __forceinline__ uint32_t e2m1_encode(float x) {
+  const float a = fabsf(x);
+  const uint32_t idx = (a > 0.25f) + (a >= 0.75f) + (a > 1.25f) + (a >= 1.75f) + (a > 2.5f) +
+                       (a >= 3.5f) + (a > 5.f);
+  return (signbit(x) ? 8u : 0u) | idx;
+}
+
+__device__ __forceinline__ float e2m1_decode(uint32_t c) {
+  // grid {0, .5, 1, 1.5, 2, 3, 4, 6}: index i>=2 is 2^(i/2-1) * (1 + (i&1)/2)
+  const uint32_t i = c & 7;
+  const float v = i < 2 ? 0.5f * float(i) : __int_as_float(int((126 + (i >> 1)) << 23)) * (1.f + 0.5f * float(i & 1));
+  return (c & 8) ? -v : v;
+}
+
+__device__ __forceinline__ float e8m0_decode(uint32_t b) { return ldexpf(1.f, int(b) - 127); }
+
+// E4M3 fn, round to nearest even, saturating to +-448: the hardware conversion.
+__device__ __forceinline__ uint32_t e4m3_encode(float x) {
+  return uint32_t(__nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3));
+}
+
+__device__ __forceinline__ float e4m3_decode(uint32_t b) {
+  const int e = (b >> 3) & 15, m = b & 7;
+  const float v = e == 0 ? ldexpf(float(m), -9) : ldexpf(1.f + float(m) / 8.f, e - 7);
+  return (b & 0x80) ? -v : v;
+}
+
+// MXFP4 "round" rule (group_quant.cpp): floor(log2 amax) - 2, +1 when the
+// significand is >= 1.75; byte 127 for an all-zero group.
+__device__ __forceinline__ uint32_t mx_round_scale(float amax) {
+  if (amax == 0.f) return 127;
+  int e;
+  const float f = frexpf(amax, &e);
+  int s = e - 1 - 2 + (2.f * f >= 1.75f ? 1 : 0);
+  s = s < -127 ? -127 : (s > 127 ? 127 : s);
+  return uint32_t(s + 127);
+}
+
+// NVFP4 absmax: s = E4M3(amax / 6 * G), in that float order.
+__device__ __forceinline__ uint32_t nv_absmax_scale(float amax, float g) {
+  return e4m3_encode(__fmul_rn(__fdiv_rn(amax, 6.f), g));
+}
+
+}  // namespace mrgptq::gpu::dev

@@ -1,0 +1,244 @@
+// Kernels 2 and 3: FP4-weight products.
+//
+// W4A16 for small M is a GEMV: the FP4 weight is the only large operand, so
+// the kernel is a stream over its bytes. Each warp owns R = 2 output rows; per
+// step each lane loads 16 bytes (32 codes) of each row, coalesced into 512
+// contiguous bytes per row per warp, plus the group scale byte(s); decodes the
+// 32 codes once through a 16-entry shared-memory table (distinct banks, so no
+// conflicts), folds the group scale in, and multiplies them against the M
+// activation rows, which stay hot in L1/L2. Partial sums are FP32 and reduced
+// across the warp with shuffles at the end. The NVFP4 tensor scale 1/G is
+// applied once to the FP32 result. Larger M dequantizes to BF16 once and uses
+// cuBLAS; W4A4 expands both operands exactly to BF16 (E2M1 x E8M0 is exact in
+// BF16) and uses the BF16 tensor cores.
+#include <cublasLt.h>
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "kernels/fp4_device.cuh"
+#include "mrgptq/kernels.hpp"
+
+namespace mrgptq::gpu {
+namespace {
+
+constexpr int kRowsPerWarp = 2, kWarps = 4;
+
+template <int MT, bool NV>
+__global__ void __launch_bounds__(kWarps * 32) w4a16_gemv(const uint16_t* __restrict__ X, int M,
+                                                          const uint8_t* __restrict__ packed,
+                                                          const uint8_t* __restrict__ scales, int64_t N,
+                                                          int64_t K, float inv_g, uint16_t* __restrict__ Y) {
+  __shared__ float lut[16];
+  if (threadIdx.x < 16) lut[threadIdx.x] = dev::e2m1_decode(threadIdx.x);
+  __syncthreads();
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int64_t n0 = (int64_t(blockIdx.x) * kWarps + warp) * kRowsPerWarp;
+  if (n0 >= N) return;
+  constexpr int GROUP = NV ? 16 : 32;
+  float acc[MT][kRowsPerWarp];
+#pragma unroll
+  for (int m = 0; m < MT; ++m)
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r) acc[m][r] = 0.f;
+
+  for (int64_t k = int64_t(lane) * 32; k < K; k += 32 * 32) {
+    float w[kRowsPerWarp][32];
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+      const int64_t n = n0 + r < N ? n0 + r : n0;  // a missing last row recomputes row n0
+      const uint4 q = __ldg(reinterpret_cast<const uint4*>(packed + n * (K / 2) + k / 2));
+      const uint32_t qs[4] = {q.x, q.y, q.z, q.w};
+      float s0, s1;
+      if constexpr (NV) {
+        const uint16_t sb = __ldg(reinterpret_cast<const uint16_t*>(scales + n * (K / GROUP) + k / GROUP));
+        s0 = dev::e4m3_decode(sb & 0xFF), s1 = dev::e4m3_decode(sb >> 8);
+      } else {
+        s0 = s1 = dev::e8m0_decode(__ldg(scales + n * (K / GROUP) + k / GROUP));
+      }
+#pragma unroll
+      for (int i = 0; i < 32; ++i) w[r][i] = lut[(qs[i / 8] >> (4 * (i % 8))) & 15] * (i < 16 ? s0 : s1);
+    }
+#pragma unroll
+    for (int m = 0; m < MT; ++m) {
+      if (m >= M) break;
+      const uint4* xp = reinterpret_cast<const uint4*>(X + int64_t(m) * K + k);
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        const uint4 u = __ldg(xp + c);
+        const uint32_t us[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          const float x0 = __uint_as_float(us[j] << 16), x1 = __uint_as_float(us[j] & 0xFFFF0000u);
+#pragma unroll
+          for (int r = 0; r < kRowsPerWarp; ++r)
+            acc[m][r] = fmaf(x1, w[r][c * 8 + 2 * j + 1], fmaf(x0, w[r][c * 8 + 2 * j], acc[m][r]));
+        }
+      }
+    }
+  }
+#pragma unroll
+  for (int m = 0; m < MT; ++m)
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+      float v = acc[m][r];
+#pragma unroll
+      for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+      if (lane == 0 && m < M && n0 + r < N)
+        Y[int64_t(m) * N + n0 + r] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
+    }
+}
+
+template <bool NV>
+__global__ void dequant_kernel(const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
+                               int64_t total_bytes, int64_t K, float g, uint16_t* __restrict__ out) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;  // one thread: 8 bytes = 16 values
+  if (i * 8 >= total_bytes) return;
+  constexpr int GROUP = NV ? 16 : 32;
+  const int64_t e0 = i * 16;  // first element
+  const uint2 q = *reinterpret_cast<const uint2*>(packed + i * 8);
+  const uint32_t s = scales[e0 / GROUP];
+  const float m = NV ? __fdiv_rn(dev::e4m3_decode(s), g) : dev::e8m0_decode(s);
+  const uint32_t qs[2] = {q.x, q.y};
+  uint32_t o[8];
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    const uint32_t c0 = (qs[j / 4] >> (8 * (j % 4))) & 15, c1 = (qs[j / 4] >> (8 * (j % 4) + 4)) & 15;
+    const uint32_t lo = __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(dev::e2m1_decode(c0), m)));
+    const uint32_t hi = __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(dev::e2m1_decode(c1), m)));
+    o[j] = lo | (hi << 16);
+  }
+  uint4* dst = reinterpret_cast<uint4*>(out + e0);
+  dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
+  dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
+  (void)K;
+}
+
+// ---------------------------------------------------------------- cuBLASLt --
+#define MRGPTQ_CUBLAS_CHECK(expr)                                                              \
+  do {                                                                                         \
+    cublasStatus_t st_ = (expr);                                                               \
+    if (st_ != CUBLAS_STATUS_SUCCESS)                                                          \
+      throw Error(std::string("cuBLASLt: ") + #expr + " failed with status " + std::to_string(int(st_))); \
+  } while (0)
+
+struct Plan {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+};
+
+struct Lt {
+  cublasLtHandle_t h = nullptr;
+  void* workspace = nullptr;
+  size_t ws_size = 64u << 20;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, Plan> plans;
+  std::mutex mu;
+};
+
+Lt& lt() {
+  static Lt* s = [] {
+    auto* l = new Lt;
+    MRGPTQ_CUBLAS_CHECK(cublasLtCreate(&l->h));
+    MRGPTQ_CUDA_CHECK(cudaMalloc(&l->workspace, l->ws_size));
+    return l;
+  }();
+  return *s;
+}
+
+const Plan& plan_for(int64_t M, int64_t N, int64_t K) {
+  Lt& l = lt();
+  std::lock_guard<std::mutex> g(l.mu);
+  auto it = l.plans.find({M, N, K});
+  if (it != l.plans.end()) return it->second;
+  Plan p;
+  // Row-major Y[M,N] = X[M,K] W[N,K]^T is column-major Y^T[N,M] = W^T... : A = W (K x N col-major, op T),
+  // B = X (K x M col-major, op N), C = Y (N x M col-major).
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_16BF, uint64_t(K), uint64_t(N), K));
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.b, CUDA_R_16BF, uint64_t(K), uint64_t(M), K));
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.c, CUDA_R_16BF, uint64_t(N), uint64_t(M), N));
+  cublasLtMatmulPreference_t pref;
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                           &l.ws_size, sizeof l.ws_size));
+  cublasLtMatmulHeuristicResult_t res{};
+  int found = 0;
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(l.h, p.op, p.a, p.b, p.c, p.c, pref, 1, &res, &found));
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (!found) throw Error("cuBLASLt: no BF16 algorithm for this shape");
+  p.algo = res.algo;
+  return l.plans.emplace(std::make_tuple(M, N, K), p).first->second;
+}
+
+}  // namespace
+
+void bf16_gemm(const uint16_t* X, int64_t M, const uint16_t* W, int64_t N, int64_t K, uint16_t* Y,
+               cudaStream_t stream) {
+  const Plan& p = plan_for(M, N, K);
+  const float one = 1.f, zero = 0.f;
+  Lt& l = lt();
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmul(l.h, p.op, &one, W, p.a, X, p.b, &zero, Y, p.c, Y, p.c, &p.algo,
+                                     l.workspace, l.ws_size, stream));
+}
+
+void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream) {
+  const int64_t bytes = w.N * w.K / 2;
+  const int threads = 256;
+  const unsigned blocks = unsigned((bytes / 8 + threads - 1) / threads);
+  if (w.format == Format::NVFP4)
+    dequant_kernel<true><<<blocks, threads, 0, stream>>>(w.packed, w.scales, bytes, w.K, w.global_scale, out);
+  else
+    dequant_kernel<false><<<blocks, threads, 0, stream>>>(w.packed, w.scales, bytes, w.K, 1.f, out);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
+namespace {
+
+void check_weight(const Fp4Weight& w) {
+  if (w.N <= 0 || w.K <= 0 || w.K % 32)
+    throw Error("FP4 GEMM: K = " + std::to_string(w.K) + " must be a positive multiple of 32 (pad the weight)");
+}
+
+template <int MT>
+void gemv(const uint16_t* X, int M, const Fp4Weight& w, uint16_t* Y, cudaStream_t st) {
+  const unsigned blocks = unsigned((w.N + kWarps * kRowsPerWarp - 1) / (kWarps * kRowsPerWarp));
+  if (w.format == Format::NVFP4)
+    w4a16_gemv<MT, true><<<blocks, kWarps * 32, 0, st>>>(X, M, w.packed, w.scales, w.N, w.K, 1.f / w.global_scale, Y);
+  else
+    w4a16_gemv<MT, false><<<blocks, kWarps * 32, 0, st>>>(X, M, w.packed, w.scales, w.N, w.K, 1.f, Y);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace
+
+void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, uint16_t* workspace,
+                cudaStream_t stream) {
+  check_weight(w);
+  if (M <= 0) throw Error("W4A16: M must be positive");
+  if (M == 1) return gemv<1>(X, 1, w, Y, stream);
+  if (M <= 2) return gemv<2>(X, int(M), w, Y, stream);
+  if (M <= 4) return gemv<4>(X, int(M), w, Y, stream);
+  if (M <= 8) return gemv<8>(X, int(M), w, Y, stream);
+  if (M <= 16) return gemv<16>(X, int(M), w, Y, stream);
+  if (!workspace) throw Error("W4A16: M > 16 needs an N*K BF16 workspace");
+  dequantize_to_bf16(w, workspace, stream);
+  bf16_gemm(X, M, workspace, w.N, w.K, Y, stream);
+}
+
+void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block, float act_global_scale,
+                 uint16_t* Y, uint16_t* act_workspace, uint8_t* act_packed, uint8_t* act_scales,
+                 uint16_t* w_workspace, cudaStream_t stream) {
+  check_weight(w);
+  quantize_activations(X, M, w.K, w.format, rot_block, act_global_scale, act_packed, act_scales, act_workspace,
+                       stream);
+  if (w_workspace) dequantize_to_bf16(w, w_workspace, stream);
+  else throw Error("W4A4: needs an N*K BF16 workspace for the expanded weight");
+  bf16_gemm(act_workspace, M, w_workspace, w.N, w.K, Y, stream);
+}
+
+}  // namespace mrgptq::gpu

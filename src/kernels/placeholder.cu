@@ -1,1 +1,0 @@
-// Keeps the CUDA library non-empty until the kernels land.

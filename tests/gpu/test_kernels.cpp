@@ -1,0 +1,212 @@
+// GPU kernels against the CPU reference (src/formats, src/transforms) and a
+// float64 product, on fresh random data with outlier channels; outputs are
+// poisoned before every launch. Skips with a message where no GPU is present.
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "mrgptq/error.hpp"
+#include "mrgptq/formats.hpp"
+#include "mrgptq/hadamard.hpp"
+#include "mrgptq/kernels.hpp"
+
+using namespace mrgptq;
+
+#define CK(x) ASSERT_EQ((x), cudaSuccess) << #x
+
+namespace {
+
+uint16_t to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return uint16_t((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+}
+float from_bf16(uint16_t b) {
+  const uint32_t u = uint32_t(b) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+std::vector<uint16_t> random_activations(int64_t M, int64_t K, std::mt19937& rng) {
+  std::normal_distribution<float> g(0.f, 1.f);
+  std::vector<uint16_t> x(size_t(M * K));
+  for (int64_t i = 0; i < M * K; ++i) x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
+  return x;
+}
+
+template <class T>
+T* upload(const std::vector<T>& v) {
+  T* d = nullptr;
+  if (cudaMalloc(&d, v.size() * sizeof(T)) != cudaSuccess) throw Error("cudaMalloc failed");
+  if (cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice) != cudaSuccess)
+    throw Error("cudaMemcpy failed");
+  return d;
+}
+template <class T>
+std::vector<T> download(const T* d, size_t n) {
+  std::vector<T> v(n);
+  if (cudaMemcpy(v.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost) != cudaSuccess) throw Error("cudaMemcpy failed");
+  return v;
+}
+template <class T>
+T* poisoned(size_t n) {
+  T* d = nullptr;
+  if (cudaMalloc(&d, n * sizeof(T)) != cudaSuccess) throw Error("cudaMalloc failed");
+  cudaMemset(d, 0xFF, n * sizeof(T));  // NaN for BF16, 0xFF bytes for codes
+  return d;
+}
+
+// CPU reference of kernel 1: bf16 -> float -> rotation -> quantize_rtn.
+QuantizedTensor cpu_quant(const std::vector<uint16_t>& x, int64_t M, int64_t K, Format f, int rot, float g) {
+  std::vector<float> xf(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xf[i] = from_bf16(x[i]);
+  if (rot) Rotation::make(K, rot).apply_rows(xf.data(), M);
+  QuantOptions o;
+  o.rule = format_info(f).default_rule;
+  o.global_scale = g;
+  return quantize_rtn(xf.data(), M, K, f, o);
+}
+
+double rel_error_vs_f64(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
+  double num = 0, den = 0;
+  for (int64_t m = 0; m < A.rows; ++m)
+    for (int64_t n = 0; n < W.rows; ++n) {
+      double ref = 0;
+      for (int64_t k = 0; k < A.cols; ++k) ref += double(A(m, k)) * W(n, k);
+      const double got = from_bf16(Y[size_t(m * W.rows + n)]);
+      if (!std::isfinite(got)) return INFINITY;  // unwritten (poison) or broken
+      num += (got - ref) * (got - ref);
+      den += ref * ref;
+    }
+  return std::sqrt(num / den);
+}
+
+struct DeviceWeight {
+  QuantizedTensor q;
+  MatrixF deq;
+  uint8_t *packed = nullptr, *scales = nullptr;
+  gpu::Fp4Weight view() const {
+    gpu::Fp4Weight w;
+    w.format = q.format, w.N = q.rows, w.K = q.padded_cols, w.packed = packed, w.scales = scales;
+    w.global_scale = q.global_scale;
+    return w;
+  }
+  ~DeviceWeight() { cudaFree(packed), cudaFree(scales); }
+};
+
+void make_weight(DeviceWeight& d, int64_t N, int64_t K, Format f, std::mt19937& rng) {
+  std::student_t_distribution<float> t(4.f);
+  std::vector<float> w(size_t(N * K));
+  for (auto& v : w) v = 0.02f * t(rng);
+  QuantOptions o;
+  o.rule = format_info(f).default_rule;
+  d.q = quantize_rtn(w.data(), N, K, f, o);
+  d.deq = dequantize(d.q);
+  d.packed = upload(d.q.packed);
+  d.scales = upload(d.q.scales);
+}
+
+}  // namespace
+
+class Gpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!gpu::device_available()) GTEST_SKIP() << "no CUDA device present: GPU tests skipped";
+  }
+};
+
+TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
+  std::mt19937 rng(std::random_device{}());
+  const int64_t M = 37, K = 1024;
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    for (int rot : {0, 16, 32, 64, 128}) {
+      const auto x = random_activations(M, K, rng);
+      const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
+      const QuantizedTensor ref = cpu_quant(x, M, K, f, rot, g);
+      uint16_t* dx = upload(x);
+      auto* dp = poisoned<uint8_t>(ref.packed.size());
+      auto* ds = poisoned<uint8_t>(ref.scales.size());
+      auto* dd = poisoned<uint16_t>(size_t(M * K));
+      gpu::quantize_activations(dx, M, K, f, rot, g, dp, ds, dd, nullptr);
+      CK(cudaDeviceSynchronize());
+      const auto p = download(dp, ref.packed.size());
+      const auto s = download(ds, ref.scales.size());
+      const auto d = download(dd, size_t(M * K));
+      size_t bad = 0;
+      for (size_t i = 0; i < p.size(); ++i) bad += p[i] != ref.packed[i];
+      for (size_t i = 0; i < s.size(); ++i) bad += s[i] != ref.scales[i];
+      EXPECT_EQ(bad, 0u) << to_string(f) << " rotation " << rot;
+      const MatrixF deq = dequantize(ref);
+      size_t bad_deq = 0;
+      for (int64_t i = 0; i < M * K; ++i) bad_deq += d[size_t(i)] != to_bf16(deq.data[size_t(i)]);
+      EXPECT_EQ(bad_deq, 0u) << to_string(f) << " rotation " << rot;
+      cudaFree(dx), cudaFree(dp), cudaFree(ds), cudaFree(dd);
+    }
+  }
+  EXPECT_THROW(gpu::quantize_activations(nullptr, 4, 48, Format::MXFP4, 0, 1.f, nullptr, nullptr, nullptr, nullptr),
+               Error);
+}
+
+TEST_F(Gpu, W4A16MatchesFloat64AtOddSizes) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    DeviceWeight w;
+    const int64_t N = 300, K = 640;  // neither a multiple of the tiles
+    make_weight(w, N, K, f, rng);
+    uint16_t* ws = poisoned<uint16_t>(size_t(N * K));
+    for (int64_t M : {1, 3, 16, 17, 64}) {
+      const auto x = random_activations(M, K, rng);
+      MatrixF A(M, K);
+      for (int64_t i = 0; i < M * K; ++i) A.data[size_t(i)] = from_bf16(x[size_t(i)]);
+      uint16_t* dx = upload(x);
+      auto* dy = poisoned<uint16_t>(size_t(M * N));
+      gpu::w4a16_gemm(dx, M, w.view(), dy, ws, nullptr);
+      CK(cudaDeviceSynchronize());
+      const double err = rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq);
+      EXPECT_LE(err, 5e-3) << to_string(f) << " M=" << M;
+      cudaFree(dx), cudaFree(dy);
+    }
+    cudaFree(ws);
+  }
+}
+
+TEST_F(Gpu, W4A4RotatedLinearMatchesFloat64) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    DeviceWeight w;
+    const int64_t N = 264, K = 512, M = 33;
+    make_weight(w, N, K, f, rng);
+    const auto x = random_activations(M, K, rng);
+    const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
+    const MatrixF A = dequantize(cpu_quant(x, M, K, f, 32, g));
+    uint16_t* dx = upload(x);
+    auto* dy = poisoned<uint16_t>(size_t(M * N));
+    auto* aw = poisoned<uint16_t>(size_t(M * K));
+    auto* ap = poisoned<uint8_t>(size_t(M * K / 2));
+    auto* as = poisoned<uint8_t>(size_t(M * K / 16));
+    auto* ww = poisoned<uint16_t>(size_t(N * K));
+    gpu::w4a4_linear(dx, M, w.view(), 32, g, dy, aw, ap, as, ww, nullptr);
+    CK(cudaDeviceSynchronize());
+    EXPECT_LE(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3) << to_string(f);
+    // The check can fail: plant wrong scales (doubled) in a quarter of the rows.
+    std::vector<uint8_t> bad = w.q.scales;
+    for (size_t i = 0; i < bad.size() / 4; ++i) bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
+    CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
+    gpu::w4a4_linear(dx, M, w.view(), 32, g, dy, aw, ap, as, ww, nullptr);
+    CK(cudaDeviceSynchronize());
+    EXPECT_GT(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3) << "a planted wrong scale passed";
+    cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ap), cudaFree(as), cudaFree(ww);
+  }
+}
+
+TEST_F(Gpu, BadShapesGiveClearErrors) {
+  gpu::Fp4Weight w;
+  w.N = 8, w.K = 40;
+  EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1, w, nullptr, nullptr, nullptr), Error);
+  w.K = 64;
+  EXPECT_THROW(gpu::w4a16_gemm(nullptr, 0, w, nullptr, nullptr, nullptr), Error);
+}
