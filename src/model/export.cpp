@@ -6,12 +6,14 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "mrgptq/error.hpp"
 #include "mrgptq/safetensors.hpp"
+#include "shard_stream.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -89,6 +91,31 @@ json llama2c_as_hf_config(const ModelConfig& c) {
           {"tie_word_embeddings", c.tied_embeddings},
           {"hidden_act", "silu"},
           {"torch_dtype", "float32"}};
+}
+
+// The dtype the source's config.json gives its weights (torch_dtype, or dtype
+// in newer transformers); float32 for llama2.c and when unnamed.
+DType embedding_dtype(const ModelConfig& c) {
+  if (c.hf_config_json.empty()) return DType::F32;
+  const json j = json::parse(c.hf_config_json);
+  const std::string t = j.value("torch_dtype", j.value("dtype", std::string("float32")));
+  return t == "bfloat16" ? DType::BF16 : t == "float16" ? DType::F16 : DType::F32;
+}
+
+// Appends float32 values as `dt`, refusing to round: the copy must be exact
+// (the reloaded model must compute what the in-memory one did).
+void append_converted(StreamingShardWriter& w, const float* x, int64_t n, DType dt,
+                      const std::string& name) {
+  if (dt == DType::F32) return w.append(x, n * int64_t(sizeof(float)));
+  std::vector<uint16_t> h(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    h[size_t(i)] = dt == DType::BF16 ? f32_to_bf16(x[i]) : f32_to_f16(x[i]);
+    const float back = dt == DType::BF16 ? bf16_to_f32(h[size_t(i)]) : f16_to_f32(h[size_t(i)]);
+    if (back != x[i] && !(std::isnan(back) && std::isnan(x[i])))
+      throw Error(name + ": value " + std::to_string(x[i]) + " is not exactly representable in " +
+                  dtype_name(dt) + ", the dtype config.json names for the model's weights");
+  }
+  w.append(h.data(), n * 2);
 }
 
 }  // namespace
@@ -202,21 +229,29 @@ void QuantizedExport::add_block(const Block& fb, const BlockResult& r) {
 void QuantizedExport::finish() {
   const ModelConfig& c = src_.config();
   const std::string last = shard_name(c.n_layers);
-  SafetensorsWriter w;
-  std::vector<int> all(size_t(c.vocab_size));
-  for (int i = 0; i < c.vocab_size; ++i) all[size_t(i)] = i;
-  const MatrixF emb = src_.embed(all);
-  w.add_f32("model.embed_tokens.weight", {emb.rows, emb.cols}, emb.data.data());
-  weight_map_["model.embed_tokens.weight"] = last;
+  // The vocabulary-sized tensors are streamed a slice at a time (for Llama-3
+  // shapes each is 2 GB in float32), in the source's dtype when its config
+  // names one, so that they are copied exactly and no larger than they came.
+  const DType dt = embedding_dtype(c);
+  std::vector<ShardEntry> entries = {{"model.embed_tokens.weight", dt, {c.vocab_size, c.dim}},
+                                     {"model.norm.weight", DType::F32, {c.dim}}};
+  if (!c.tied_embeddings) entries.push_back({"lm_head.weight", dt, {c.vocab_size, c.dim}});
+  for (const ShardEntry& e : entries) weight_map_[e.name] = last;
+  StreamingShardWriter w((fs::path(tmp_) / last).string(), entries);
+  constexpr int kRows = 4096;
+  for (int r0 = 0; r0 < c.vocab_size; r0 += kRows) {
+    std::vector<int> ids(size_t(std::min(kRows, c.vocab_size - r0)));
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = r0 + int(i);
+    const MatrixF e = src_.embed(ids);
+    append_converted(w, e.data.data(), int64_t(e.data.size()), dt, "model.embed_tokens.weight");
+  }
   const std::vector<float> norm = src_.final_norm();
-  w.add_f32("model.norm.weight", {int64_t(norm.size())}, norm.data());
-  weight_map_["model.norm.weight"] = last;
+  w.append(norm.data(), int64_t(norm.size() * sizeof(float)));
   if (!c.tied_embeddings) {
     const LinearOp cls = src_.classifier();
-    w.add_f32("lm_head.weight", {cls.w.rows, cls.w.cols}, cls.w.data.data());
-    weight_map_["lm_head.weight"] = last;
+    append_converted(w, cls.w.data.data(), int64_t(cls.w.data.size()), dt, "lm_head.weight");
   }
-  w.write((fs::path(tmp_) / last).string());
+  w.close();
 
   json config = c.hf_config_json.empty() ? llama2c_as_hf_config(c) : json::parse(c.hf_config_json);
   config["quantization_config"] = quantization_config(cfg_);

@@ -14,6 +14,7 @@
 
 #include "mrgptq/error.hpp"
 #include "mrgptq/safetensors.hpp"
+#include "shard_stream.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -113,27 +114,13 @@ std::string shard_name(size_t i, size_t n) {
   return buf;
 }
 
-// One shard: the safetensors header first (every size is known in advance),
-// then each tensor's bytes chunk by chunk.
+// One shard: header first (every size is known in advance), then each
+// tensor's bytes, a batch of chunks at a time.
 void write_shard(const std::string& path, const std::vector<const PlannedTensor*>& ts,
                  uint64_t seed) {
-  json h = json::object();
-  int64_t off = 0;
-  for (const PlannedTensor* t : ts) {
-    const int64_t bytes = t->numel() * 2;
-    h[t->name] = {{"dtype", "BF16"}, {"shape", t->shape}, {"data_offsets", {off, off + bytes}}};
-    off += bytes;
-  }
-  h["__metadata__"] = {{"format", "pt"}};
-  std::string header = h.dump();
-  header.append((8 - header.size() % 8) % 8, ' ');  // data 8-byte aligned, as HF writes it
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw Error(path + ": cannot create");
-  const uint64_t hl = header.size();
-  uint8_t le[8];
-  for (int i = 0; i < 8; ++i) le[i] = uint8_t(hl >> (8 * i));
-  f.write(reinterpret_cast<const char*>(le), 8);
-  f.write(header.data(), std::streamsize(header.size()));
+  std::vector<ShardEntry> entries;
+  for (const PlannedTensor* t : ts) entries.push_back({t->name, DType::BF16, t->shape});
+  StreamingShardWriter w(path, std::move(entries), {{"format", "pt"}});
   // A few chunks per batch, generated in parallel, then written in order.
   constexpr int kBatch = 8;
   std::vector<uint16_t> buf(size_t(kBatch * kChunk));
@@ -147,11 +134,10 @@ void write_shard(const std::string& path, const std::vector<const PlannedTensor*
         fill_chunk(*t, seed, c, len, &buf[size_t(k * kChunk)]);
       }
       const int64_t elems = std::min(n - c0 * kChunk, cn * kChunk);
-      f.write(reinterpret_cast<const char*>(buf.data()), std::streamsize(elems * 2));
+      w.append(buf.data(), elems * 2);
     }
   }
-  f.flush();
-  if (!f) throw Error(path + ": write failed (disk full?)");
+  w.close();
 }
 
 json hf_config(const SyntheticShape& s, int layers) {
