@@ -36,10 +36,15 @@ struct Fp4Weight {
 void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream);
 
 // Kernel 2: W4A16, Y[M, N] = X[M, K] W^T, BF16 in and out, FP32 accumulation.
-// M <= 16: a GEMV-style kernel that dequantizes in registers; larger M:
+// M <= 4: a GEMV-style kernel that dequantizes in registers; larger M:
 // dequantize into `workspace` (N*K BF16) and run cuBLAS BF16.
 void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t stream);
+
+// W4A16 for 1 <= M <= 16 on the tensor cores (src/kernels/w4a16_tc.cu):
+// mma.sync BF16 with the weight dequantized in registers, FP32 accumulation,
+// K split over the warps of a block. Same contract as w4a16_gemm.
+void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, cudaStream_t stream);
 
 // Kernel 3: W4A4 with both operands FP4 in the same format: both are expanded
 // exactly to BF16 (activations by kernel 1, weights into `workspace`) and

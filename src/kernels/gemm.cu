@@ -23,7 +23,7 @@
 namespace mrgptq::gpu {
 namespace {
 
-constexpr int kRowsPerWarp = 2, kWarps = 4;
+constexpr int kRowsPerWarp = 2, kWarps = 4, kMaxGemvM = 4;
 
 template <int MT, bool NV>
 __global__ void __launch_bounds__(kWarps * 32) w4a16_gemv(const uint16_t* __restrict__ X, int M,
@@ -88,6 +88,81 @@ __global__ void __launch_bounds__(kWarps * 32) w4a16_gemv(const uint16_t* __rest
       if (lane == 0 && m < M && n0 + r < N)
         Y[int64_t(m) * N + n0 + r] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
     }
+}
+
+// M = 1 (decode): the same stream, with four K-steps of loads issued before any
+// arithmetic (about 12 KB in flight per warp, enough to cover DRAM latency), and
+// the group scale applied once per group rather than per element.
+template <bool NV>
+__global__ void __launch_bounds__(kWarps * 32) w4a16_gemv1(const uint16_t* __restrict__ X,
+                                                          const uint8_t* __restrict__ packed,
+                                                          const uint8_t* __restrict__ scales, int64_t N,
+                                                          int64_t K, float inv_g, uint16_t* __restrict__ Y) {
+  __shared__ float lut[16];
+  if (threadIdx.x < 16) lut[threadIdx.x] = dev::e2m1_decode(threadIdx.x);
+  __syncthreads();
+  constexpr int GROUP = NV ? 16 : 32, U = 4;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int64_t n0 = (int64_t(blockIdx.x) * kWarps + warp) * kRowsPerWarp;
+  if (n0 >= N) return;
+  int64_t rows[kRowsPerWarp];
+#pragma unroll
+  for (int r = 0; r < kRowsPerWarp; ++r) rows[r] = n0 + r < N ? n0 + r : n0;
+  float acc[kRowsPerWarp] = {};
+  for (int64_t kb = int64_t(lane) * 32; kb < K; kb += U * 32 * 32) {
+    uint4 q[U][kRowsPerWarp], xv[U][4];
+    uint32_t sc[U][kRowsPerWarp];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int64_t k = kb + int64_t(u) * 1024;
+      if (k < K) {
+#pragma unroll
+        for (int r = 0; r < kRowsPerWarp; ++r) {
+          q[u][r] = __ldg(reinterpret_cast<const uint4*>(packed + rows[r] * (K / 2) + k / 2));
+          sc[u][r] = NV ? uint32_t(__ldg(reinterpret_cast<const uint16_t*>(scales + rows[r] * (K / GROUP) + k / GROUP)))
+                        : uint32_t(__ldg(scales + rows[r] * (K / GROUP) + k / GROUP));
+        }
+#pragma unroll
+        for (int c = 0; c < 4; ++c) xv[u][c] = __ldg(reinterpret_cast<const uint4*>(X + k) + c);
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      if (kb + int64_t(u) * 1024 >= K) break;
+      float x[32];
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        const uint32_t us[4] = {xv[u][c].x, xv[u][c].y, xv[u][c].z, xv[u][c].w};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          x[c * 8 + 2 * j] = __uint_as_float(us[j] << 16);
+          x[c * 8 + 2 * j + 1] = __uint_as_float(us[j] & 0xFFFF0000u);
+        }
+      }
+#pragma unroll
+      for (int r = 0; r < kRowsPerWarp; ++r) {
+        const uint32_t qs[4] = {q[u][r].x, q[u][r].y, q[u][r].z, q[u][r].w};
+        float g0 = 0.f, g1 = 0.f;  // the two halves (NVFP4: two groups of 16)
+#pragma unroll
+        for (int i = 0; i < 16; ++i) g0 = fmaf(lut[(qs[i / 8] >> (4 * (i % 8))) & 15], x[i], g0);
+#pragma unroll
+        for (int i = 16; i < 32; ++i) g1 = fmaf(lut[(qs[i / 8] >> (4 * (i % 8))) & 15], x[i], g1);
+        if constexpr (NV) {
+          acc[r] = fmaf(g0, dev::e4m3_decode(sc[u][r] & 0xFF), acc[r]);
+          acc[r] = fmaf(g1, dev::e4m3_decode(sc[u][r] >> 8), acc[r]);
+        } else {
+          acc[r] = fmaf(g0 + g1, dev::e8m0_decode(sc[u][r]), acc[r]);
+        }
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kRowsPerWarp; ++r) {
+    float v = acc[r];
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+    if (lane == 0 && n0 + r < N) Y[n0 + r] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
+  }
 }
 
 template <bool NV>
@@ -204,6 +279,15 @@ void check_weight(const Fp4Weight& w) {
     throw Error("FP4 GEMM: K = " + std::to_string(w.K) + " must be a positive multiple of 32 (pad the weight)");
 }
 
+void gemv1(const uint16_t* X, const Fp4Weight& w, uint16_t* Y, cudaStream_t st) {
+  const unsigned blocks = unsigned((w.N + kWarps * kRowsPerWarp - 1) / (kWarps * kRowsPerWarp));
+  if (w.format == Format::NVFP4)
+    w4a16_gemv1<true><<<blocks, kWarps * 32, 0, st>>>(X, w.packed, w.scales, w.N, w.K, 1.f / w.global_scale, Y);
+  else
+    w4a16_gemv1<false><<<blocks, kWarps * 32, 0, st>>>(X, w.packed, w.scales, w.N, w.K, 1.f, Y);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
 template <int MT>
 void gemv(const uint16_t* X, int M, const Fp4Weight& w, uint16_t* Y, cudaStream_t st) {
   const unsigned blocks = unsigned((w.N + kWarps * kRowsPerWarp - 1) / (kWarps * kRowsPerWarp));
@@ -220,12 +304,12 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
                 cudaStream_t stream) {
   check_weight(w);
   if (M <= 0) throw Error("W4A16: M must be positive");
-  if (M == 1) return gemv<1>(X, 1, w, Y, stream);
+  // Measured on an H100 (docs/PERFORMANCE.md): the CUDA-core GEMV wins up to
+  // M = 4; from there the tensor cores on the expanded weight win.
+  if (M == 1) return gemv1(X, w, Y, stream);
   if (M <= 2) return gemv<2>(X, int(M), w, Y, stream);
-  if (M <= 4) return gemv<4>(X, int(M), w, Y, stream);
-  if (M <= 8) return gemv<8>(X, int(M), w, Y, stream);
-  if (M <= 16) return gemv<16>(X, int(M), w, Y, stream);
-  if (!workspace) throw Error("W4A16: M > 16 needs an N*K BF16 workspace");
+  if (M <= kMaxGemvM) return gemv<4>(X, int(M), w, Y, stream);
+  if (!workspace) throw Error("W4A16: M > 4 needs an N*K BF16 workspace");
   dequantize_to_bf16(w, workspace, stream);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, stream);
 }

@@ -1,0 +1,129 @@
+// Small-M W4A16: the tensor-core kernel vs the current w4a16_gemm dispatch vs
+// cuBLASLt BF16, same run, CUDA events, medians, weights rotated over copies
+// larger than 4x L2, random data (never zeros).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "kernels/fp4_device.cuh"
+#include "mrgptq/kernels.hpp"
+
+using namespace mrgptq;
+
+namespace {
+
+template <class T, class G>
+T* dev_random(size_t n, uint32_t seed, G gen) {
+  std::vector<T> h(n);
+  std::mt19937 rng(seed);
+  for (auto& v : h) v = gen(rng);
+  T* d;
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&d, n * sizeof(T)));
+  MRGPTQ_CUDA_CHECK(cudaMemcpy(d, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
+  return d;
+}
+
+uint16_t bf16_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return uint16_t(u >> 16);
+}
+
+double time_us(int copies, int reps, const std::function<void(int)>& fn) {
+  for (int i = 0; i < 3; ++i) fn(i % copies);
+  std::vector<float> ms;
+  cudaEvent_t a, b;
+  MRGPTQ_CUDA_CHECK(cudaEventCreate(&a));
+  MRGPTQ_CUDA_CHECK(cudaEventCreate(&b));
+  for (int i = 0; i < reps; ++i) {
+    MRGPTQ_CUDA_CHECK(cudaEventRecord(a));
+    fn(i % copies);
+    MRGPTQ_CUDA_CHECK(cudaEventRecord(b));
+    MRGPTQ_CUDA_CHECK(cudaEventSynchronize(b));
+    float t;
+    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&t, a, b));
+    ms.push_back(t);
+  }
+  MRGPTQ_CUDA_CHECK(cudaEventDestroy(a));
+  MRGPTQ_CUDA_CHECK(cudaEventDestroy(b));
+  std::sort(ms.begin(), ms.end());
+  return 1000.0 * ms[ms.size() / 2];
+}
+
+}  // namespace
+
+int main() {
+  if (!gpu::device_available()) {
+    std::printf("no CUDA device: benchmark skipped\n");
+    return 0;
+  }
+  cudaDeviceProp prop;
+  MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  std::printf("device: %s\n", prop.name);
+  const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
+  std::printf("%-12s %3s %9s | %9s %6s %7s | %9s %6s | %9s %6s\n", "N x K", "M", "bf16 us",
+              "tc mx us", "ratio", "GB/s", "tc nv us", "ratio", "cur mx us", "ratio");
+  for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
+           {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
+    const int64_t N = nk.first, K = nk.second;
+    const size_t w4 = size_t(N * K / 2), w16 = size_t(N * K * 2);
+    const int c4 = int(rotate / w4 + 1), c16 = int(rotate / w16 + 1);
+    std::vector<uint8_t*> packed, mxs, nvs;
+    std::vector<uint16_t*> wbf;
+    for (int i = 0; i < c4; ++i) {
+      packed.push_back(
+          dev_random<uint8_t>(w4, 10 + i, [](std::mt19937& r) { return uint8_t(r()); }));
+      mxs.push_back(dev_random<uint8_t>(size_t(N * K / 32), 20 + i,
+                                        [](std::mt19937& r) { return uint8_t(118 + r() % 6); }));
+      nvs.push_back(dev_random<uint8_t>(
+          size_t(N * K / 16), 30 + i, [](std::mt19937& r) { return uint8_t(0x30 + r() % 0x30); }));
+    }
+    for (int i = 0; i < c16; ++i)
+      wbf.push_back(dev_random<uint16_t>(w16 / 2, 40 + i, [](std::mt19937& r) {
+        return bf16_of(std::normal_distribution<float>(0.f, 0.02f)(r));
+      }));
+    uint16_t* ws;
+    MRGPTQ_CUDA_CHECK(cudaMalloc(&ws, w16));
+    auto view = [&](int i, Format f) {
+      gpu::Fp4Weight w;
+      w.format = f, w.N = N, w.K = K, w.packed = packed[size_t(i)];
+      w.scales = f == Format::MXFP4 ? mxs[size_t(i)] : nvs[size_t(i)];
+      w.global_scale = f == Format::MXFP4 ? 1.f : 1000.f;
+      return w;
+    };
+    for (int64_t M : {1, 2, 4, 8, 16}) {
+      auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
+        return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
+      });
+      uint16_t* y;
+      MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));
+      const int reps = 30;
+      const double tb = time_us(
+          c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
+      const double tm = time_us(c4, reps, [&](int i) {
+        gpu::w4a16_tensor_core(x, M, view(i, Format::MXFP4), y, nullptr);
+      });
+      const double tn = time_us(c4, reps, [&](int i) {
+        gpu::w4a16_tensor_core(x, M, view(i, Format::NVFP4), y, nullptr);
+      });
+      const double tc = time_us(
+          c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, view(i, Format::MXFP4), y, ws, nullptr); });
+      const double bytes = N * K / 2.0 + N * K / 32.0 + M * K * 2.0 + M * N * 2.0;
+      std::printf("%5ldx%-6ld %3ld %9.1f | %9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx\n", N,
+                  K, M, tb, tm, tb / tm, bytes / tm / 1e3, tn, tb / tn, tc, tb / tc);
+      std::fflush(stdout);
+      MRGPTQ_CUDA_CHECK(cudaFree(x));
+      MRGPTQ_CUDA_CHECK(cudaFree(y));
+    }
+    for (int i = 0; i < c4; ++i)
+      cudaFree(packed[size_t(i)]), cudaFree(mxs[size_t(i)]), cudaFree(nvs[size_t(i)]);
+    for (auto* w : wbf) cudaFree(w);
+    cudaFree(ws);
+  }
+  return 0;
+}
