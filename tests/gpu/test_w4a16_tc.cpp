@@ -1,0 +1,148 @@
+// The tensor-core W4A16 kernel (M = 1..16) against the float64 product of the
+// dequantized operands (CPU reference: formats.hpp), on fresh random data with
+// outlier channels, outputs poisoned with NaN before every launch; odd sizes;
+// a planted wrong scale must fail the check. Skips where no GPU is present.
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "mrgptq/error.hpp"
+#include "mrgptq/formats.hpp"
+#include "mrgptq/kernels.hpp"
+
+using namespace mrgptq;
+
+namespace {
+
+uint16_t to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return uint16_t((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+}
+float from_bf16(uint16_t b) {
+  const uint32_t u = uint32_t(b) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+template <class T>
+T* upload(const std::vector<T>& v) {
+  T* d = nullptr;
+  if (cudaMalloc(&d, v.size() * sizeof(T)) != cudaSuccess ||
+      cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice) != cudaSuccess)
+    throw Error("upload failed");
+  return d;
+}
+
+// Relative Frobenius error of Y (BF16 [M, N]) against float64 A W^T; infinity
+// when any output is not finite (an unwritten NaN-poisoned entry).
+double rel_error(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
+  double num = 0, den = 0;
+  for (int64_t m = 0; m < A.rows; ++m)
+    for (int64_t n = 0; n < W.rows; ++n) {
+      double ref = 0;
+      for (int64_t k = 0; k < A.cols; ++k) ref += double(A(m, k)) * W(n, k);
+      const double got = from_bf16(Y[size_t(m * W.rows + n)]);
+      if (!std::isfinite(got)) return INFINITY;
+      num += (got - ref) * (got - ref), den += ref * ref;
+    }
+  return std::sqrt(num / den);
+}
+
+struct Case {
+  QuantizedTensor q;
+  MatrixF deq;
+  uint8_t *packed = nullptr, *scales = nullptr;
+  ~Case() { cudaFree(packed), cudaFree(scales); }
+  gpu::Fp4Weight view() const {
+    gpu::Fp4Weight w;
+    w.format = q.format, w.N = q.rows, w.K = q.padded_cols, w.packed = packed, w.scales = scales;
+    w.global_scale = q.global_scale;
+    return w;
+  }
+};
+
+// Y for M activation rows (outlier channel every 53rd column) through the kernel.
+double run_case(const Case& c, int64_t M, std::mt19937& rng) {
+  const int64_t N = c.q.rows, K = c.q.padded_cols;
+  std::normal_distribution<float> g(0.f, 1.f);
+  std::vector<uint16_t> x(size_t(M * K));
+  MatrixF A(M, K);
+  for (int64_t i = 0; i < M * K; ++i) {
+    x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
+    A.data[size_t(i)] = from_bf16(x[size_t(i)]);
+  }
+  uint16_t* dx = upload(x);
+  uint16_t* dy = nullptr;
+  EXPECT_EQ(cudaMalloc(&dy, size_t(M * N) * 2), cudaSuccess);
+  EXPECT_EQ(cudaMemset(dy, 0xFF, size_t(M * N) * 2), cudaSuccess);  // NaN poison
+  gpu::w4a16_tensor_core(dx, M, c.view(), dy, nullptr);
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  std::vector<uint16_t> y(size_t(M * N));
+  EXPECT_EQ(cudaMemcpy(y.data(), dy, y.size() * 2, cudaMemcpyDeviceToHost), cudaSuccess);
+  cudaFree(dx), cudaFree(dy);
+  return rel_error(y, A, c.deq);
+}
+
+void make_case(Case& c, int64_t N, int64_t K, Format f, std::mt19937& rng) {
+  std::student_t_distribution<float> t(4.f);
+  std::vector<float> w(size_t(N * K));
+  for (auto& v : w) v = 0.02f * t(rng);
+  QuantOptions o;
+  o.rule = format_info(f).default_rule;
+  c.q = quantize_rtn(w.data(), N, K, f, o);
+  c.deq = dequantize(c.q);
+  c.packed = upload(c.q.packed);
+  c.scales = upload(c.q.scales);
+}
+
+}  // namespace
+
+class GpuTc : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0)
+      GTEST_SKIP() << "no CUDA device present: GPU test skipped";
+  }
+};
+
+TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
+  std::mt19937 rng(std::random_device{}());
+  // N not a multiple of the 32-row block, K not a multiple of the 128-wide chunk.
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (auto nk : {std::pair<int64_t, int64_t>{300, 640}, {37, 96}, {256, 1056}}) {
+      Case c;
+      make_case(c, nk.first, nk.second, f, rng);
+      for (int64_t M : {1, 2, 3, 8, 15, 16})
+        EXPECT_LE(run_case(c, M, rng), 5e-3)
+            << to_string(f) << " N=" << nk.first << " K=" << nk.second << " M=" << M;
+    }
+}
+
+TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 96, 512, f, rng);
+    ASSERT_LE(run_case(c, 5, rng), 5e-3);
+    std::vector<uint8_t> bad = c.q.scales;
+    for (size_t i = 0; i < bad.size() / 4; ++i)
+      bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
+    ASSERT_EQ(cudaMemcpy(c.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice), cudaSuccess);
+    EXPECT_GT(run_case(c, 5, rng), 5e-3) << to_string(f) << ": a planted wrong scale passed";
+  }
+}
+
+TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
+  gpu::Fp4Weight w;
+  w.N = 8, w.K = 40;
+  EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, w, nullptr, nullptr), Error);
+  w.K = 64;
+  EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 17, w, nullptr, nullptr), Error);
+  EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 0, w, nullptr, nullptr), Error);
+}
