@@ -8,24 +8,7 @@
 
 namespace mrgptq {
 
-// E2M1. The grid {0, .5, 1, 1.5, 2, 3, 4, 6} is not uniform, so rounding is a
-// count of thresholds passed. Each threshold is a midpoint between two grid
-// points; at an exact midpoint the tie goes to the even index (mantissa bit 0),
-// which is why the comparisons alternate between > and >=:
-//   0.25 -> 0, 0.75 -> 1, 1.25 -> 1, 1.75 -> 2, 2.5 -> 2, 3.5 -> 4, 5 -> 4.
-// Magnitudes above 6 saturate to 6. The sign is kept (so -0.1 encodes as -0,
-// code 8). NaN encodes as +-0: callers reject non-finite input before this.
-uint8_t e2m1_encode(float x) {
-  const float a = std::fabs(x);
-  const uint8_t idx = uint8_t((a > 0.25f) + (a >= 0.75f) + (a > 1.25f) + (a >= 1.75f) + (a > 2.5f) +
-                              (a >= 3.5f) + (a > 5.f));
-  return uint8_t((std::signbit(x) ? 8 : 0) | idx);
-}
-
-float e2m1_decode(uint8_t code) {
-  const float v = kE2M1Grid[code & 7];
-  return (code & 8) ? -v : v;
-}
+// E2M1 encode/decode are inline in the header (GPTQ's hot path).
 
 float e8m0_decode(uint8_t byte) {
   if (byte == kE8M0NaN) return std::numeric_limits<float>::quiet_NaN();

@@ -59,8 +59,12 @@ uint8_t mx_scale(ScaleRule rule, const float* x, int n, float amax, const float*
     case ScaleRule::Ceil:
       return e8m0_from_exponent(amax <= std::ldexp(6.f, e_floor) ? e_floor : e_floor + 1);
     case ScaleRule::Mse: {
-      // Search the neighbouring exponents floor-1 .. floor+2 with the real
-      // casts; on equal error the smaller exponent (first tried) wins.
+      // Search the exponents e_floor-1 .. e_floor+2 (each clamped to E8M0's
+      // [-127, 127]) in increasing order with the real casts (m = 2^e, codes
+      // e2m1_encode(x / m)), minimising sum_i w_i (x_i - e2m1_round(x_i / m) * m)^2
+      // in double (w_i = 1 without importance). The floor, round and ceil
+      // exponents are all in this set, so mse is never worse than any of them.
+      // On equal error the smaller exponent (first tried) wins.
       uint8_t best = e8m0_from_exponent(e_floor);
       double best_err = std::numeric_limits<double>::infinity();
       for (int e = e_floor - 1; e <= e_floor + 2; ++e) {
@@ -83,11 +87,17 @@ uint8_t nv_scale(ScaleRule rule, const float* x, int n, float amax, float g, con
   if (rule == ScaleRule::Absmax || amax == 0.f) return s0;
   if (rule != ScaleRule::Mse)
     throw Error(std::string("scale rule ") + to_string(rule) + " is not valid for nvfp4");
-  // MSE: the E4M3 codes from one octave below s0 (8 codes = half the value)
-  // up to two codes above, with the real casts; ties keep the smaller code.
+  // MSE: every positive E4M3 byte b with s0 - 8 <= b <= s0 + 2 (clamped to
+  // [0x00, 0x7E]), tried in increasing order with the real casts
+  // (m = e4m3_decode(b) / G, codes e2m1_encode(x / m), m == 0 -> codes 0),
+  // minimising sum_i w_i (x_i - e2m1_round(x_i / m) * m)^2 in double. For normal
+  // bytes 8 codes down is exactly half the value, 2 codes up is 1.125x..1.25x:
+  // smaller scales trade clipping of the group maximum for resolution below it,
+  // larger ones only help when amax / 6 * G rounded down. s0 itself is in the
+  // window, so the result is never worse than absmax. Ties keep the smaller byte.
   uint8_t best = s0;
   double best_err = std::numeric_limits<double>::infinity();
-  const int lo = std::max(1, int(s0) - 8), hi = std::min(0x7E, int(s0) + 2);
+  const int lo = std::max(0, int(s0) - 8), hi = std::min(0x7E, int(s0) + 2);
   for (int b = lo; b <= hi; ++b) {
     const double err = group_error(x, n, e4m3_decode(uint8_t(b)) / g, w);
     if (err < best_err) best_err = err, best = uint8_t(b);
@@ -121,8 +131,9 @@ QuantizedTensor quantize_rtn(const float* x, int64_t rows, int64_t cols, Format 
     throw Error(opt.name + ": empty tensor [" + std::to_string(rows) + ", " + std::to_string(cols) +
                 "]");
   if (!rule_valid_for(f, opt.rule))
-    throw Error(std::string("scale rule ") + to_string(opt.rule) + " is not valid for " +
-                to_string(f));
+    throw Error(opt.name + ": scale rule " + to_string(opt.rule) + " is not valid for " +
+                to_string(f) +
+                (f == Format::MXFP4 ? " (use floor, round, ceil or mse)" : " (use absmax or mse)"));
   check_finite(x, rows, cols, opt.name);
   const int group = format_info(f).group;
   QuantizedTensor q;

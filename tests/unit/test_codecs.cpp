@@ -43,6 +43,15 @@ TEST(E2M1, TiesGoToEvenGridPoint) {
   }
 }
 
+TEST(E2M1, SignIsKeptWhenRoundingToZero) {
+  EXPECT_EQ(e2m1_encode(-0.1f), 8);  // documented: -0.1 -> -0
+  EXPECT_EQ(e2m1_encode(0.1f), 0);
+  EXPECT_EQ(e2m1_encode(-0.f), 8);
+  EXPECT_EQ(e2m1_decode(8), 0.f);
+  EXPECT_EQ(e2m1_encode(-7.f), 15);
+  EXPECT_EQ(e2m1_decode(0xF7), 6.f);  // only the low 4 bits count
+}
+
 TEST(E2M1, MatchesBruteForceNearestOnRandomInputs) {
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-8.f, 8.f);

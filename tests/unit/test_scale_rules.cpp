@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "mrgptq/error.hpp"
@@ -121,6 +122,67 @@ TEST(NvScale, GivenGlobalScaleIsUsedAndZeroTensorIsWellDefined) {
   EXPECT_EQ(q.scales[0], e4m3_encode(1.f / 6.f * 100.f));
 }
 
+// MXFP4 mse, hand-computed: {4, 0.75 x 31}, amax 4 = 1.0 * 2^2 so floor,
+// round and ceil all give 2^0 (byte 127): 4 is exact, each 0.75 is a tie that
+// goes to 1 (even index 2), error 31 * 0.0625 = 1.9375. Candidates:
+//   2^-1: 4/0.5 = 8 clips to 6 -> 3 (error 1), 0.75/0.5 = 1.5 exact: total 1;
+//   2^1:  4/2 = 2 exact, 0.375 -> 0.5 -> 1 (0.0625 each): 1.9375;
+//   2^2:  1 exact, 0.1875 -> 0 (0.5625 each): 17.4375.
+// So mse picks 2^-1 (byte 126), codes 6 -> 7 and 1.5 -> 3.
+TEST(MxScale, MseGoldenPrefersClippingTheMaximum) {
+  std::vector<float> g(32, 0.75f);
+  g[0] = 4.f;
+  for (ScaleRule r : {ScaleRule::Floor, ScaleRule::Round, ScaleRule::Ceil})
+    EXPECT_EQ(mx(r, g), 127);
+  EXPECT_EQ(mx(ScaleRule::Mse, g), 126);
+  QuantOptions o;
+  o.rule = ScaleRule::Mse;
+  QuantizedTensor q = quantize_rtn(g.data(), 1, 32, Format::MXFP4, o);
+  EXPECT_EQ(q.scales[0], 126);
+  EXPECT_EQ(q.packed[0], 0x37);  // element 0 (code 7) low nibble, element 1 (code 3) high
+  for (size_t j = 1; j < q.packed.size(); ++j) EXPECT_EQ(q.packed[j], 0x33);
+  // Importance can flip the choice: weighting element 0 by 100 makes its
+  // clipping error (100 * 1) dominate, and 2^0 (error 1.9375) wins over 2^1
+  // (same 1.9375, but a tie keeps the smaller exponent).
+  std::vector<float> w(32, 1.f);
+  w[0] = 100.f;
+  EXPECT_EQ(choose_group_scale(Format::MXFP4, ScaleRule::Mse, g.data(), 32, 1.f, w.data()), 127);
+}
+
+// MXFP4 mse tie-break, hand-computed: {7.5}: 2^0 clips to 6 (2.25), 2^1 gives
+// 3.75 -> 4 -> 8 (0.25), 2^2 gives 1.875 -> 2 -> 8 (0.25), 2^-1 clips to 3.
+// 2^1 and 2^2 tie; the smaller exponent wins: byte 128.
+TEST(MxScale, MseTieKeepsTheSmallerExponent) {
+  EXPECT_EQ(mx(ScaleRule::Mse, group_of({7.5f}, 32)), 128);
+}
+
+// NVFP4 mse, hand-computed with G = 1: {6, 1.1 x 15}, importance 0.001 on the 6.
+// absmax: E4M3(6/6) = 1.0 = byte 0x38; m = 1: 1.1 -> 1, error 15 * 0.01 = 0.15.
+// 0x39 (1.125): 6/1.125 = 5.33 -> 6 -> 6.75 (0.001 * 0.5625), 1.1/1.125 = 0.978
+//   -> 1 -> 1.125 (15 * 0.000625): total 0.0099375.
+// 0x31 (0.5625): 1.1 -> 1.956 -> 2 -> 1.125 (0.009375), 6 -> 10.7 clips -> 3.375
+//   (0.001 * 6.890625): 0.0163.
+// 0x34 (0.75): 1.1 -> 1.47 -> 1.5 -> 1.125 (0.009375), 6 -> 8 clips -> 4.5
+//   (0.001 * 2.25): 0.011625, the runner-up. The rest of the window 0x30..0x3A:
+//   0x30 0.159, 0x32 0.343, 0x33 0.074, 0x35 0.213, 0x36 0.678, 0x37 0.396,
+//   0x3A 0.339 (checked with a few lines of Python).
+TEST(NvScale, MseGoldenGroup) {
+  std::vector<float> x(16, 1.1f), w(16, 1.f);
+  x[0] = 6.f;
+  w[0] = 0.001f;
+  EXPECT_EQ(choose_group_scale(Format::NVFP4, ScaleRule::Absmax, x.data(), 16, 1.f), 0x38);
+  EXPECT_EQ(choose_group_scale(Format::NVFP4, ScaleRule::Mse, x.data(), 16, 1.f, w.data()), 0x39);
+  // Through quantize_rtn with the importance per column and a given G = 1.
+  QuantOptions o;
+  o.rule = ScaleRule::Mse;
+  o.global_scale = 1.f;
+  o.importance = w.data();
+  QuantizedTensor q = quantize_rtn(x.data(), 1, 16, Format::NVFP4, o);
+  EXPECT_EQ(q.scales[0], 0x39);
+  EXPECT_EQ(q.packed[0], 0x27);  // 6 -> code 7 (low), 1.1 -> code 2 (high)
+  EXPECT_EQ(q.packed[7], 0x22);
+}
+
 // The MSE rules search a superset of the other rules' candidates with the real
 // casts, so their (weighted) error can never be larger.
 TEST(MseScale, NeverWorseThanTheClosedFormRules) {
@@ -167,7 +229,30 @@ TEST(ScaleRules, NamesAndValidity) {
   EXPECT_EQ(parse_scale_rule("mse"), ScaleRule::Mse);
   EXPECT_EQ(parse_format("nvfp4"), Format::NVFP4);
   EXPECT_THROW(parse_format("fp8"), Error);
-  EXPECT_THROW(parse_scale_rule("max"), Error);
+  try {
+    parse_scale_rule("max");
+    FAIL() << "unknown rule accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    for (const char* name : {"max", "floor", "round", "ceil", "absmax", "mse"})
+      EXPECT_NE(m.find(name), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos);
+  }
+  for (ScaleRule r :
+       {ScaleRule::Floor, ScaleRule::Round, ScaleRule::Ceil, ScaleRule::Absmax, ScaleRule::Mse})
+    EXPECT_EQ(parse_scale_rule(to_string(r)), r);
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    EXPECT_EQ(parse_format(to_string(f)), f);
+    EXPECT_TRUE(rule_valid_for(f, format_info(f).default_rule));
+    EXPECT_TRUE(rule_valid_for(f, ScaleRule::Mse));
+  }
+  EXPECT_EQ(format_info(Format::MXFP4).default_rule, ScaleRule::Round);
+  EXPECT_EQ(format_info(Format::NVFP4).default_rule, ScaleRule::Absmax);
+  EXPECT_FALSE(format_info(Format::MXFP4).has_global_scale);
+  EXPECT_TRUE(format_info(Format::NVFP4).has_global_scale);
+  EXPECT_EQ(format_info(Format::MXFP4).scale_type, ScaleType::E8M0);
+  EXPECT_EQ(format_info(Format::NVFP4).scale_type, ScaleType::E4M3);
+  EXPECT_STREQ(format_info(Format::MXFP4).ct_format, "mxfp4-pack-quantized");
   EXPECT_TRUE(rule_valid_for(Format::MXFP4, ScaleRule::Ceil));
   EXPECT_FALSE(rule_valid_for(Format::MXFP4, ScaleRule::Absmax));
   EXPECT_FALSE(rule_valid_for(Format::NVFP4, ScaleRule::Floor));
