@@ -80,3 +80,4 @@ BENCHMARK(BM_Dequantize)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_E2M1Encode);
+BENCHMARK_MAIN();
