@@ -187,11 +187,16 @@ void dequantize(const QuantizedTensor& q, float* out) {
 #pragma omp parallel for schedule(static) if (q.rows * q.cols > (1 << 16))
   for (int64_t r = 0; r < q.rows; ++r) {
     const uint8_t* p = q.packed.data() + r * q.padded_cols / 2;
-    for (int64_t c = 0; c < q.cols; ++c) {
-      const float m =
-          scale_multiplier(q.format, q.scales[size_t(r * G + c / group)], q.global_scale);
-      const uint8_t code = (c & 1) ? uint8_t(p[c / 2] >> 4) : uint8_t(p[c / 2] & 15);
-      out[r * q.cols + c] = e2m1_decode(code) * m;
+    float* o = out + r * q.cols;
+    // One multiplier per group; groups start at even columns (group is even),
+    // so each packed byte holds two elements of the same group.
+    for (int64_t g = 0; g < G && g * group < q.cols; ++g) {
+      const float m = scale_multiplier(q.format, q.scales[size_t(r * G + g)], q.global_scale);
+      const int64_t end = std::min<int64_t>(q.cols, (g + 1) * group);
+      for (int64_t c = g * group; c < end; ++c) {
+        const uint8_t code = (c & 1) ? uint8_t(p[c / 2] >> 4) : uint8_t(p[c / 2] & 15);
+        o[c] = e2m1_decode(code) * m;
+      }
     }
   }
 }
