@@ -1,120 +1,141 @@
 // Kernel 1: fused block-Hadamard + FP4 quantization of BF16 activations.
 //
-// One thread owns one chunk of C = max(rotation block, group) consecutive
-// elements of a row: it loads them with 16-byte loads, runs the fast
-// Walsh-Hadamard butterflies in registers in the CPU's order (h = 1, 2, 4 ...,
-// then one multiply by 1/sqrt(b)), chooses each group's scale, encodes with an
-// IEEE division x / m exactly as the CPU does, and stores packed codes (and,
-// on request, the exactly dequantized BF16 values for the BF16 tensor-core
-// product). Everything stays in registers: one read of x, one write of codes.
+// The input is treated as one flat stream (K is a multiple of the chunk
+// max(rotation block, group), so chunks never straddle rows): every thread
+// owns 8 consecutive elements, loaded with one 16-byte load, so a warp reads
+// 512 contiguous bytes per instruction. A rotation block of b = 16..128 spans
+// b/8 neighbouring lanes: the butterflies h = 1, 2, 4 run in registers, the
+// steps h >= 8 exchange values with lane ^ (h/8) through shuffles. The CPU
+// order (h ascending, pair (j, j+h) -> (a+c, a-c), then one multiply by
+// 1/sqrt(b)) is kept, and each output of a step depends only on its pair, so
+// the rotated values are bit-identical to the CPU's. A group of 32 (MXFP4) or
+// 16 (NVFP4) is 4 or 2 lanes: its amax is a shuffle reduction; each lane
+// encodes its 8 values into one 32-bit word of codes (element 2j in the low
+// nibble) and the group's first lane writes the scale byte. One read of x, one
+// write of codes + scales (+ the exact BF16 dequantized values on request).
 #include "kernels/fp4_device.cuh"
 #include "mrgptq/kernels.hpp"
 
 namespace mrgptq::gpu {
 namespace {
 
-template <int C, int B, int GROUP, bool NV>
-__global__ void __launch_bounds__(128) act_quant_kernel(const uint16_t* __restrict__ x, int64_t chunks,
-                                                         int64_t chunks_per_row, int64_t K, float g,
-                                                         uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
-                                                         uint16_t* __restrict__ deq) {
-  const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (t >= chunks) return;
-  const int64_t row = t / chunks_per_row, col0 = (t % chunks_per_row) * C;
-  const int64_t base = row * K + col0;
-  float v[C];
-#pragma unroll
-  for (int i = 0; i < C; i += 8) {
-    const uint4 u = *reinterpret_cast<const uint4*>(x + base + i);
+constexpr int kThreads = 256;
+
+// 2^e as a float for e in [-127, 127] (2^-127 is the subnormal 0x00400000).
+__device__ __forceinline__ float exp2i(int e) {
+  return e >= -126 ? __int_as_float((e + 127) << 23) : __int_as_float(0x00400000);
+}
+
+template <int B, int GROUP, bool NV>
+__global__ void __launch_bounds__(kThreads)
+    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g,
+                     uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
+                     uint16_t* __restrict__ deq) {
+  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x;  // one 8-element vector
+  const int lane = threadIdx.x & 31;
+  // All lanes stay alive for the shuffles; the total is a multiple of the
+  // chunk, so a shuffle group is either all in range or all out of range.
+  const bool in = t < vecs;
+  const int64_t e0 = t * 8;
+  float v[8];
+  {
+    const uint4 u = in ? __ldcs(reinterpret_cast<const uint4*>(x + e0)) : make_uint4(0, 0, 0, 0);
     const uint32_t w[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      v[i + 2 * j] = __uint_as_float(w[j] << 16);
-      v[i + 2 * j + 1] = __uint_as_float(w[j] & 0xFFFF0000u);
+      v[2 * j] = __uint_as_float(w[j] << 16);
+      v[2 * j + 1] = __uint_as_float(w[j] & 0xFFFF0000u);
     }
   }
   if constexpr (B > 1) {
 #pragma unroll
-    for (int b0 = 0; b0 < C; b0 += B) {
+    for (int h = 1; h < 8 && h < B; h *= 2)  // in-register steps, CPU order
 #pragma unroll
-      for (int step = 0; (1 << step) < B; ++step) {  // h = 1, 2, 4, ... as on the CPU
-        constexpr int kB = B;
-#pragma unroll
-        for (int p = 0; p < kB / 2; ++p) {  // the B/2 butterflies of this step, in index order
-          const int h = 1 << step;
-          const int j = (p / h) * 2 * h + (p % h);
-          const float a = v[b0 + j], c = v[b0 + j + h];
-          v[b0 + j] = __fadd_rn(a, c);
-          v[b0 + j + h] = __fsub_rn(a, c);
-        }
+      for (int p = 0; p < 4; ++p) {
+        const int j = (p / h) * 2 * h + (p % h);
+        const float a = v[j], c = v[j + h];
+        v[j] = __fadd_rn(a, c);
+        v[j + h] = __fsub_rn(a, c);
       }
-      const float scale = 1.f / sqrtf(float(B));
 #pragma unroll
-      for (int i = 0; i < B; ++i) v[b0 + i] = __fmul_rn(v[b0 + i], scale);
-    }
-  }
+    for (int h = 8; h < B; h *= 2) {  // cross-lane steps: partner lane ^ (h / 8)
+      const bool upper = lane & (h / 8);
 #pragma unroll
-  for (int g0 = 0; g0 < C; g0 += GROUP) {
-    float amax = 0.f;
-#pragma unroll
-    for (int i = 0; i < GROUP; ++i) amax = fmaxf(amax, fabsf(v[g0 + i]));
-    const uint32_t s = NV ? dev::nv_absmax_scale(amax, g) : dev::mx_round_scale(amax);
-    const float m = NV ? __fdiv_rn(dev::e4m3_decode(s), g) : dev::e8m0_decode(s);
-    uint32_t words[GROUP / 8];
-#pragma unroll
-    for (int w = 0; w < GROUP / 8; ++w) {
-      uint32_t word = 0;
-#pragma unroll
-      for (int k = 0; k < 8; ++k) {
-        const float xv = v[g0 + 8 * w + k];
-        const uint32_t code = m == 0.f ? 0u : dev::e2m1_encode(__fdiv_rn(xv, m));
-        word |= code << (4 * k);
-        if (deq) v[g0 + 8 * w + k] = __fmul_rn(dev::e2m1_decode(code), m);
+      for (int i = 0; i < 8; ++i) {
+        const float p = __shfl_xor_sync(0xffffffffu, v[i], h / 8);
+        // lower element j: a + c with c the partner's; upper j + h: a - c with a the partner's
+        v[i] = upper ? __fsub_rn(p, v[i]) : __fadd_rn(v[i], p);
       }
-      words[w] = word;
     }
-    uint8_t* dst = packed + (base + g0) / 2;
-    if constexpr (GROUP == 32) {
-      *reinterpret_cast<uint4*>(dst) = make_uint4(words[0], words[1], words[2], words[3]);
-    } else {
-      *reinterpret_cast<uint2*>(dst) = make_uint2(words[0], words[1]);
-    }
-    scales[(base + g0) / GROUP] = uint8_t(s);
+    const float scale = __fdiv_rn(1.f, __fsqrt_rn(float(B)));
+#pragma unroll
+    for (int i = 0; i < 8; ++i) v[i] = __fmul_rn(v[i], scale);
   }
+  float amax = 0.f;
+#pragma unroll
+  for (int i = 0; i < 8; ++i) amax = fmaxf(amax, fabsf(v[i]));
+#pragma unroll
+  for (int off = 1; off < GROUP / 8; off *= 2)
+    amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, off));
+  uint32_t s, word = 0;
+  float m;
+  if constexpr (NV) {
+    s = dev::nv_absmax_scale(amax, g);
+    m = __fdiv_rn(dev::e4m3_decode(s), g);
+#pragma unroll
+    for (int i = 0; i < 8; ++i)
+      word |= (m == 0.f ? 0u : dev::e2m1_encode(__fdiv_rn(v[i], m))) << (4 * i);
+  } else {
+    // m = 2^(s-127): x / m == x * 2^(127-s) exactly (the same real number,
+    // rounded once either way), so the division becomes a multiply.
+    s = dev::mx_round_scale(amax);
+    m = exp2i(int(s) - 127);
+    const float inv = exp2i(127 - int(s));
+#pragma unroll
+    for (int i = 0; i < 8; ++i) word |= dev::e2m1_encode(__fmul_rn(v[i], inv)) << (4 * i);
+  }
+  if (!in) return;
+  *reinterpret_cast<uint32_t*>(packed + e0 / 2) = word;
+  if ((lane & (GROUP / 8 - 1)) == 0) scales[e0 / GROUP] = uint8_t(s);
   if (deq) {
+    uint32_t o[4];
 #pragma unroll
-    for (int i = 0; i < C; i += 8) {
-      uint32_t w[4];
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        const uint32_t lo = __bfloat16_as_ushort(__float2bfloat16_rn(v[i + 2 * j]));
-        const uint32_t hi = __bfloat16_as_ushort(__float2bfloat16_rn(v[i + 2 * j + 1]));
-        w[j] = lo | (hi << 16);
-      }
-      *reinterpret_cast<uint4*>(deq + base + i) = make_uint4(w[0], w[1], w[2], w[3]);
+    for (int j = 0; j < 4; ++j) {
+      const uint32_t lo = __bfloat16_as_ushort(
+          __float2bfloat16_rn(__fmul_rn(dev::e2m1_decode((word >> (8 * j)) & 15), m)));
+      const uint32_t hi = __bfloat16_as_ushort(
+          __float2bfloat16_rn(__fmul_rn(dev::e2m1_decode((word >> (8 * j + 4)) & 15), m)));
+      o[j] = lo | (hi << 16);
     }
+    *reinterpret_cast<uint4*>(deq + e0) = make_uint4(o[0], o[1], o[2], o[3]);
   }
 }
 
-template <int C, int B, int GROUP, bool NV>
+template <int B, int GROUP, bool NV>
 void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s, uint16_t* d,
             cudaStream_t st) {
-  const int64_t chunks = M * K / C;
-  const int threads = 128;
-  act_quant_kernel<C, B, GROUP, NV><<<unsigned((chunks + threads - 1) / threads), threads, 0, st>>>(
-      x, chunks, K / C, K, g, p, s, d);
+  const int64_t vecs = M * K / 8;
+  const int64_t blocks = (vecs + kThreads - 1) / kThreads;
+  if (blocks > int64_t(0x7FFFFFFF))
+    throw Error("quantize_activations: input too large for one launch");
+  act_quant_kernel<B, GROUP, NV><<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, p, s, d);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
 template <int GROUP, bool NV>
-void dispatch(int rot, const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s, uint16_t* d,
-              cudaStream_t st) {
+void dispatch(int rot, const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s,
+              uint16_t* d, cudaStream_t st) {
   switch (rot) {
-    case 0: return launch<GROUP, 1, GROUP, NV>(x, M, K, g, p, s, d, st);
-    case 16: return launch<(GROUP > 16 ? GROUP : 16), 16, GROUP, NV>(x, M, K, g, p, s, d, st);
-    case 32: return launch<32, 32, GROUP, NV>(x, M, K, g, p, s, d, st);
-    case 64: return launch<64, 64, GROUP, NV>(x, M, K, g, p, s, d, st);
-    case 128: return launch<128, 128, GROUP, NV>(x, M, K, g, p, s, d, st);
+    case 0:
+      return launch<1, GROUP, NV>(x, M, K, g, p, s, d, st);
+    case 16:
+      return launch<16, GROUP, NV>(x, M, K, g, p, s, d, st);
+    case 32:
+      return launch<32, GROUP, NV>(x, M, K, g, p, s, d, st);
+    case 64:
+      return launch<64, GROUP, NV>(x, M, K, g, p, s, d, st);
+    case 128:
+      return launch<128, GROUP, NV>(x, M, K, g, p, s, d, st);
   }
   throw Error("quantize_activations: rotation block must be 0, 16, 32, 64 or 128");
 }
@@ -126,15 +147,18 @@ bool device_available() {
   return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
 }
 
-void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int rot_block, float global_scale,
-                          uint8_t* packed, uint8_t* scales, uint16_t* dequant_out, cudaStream_t stream) {
+void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int rot_block,
+                          float global_scale, uint8_t* packed, uint8_t* scales,
+                          uint16_t* dequant_out, cudaStream_t stream) {
   const int group = format_info(f).group;
   const int64_t chunk = rot_block > group ? rot_block : group;
   if (M <= 0 || K <= 0 || K % chunk)
-    throw Error("quantize_activations: K = " + std::to_string(K) + " must be a positive multiple of " +
-                std::to_string(chunk) + " (pad the input dimension)");
+    throw Error("quantize_activations: K = " + std::to_string(K) +
+                " must be a positive multiple of " + std::to_string(chunk) +
+                " (pad the input dimension)");
   if (f == Format::NVFP4) {
-    if (!(global_scale > 0.f)) throw Error("quantize_activations: NVFP4 needs a positive global scale");
+    if (!(global_scale > 0.f))
+      throw Error("quantize_activations: NVFP4 needs a positive global scale");
     dispatch<16, true>(rot_block, x, M, K, global_scale, packed, scales, dequant_out, stream);
   } else {
     dispatch<32, false>(rot_block, x, M, K, 1.f, packed, scales, dequant_out, stream);
