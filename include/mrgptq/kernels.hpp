@@ -46,6 +46,21 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
 // K split over the warps of a block. Same contract as w4a16_gemm.
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, cudaStream_t stream);
 
+// The same weight re-laid out once (at load time) for that kernel: each warp
+// reads one contiguous 512-byte block per 8 rows x 128 k, each block of warps
+// one contiguous region. make_ allocates (device memory), free_ releases.
+struct TcWeight {
+  Format format = Format::MXFP4;
+  int64_t N = 0, K = 0;
+  int tiles = 0;  // 8-row tiles per thread block, chosen from N and the GPU
+  uint8_t* packed = nullptr;
+  uint8_t* scales = nullptr;
+  float global_scale = 1.f;
+};
+TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream);
+void free_tensor_core_weight(TcWeight& w);
+void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream);
+
 // Kernel 3: W4A4 with both operands FP4 in the same format: both are expanded
 // exactly to BF16 (activations by kernel 1, weights into `workspace`) and
 // multiplied on the BF16 tensor cores by cuBLAS with FP32 accumulation.

@@ -23,7 +23,7 @@
 namespace mrgptq::gpu {
 namespace {
 
-constexpr int kRowsPerWarp = 2, kWarps = 4, kMaxGemvM = 4;
+constexpr int kRowsPerWarp = 2, kWarps = 4;
 
 template <int MT, bool NV>
 __global__ void __launch_bounds__(kWarps * 32) w4a16_gemv(const uint16_t* __restrict__ X, int M,
@@ -304,12 +304,13 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
                 cudaStream_t stream) {
   check_weight(w);
   if (M <= 0) throw Error("W4A16: M must be positive");
-  // Measured on an H100 (docs/PERFORMANCE.md): the CUDA-core GEMV wins up to
-  // M = 4; from there the tensor cores on the expanded weight win.
+  // Measured on an H100 (docs/PERFORMANCE.md): the CUDA-core GEMV wins at
+  // M = 1, the tensor-core GEMV (w4a16_tc.cu) for M = 2..16 (1.2-1.9x over
+  // cuBLAS BF16, the CUDA-core GEMV falls to 0.5x at M = 8), then the tensor
+  // cores on the expanded weight.
   if (M == 1) return gemv1(X, w, Y, stream);
-  if (M <= 2) return gemv<2>(X, int(M), w, Y, stream);
-  if (M <= kMaxGemvM) return gemv<4>(X, int(M), w, Y, stream);
-  if (!workspace) throw Error("W4A16: M > 4 needs an N*K BF16 workspace");
+  if (M <= 16) return w4a16_tensor_core(X, M, w, Y, stream);
+  if (!workspace) throw Error("W4A16: M > 16 needs an N*K BF16 workspace");
   dequantize_to_bf16(w, workspace, stream);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, stream);
 }

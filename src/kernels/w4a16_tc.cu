@@ -43,11 +43,32 @@ struct RawW {
   uint32_t s[TILES];
 };
 
-template <int TILES, bool NV>
+// RELAID = false: the row-major formats.hpp layout (a lane reads 16 bytes of
+// its row; a warp touches 8 rows x 64 bytes per tile). RELAID = true: the
+// layout of relayout_kernel below, in which the lanes of a warp read one
+// contiguous 512-byte block per tile and a block of warps streams one
+// contiguous region of memory.
+template <int TILES, bool NV, bool RELAID>
 __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restrict__ packed,
                                          const uint8_t* __restrict__ scales,
-                                         const int64_t (&wrow)[TILES], int64_t K, int64_t k0) {
+                                         const int64_t (&wrow)[TILES], int64_t K, int64_t k0,
+                                         int64_t ch, int64_t chunks) {
   constexpr int GROUP = NV ? 16 : 32;
+  if constexpr (RELAID) {
+    if (ch >= chunks) {  // a warp with no chunk (K < 128 * warps): zeros, no load
+#pragma unroll
+      for (int i = 0; i < TILES; ++i) r.q[i] = make_uint4(0, 0, 0, 0), r.s[i] = 0;
+      return;
+    }
+#pragma unroll
+    for (int i = 0; i < TILES; ++i) {
+      const int64_t unit =
+          ((int64_t(blockIdx.x) * chunks + ch) * TILES + i) * 32 + (threadIdx.x & 31);
+      r.q[i] = __ldg(reinterpret_cast<const uint4*>(packed) + unit);
+      r.s[i] = NV ? __ldg(reinterpret_cast<const uint16_t*>(scales) + unit) : __ldg(scales + unit);
+    }
+    return;
+  }
   const bool kin = k0 < K;  // K is a multiple of 32: a lane's 32 k are all in or all out
 #pragma unroll
   for (int i = 0; i < TILES; ++i) {
@@ -62,12 +83,44 @@ __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restri
   }
 }
 
+// Byte -> BF16 pair of its two E2M1 codes (low nibble in the low half).
+__constant__ uint16_t kE2m1Bf16[16] = {0x0000, 0x3F00, 0x3F80, 0x3FC0, 0x4000, 0x4040,
+                                       0x4080, 0x40C0, 0x8000, 0xBF00, 0xBF80, 0xBFC0,
+                                       0xC000, 0xC040, 0xC080, 0xC0C0};
+
+// One thread per 16-byte unit of the re-laid-out weight (see load_raw):
+// unit ((b * chunks + c) * TILES + i) * 32 + g * 4 + t holds row
+// b * 8 * TILES + i * 8 + g, k = 128 c + 32 t .. + 31; rows past N and k past
+// K are zero codes (their scales are then irrelevant).
+template <int TILES, bool NV>
+__global__ void relayout_kernel(const uint8_t* __restrict__ packed,
+                                const uint8_t* __restrict__ scales, int64_t N, int64_t K,
+                                int64_t chunks, int64_t units, uint8_t* __restrict__ packed_out,
+                                uint8_t* __restrict__ scales_out) {
+  const int64_t u = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (u >= units) return;
+  constexpr int GROUP = NV ? 16 : 32;
+  const int lane = int(u % 32), t = lane & 3, g = lane >> 2;
+  const int64_t rest = u / 32, i = rest % TILES, bc = rest / TILES, c = bc % chunks,
+                b = bc / chunks;
+  const int64_t n = b * 8 * TILES + i * 8 + g, k0 = c * 128 + 32 * t;
+  const bool in = n < N && k0 < K;
+  reinterpret_cast<uint4*>(packed_out)[u] =
+      in ? *reinterpret_cast<const uint4*>(packed + n * (K / 2) + k0 / 2) : make_uint4(0, 0, 0, 0);
+  if constexpr (NV)
+    reinterpret_cast<uint16_t*>(scales_out)[u] =
+        in ? *reinterpret_cast<const uint16_t*>(scales + n * (K / GROUP) + k0 / GROUP)
+           : uint16_t(0);
+  else
+    scales_out[u] = in ? scales[n * (K / GROUP) + k0 / GROUP] : uint8_t(127);
+}
+
 __device__ __forceinline__ uint32_t bf16x2_splat(float v) {
   const uint32_t b = __bfloat16_as_ushort(__float2bfloat16_rn(v));
   return b | (b << 16);
 }
 
-template <int TILES, bool NV>
+template <int TILES, bool NV, bool RELAID>
 __global__ void __launch_bounds__(kTcWarps * 32, 2)
     w4a16_tc(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
              const uint8_t* __restrict__ scales, int64_t N, int64_t K, float inv_g,
@@ -78,12 +131,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   // cross-warp reduction reuses it at the end.
   __shared__ uint32_t smem[256 * 32];
   uint32_t* lut = smem + (threadIdx.x & 31);
-  for (int i = threadIdx.x; i < 256 * 32; i += blockDim.x) {
-    const int e = i >> 5;
-    const uint32_t lo = __bfloat16_as_ushort(__float2bfloat16_rn(dev::e2m1_decode(e & 15)));
-    const uint32_t hi = __bfloat16_as_ushort(__float2bfloat16_rn(dev::e2m1_decode(e >> 4)));
-    smem[i] = lo | (hi << 16);
-  }
+  for (int i = threadIdx.x; i < 256 * 32; i += blockDim.x)
+    smem[i] = kE2m1Bf16[(i >> 5) & 15] | (uint32_t(kE2m1Bf16[i >> 9]) << 16);
   __syncthreads();
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, grp = lane >> 2, t = lane & 3;
   const int64_t nbase = int64_t(blockIdx.x) * TILES * 8;
@@ -103,13 +152,15 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   // Software pipeline: the next chunk's weight bytes are in flight while this
   // chunk is decoded and multiplied (the kernel is a stream over the weight).
   RawW<TILES> cur, nxt;
-  load_raw<TILES, NV>(cur, packed, scales, wrow, K, int64_t(warp) * 128 + 32 * t);
+  load_raw<TILES, NV, RELAID>(cur, packed, scales, wrow, K, int64_t(warp) * 128 + 32 * t, warp,
+                              chunks);
   for (int64_t ch = warp; ch < chunks; ch += kTcWarps) {
     const int64_t k0 = ch * 128 + 32 * t;
     // Lanes past K feed zeros: mma.sync needs the whole warp, so nobody skips.
     const bool kin = k0 < K;
     if (ch + kTcWarps < chunks)
-      load_raw<TILES, NV>(nxt, packed, scales, wrow, K, k0 + kTcWarps * 128);
+      load_raw<TILES, NV, RELAID>(nxt, packed, scales, wrow, K, k0 + kTcWarps * 128, ch + kTcWarps,
+                                  chunks);
     uint4 xa[4], xb[4];
 #pragma unroll
     for (int c = 0; c < 4; ++c) {
@@ -165,34 +216,103 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   }
 }
 
-template <int TILES>
-void launch_tc(const uint16_t* X, int M, const Fp4Weight& w, uint16_t* Y, cudaStream_t st) {
-  const unsigned blocks = unsigned((w.N + TILES * 8 - 1) / (TILES * 8));
-  if (w.format == Format::NVFP4)
-    w4a16_tc<TILES, true><<<blocks, kTcWarps * 32, 0, st>>>(X, M, w.packed, w.scales, w.N, w.K,
-                                                            1.f / w.global_scale, Y);
+template <int TILES, bool RELAID>
+void launch_tc(const uint16_t* X, int M, Format f, int64_t N, int64_t K, const uint8_t* packed,
+               const uint8_t* scales, float g, uint16_t* Y, cudaStream_t st) {
+  const unsigned blocks = unsigned((N + TILES * 8 - 1) / (TILES * 8));
+  if (f == Format::NVFP4)
+    w4a16_tc<TILES, true, RELAID>
+        <<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f / g, Y);
   else
-    w4a16_tc<TILES, false>
-        <<<blocks, kTcWarps * 32, 0, st>>>(X, M, w.packed, w.scales, w.N, w.K, 1.f, Y);
+    w4a16_tc<TILES, false, RELAID>
+        <<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
+// Fewer rows per block when the weight has few rows, so that the grid still
+// fills the GPU (132 SMs on an H100) at about two blocks per SM.
+int tiles_for(int64_t N) {
+  int sms = 132;
+  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  // One tile per block (measured) loses at M = 16: the activation loads are
+  // then shared by only 8 weight rows.
+  return N >= int64_t(sms) * 2 * 32 ? 4 : N >= int64_t(sms) * 8 ? 2 : 1;
+}
+
+void check_args(int64_t M, int64_t N, int64_t K) {
+  if (N <= 0 || K <= 0 || K % 32)
+    throw Error("W4A16 tensor-core GEMV: K = " + std::to_string(K) +
+                " must be a positive multiple of 32");
+  if (M < 1 || M > 16)
+    throw Error("W4A16 tensor-core GEMV: M = " + std::to_string(M) + " must be in 1..16");
 }
 
 }  // namespace
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y,
                        cudaStream_t st) {
-  if (w.N <= 0 || w.K <= 0 || w.K % 32)
-    throw Error("W4A16 tensor-core GEMV: K = " + std::to_string(w.K) +
-                " must be a positive multiple of 32");
-  if (M < 1 || M > 16)
-    throw Error("W4A16 tensor-core GEMV: M = " + std::to_string(M) + " must be in 1..16");
-  // Fewer rows per block when the weight has few rows, so that the grid still
-  // fills the GPU (132 SMs on an H100) at about two blocks per SM.
-  int sms = 132;
-  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  if (w.N >= int64_t(sms) * 2 * 32) return launch_tc<4>(X, int(M), w, Y, st);
-  if (w.N >= int64_t(sms) * 2 * 16) return launch_tc<2>(X, int(M), w, Y, st);
-  return launch_tc<1>(X, int(M), w, Y, st);
+  check_args(M, w.N, w.K);
+  switch (tiles_for(w.N)) {
+    case 4:
+      return launch_tc<4, false>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
+                                 Y, st);
+    case 2:
+      return launch_tc<2, false>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
+                                 Y, st);
+    default:
+      return launch_tc<1, false>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
+                                 Y, st);
+  }
+}
+
+TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st) {
+  check_args(1, w.N, w.K);
+  TcWeight r;
+  r.format = w.format, r.N = w.N, r.K = w.K, r.global_scale = w.global_scale,
+  r.tiles = tiles_for(w.N);
+  const int64_t rows = 8 * r.tiles, chunks = (w.K + 127) / 128, blocks = (w.N + rows - 1) / rows;
+  const int64_t units = blocks * chunks * r.tiles * 32;
+  const bool nv = w.format == Format::NVFP4;
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, size_t(units) * 16));
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&r.scales, size_t(units) * (nv ? 2 : 1)));
+  const unsigned grid = unsigned((units + 255) / 256);
+#define MRGPTQ_RELAYOUT(T)                                                                     \
+  (nv ? relayout_kernel<T, true>                                                               \
+       <<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales) \
+      : relayout_kernel<T, false>                                                              \
+       <<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales))
+  if (r.tiles == 4)
+    MRGPTQ_RELAYOUT(4);
+  else if (r.tiles == 2)
+    MRGPTQ_RELAYOUT(2);
+  else
+    MRGPTQ_RELAYOUT(1);
+#undef MRGPTQ_RELAYOUT
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+  return r;
+}
+
+void free_tensor_core_weight(TcWeight& w) {
+  MRGPTQ_CUDA_CHECK(cudaFree(w.packed));
+  MRGPTQ_CUDA_CHECK(cudaFree(w.scales));
+  w.packed = w.scales = nullptr;
+}
+
+void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
+                       cudaStream_t st) {
+  check_args(M, w.N, w.K);
+  switch (w.tiles) {
+    case 4:
+      return launch_tc<4, true>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
+                                Y, st);
+    case 2:
+      return launch_tc<2, true>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
+                                Y, st);
+    case 1:
+      return launch_tc<1, true>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
+                                Y, st);
+  }
+  throw Error("W4A16 tensor-core GEMV: weight was not made by make_tensor_core_weight");
 }
 
 }  // namespace mrgptq::gpu

@@ -67,7 +67,7 @@ struct Case {
 };
 
 // Y for M activation rows (outlier channel every 53rd column) through the kernel.
-double run_case(const Case& c, int64_t M, std::mt19937& rng) {
+double run_case(const Case& c, int64_t M, std::mt19937& rng, bool relaid = false) {
   const int64_t N = c.q.rows, K = c.q.padded_cols;
   std::normal_distribution<float> g(0.f, 1.f);
   std::vector<uint16_t> x(size_t(M * K));
@@ -80,7 +80,14 @@ double run_case(const Case& c, int64_t M, std::mt19937& rng) {
   uint16_t* dy = nullptr;
   EXPECT_EQ(cudaMalloc(&dy, size_t(M * N) * 2), cudaSuccess);
   EXPECT_EQ(cudaMemset(dy, 0xFF, size_t(M * N) * 2), cudaSuccess);  // NaN poison
-  gpu::w4a16_tensor_core(dx, M, c.view(), dy, nullptr);
+  if (relaid) {
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    gpu::free_tensor_core_weight(tw);
+  } else {
+    gpu::w4a16_tensor_core(dx, M, c.view(), dy, nullptr);
+  }
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   std::vector<uint16_t> y(size_t(M * N));
   EXPECT_EQ(cudaMemcpy(y.data(), dy, y.size() * 2, cudaMemcpyDeviceToHost), cudaSuccess);
@@ -135,6 +142,8 @@ TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
       bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
     ASSERT_EQ(cudaMemcpy(c.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice), cudaSuccess);
     EXPECT_GT(run_case(c, 5, rng), 5e-3) << to_string(f) << ": a planted wrong scale passed";
+    EXPECT_GT(run_case(c, 5, rng, true), 5e-3)
+        << to_string(f) << ": a planted wrong scale passed (relaid)";
   }
 }
 
