@@ -15,6 +15,8 @@
 
 namespace mrgptq {
 
+inline constexpr int kProgressStepsPerBlock = 9;
+
 struct PipelineConfig {
   LayerConfig layer;          // format, method, scale rule, rotation block, damping
   bool weights_only = false;  // W4A16; otherwise W4A4 (activations quantized online)
@@ -37,8 +39,8 @@ struct QuantizedLinear {
 struct LinearReport {
   std::string name;
   int64_t rows = 0, cols = 0;
-  double rel_error = 0;       // ||W - What|| / ||W||
-  double hessian_error = 0;   // tr(D H D^T) / tr(W H W^T)
+  double rel_error = 0;      // ||W - What|| / ||W||
+  double hessian_error = 0;  // tr(D H D^T) / tr(W H W^T)
   double damp = 0;
   int damp_increases = 0;
   double seconds = 0;
@@ -64,10 +66,12 @@ struct BlockResult {
 using BlockSink = std::function<void(const Block& float_block, BlockResult& result)>;
 
 // Draws nsamples random windows of seqlen tokens from `calib_tokens` (seeded).
-std::vector<int> calibration_windows(const std::vector<int>& calib_tokens, int nsamples,
-                                     int seqlen, uint64_t seed);
+std::vector<int> calibration_windows(const std::vector<int>& calib_tokens, int nsamples, int seqlen,
+                                     uint64_t seed);
 
 // Runs the sequential quantization over `windows` (nsamples * seqlen tokens).
+// `progress` is called kProgressStepsPerBlock times per block, after each
+// unit of work: "calibrated", "quantized <linear>" (7x), "propagated".
 void quantize_model(const ModelSource& src, const std::vector<int>& windows,
                     const PipelineConfig& cfg, const BlockSink& sink,
                     const std::function<void(int layer, const std::string& what)>& progress = {});

@@ -42,7 +42,15 @@ std::string markdown_report(const nlohmann::json& r) {
        << r["perplexity"]["seqlen"] << "): original " << r["perplexity"]["original"].get<double>()
        << ", quantized " << r["perplexity"]["quantized"].get<double>() << "\n";
   }
-  md << "- time: " << r["seconds"].get<double>() << " s\n\n";
+  md << "- time: " << r["seconds"].get<double>()
+     << " s; per block (calibration pass, 7 linears, "
+        "quantized pass):";
+  for (const auto& b : r["blocks"]) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %.1f", b["seconds"].get<double>());
+    md << buf;
+  }
+  md << " s\n\n";
   md << "| layer | shape | rel. error ‖W−Ŵ‖/‖W‖ | H-weighted error | damping | time (s) |\n";
   md << "|---|---|---|---|---|---|\n";
   for (const auto& l : r["layers"]) {
@@ -95,6 +103,7 @@ int run_quantize(const Opts& o) {
                              {"seqlen", o.seqlen},
                              {"seed", o.seed},
                              {"tokens_in_file", calib_tokens.size()}}},
+                           {"blocks", nlohmann::json::array()},
                            {"layers", nlohmann::json::array()}};
 
   double ppl_before = 0;
@@ -110,22 +119,26 @@ int run_quantize(const Opts& o) {
   const char* fail_env = std::getenv("MRGPTQ_TEST_FAIL_AFTER_BLOCK");  // test hook: atomicity
   const int fail_after = fail_env ? std::atoi(fail_env) : -1;
   {
-    Progress bar("quantize", c.n_layers);
-    quantize_model(*src, windows, cfg, [&](const Block& fb, BlockResult& r) {
-      exp.add_block(fb, r);
-      for (const auto& l : r.reports)
-        report["layers"].push_back({{"name", l.name},
-                                    {"rows", l.rows},
-                                    {"cols", l.cols},
-                                    {"rel_error", l.rel_error},
-                                    {"hessian_error", l.hessian_error},
-                                    {"damp", l.damp},
-                                    {"damp_increases", l.damp_increases},
-                                    {"seconds", l.seconds}});
-      bar.step();
-      if (fail_after >= 0 && r.layer + 1 >= fail_after)
-        throw Error("test failure injected after block " + std::to_string(r.layer));
-    });
+    // Steps: per block, the calibration pass, each of its 7 linears, the quantized pass.
+    Progress bar("quantize", int64_t(c.n_layers) * kProgressStepsPerBlock);
+    quantize_model(
+        *src, windows, cfg,
+        [&](const Block& fb, BlockResult& r) {
+          exp.add_block(fb, r);
+          report["blocks"].push_back({{"layer", r.layer}, {"seconds", r.seconds}});
+          for (const auto& l : r.reports)
+            report["layers"].push_back({{"name", l.name},
+                                        {"rows", l.rows},
+                                        {"cols", l.cols},
+                                        {"rel_error", l.rel_error},
+                                        {"hessian_error", l.hessian_error},
+                                        {"damp", l.damp},
+                                        {"damp_increases", l.damp_increases},
+                                        {"seconds", l.seconds}});
+          if (fail_after >= 0 && r.layer + 1 >= fail_after)
+            throw Error("test failure injected after block " + std::to_string(r.layer));
+        },
+        [&](int, const std::string&) { bar.step(); });
   }
   exp.finish();
 

@@ -73,6 +73,27 @@ Rotation input_rotation(const LayerConfig& lc, int64_t in) {
   return Rotation::make(round_up(in, std::max(group, block)), block, lc.rotation_seed);
 }
 
+// Calibration tokens per block_forward call. The block's intermediate
+// activations (the MLP's are intermediate/dim times the input: 3.5x for
+// Llama-3) then stay bounded however many windows calibrate: only the
+// block inputs/outputs of all windows, [nsamples * seqlen, dim], are held.
+constexpr int64_t kChunkTokens = 4096;
+
+// Runs `b` over the windows of `h` a few windows at a time (attention never
+// crosses a window, so this is the same computation); writes the outputs
+// back into `h` when `update`.
+void forward_in_chunks(const ModelConfig& c, const Block& b, MatrixF& h, int L,
+                       const BlockHooks* hooks, bool update) {
+  const int64_t windows = h.rows / L, per = std::max<int64_t>(1, kChunkTokens / L);
+  for (int64_t w0 = 0; w0 < windows; w0 += per) {
+    const int64_t n = std::min(per, windows - w0);
+    MatrixF part(n * L, h.cols);
+    std::copy(h.row(w0 * L), h.row(w0 * L) + part.size(), part.data.begin());
+    block_forward(c, b, part, L, hooks);
+    if (update) std::copy(part.data.begin(), part.data.end(), h.row(w0 * L));
+  }
+}
+
 }  // namespace
 
 void quantize_model(const ModelSource& src, const std::vector<int>& windows,
@@ -86,7 +107,6 @@ void quantize_model(const ModelSource& src, const std::vector<int>& windows,
 
   for (int layer = 0; layer < c.n_layers; ++layer) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (progress) progress(layer, "calibrate");
     Block fb = src.load_block(layer);
     const auto names = block_linear_names(layer);
 
@@ -118,16 +138,13 @@ void quantize_model(const ModelSource& src, const std::vector<int>& windows,
         amax[s] = std::max(amax[s], m);
       }
     };
-    {
-      MatrixF scratch = h;
-      block_forward(c, fb, scratch, L, &hooks);
-    }
+    forward_in_chunks(c, fb, h, L, &hooks, false);
     std::vector<MatrixD> H(kNumSlots);
     for (int s = 0; s < kNumSlots; ++s) H[size_t(s)] = hess[size_t(s)]->finalize();
     hess.clear();
+    if (progress) progress(layer, "calibrated");
 
     // 2. Quantize every linear of the block.
-    if (progress) progress(layer, "quantize");
     BlockResult res;
     res.layer = layer;
     for (const auto& n : names) {
@@ -154,15 +171,17 @@ void quantize_model(const ModelSource& src, const std::vector<int>& windows,
       rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - q0).count();
       res.linears.push_back(std::move(ql));
       res.reports.push_back(rep);
+      if (progress) progress(layer, "quantized " + n.prefix);
     }
     H.clear();
 
     // 3. The quantized block produces the next block's inputs.
     {
       Block qb = make_quantized_block(fb, res.linears);
-      block_forward(c, qb, h, L);
+      forward_in_chunks(c, qb, h, L, nullptr, true);
     }
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (progress) progress(layer, "propagated");
     sink(fb, res);
   }
 }
