@@ -108,13 +108,14 @@ void BM_BlasFloor_TrailingGemms(benchmark::State& st) {
 
 }  // namespace
 
-BENCHMARK(BM_Hessian8192Tokens)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_BlasFloor_Cholesky)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_BlasFloor_TrailingGemms)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_Rotation)->Arg(16)->Arg(32)->Arg(128)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Hessian8192Tokens)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_BlasFloor_Cholesky)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_BlasFloor_TrailingGemms)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_Rotation)->Arg(16)->Arg(32)->Arg(128)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_QuantizeLayer)
     ->ArgsProduct({{int(Method::Rtn), int(Method::RtnHad), int(Method::Gptq), int(Method::MrGptq)},
                    {int(Format::MXFP4), int(Format::NVFP4)}})
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 BENCHMARK_MAIN();

@@ -16,12 +16,31 @@
 namespace mrgptq {
 namespace {
 
+// Butterfly stages h = 1, 2, 4 on one chunk of 8 values, in registers. The
+// high element of a pair becomes (-high) + low, which equals low - high
+// exactly, so the results are bit-identical to the plain butterfly order; the
+// constant indices let the compiler use shuffles instead of stride-h loops,
+// which do not vectorise for h < 8.
+template <class T>
+inline void butterflies_of_8(T* v) {
+  T a[8], b[8];
+  for (int k = 0; k < 8; ++k) a[k] = v[k];
+  for (int k = 0; k < 8; ++k) b[k] = ((k & 1) ? -a[k] : a[k]) + a[k ^ 1];
+  for (int k = 0; k < 8; ++k) a[k] = ((k & 2) ? -b[k] : b[k]) + b[k ^ 2];
+  for (int k = 0; k < 8; ++k) v[k] = ((k & 4) ? -a[k] : a[k]) + a[k ^ 4];
+}
+
 template <class T>
 void fwht(T* x, int64_t n, int block) {
   const T scale = T(1) / std::sqrt(T(block));
+  int first_h = 1;
+  if (block >= 8) {
+    for (int64_t i = 0; i < n; i += 8) butterflies_of_8(x + i);  // all blocks in one pass
+    first_h = 8;
+  }
   for (int64_t base = 0; base < n; base += block) {
     T* v = x + base;
-    for (int h = 1; h < block; h *= 2)
+    for (int h = first_h; h < block; h *= 2)
       for (int i = 0; i < block; i += 2 * h)
         for (int j = i; j < i + h; ++j) {  // contiguous spans: vectorises for h >= 8
           const T a = v[j], c = v[j + h];
