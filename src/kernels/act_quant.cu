@@ -15,6 +15,7 @@
 // write of codes + scales (+ the exact BF16 dequantized values on request).
 #include "kernels/fp4_device.cuh"
 #include "mrgptq/kernels.hpp"
+#include "mrgptq/kernels_fp8.hpp"
 
 namespace mrgptq::gpu {
 namespace {
@@ -26,20 +27,22 @@ __device__ __forceinline__ float exp2i(int e) {
   return e >= -126 ? __int_as_float((e + 127) << 23) : __int_as_float(0x00400000);
 }
 
-template <int B, int GROUP, bool NV>
-__global__ void __launch_bounds__(kThreads)
-    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g,
-                     uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
-                     uint16_t* __restrict__ deq) {
-  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x;  // one 8-element vector
-  const int lane = threadIdx.x & 31;
-  // All lanes stay alive for the shuffles; the total is a multiple of the
-  // chunk, so a shuffle group is either all in range or all out of range.
-  const bool in = t < vecs;
-  const int64_t e0 = t * 8;
+// Where the MXFP4 W4A4 path (kernels_fp8.hpp) wants its activation operand:
+// E4M3 bytes [rows_alloc, K] and FP32 block scales [K/128, rows_alloc].
+struct Fp8Out {
+  uint8_t* data = nullptr;
+  float* scales = nullptr;
+  int64_t K = 0, rows_alloc = 0;
+};
+
+// One 8-element vector per call; all 32 lanes of the warp call it together.
+template <int B, int GROUP, bool NV, bool FP8>
+__device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int lane, float g,
+                                             uint8_t* __restrict__ packed,
+                                             uint8_t* __restrict__ scales,
+                                             uint16_t* __restrict__ deq, const Fp8Out& f8) {
   float v[8];
   {
-    const uint4 u = in ? __ldcs(reinterpret_cast<const uint4*>(x + e0)) : make_uint4(0, 0, 0, 0);
     const uint32_t w[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
@@ -94,6 +97,29 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int i = 0; i < 8; ++i) word |= dev::e2m1_encode(__fmul_rn(v[i], inv)) << (4 * i);
   }
+  if constexpr (FP8) {
+    // Re-express against R = (largest exponent of a group with a nonzero code
+    // in this 128-chunk) - 6: c * 2^(e-R) is exact in E4M3 for e - R in [-8, 6].
+    // The chunk is 16 lanes; all-zero groups do not vote.
+    int evote = (word & 0x77777777u) ? int(s) - 127 : -1000;
+#pragma unroll
+    for (int off = 1; off < 16; off *= 2)
+      evote = max(evote, __shfl_xor_sync(0xffffffffu, evote, off));
+    const int R = evote == -1000 ? 0 : evote - 6;
+    // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
+    // An all-zero group may sit far above R: clamp, its codes are zero anyway.
+    const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
+    uint32_t o[2] = {0, 0};
+#pragma unroll
+    for (int i = 0; i < 8; ++i)
+      o[i / 4] |= dev::e4m3_encode(__fmul_rn(dev::e2m1_decode((word >> (4 * i)) & 15), f))
+                  << (8 * (i % 4));
+    if (!in) return;
+    const int64_t row = e0 / f8.K, col = e0 % f8.K;
+    *reinterpret_cast<uint2*>(f8.data + row * f8.K + col) = make_uint2(o[0], o[1]);
+    if ((lane & 15) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = ldexpf(1.f, R);
+    return;
+  }
   if (!in) return;
   *reinterpret_cast<uint32_t*>(packed + e0 / 2) = word;
   if ((lane & (GROUP / 8 - 1)) == 0) scales[e0 / GROUP] = uint8_t(s);
@@ -111,14 +137,35 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <int B, int GROUP, bool NV>
+// Each thread owns two vectors, kThreads apart, and issues both 16-byte loads
+// before any arithmetic: twice the bytes in flight per thread.
+template <int B, int GROUP, bool NV, bool FP8>
+__global__ void __launch_bounds__(kThreads)
+    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g,
+                     uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
+                     uint16_t* __restrict__ deq, Fp8Out f8) {
+  const int64_t t0 = int64_t(blockIdx.x) * (2 * kThreads) + threadIdx.x, t1 = t0 + kThreads;
+  const int lane = threadIdx.x & 31;
+  // All lanes stay alive for the shuffles; the total is a multiple of the
+  // chunk, so a shuffle group is either all in range or all out of range.
+  const bool in0 = t0 < vecs, in1 = t1 < vecs;
+  const uint4 u0 =
+      in0 ? __ldcs(reinterpret_cast<const uint4*>(x + t0 * 8)) : make_uint4(0, 0, 0, 0);
+  const uint4 u1 =
+      in1 ? __ldcs(reinterpret_cast<const uint4*>(x + t1 * 8)) : make_uint4(0, 0, 0, 0);
+  quantize_vec<B, GROUP, NV, FP8>(u0, in0, t0 * 8, lane, g, packed, scales, deq, f8);
+  quantize_vec<B, GROUP, NV, FP8>(u1, in1, t1 * 8, lane, g, packed, scales, deq, f8);
+}
+
+template <int B, int GROUP, bool NV, bool FP8 = false>
 void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s, uint16_t* d,
-            cudaStream_t st) {
+            cudaStream_t st, Fp8Out f8 = {}) {
   const int64_t vecs = M * K / 8;
-  const int64_t blocks = (vecs + kThreads - 1) / kThreads;
+  const int64_t blocks = (vecs + 2 * kThreads - 1) / (2 * kThreads);
   if (blocks > int64_t(0x7FFFFFFF))
     throw Error("quantize_activations: input too large for one launch");
-  act_quant_kernel<B, GROUP, NV><<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, p, s, d);
+  act_quant_kernel<B, GROUP, NV, FP8>
+      <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, p, s, d, f8);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -140,7 +187,37 @@ void dispatch(int rot, const uint16_t* x, int64_t M, int64_t K, float g, uint8_t
   throw Error("quantize_activations: rotation block must be 0, 16, 32, 64 or 128");
 }
 
+template <int B>
+void launch_fp8(const uint16_t* x, int64_t M, int64_t K, Fp8Out f8, cudaStream_t st) {
+  launch<B, 32, false, true>(x, M, K, 1.f, nullptr, nullptr, nullptr, st, f8);
+}
+
 }  // namespace
+
+void quantize_activations_mxfp4_fp8(const uint16_t* x, int64_t M, int64_t K, int rot_block,
+                                    Fp8Blocks& out, cudaStream_t stream) {
+  if (M <= 0 || K <= 0 || K % 128)
+    throw Error("MXFP4 -> FP8 activations: K = " + std::to_string(K) +
+                " must be a positive multiple of 128 (pad the input dimension)");
+  if (out.rows != M || out.K != K || !out.data || !out.scales)
+    throw Error("MXFP4 -> FP8 activations: output buffers are not [" + std::to_string(M) + ", " +
+                std::to_string(K) + "]");
+  Fp8Out f8;
+  f8.data = out.data, f8.scales = out.scales, f8.K = K, f8.rows_alloc = fp8_rows_alloc(M);
+  switch (rot_block) {
+    case 0:
+      return launch_fp8<1>(x, M, K, f8, stream);
+    case 16:
+      return launch_fp8<16>(x, M, K, f8, stream);
+    case 32:
+      return launch_fp8<32>(x, M, K, f8, stream);
+    case 64:
+      return launch_fp8<64>(x, M, K, f8, stream);
+    case 128:
+      return launch_fp8<128>(x, M, K, f8, stream);
+  }
+  throw Error("quantize_activations: rotation block must be 0, 16, 32, 64 or 128");
+}
 
 bool device_available() {
   int n = 0;

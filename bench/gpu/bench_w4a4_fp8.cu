@@ -1,0 +1,235 @@
+// Kernel 1 vs copy bandwidth, and MXFP4 W4A4 on the FP8 tensor cores vs
+// cuBLASLt BF16 and plain (per-tensor scaled) cuBLASLt FP8, all in one run.
+// CUDA events around every call, median of the repeats, weights rotated over
+// copies larger than 4x L2, random data (never zeros).
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "kernels/fp4_device.cuh"
+#include "mrgptq/kernels_fp8.hpp"
+
+using namespace mrgptq;
+
+namespace {
+
+template <class T>
+T* dev_random(size_t n, uint32_t seed, const std::function<T(std::mt19937&)>& gen) {
+  std::vector<T> h(n);
+  std::mt19937 rng(seed);
+  for (auto& v : h) v = gen(rng);
+  T* d;
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&d, n * sizeof(T)));
+  MRGPTQ_CUDA_CHECK(cudaMemcpy(d, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
+  return d;
+}
+
+uint16_t bf16_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return uint16_t(u >> 16);
+}
+
+uint16_t random_bf16(std::mt19937& r) {
+  return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
+}
+
+double time_us(int copies, int reps, const std::function<void(int)>& fn) {
+  for (int i = 0; i < 2; ++i) fn(i % copies);
+  std::vector<float> ms;
+  cudaEvent_t a, b;
+  MRGPTQ_CUDA_CHECK(cudaEventCreate(&a));
+  MRGPTQ_CUDA_CHECK(cudaEventCreate(&b));
+  for (int i = 0; i < reps; ++i) {
+    MRGPTQ_CUDA_CHECK(cudaEventRecord(a));
+    fn(i % copies);
+    MRGPTQ_CUDA_CHECK(cudaEventRecord(b));
+    MRGPTQ_CUDA_CHECK(cudaEventSynchronize(b));
+    float t;
+    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&t, a, b));
+    ms.push_back(t);
+  }
+  MRGPTQ_CUDA_CHECK(cudaEventDestroy(a));
+  MRGPTQ_CUDA_CHECK(cudaEventDestroy(b));
+  std::sort(ms.begin(), ms.end());
+  return 1000.0 * ms[ms.size() / 2];
+}
+
+gpu::Fp8Blocks alloc_blocks(int64_t rows, int64_t K) {
+  gpu::Fp8Blocks b;
+  b.rows = rows, b.K = K;
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&b.data, size_t(gpu::fp8_rows_alloc(rows) * K)));
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&b.scales, size_t(gpu::fp8_rows_alloc(rows) * K / 128) * 4));
+  return b;
+}
+void free_blocks(gpu::Fp8Blocks& b) {
+  cudaFree(b.data), cudaFree(b.scales);
+}
+
+// Timing only: cuBLASLt FP8 with 1x128 activation scales and 128x128 weight
+// block scales (DeepSeek style). The scale values are not checked here, so
+// this measures what a 2D-scaled weight would buy, not a verified product.
+struct Fp8Blk2d {
+  cublasLtHandle_t h = nullptr;
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  void* ws = nullptr;
+  size_t ws_size = 64u << 20;
+  bool ok = false;
+  Fp8Blk2d(int64_t M, int64_t N, int64_t K, const float* wsc, const float* asc) {
+    if (cublasLtCreate(&h) != CUBLAS_STATUS_SUCCESS) return;
+    MRGPTQ_CUDA_CHECK(cudaMalloc(&ws, ws_size));
+    cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F);
+    const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
+    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
+    const int32_t ma = CUBLASLT_MATMUL_MATRIX_SCALE_BLK128x128_32F,
+                  mb = CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
+    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, &ma, sizeof ma);
+    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, &mb, sizeof mb);
+    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &wsc, sizeof wsc);
+    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &asc, sizeof asc);
+    cublasLtMatrixLayoutCreate(&a, CUDA_R_8F_E4M3, uint64_t(K), uint64_t(N), K);
+    cublasLtMatrixLayoutCreate(&b, CUDA_R_8F_E4M3, uint64_t(K), uint64_t(M), K);
+    cublasLtMatrixLayoutCreate(&c, CUDA_R_16BF, uint64_t(N), uint64_t(M), N);
+    cublasLtMatmulPreference_t pref;
+    cublasLtMatmulPreferenceCreate(&pref);
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_size,
+                                         sizeof ws_size);
+    cublasLtMatmulHeuristicResult_t res{};
+    int found = 0;
+    ok = cublasLtMatmulAlgoGetHeuristic(h, op, a, b, c, c, pref, 1, &res, &found) ==
+             CUBLAS_STATUS_SUCCESS &&
+         found;
+    cublasLtMatmulPreferenceDestroy(pref);
+    algo = res.algo;
+  }
+  void run(const uint8_t* W, const uint8_t* A, uint16_t* Y) {
+    const float one = 1.f, zero = 0.f;
+    if (cublasLtMatmul(h, op, &one, W, a, A, b, &zero, Y, c, Y, c, &algo, ws, ws_size, nullptr) !=
+        CUBLAS_STATUS_SUCCESS)
+      throw Error("cuBLASLt 2D-scaled FP8 matmul failed");
+  }
+  ~Fp8Blk2d() {
+    cublasLtMatrixLayoutDestroy(a), cublasLtMatrixLayoutDestroy(b), cublasLtMatrixLayoutDestroy(c);
+    cublasLtMatmulDescDestroy(op), cublasLtDestroy(h), cudaFree(ws);
+  }
+};
+
+}  // namespace
+
+int main() {
+  if (!gpu::device_available()) {
+    std::printf("no CUDA device: benchmark skipped\n");
+    return 0;
+  }
+  cudaDeviceProp prop;
+  MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  std::printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
+              prop.l2CacheSize >> 20);
+  const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
+
+  {  // ---- kernel 1 vs copy ----
+    const int64_t M = 16384, K = 8192;
+    const size_t n = size_t(M * K);
+    auto* x = dev_random<uint16_t>(n, 1, random_bf16);
+    uint16_t* y;
+    uint8_t *p, *s;
+    MRGPTQ_CUDA_CHECK(cudaMalloc(&y, n * 2));
+    MRGPTQ_CUDA_CHECK(cudaMalloc(&p, n / 2));
+    MRGPTQ_CUDA_CHECK(cudaMalloc(&s, n / 16));
+    const double copy = time_us(1, 30, [&](int) {
+      MRGPTQ_CUDA_CHECK(cudaMemcpyAsync(y, x, n * 2, cudaMemcpyDeviceToDevice));
+    });
+    const double copy_gbs = 2.0 * n * 2 / copy / 1e3;
+    std::printf("\nkernel 1 (activation quantizer), BF16 [%ld, %ld] -> FP4 codes + scales\n", M, K);
+    std::printf("  %-22s %9.1f us %7.0f GB/s\n", "copy (D2D, same bytes)", copy, copy_gbs);
+    for (Format f : {Format::MXFP4, Format::NVFP4})
+      for (int rot : {0, 16, 32, 64, 128}) {
+        const double t = time_us(1, 30, [&](int) {
+          gpu::quantize_activations(x, M, K, f, rot, 448.f, p, s, nullptr, nullptr);
+        });
+        const double bytes = n * 2.0 + n / 2.0 + double(n) / format_info(f).group;
+        char name[40];
+        std::snprintf(name, sizeof name, "%s rotation %d", to_string(f), rot);
+        std::printf("  %-22s %9.1f us %7.0f GB/s  %5.1f%% of copy\n", name, t, bytes / t / 1e3,
+                    100.0 * bytes / t / 1e3 / copy_gbs);
+      }
+    cudaFree(x), cudaFree(y), cudaFree(p), cudaFree(s);
+  }
+
+  // ---- MXFP4 W4A4 on FP8 tensor cores ----
+  std::printf("\nMXFP4 W4A4 on FP8 tensor cores (1x128 block scales) vs cuBLASLt BF16 / FP8\n");
+  std::printf("%-11s %6s %9s | %9s %6s | %9s %6s | %9s %6s | %9s | %8s | %9s %6s\n", "N x K", "M",
+              "bf16 us", "fp8 us", "ratio", "w4a4 gemm", "ratio", "w4a4 lin", "ratio", "TFLOP/s",
+              "quant us", "2d-scaled", "ratio");
+  for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
+           {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
+    const int64_t N = nk.first, K = nk.second;
+    const int c8 = int(rotate / size_t(N * K) + 1), c16 = int(rotate / size_t(N * K * 2) + 1);
+    std::vector<gpu::Fp8Blocks> w8;
+    std::vector<uint8_t*> wplain;
+    for (int i = 0; i < c8; ++i) {
+      auto* packed = dev_random<uint8_t>(size_t(N * K / 2), 10 + i,
+                                         [](std::mt19937& r) { return uint8_t(r()); });
+      auto* sc = dev_random<uint8_t>(size_t(N * K / 32), 20 + i,
+                                     [](std::mt19937& r) { return uint8_t(118 + r() % 6); });
+      w8.push_back(alloc_blocks(N, K));
+      gpu::mxfp4_to_fp8_blocks(packed, sc, N, K, w8.back(), nullptr, nullptr);
+      wplain.push_back(w8.back().data);
+      cudaFree(packed), cudaFree(sc);
+    }
+    std::vector<uint16_t*> wbf;
+    for (int i = 0; i < c16; ++i)
+      wbf.push_back(dev_random<uint16_t>(size_t(N * K), 40 + i, [](std::mt19937& r) {
+        return bf16_of(std::normal_distribution<float>(0.f, 0.02f)(r));
+      }));
+    for (int64_t M : {1, 16, 256, 1024, 4096, 16384}) {
+      auto* x = dev_random<uint16_t>(size_t(M * K), 50, random_bf16);
+      uint16_t* y;
+      uint8_t *ap, *as;
+      MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));
+      MRGPTQ_CUDA_CHECK(cudaMalloc(&ap, size_t(M * K / 2)));
+      MRGPTQ_CUDA_CHECK(cudaMalloc(&as, size_t(M * K / 32)));
+      gpu::Fp8Blocks a8 = alloc_blocks(M, K);
+      gpu::quantize_activations(x, M, K, Format::MXFP4, 32, 1.f, ap, as, nullptr, nullptr);
+      gpu::mxfp4_to_fp8_blocks(ap, as, M, K, a8, nullptr, nullptr);
+      const double flops = 2.0 * M * N * K;
+      const int reps = flops > 2e12 ? 5 : 15;
+      const double tb = time_us(
+          c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
+      const double tf = time_us(
+          c8, reps, [&](int i) { gpu::fp8_gemm(a8.data, M, wplain[size_t(i)], N, K, y, nullptr); });
+      const double tg =
+          time_us(c8, reps, [&](int i) { gpu::fp8_block_gemm(a8, w8[size_t(i)], y, nullptr); });
+      const double tq = time_us(
+          1, reps, [&](int) { gpu::quantize_activations_mxfp4_fp8(x, M, K, 32, a8, nullptr); });
+      const double tl = time_us(c8, reps, [&](int i) {
+        gpu::w4a4_mxfp4_fp8_linear(x, M, w8[size_t(i)], 32, y, a8, nullptr);
+      });
+      double t2 = 0;
+      if (M % 16 == 0) {
+        Fp8Blk2d blk(M, N, K, w8[0].scales, a8.scales);
+        if (blk.ok) t2 = time_us(c8, reps, [&](int i) { blk.run(w8[size_t(i)].data, a8.data, y); });
+      }
+      std::printf(
+          "%5ldx%-5ld %6ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.0f | %8.1f | "
+          "%9.1f %5.2fx\n",
+          N, K, M, tb, tf, tb / tf, tg, tb / tg, tl, tb / tl, flops / tg / 1e6, tq, t2,
+          t2 > 0 ? tb / t2 : 0.0);
+      std::fflush(stdout);
+      cudaFree(x), cudaFree(y), cudaFree(ap), cudaFree(as);
+      free_blocks(a8);
+    }
+    for (auto& b : w8) free_blocks(b);
+    for (auto* b : wbf) cudaFree(b);
+  }
+  return 0;
+}
