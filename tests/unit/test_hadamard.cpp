@@ -75,24 +75,68 @@ TEST(Hadamard, ProductIdentityAndInverse) {
   std::normal_distribution<float> n(0.f, 1.f);
   const int64_t out = 8, in = 96;
   for (int b : {16, 32}) {
-    Rotation r = Rotation::make(in, b, 42);
-    MatrixF W(out, in);
-    std::vector<float> x(static_cast<size_t>(in));
-    for (auto& v : W.data) v = n(rng);
-    for (auto& v : x) v = n(rng);
-    MatrixF Wr = W;
-    r.apply_rows(Wr.data.data(), out);
-    std::vector<float> xr = x;
-    r.apply_rows(xr.data(), 1);  // activations: x -> R^T x, the same per-row operation
-    for (int64_t o = 0; o < out; ++o) {
-      double y = 0, yr = 0;
-      for (int64_t k = 0; k < in; ++k)
-        y += double(W(o, k)) * x[size_t(k)], yr += double(Wr(o, k)) * xr[size_t(k)];
-      EXPECT_NEAR(y, yr, 1e-4 * (1 + std::fabs(y)));
+    for (bool signs : {false, true}) {
+      Rotation r = signs ? Rotation::make(in, b, 42) : Rotation::make(in, b);
+      MatrixF W(out, in);
+      std::vector<float> x(static_cast<size_t>(in));
+      for (auto& v : W.data) v = n(rng);
+      for (auto& v : x) v = n(rng);
+      MatrixF Wr = W;
+      r.apply_rows(Wr.data.data(), out);
+      std::vector<float> xr = x;
+      r.apply_rows(xr.data(), 1);  // activations: x -> R^T x, the same per-row operation
+      for (int64_t o = 0; o < out; ++o) {
+        double y = 0, yr = 0;
+        for (int64_t k = 0; k < in; ++k)
+          y += double(W(o, k)) * x[size_t(k)], yr += double(Wr(o, k)) * xr[size_t(k)];
+        EXPECT_NEAR(y, yr, 1e-4 * (1 + std::fabs(y)));
+      }
+      r.unapply_rows(Wr.data.data(), out);
+      for (int64_t i = 0; i < W.size(); ++i)
+        EXPECT_NEAR(Wr.data[size_t(i)], W.data[size_t(i)], 1e-5);
     }
-    r.unapply_rows(Wr.data.data(), out);
-    for (int64_t i = 0; i < W.size(); ++i) EXPECT_NEAR(Wr.data[size_t(i)], W.data[size_t(i)], 1e-5);
   }
+}
+
+// The documented butterfly order (stages h = 1, 2, ..., b/2 of (a+c, a-c), one
+// scale at the end) is a contract with the CUDA quantizer: bit for bit.
+TEST(Hadamard, FwhtFollowsTheDocumentedOrderBitForBit) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n(0.f, 3.f);
+  for (int b = 1; b <= 512; b *= 2) {
+    std::vector<float> x(1024);
+    for (auto& v : x) v = n(rng);
+    std::vector<float> want = x;
+    for (size_t base = 0; base < want.size(); base += size_t(b)) {
+      for (int h = 1; h < b; h *= 2)
+        for (int i = 0; i < b; i += 2 * h)
+          for (int j = i; j < i + h; ++j) {
+            const float a = want[base + size_t(j)], c = want[base + size_t(j + h)];
+            want[base + size_t(j)] = a + c;
+            want[base + size_t(j + h)] = a - c;
+          }
+      for (int i = 0; i < b; ++i) want[base + size_t(i)] *= 1.f / std::sqrt(float(b));
+    }
+    fwht_blocks(x.data(), int64_t(x.size()), b);
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], want[i]) << "b=" << b << " i=" << i;
+  }
+}
+
+// Signs are documented as bit 63 of successive std::mt19937_64(seed) outputs
+// (set -> -1): an exporter in another language must be able to reproduce them.
+TEST(Hadamard, SignsFollowTheDocumentedGenerator) {
+  Rotation r = Rotation::make(64, 16, 1234);
+  std::mt19937_64 gen(1234);
+  ASSERT_EQ(r.signs.size(), 64u);
+  int negative = 0;
+  for (int i = 0; i < 64; ++i) {
+    const int want = (gen() >> 63) ? -1 : 1;
+    EXPECT_EQ(r.signs[size_t(i)], want) << i;
+    negative += want < 0;
+  }
+  EXPECT_GT(negative, 10);
+  EXPECT_LT(negative, 54);
+  EXPECT_TRUE(Rotation::make(64, 16).signs.empty());
 }
 
 TEST(Hadamard, HessianRotationMatchesExplicitProduct) {
