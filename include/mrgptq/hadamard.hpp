@@ -28,7 +28,9 @@ struct Rotation {
 
   bool identity() const { return block == 0; }
 
-  // Throws Error unless block is a power of two dividing dim.
+  // Throws Error unless block is a power of two dividing dim. With a seed,
+  // signs[i] = -1 when bit 63 of the i-th output of std::mt19937_64(seed) is
+  // set, else +1 (exporters in other languages must reproduce this).
   static Rotation make(int64_t dim, int block, std::optional<uint64_t> sign_seed = {});
 
   // Each of `rows` rows of length dim: x -> R^T x (equivalently, a weight row w -> w R).
