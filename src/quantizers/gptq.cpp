@@ -65,6 +65,12 @@ GptqResult gptq_quantize(const MatrixF& W0, const MatrixD& H0, Format f, const G
     throw Error(std::string("scale rule ") + to_string(opt.rule) + " is not valid for " +
                 to_string(f));
   check_finite(W0.data.data(), rows, cols, "GPTQ weight");
+  // A non-finite Hessian would otherwise surface as a misleading Cholesky failure.
+  for (int64_t i = 0; i < cols; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      if (!std::isfinite(H0(i, j)))
+        throw Error("GPTQ: Hessian has a non-finite value at row " + std::to_string(i) +
+                    ", column " + std::to_string(j));
 
   MatrixF W = W0;
   MatrixD H = H0;

@@ -306,9 +306,28 @@ TEST(Layer, BadInputsGiveErrors) {
   MatrixF W = heavy_weights(4, 32, rng);
   LayerConfig c;
   c.method = Method::Gptq;
+  try {
+    quantize_layer(W, nullptr, c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("method gptq needs a Hessian"), std::string::npos);
+  }
+  c.method = Method::MrGptq;
   EXPECT_THROW(quantize_layer(W, nullptr, c), Error);
   MatrixD H(16, 16);
   EXPECT_THROW(quantize_layer(W, &H, c), Error);
+  MatrixD Hnan(32, 32);
+  for (int64_t i = 0; i < 32; ++i) Hnan(i, i) = 1.0;
+  Hnan(3, 7) = Hnan(7, 3) = std::nan("");
+  for (Method m : {Method::Gptq, Method::MrGptq}) {
+    c.method = m;
+    try {
+      quantize_layer(W, &Hnan, c);
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+    }
+  }
   W(2, 5) = std::nanf("");
   c.method = Method::Rtn;
   c.name = "layers.3.mlp";
