@@ -33,6 +33,7 @@ struct Fp8Out {
   uint8_t* data = nullptr;
   float* scales = nullptr;
   int64_t K = 0, rows_alloc = 0;
+  bool small = false;  // M * K < 2^32: row/column from 32-bit division
 };
 
 // One 8-element vector per call; all 32 lanes of the warp call it together.
@@ -115,7 +116,13 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
       o[i / 4] |= dev::e4m3_encode(__fmul_rn(dev::e2m1_decode((word >> (4 * i)) & 15), f))
                   << (8 * (i % 4));
     if (!in) return;
-    const int64_t row = e0 / f8.K, col = e0 % f8.K;
+    // 64-bit division is a long software sequence: use 32 bits when the input allows.
+    int64_t row, col;
+    if (f8.small) {
+      row = int64_t(uint32_t(e0) / uint32_t(f8.K)), col = int64_t(uint32_t(e0) % uint32_t(f8.K));
+    } else {
+      row = e0 / f8.K, col = e0 % f8.K;
+    }
     *reinterpret_cast<uint2*>(f8.data + row * f8.K + col) = make_uint2(o[0], o[1]);
     if ((lane & 15) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = ldexpf(1.f, R);
     return;
@@ -204,6 +211,7 @@ void quantize_activations_mxfp4_fp8(const uint16_t* x, int64_t M, int64_t K, int
                 std::to_string(K) + "]");
   Fp8Out f8;
   f8.data = out.data, f8.scales = out.scales, f8.K = K, f8.rows_alloc = fp8_rows_alloc(M);
+  f8.small = M * K < (int64_t(1) << 32);
   switch (rot_block) {
     case 0:
       return launch_fp8<1>(x, M, K, f8, stream);
