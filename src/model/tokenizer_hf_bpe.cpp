@@ -181,12 +181,14 @@ class HfBpeTokenizer final : public Tokenizer {
     } catch (const json::exception& e) {
       throw Error(path + ": not valid JSON (" + e.what() + ")");
     }
-    if (!j.contains("model") || j["model"].value("type", "") != "BPE")
-      throw Error(path + ": only byte-level BPE tokenizer.json models are supported");
+    // Any malformed field (wrong JSON type included) is a one-line Error.
     try {
-      for (auto& [piece, id] : j["model"]["vocab"].items()) vocab_[piece] = id.get<int>();
+      if (!j.is_object() || !j.contains("model") || !j["model"].is_object() ||
+          !j["model"].contains("type") || j["model"]["type"] != "BPE")
+        throw Error(path + ": only byte-level BPE tokenizer.json models are supported");
+      for (auto& [piece, id] : j["model"].at("vocab").items()) vocab_[piece] = id.get<int>();
       int rank = 0;
-      for (const auto& m : j["model"]["merges"]) {
+      for (const auto& m : j["model"].at("merges")) {
         std::string a, b;
         if (m.is_string()) {
           const std::string s = m.get<std::string>();
@@ -199,9 +201,10 @@ class HfBpeTokenizer final : public Tokenizer {
         ranks_[a + '\x01' + b] = rank++;
       }
       if (j.contains("added_tokens"))
-        for (const auto& t : j["added_tokens"]) {
+        for (const auto& t : j.at("added_tokens")) {
           const std::string content = t.at("content").get<std::string>();
           const int id = t.at("id").get<int>();
+          if (content.empty()) throw Error(path + ": empty added token");
           added_.emplace_back(content, id);
           vocab_[content] = id;
         }
@@ -209,7 +212,8 @@ class HfBpeTokenizer final : public Tokenizer {
       throw Error(path + ": malformed BPE model (" + e.what() + ")");
     }
     for (auto& [piece, id] : vocab_) {
-      if (id < 0) throw Error(path + ": negative token id");
+      if (id < 0 || id > (1 << 24))
+        throw Error(path + ": token id " + std::to_string(id) + " out of range");
       if (size_t(id) >= pieces_.size()) pieces_.resize(size_t(id) + 1);
       pieces_[size_t(id)] = piece;
     }
