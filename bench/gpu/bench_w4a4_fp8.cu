@@ -2,7 +2,6 @@
 // cuBLASLt BF16 and plain (per-tensor scaled) cuBLASLt FP8, all in one run.
 // CUDA events around every call, median of the repeats, weights rotated over
 // copies larger than 4x L2, random data (never zeros).
-#include <cublasLt.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -72,57 +71,6 @@ void free_blocks(gpu::Fp8Blocks& b) {
   cudaFree(b.data), cudaFree(b.scales);
 }
 
-// Timing only: cuBLASLt FP8 with 1x128 activation scales and 128x128 weight
-// block scales (DeepSeek style). The scale values are not checked here, so
-// this measures what a 2D-scaled weight would buy, not a verified product.
-struct Fp8Blk2d {
-  cublasLtHandle_t h = nullptr;
-  cublasLtMatmulDesc_t op = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
-  cublasLtMatmulAlgo_t algo{};
-  void* ws = nullptr;
-  size_t ws_size = 64u << 20;
-  bool ok = false;
-  Fp8Blk2d(int64_t M, int64_t N, int64_t K, const float* wsc, const float* asc) {
-    if (cublasLtCreate(&h) != CUBLAS_STATUS_SUCCESS) return;
-    MRGPTQ_CUDA_CHECK(cudaMalloc(&ws, ws_size));
-    cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F);
-    const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
-    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
-    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
-    const int32_t ma = CUBLASLT_MATMUL_MATRIX_SCALE_BLK128x128_32F,
-                  mb = CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
-    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, &ma, sizeof ma);
-    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, &mb, sizeof mb);
-    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &wsc, sizeof wsc);
-    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &asc, sizeof asc);
-    cublasLtMatrixLayoutCreate(&a, CUDA_R_8F_E4M3, uint64_t(K), uint64_t(N), K);
-    cublasLtMatrixLayoutCreate(&b, CUDA_R_8F_E4M3, uint64_t(K), uint64_t(M), K);
-    cublasLtMatrixLayoutCreate(&c, CUDA_R_16BF, uint64_t(N), uint64_t(M), N);
-    cublasLtMatmulPreference_t pref;
-    cublasLtMatmulPreferenceCreate(&pref);
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_size,
-                                         sizeof ws_size);
-    cublasLtMatmulHeuristicResult_t res{};
-    int found = 0;
-    ok = cublasLtMatmulAlgoGetHeuristic(h, op, a, b, c, c, pref, 1, &res, &found) ==
-             CUBLAS_STATUS_SUCCESS &&
-         found;
-    cublasLtMatmulPreferenceDestroy(pref);
-    algo = res.algo;
-  }
-  void run(const uint8_t* W, const uint8_t* A, uint16_t* Y) {
-    const float one = 1.f, zero = 0.f;
-    if (cublasLtMatmul(h, op, &one, W, a, A, b, &zero, Y, c, Y, c, &algo, ws, ws_size, nullptr) !=
-        CUBLAS_STATUS_SUCCESS)
-      throw Error("cuBLASLt 2D-scaled FP8 matmul failed");
-  }
-  ~Fp8Blk2d() {
-    cublasLtMatrixLayoutDestroy(a), cublasLtMatrixLayoutDestroy(b), cublasLtMatrixLayoutDestroy(c);
-    cublasLtMatmulDescDestroy(op), cublasLtDestroy(h), cudaFree(ws);
-  }
-};
-
 }  // namespace
 
 int main() {
@@ -167,14 +115,14 @@ int main() {
 
   // ---- MXFP4 W4A4 on FP8 tensor cores ----
   std::printf("\nMXFP4 W4A4 on FP8 tensor cores (1x128 block scales) vs cuBLASLt BF16 / FP8\n");
-  std::printf("%-11s %6s %9s | %9s %6s | %9s %6s | %9s %6s | %9s | %8s | %9s %6s\n", "N x K", "M",
-              "bf16 us", "fp8 us", "ratio", "w4a4 gemm", "ratio", "w4a4 lin", "ratio", "TFLOP/s",
-              "quant us", "2d-scaled", "ratio");
+  std::printf("%-11s %6s %9s | %9s %6s | %9s %6s | %9s %6s | %9s | %8s | %9s %6s | %9s %6s\n",
+              "N x K", "M", "bf16 us", "fp8 us", "ratio", "w4a4 gemm", "ratio", "w4a4 lin", "ratio",
+              "TFLOP/s", "quant us", "2d gemm", "ratio", "2d lin", "ratio");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
     const int c8 = int(rotate / size_t(N * K) + 1), c16 = int(rotate / size_t(N * K * 2) + 1);
-    std::vector<gpu::Fp8Blocks> w8;
+    std::vector<gpu::Fp8Blocks> w8, w2d;
     std::vector<uint8_t*> wplain;
     for (int i = 0; i < c8; ++i) {
       auto* packed = dev_random<uint8_t>(size_t(N * K / 2), 10 + i,
@@ -183,6 +131,8 @@ int main() {
                                      [](std::mt19937& r) { return uint8_t(118 + r() % 6); });
       w8.push_back(alloc_blocks(N, K));
       gpu::mxfp4_to_fp8_blocks(packed, sc, N, K, w8.back(), nullptr, nullptr);
+      w2d.push_back(alloc_blocks(N, K));
+      gpu::mxfp4_to_fp8_blocks_2d(packed, sc, N, K, w2d.back(), nullptr, nullptr);
       wplain.push_back(w8.back().data);
       cudaFree(packed), cudaFree(sc);
     }
@@ -214,21 +164,23 @@ int main() {
       const double tl = time_us(c8, reps, [&](int i) {
         gpu::w4a4_mxfp4_fp8_linear(x, M, w8[size_t(i)], 32, y, a8, nullptr);
       });
-      double t2 = 0;
-      if (M % 16 == 0) {
-        Fp8Blk2d blk(M, N, K, w8[0].scales, a8.scales);
-        if (blk.ok) t2 = time_us(c8, reps, [&](int i) { blk.run(w8[size_t(i)].data, a8.data, y); });
-      }
+      // The same with the weight in 128x128 blocks (cuBLASLt's DeepSeek-style kernel).
+      const double t2 =
+          time_us(c8, reps, [&](int i) { gpu::fp8_block_gemm(a8, w2d[size_t(i)], y, nullptr); });
+      const double t2l = time_us(c8, reps, [&](int i) {
+        gpu::w4a4_mxfp4_fp8_linear(x, M, w2d[size_t(i)], 32, y, a8, nullptr);
+      });
       std::printf(
           "%5ldx%-5ld %6ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.0f | %8.1f | "
-          "%9.1f %5.2fx\n",
-          N, K, M, tb, tf, tb / tf, tg, tb / tg, tl, tb / tl, flops / tg / 1e6, tq, t2,
-          t2 > 0 ? tb / t2 : 0.0);
+          "%9.1f %5.2fx | %9.1f %5.2fx\n",
+          N, K, M, tb, tf, tb / tf, tg, tb / tg, tl, tb / tl, flops / tg / 1e6, tq, t2, tb / t2,
+          t2l, tb / t2l);
       std::fflush(stdout);
       cudaFree(x), cudaFree(y), cudaFree(ap), cudaFree(as);
       free_blocks(a8);
     }
     for (auto& b : w8) free_blocks(b);
+    for (auto& b : w2d) free_blocks(b);
     for (auto* b : wbf) cudaFree(b);
   }
   return 0;

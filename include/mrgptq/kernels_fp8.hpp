@@ -29,7 +29,8 @@ inline int64_t fp8_rows_alloc(int64_t rows) {
 struct Fp8Blocks {
   int64_t rows = 0, K = 0;
   uint8_t* data = nullptr;  // [rows_alloc, K] E4M3
-  float* scales = nullptr;  // [K / 128, rows_alloc]
+  float* scales = nullptr;  // [K / 128, rows_alloc]; 128x128 blocks: [rows / 128, K / 128]
+  bool block2d = false;     // weight only: one scale per 128x128 block (see _2d below)
 };
 
 // Kernel 1 with the re-expression fused: BF16 [M, K] -> block Hadamard ->
@@ -43,6 +44,15 @@ void quantize_activations_mxfp4_fp8(const uint16_t* x, int64_t M, int64_t K, int
 // the chunk's largest) to *inexact_groups when that device pointer is not null.
 void mxfp4_to_fp8_blocks(const uint8_t* packed, const uint8_t* scales, int64_t rows, int64_t K,
                          Fp8Blocks& out, unsigned long long* inexact_groups, cudaStream_t stream);
+
+// Weight variant with one FP32 scale per 128x128 block (cuBLASLt's
+// BLK128x128_32F, the DeepSeek-style kernel, faster than 1x128 x 1x128):
+// R = (largest exponent of a nonzero group in the block) - 6, exact for
+// groups within 14 binades of the block's largest (others counted in
+// *inexact_groups). N and K multiples of 128. Sets out.block2d.
+void mxfp4_to_fp8_blocks_2d(const uint8_t* packed, const uint8_t* scales, int64_t N, int64_t K,
+                            Fp8Blocks& out, unsigned long long* inexact_groups,
+                            cudaStream_t stream);
 
 // Y[M, N] = A W^T (BF16 out) on the FP8 tensor cores with 1D block scaling.
 void fp8_block_gemm(const Fp8Blocks& A, const Fp8Blocks& W, uint16_t* Y, cudaStream_t stream);

@@ -78,6 +78,63 @@ __global__ void __launch_bounds__(256)
   if (lost && inexact) atomicAdd(inexact, (unsigned long long)lost);
 }
 
+// Weight with 128x128 block scales: block (nb, kb) of 128 threads, one per
+// row; R = (largest exponent of a nonzero group in the 128x128 block) - 6.
+__global__ void __launch_bounds__(128)
+    reexpress_2d_kernel(const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
+                        int64_t N, int64_t K, uint8_t* __restrict__ fp8, float* __restrict__ bscale,
+                        unsigned long long* __restrict__ inexact) {
+  __shared__ int wmax[4];
+  const int64_t nb = blockIdx.x, kb = blockIdx.y, r = nb * 128 + threadIdx.x;
+  const uint4* src = reinterpret_cast<const uint4*>(packed + r * (K / 2) + kb * 64);
+  uint4 q[4];
+#pragma unroll
+  for (int g = 0; g < 4; ++g) q[g] = __ldg(src + g);
+  const uint32_t sb = __ldg(reinterpret_cast<const uint32_t*>(scales + r * (K / 32) + kb * 4));
+  int e[4], emax = -1000;
+  bool nz[4];
+#pragma unroll
+  for (int g = 0; g < 4; ++g) {
+    e[g] = int((sb >> (8 * g)) & 0xFF) - 127;
+    nz[g] = ((q[g].x | q[g].y | q[g].z | q[g].w) & 0x77777777u) != 0;
+    if (nz[g] && e[g] > emax) emax = e[g];
+  }
+  emax = __reduce_max_sync(0xffffffffu, emax);
+  if ((threadIdx.x & 31) == 0) wmax[threadIdx.x >> 5] = emax;
+  __syncthreads();
+  emax = max(max(wmax[0], wmax[1]), max(wmax[2], wmax[3]));
+  const int R = emax == -1000 ? 0 : emax - 6;
+  unsigned lost = 0;
+  uint4* dst = reinterpret_cast<uint4*>(fp8 + r * K + kb * 128);
+#pragma unroll
+  for (int g = 0; g < 4; ++g) {
+    const int d = e[g] - R;
+    if (nz[g] && d < -8) ++lost;
+    const float f = ldexpf(1.f, min(max(d, -127), 127));
+    const uint32_t w[4] = {q[g].x, q[g].y, q[g].z, q[g].w};
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      uint32_t o[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        uint32_t p4 = 0;
+#pragma unroll
+        for (int b = 0; b < 4; ++b) {
+          const int idx = half * 16 + j * 4 + b;
+          const uint32_t c = (w[idx / 8] >> (4 * (idx % 8))) & 15;
+          p4 |= dev::e4m3_encode(__fmul_rn(dev::e2m1_decode(c), f)) << (8 * b);
+        }
+        o[j] = p4;
+      }
+      dst[g * 2 + half] = make_uint4(o[0], o[1], o[2], o[3]);
+    }
+  }
+  // Scale layout [N/128][K/128] (the K blocks contiguous): found by the float64
+  // test, which also checks the other order.
+  if (threadIdx.x == 0) bscale[nb * (K / 128) + kb] = ldexpf(1.f, R);
+  if (lost && inexact) atomicAdd(inexact, (unsigned long long)lost);
+}
+
 struct LtFp8 {
   cublasLtHandle_t h = nullptr;
   void* ws = nullptr;
@@ -105,10 +162,11 @@ LtFp8& lt8() {
 
 // Row-major Y[M,N] = X[M,K] W[N,K]^T is column-major Y^T = W^T... : cuBLAS A = W
 // (K x N, op T), B = X (K x M, op N), D = Y^T (N x M), the "TN" layout FP8 needs.
-LtFp8::Plan& plan(int64_t M, int64_t N, int64_t K, bool block_scaled) {
+LtFp8::Plan& plan(int64_t M, int64_t N, int64_t K, int mode) {
+  const bool block_scaled = mode != 0;
   LtFp8& l = lt8();
   std::lock_guard<std::mutex> g(l.mu);
-  auto key = std::make_tuple(M, N, K, int(block_scaled));
+  auto key = std::make_tuple(M, N, K, mode);
   auto it = l.plans.find(key);
   if (it != l.plans.end()) return it->second;
   LtFp8::Plan p;
@@ -119,11 +177,14 @@ LtFp8::Plan& plan(int64_t M, int64_t N, int64_t K, bool block_scaled) {
   MRGPTQ_LT_CHECK(
       cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
   if (block_scaled) {
-    const int32_t mode = CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
-    MRGPTQ_LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, &mode,
-                                                   sizeof mode));
-    MRGPTQ_LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, &mode,
-                                                   sizeof mode));
+    // cuBLAS A = the weight: 128x128 blocks in mode 2, 1x128 otherwise.
+    const int32_t amode = mode == 2 ? CUBLASLT_MATMUL_MATRIX_SCALE_BLK128x128_32F
+                                    : CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
+    const int32_t bmode = CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
+    MRGPTQ_LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, &amode,
+                                                   sizeof amode));
+    MRGPTQ_LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, &bmode,
+                                                   sizeof bmode));
     // The heuristic refuses (status 7) a block-scaled problem whose scale
     // pointers are unset; any device pointer will do here, each call sets the
     // real ones.
@@ -169,6 +230,21 @@ void mxfp4_to_fp8_blocks(const uint8_t* packed, const uint8_t* scales, int64_t r
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
+void mxfp4_to_fp8_blocks_2d(const uint8_t* packed, const uint8_t* scales, int64_t N, int64_t K,
+                            Fp8Blocks& out, unsigned long long* inexact_groups,
+                            cudaStream_t stream) {
+  if (N <= 0 || K <= 0 || K % 128 || N % 128)
+    throw Error("MXFP4 -> FP8 128x128 blocks: weight [" + std::to_string(N) + ", " +
+                std::to_string(K) + "] needs N and K multiples of 128 (pad the weight)");
+  if (out.rows != N || out.K != K || !out.data || !out.scales)
+    throw Error("MXFP4 -> FP8 128x128 blocks: output buffers are not [" + std::to_string(N) + ", " +
+                std::to_string(K) + "]");
+  out.block2d = true;
+  reexpress_2d_kernel<<<dim3(unsigned(N / 128), unsigned(K / 128)), 128, 0, stream>>>(
+      packed, scales, N, K, out.data, out.scales, inexact_groups);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
 void fp8_block_gemm(const Fp8Blocks& A, const Fp8Blocks& W, uint16_t* Y, cudaStream_t stream) {
   if (A.K != W.K || A.K % 128 || A.rows <= 0 || W.rows <= 0)
     throw Error("FP8 block GEMM: operands [" + std::to_string(A.rows) + ", " + std::to_string(A.K) +
@@ -178,7 +254,7 @@ void fp8_block_gemm(const Fp8Blocks& A, const Fp8Blocks& W, uint16_t* Y, cudaStr
     throw Error("FP8 block GEMM: the weight has N = " + std::to_string(W.rows) +
                 " rows; cuBLASLt's 1x128 block scaling needs a multiple of 16 (pad the weight)");
   const int64_t Mp = fp8_rows_alloc(A.rows), N = W.rows;
-  LtFp8::Plan& p = plan(Mp, N, A.K, true);
+  LtFp8::Plan& p = plan(Mp, N, A.K, W.block2d ? 2 : 1);
   LtFp8& l = lt8();
   std::lock_guard<std::mutex> g(l.mu);  // the scale pointers live in the shared descriptor
   // M not a multiple of 16: the product runs on the padded rows into a scratch
@@ -209,7 +285,7 @@ void fp8_block_gemm(const Fp8Blocks& A, const Fp8Blocks& W, uint16_t* Y, cudaStr
 
 void fp8_gemm(const uint8_t* A, int64_t M, const uint8_t* W, int64_t N, int64_t K, uint16_t* Y,
               cudaStream_t stream) {
-  LtFp8::Plan& p = plan(M, N, K, false);
+  LtFp8::Plan& p = plan(M, N, K, 0);
   LtFp8& l = lt8();
   const float one = 1.f, zero = 0.f;
   MRGPTQ_LT_CHECK(cublasLtMatmul(l.h, p.op, &one, W, p.a, A, p.b, &zero, Y, p.c, Y, p.c, &p.algo,

@@ -108,16 +108,22 @@ std::vector<float> weights(int64_t N, int64_t K, std::mt19937& rng) {
   return w;
 }
 
-std::vector<uint16_t> product(const Operand& a, const Operand& w) {
-  const size_t n = size_t(a.fp8.rows * w.fp8.rows);
+std::vector<uint16_t> product(const gpu::Fp8Blocks& a, const gpu::Fp8Blocks& w) {
+  const size_t n = size_t(a.rows * w.rows);
   uint16_t* dy = poisoned<uint16_t>(n);
-  gpu::fp8_block_gemm(a.fp8, w.fp8, dy, nullptr);
+  gpu::fp8_block_gemm(a, w, dy, nullptr);
   std::vector<uint16_t> y(n);
   if (cudaDeviceSynchronize() != cudaSuccess ||
       cudaMemcpy(y.data(), dy, n * 2, cudaMemcpyDeviceToHost) != cudaSuccess)
     throw Error("FP8 product failed on the device");
   cudaFree(dy);
   return y;
+}
+std::vector<uint16_t> product(const Operand& a, const Operand& w) {
+  return product(a.fp8, w.fp8);
+}
+std::vector<uint16_t> product(const Operand& a, const gpu::Fp8Blocks& w) {
+  return product(a.fp8, w);
 }
 
 }  // namespace
@@ -200,6 +206,41 @@ TEST_F(GpuFp8, PlantedWrongBlockScaleFailsTheCheck) {
   for (size_t i = 0; i < s.size() / 4; ++i) s[i] *= 2.f;
   CK(cudaMemcpy(w.fp8.scales, s.data(), s.size() * 4, cudaMemcpyHostToDevice));
   EXPECT_GT(rel_error(product(a, w), a.deq, w.deq), 5e-3) << "a planted wrong scale passed";
+}
+
+TEST_F(GpuFp8, WeightWith128x128BlockScalesMatchesFloat64) {
+  std::mt19937 rng(std::random_device{}());
+  const int64_t N = 256, K = 512;
+  const QuantizedTensor qw = mx_quant(weights(N, K, rng), N, K);
+  const MatrixF wdeq = dequantize(qw);
+  uint8_t *pk = upload(qw.packed), *sc = upload(qw.scales);
+  gpu::Fp8Blocks w;
+  w.rows = N, w.K = K;
+  w.data = poisoned<uint8_t>(size_t(N * K));
+  w.scales = poisoned<float>(size_t(N * K / 128 / 128));
+  unsigned long long* lost = poisoned<unsigned long long>(1);
+  CK(cudaMemset(lost, 0, sizeof *lost));
+  gpu::mxfp4_to_fp8_blocks_2d(pk, sc, N, K, w, lost, nullptr);
+  unsigned long long nlost = 0;
+  CK(cudaMemcpy(&nlost, lost, sizeof nlost, cudaMemcpyDeviceToHost));
+  EXPECT_EQ(nlost, 0u) << "weight groups not exactly re-expressed against the 128x128 block";
+  for (int64_t M : {16, 33}) {
+    Operand a(activations(M, K, rng), M, K);
+    const double err = rel_error(product(a, w), a.deq, wdeq);
+    EXPECT_LE(err, 5e-3) << "M=" << M;
+    if (err > 5e-3) {  // say whether the other scale layout would have been right
+      std::vector<float> s(size_t(N * K / 16384)), t(s.size());
+      CK(cudaMemcpy(s.data(), w.scales, s.size() * 4, cudaMemcpyDeviceToHost));
+      const int64_t nb = N / 128, kbs = K / 128;
+      for (int64_t kb = 0; kb < kbs; ++kb)
+        for (int64_t n = 0; n < nb; ++n) t[size_t(kb * nb + n)] = s[size_t(n * kbs + kb)];
+      CK(cudaMemcpy(w.scales, t.data(), t.size() * 4, cudaMemcpyHostToDevice));
+      ADD_FAILURE() << "with the transposed scale layout the error is "
+                    << rel_error(product(a, w), a.deq, wdeq);
+      CK(cudaMemcpy(w.scales, s.data(), s.size() * 4, cudaMemcpyHostToDevice));
+    }
+  }
+  cudaFree(pk), cudaFree(sc), cudaFree(w.data), cudaFree(w.scales), cudaFree(lost);
 }
 
 TEST_F(GpuFp8, BadShapesGiveClearErrors) {
