@@ -21,6 +21,11 @@ if command -v compute-sanitizer >/dev/null; then
     --gtest_filter='*W4A16*:*BadShapes*' >"$OUT/sanitizer.log" 2>&1
   echo "compute-sanitizer exit $? ($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer.log") clean summaries)"
   tail -3 "$OUT/sanitizer.log"
+  compute-sanitizer --tool memcheck --error-exitcode 9 "$BUILD/test_w4a4_fp8" \
+    --gtest_filter='*Rotated*:*128x128*' >"$OUT/sanitizer_fp8.log" 2>&1
+  echo "compute-sanitizer (FP8 W4A4) exit $?"
 fi
+echo "== kernel 1 vs copy, MXFP4 W4A4 on FP8 tensor cores"
+"$BUILD/bench_w4a4_fp8" 2>&1 | tee "$OUT/bench_w4a4_fp8.txt"
 echo "== benchmark"
 "$BUILD/bench_fp4" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.txt"
