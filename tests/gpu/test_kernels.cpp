@@ -13,55 +13,24 @@
 #include "mrgptq/hadamard.hpp"
 #include "mrgptq/kernels.hpp"
 
-using namespace mrgptq;
+#include "gpu_test_util.hpp"
 
-#define CK(x) ASSERT_EQ((x), cudaSuccess) << #x
+using namespace mrgptq;
+using namespace mrgptq::gputest;
 
 namespace {
-
-uint16_t to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return uint16_t((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
-}
-float from_bf16(uint16_t b) {
-  const uint32_t u = uint32_t(b) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 std::vector<uint16_t> random_activations(int64_t M, int64_t K, std::mt19937& rng) {
   std::normal_distribution<float> g(0.f, 1.f);
   std::vector<uint16_t> x(size_t(M * K));
-  for (int64_t i = 0; i < M * K; ++i) x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
+  for (int64_t i = 0; i < M * K; ++i)
+    x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
   return x;
 }
 
-template <class T>
-T* upload(const std::vector<T>& v) {
-  T* d = nullptr;
-  if (cudaMalloc(&d, v.size() * sizeof(T)) != cudaSuccess) throw Error("cudaMalloc failed");
-  if (cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice) != cudaSuccess)
-    throw Error("cudaMemcpy failed");
-  return d;
-}
-template <class T>
-std::vector<T> download(const T* d, size_t n) {
-  std::vector<T> v(n);
-  if (cudaMemcpy(v.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost) != cudaSuccess) throw Error("cudaMemcpy failed");
-  return v;
-}
-template <class T>
-T* poisoned(size_t n) {
-  T* d = nullptr;
-  if (cudaMalloc(&d, n * sizeof(T)) != cudaSuccess) throw Error("cudaMalloc failed");
-  cudaMemset(d, 0xFF, n * sizeof(T));  // NaN for BF16, 0xFF bytes for codes
-  return d;
-}
-
 // CPU reference of kernel 1: bf16 -> float -> rotation -> quantize_rtn.
-QuantizedTensor cpu_quant(const std::vector<uint16_t>& x, int64_t M, int64_t K, Format f, int rot, float g) {
+QuantizedTensor cpu_quant(const std::vector<uint16_t>& x, int64_t M, int64_t K, Format f, int rot,
+                          float g) {
   std::vector<float> xf(x.size());
   for (size_t i = 0; i < x.size(); ++i) xf[i] = from_bf16(x[i]);
   if (rot) Rotation::make(K, rot).apply_rows(xf.data(), M);
@@ -147,7 +116,8 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
       cudaFree(dx), cudaFree(dp), cudaFree(ds), cudaFree(dd);
     }
   }
-  EXPECT_THROW(gpu::quantize_activations(nullptr, 4, 48, Format::MXFP4, 0, 1.f, nullptr, nullptr, nullptr, nullptr),
+  EXPECT_THROW(gpu::quantize_activations(nullptr, 4, 48, Format::MXFP4, 0, 1.f, nullptr, nullptr,
+                                         nullptr, nullptr),
                Error);
 }
 
@@ -194,11 +164,13 @@ TEST_F(Gpu, W4A4RotatedLinearMatchesFloat64) {
     EXPECT_LE(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3) << to_string(f);
     // The check can fail: plant wrong scales (doubled) in a quarter of the rows.
     std::vector<uint8_t> bad = w.q.scales;
-    for (size_t i = 0; i < bad.size() / 4; ++i) bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
+    for (size_t i = 0; i < bad.size() / 4; ++i)
+      bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
     CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
     gpu::w4a4_linear(dx, M, w.view(), 32, g, dy, aw, ap, as, ww, nullptr);
     CK(cudaDeviceSynchronize());
-    EXPECT_GT(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3) << "a planted wrong scale passed";
+    EXPECT_GT(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3)
+        << "a planted wrong scale passed";
     cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ap), cudaFree(as), cudaFree(ww);
   }
 }

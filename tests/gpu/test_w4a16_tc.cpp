@@ -13,30 +13,12 @@
 #include "mrgptq/formats.hpp"
 #include "mrgptq/kernels.hpp"
 
+#include "gpu_test_util.hpp"
+
 using namespace mrgptq;
+using namespace mrgptq::gputest;
 
 namespace {
-
-uint16_t to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return uint16_t((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
-}
-float from_bf16(uint16_t b) {
-  const uint32_t u = uint32_t(b) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-template <class T>
-T* upload(const std::vector<T>& v) {
-  T* d = nullptr;
-  if (cudaMalloc(&d, v.size() * sizeof(T)) != cudaSuccess ||
-      cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice) != cudaSuccess)
-    throw Error("upload failed");
-  return d;
-}
 
 // Relative Frobenius error of Y (BF16 [M, N]) against float64 A W^T; infinity
 // when any output is not finite (an unwritten NaN-poisoned entry).

@@ -14,39 +14,12 @@
 #include "mrgptq/hadamard.hpp"
 #include "mrgptq/kernels_fp8.hpp"
 
-using namespace mrgptq;
+#include "gpu_test_util.hpp"
 
-#define CK(x) ASSERT_EQ((x), cudaSuccess) << #x
+using namespace mrgptq;
+using namespace mrgptq::gputest;
 
 namespace {
-
-uint16_t to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return uint16_t((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
-}
-float from_bf16(uint16_t b) {
-  const uint32_t u = uint32_t(b) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-template <class T>
-T* upload(const std::vector<T>& v) {
-  T* d = nullptr;
-  if (cudaMalloc(&d, v.size() * sizeof(T)) != cudaSuccess ||
-      cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice) != cudaSuccess)
-    throw Error("upload failed");
-  return d;
-}
-template <class T>
-T* poisoned(size_t n) {
-  T* d = nullptr;
-  if (cudaMalloc(&d, n * sizeof(T)) != cudaSuccess) throw Error("cudaMalloc failed");
-  if (cudaMemset(d, 0xFF, n * sizeof(T)) != cudaSuccess) throw Error("cudaMemset failed");
-  return d;
-}
 
 double rel_error(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
   double num = 0, den = 0;
