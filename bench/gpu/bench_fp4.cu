@@ -11,50 +11,14 @@
 #include <random>
 #include <vector>
 
+#include "bench_util.cuh"
 #include "kernels/fp4_device.cuh"
 #include "mrgptq/kernels.hpp"
 
 using namespace mrgptq;
+using namespace mrgptq::bench;
 
 namespace {
-
-template <class T>
-T* dev_random(size_t n, uint32_t seed, std::function<T(std::mt19937&)> gen) {
-  std::vector<T> h(n);
-  std::mt19937 rng(seed);
-  for (auto& v : h) v = gen(rng);
-  T* d;
-  MRGPTQ_CUDA_CHECK(cudaMalloc(&d, n * sizeof(T)));
-  MRGPTQ_CUDA_CHECK(cudaMemcpy(d, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
-
-uint16_t bf16_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return uint16_t(u >> 16);
-}
-
-// Median time in microseconds of fn(copy) over `reps` calls.
-double time_us(int copies, int reps, const std::function<void(int)>& fn) {
-  for (int i = 0; i < 3; ++i) fn(i % copies);
-  std::vector<float> ms;
-  cudaEvent_t a, b;
-  MRGPTQ_CUDA_CHECK(cudaEventCreate(&a));
-  MRGPTQ_CUDA_CHECK(cudaEventCreate(&b));
-  for (int i = 0; i < reps; ++i) {
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(a));
-    fn(i % copies);
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(b));
-    MRGPTQ_CUDA_CHECK(cudaEventSynchronize(b));
-    float t;
-    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&t, a, b));
-    ms.push_back(t);
-  }
-  cudaEventDestroy(a), cudaEventDestroy(b);
-  std::sort(ms.begin(), ms.end());
-  return 1000.0 * ms[ms.size() / 2];
-}
 
 struct Fp4Copies {
   std::vector<uint8_t*> packed, scales;
@@ -76,7 +40,8 @@ int main(int argc, char** argv) {
   }
   cudaDeviceProp prop;
   MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-  std::printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
+  std::printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
+              prop.l2CacheSize >> 20);
   const size_t rotate_bytes = size_t(4) * size_t(prop.l2CacheSize);  // rotate over > 4x L2
 
   // ---- activation quantizer vs copy bandwidth ----
@@ -91,10 +56,13 @@ int main(int argc, char** argv) {
     MRGPTQ_CUDA_CHECK(cudaMalloc(&y, n * 2));
     MRGPTQ_CUDA_CHECK(cudaMalloc(&p, n / 2));
     MRGPTQ_CUDA_CHECK(cudaMalloc(&s, n / 16));
-    const double copy = time_us(1, 20, [&](int) { cudaMemcpyAsync(y, x, n * 2, cudaMemcpyDeviceToDevice); });
+    const double copy =
+        time_us(1, 20, [&](int) { cudaMemcpyAsync(y, x, n * 2, cudaMemcpyDeviceToDevice); });
     const double copy_gbs = 2.0 * n * 2 / copy / 1e3;
-    std::printf("\nactivation quantizer, BF16 [%ld, %ld] -> FP4 (read %zu MB, write %zu MB codes + scales)\n", M, K,
-                n * 2 >> 20, n / 2 >> 20);
+    std::printf(
+        "\nactivation quantizer, BF16 [%ld, %ld] -> FP4 (read %zu MB, write %zu MB codes + "
+        "scales)\n",
+        M, K, n * 2 >> 20, n / 2 >> 20);
     std::printf("  copy (D2D)              %9.1f us  %7.0f GB/s\n", copy, copy_gbs);
     for (Format f : {Format::MXFP4, Format::NVFP4})
       for (int rot : {0, 16, 32, 128}) {
@@ -103,18 +71,21 @@ int main(int argc, char** argv) {
           gpu::quantize_activations(x, M, K, f, rot, 448.f, p, s, nullptr, nullptr);
         });
         const double bytes = n * 2.0 + n / 2.0 + double(n) / group;
-        std::printf("  quantize %s rot %-3d     %9.1f us  %7.0f GB/s  %5.1f%% of copy bandwidth\n", to_string(f), rot,
-                    t, bytes / t / 1e3, 100.0 * (bytes / t / 1e3) / copy_gbs);
+        std::printf("  quantize %s rot %-3d     %9.1f us  %7.0f GB/s  %5.1f%% of copy bandwidth\n",
+                    to_string(f), rot, t, bytes / t / 1e3, 100.0 * (bytes / t / 1e3) / copy_gbs);
       }
     cudaFree(x), cudaFree(y), cudaFree(p), cudaFree(s);
   }
 
   // ---- GEMMs ----
-  const std::vector<std::pair<int64_t, int64_t>> shapes = {{8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}};
-  const std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 4, 16, 4096}
-                                        : std::vector<int64_t>{1, 2, 4, 8, 16, 64, 256, 1024, 4096, 16384};
-  std::printf("\n%-13s %6s %10s | %10s %6s | %10s %6s | %10s %6s | %10s %6s\n", "N x K", "M", "bf16 us",
-              "w4a16 mx", "ratio", "w4a16 nv", "ratio", "w4a4 mx", "ratio", "w4a4 nv", "ratio");
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {
+      {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}};
+  const std::vector<int64_t> Ms =
+      quick ? std::vector<int64_t>{1, 4, 16, 4096}
+            : std::vector<int64_t>{1, 2, 4, 8, 16, 64, 256, 1024, 4096, 16384};
+  std::printf("\n%-13s %6s %10s | %10s %6s | %10s %6s | %10s %6s | %10s %6s\n", "N x K", "M",
+              "bf16 us", "w4a16 mx", "ratio", "w4a16 nv", "ratio", "w4a4 mx", "ratio", "w4a4 nv",
+              "ratio");
   for (const auto& shape_nk : shapes) {
     const int64_t N = shape_nk.first, K = shape_nk.second;
     const size_t wbytes4 = size_t(N * K / 2), wbytes16 = size_t(N * K * 2);
@@ -122,12 +93,13 @@ int main(int argc, char** argv) {
     const int c16 = int(std::max<size_t>(1, rotate_bytes / wbytes16 + 1));
     Fp4Copies mx, nv;
     for (int i = 0; i < c4; ++i) {
-      mx.packed.push_back(dev_random<uint8_t>(wbytes4, 10 + i, [](std::mt19937& r) { return uint8_t(r()); }));
-      mx.scales.push_back(dev_random<uint8_t>(size_t(N * K / 32), 20 + i,
-                                              [](std::mt19937& r) { return uint8_t(118 + r() % 6); }));
+      mx.packed.push_back(
+          dev_random<uint8_t>(wbytes4, 10 + i, [](std::mt19937& r) { return uint8_t(r()); }));
+      mx.scales.push_back(dev_random<uint8_t>(
+          size_t(N * K / 32), 20 + i, [](std::mt19937& r) { return uint8_t(118 + r() % 6); }));
       nv.packed.push_back(mx.packed.back());
-      nv.scales.push_back(dev_random<uint8_t>(size_t(N * K / 16), 30 + i,
-                                              [](std::mt19937& r) { return uint8_t(0x30 + r() % 0x30); }));
+      nv.scales.push_back(dev_random<uint8_t>(
+          size_t(N * K / 16), 30 + i, [](std::mt19937& r) { return uint8_t(0x30 + r() % 0x30); }));
     }
     std::vector<uint16_t*> wbf(static_cast<size_t>(c16));
     for (int i = 0; i < c16; ++i)
@@ -148,24 +120,35 @@ int main(int argc, char** argv) {
       MRGPTQ_CUDA_CHECK(cudaMalloc(&as, size_t(M * K / 16)));
       const double flops = 2.0 * M * N * K;
       const int reps = flops > 1e12 ? 5 : 20;
-      const double tb = time_us(c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
-      const double tm = time_us(c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, mx.view(i, Format::MXFP4, N, K, 1.f), y, ws, nullptr); });
-      const double tn = time_us(c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, nv.view(i, Format::NVFP4, N, K, 1000.f), y, ws, nullptr); });
+      const double tb = time_us(
+          c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
+      const double tm = time_us(c4, reps, [&](int i) {
+        gpu::w4a16_gemm(x, M, mx.view(i, Format::MXFP4, N, K, 1.f), y, ws, nullptr);
+      });
+      const double tn = time_us(c4, reps, [&](int i) {
+        gpu::w4a16_gemm(x, M, nv.view(i, Format::NVFP4, N, K, 1000.f), y, ws, nullptr);
+      });
       const double t4m = time_us(c4, reps, [&](int i) {
-        gpu::w4a4_linear(x, M, mx.view(i, Format::MXFP4, N, K, 1.f), 32, 1.f, y, aw, ap, as, ws, nullptr);
+        gpu::w4a4_linear(x, M, mx.view(i, Format::MXFP4, N, K, 1.f), 32, 1.f, y, aw, ap, as, ws,
+                         nullptr);
       });
       const double t4n = time_us(c4, reps, [&](int i) {
-        gpu::w4a4_linear(x, M, nv.view(i, Format::NVFP4, N, K, 1000.f), 16, 448.f, y, aw, ap, as, ws, nullptr);
+        gpu::w4a4_linear(x, M, nv.view(i, Format::NVFP4, N, K, 1000.f), 16, 448.f, y, aw, ap, as,
+                         ws, nullptr);
       });
       char shape[32];
       std::snprintf(shape, sizeof shape, "%ldx%ld", N, K);
-      std::printf("%-13s %6ld %10.1f | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx   (bf16 %.0f TFLOP/s, w4a16 mx %.0f GB/s)\n",
-                  shape, M, tb, tm, tb / tm, tn, tb / tn, t4m, tb / t4m, t4n, tb / t4n, flops / tb / 1e6,
-                  (N * K / 2.0 + N * K / 32.0 + M * K * 2.0) / tm / 1e3);
+      std::printf(
+          "%-13s %6ld %10.1f | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx   "
+          "(bf16 %.0f TFLOP/s, w4a16 mx %.0f GB/s)\n",
+          shape, M, tb, tm, tb / tm, tn, tb / tn, t4m, tb / t4m, t4n, tb / t4n, flops / tb / 1e6,
+          (N * K / 2.0 + N * K / 32.0 + M * K * 2.0) / tm / 1e3);
       std::fflush(stdout);
       cudaFree(x), cudaFree(y), cudaFree(aw), cudaFree(ap), cudaFree(as);
     }
-    for (int i = 0; i < c4; ++i) cudaFree(mx.packed[size_t(i)]), cudaFree(mx.scales[size_t(i)]), cudaFree(nv.scales[size_t(i)]);
+    for (int i = 0; i < c4; ++i)
+      cudaFree(mx.packed[size_t(i)]), cudaFree(mx.scales[size_t(i)]),
+          cudaFree(nv.scales[size_t(i)]);
     for (auto* w : wbf) cudaFree(w);
     cudaFree(ws);
   }

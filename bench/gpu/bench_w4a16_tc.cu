@@ -10,52 +10,12 @@
 #include <random>
 #include <vector>
 
+#include "bench_util.cuh"
 #include "kernels/fp4_device.cuh"
 #include "mrgptq/kernels.hpp"
 
 using namespace mrgptq;
-
-namespace {
-
-template <class T, class G>
-T* dev_random(size_t n, uint32_t seed, G gen) {
-  std::vector<T> h(n);
-  std::mt19937 rng(seed);
-  for (auto& v : h) v = gen(rng);
-  T* d;
-  MRGPTQ_CUDA_CHECK(cudaMalloc(&d, n * sizeof(T)));
-  MRGPTQ_CUDA_CHECK(cudaMemcpy(d, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
-
-uint16_t bf16_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return uint16_t(u >> 16);
-}
-
-double time_us(int copies, int reps, const std::function<void(int)>& fn) {
-  for (int i = 0; i < 3; ++i) fn(i % copies);
-  std::vector<float> ms;
-  cudaEvent_t a, b;
-  MRGPTQ_CUDA_CHECK(cudaEventCreate(&a));
-  MRGPTQ_CUDA_CHECK(cudaEventCreate(&b));
-  for (int i = 0; i < reps; ++i) {
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(a));
-    fn(i % copies);
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(b));
-    MRGPTQ_CUDA_CHECK(cudaEventSynchronize(b));
-    float t;
-    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&t, a, b));
-    ms.push_back(t);
-  }
-  MRGPTQ_CUDA_CHECK(cudaEventDestroy(a));
-  MRGPTQ_CUDA_CHECK(cudaEventDestroy(b));
-  std::sort(ms.begin(), ms.end());
-  return 1000.0 * ms[ms.size() / 2];
-}
-
-}  // namespace
+using namespace mrgptq::bench;
 
 int main() {
   if (!gpu::device_available()) {

@@ -11,54 +11,14 @@
 #include <random>
 #include <vector>
 
+#include "bench_util.cuh"
 #include "kernels/fp4_device.cuh"
 #include "mrgptq/kernels_fp8.hpp"
 
 using namespace mrgptq;
+using namespace mrgptq::bench;
 
 namespace {
-
-template <class T>
-T* dev_random(size_t n, uint32_t seed, const std::function<T(std::mt19937&)>& gen) {
-  std::vector<T> h(n);
-  std::mt19937 rng(seed);
-  for (auto& v : h) v = gen(rng);
-  T* d;
-  MRGPTQ_CUDA_CHECK(cudaMalloc(&d, n * sizeof(T)));
-  MRGPTQ_CUDA_CHECK(cudaMemcpy(d, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
-
-uint16_t bf16_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return uint16_t(u >> 16);
-}
-
-uint16_t random_bf16(std::mt19937& r) {
-  return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
-}
-
-double time_us(int copies, int reps, const std::function<void(int)>& fn) {
-  for (int i = 0; i < 2; ++i) fn(i % copies);
-  std::vector<float> ms;
-  cudaEvent_t a, b;
-  MRGPTQ_CUDA_CHECK(cudaEventCreate(&a));
-  MRGPTQ_CUDA_CHECK(cudaEventCreate(&b));
-  for (int i = 0; i < reps; ++i) {
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(a));
-    fn(i % copies);
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(b));
-    MRGPTQ_CUDA_CHECK(cudaEventSynchronize(b));
-    float t;
-    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&t, a, b));
-    ms.push_back(t);
-  }
-  MRGPTQ_CUDA_CHECK(cudaEventDestroy(a));
-  MRGPTQ_CUDA_CHECK(cudaEventDestroy(b));
-  std::sort(ms.begin(), ms.end());
-  return 1000.0 * ms[ms.size() / 2];
-}
 
 gpu::Fp8Blocks alloc_blocks(int64_t rows, int64_t K) {
   gpu::Fp8Blocks b;
