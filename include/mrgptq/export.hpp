@@ -24,6 +24,8 @@
 
 namespace mrgptq {
 
+class StagingDir;
+
 // Row order turning llama2.c's adjacent-pair RoPE layout of q/k rows into
 // Hugging Face's rotate-half layout: HF row r is llama2.c row order[r].
 std::vector<int64_t> llama2c_to_hf_row_order(int64_t rows, int head_dim);
@@ -52,8 +54,8 @@ class QuantizedExport {
   std::string shard_name(int i) const;
   const ModelSource& src_;
   PipelineConfig cfg_;
-  std::string out_, tmp_;
-  bool committed_ = false;
+  std::unique_ptr<StagingDir> staging_;
+  const std::string tmp_;  // staging_->path()
   nlohmann::json weight_map_ = nlohmann::json::object();
   nlohmann::json dims_ =
       nlohmann::json::object();  // per projection: logical and padded input width

@@ -1,11 +1,7 @@
 // Writes a quantized model folder (see include/mrgptq/export.hpp).
 #include "mrgptq/export.hpp"
 
-#include <unistd.h>
-
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -14,24 +10,13 @@
 #include "mrgptq/error.hpp"
 #include "mrgptq/safetensors.hpp"
 #include "shard_stream.hpp"
+#include "staging_dir.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace mrgptq {
 namespace {
-
-// The staging folder of the run in progress, removed if a signal ends it.
-char g_staging[4096] = {0};
-
-void on_signal(int sig) {
-  if (g_staging[0]) {
-    std::error_code ec;
-    fs::remove_all(g_staging, ec);
-  }
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
 
 // Field for field what compressed-tensors' NVFP4 / MXFP4 presets serialise to
 // (QuantizationArgs after its validators: weights get the "memoryless_minmax"
@@ -146,31 +131,12 @@ void permute_quantized_rows(QuantizedTensor& q, const std::vector<int64_t>& orde
 
 QuantizedExport::QuantizedExport(const ModelSource& src, const PipelineConfig& cfg,
                                  const std::string& out, bool force)
-    : src_(src), cfg_(cfg), out_(out) {
-  if (fs::exists(out) && !force) throw Error(out + ": already exists (use --force to replace it)");
-  const fs::path parent = fs::absolute(out).parent_path();
-  if (!fs::is_directory(parent)) throw Error(out + ": parent folder does not exist");
-  std::string tmpl = (parent / (fs::path(out).filename().string() + ".tmp-XXXXXX")).string();
-  if (!::mkdtemp(tmpl.data())) throw Error(out + ": cannot create a staging folder beside it");
-  // mkdtemp makes it private (0700); the finished folder should read like any other.
-  std::error_code perm_ec;
-  fs::permissions(tmpl,
-                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                      fs::perms::others_read | fs::perms::others_exec,
-                  perm_ec);
-  tmp_ = tmpl;
-  std::snprintf(g_staging, sizeof g_staging, "%s", tmp_.c_str());
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-}
+    : src_(src),
+      cfg_(cfg),
+      staging_(std::make_unique<StagingDir>(out, force)),
+      tmp_(staging_->path()) {}
 
-QuantizedExport::~QuantizedExport() {
-  if (!committed_) {
-    std::error_code ec;
-    fs::remove_all(tmp_, ec);
-  }
-  g_staging[0] = 0;
-}
+QuantizedExport::~QuantizedExport() = default;
 
 std::string QuantizedExport::shard_name(int i) const {
   char buf[64];
@@ -302,12 +268,7 @@ void QuantizedExport::write_report(const json& report, const std::string& markdo
 }
 
 void QuantizedExport::commit() {
-  std::error_code ec;
-  if (fs::exists(out_)) fs::remove_all(out_, ec);  // only reached with --force
-  fs::rename(tmp_, out_, ec);
-  if (ec) throw Error(out_ + ": cannot move the finished model into place: " + ec.message());
-  committed_ = true;
-  g_staging[0] = 0;
+  staging_->commit();
 }
 
 }  // namespace mrgptq

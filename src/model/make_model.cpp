@@ -1,10 +1,7 @@
 // Synthetic checkpoints with real models' shapes (see include/mrgptq/make_model.hpp).
 #include "mrgptq/make_model.hpp"
 
-#include <unistd.h>
-
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +12,7 @@
 #include "mrgptq/error.hpp"
 #include "mrgptq/safetensors.hpp"
 #include "shard_stream.hpp"
+#include "staging_dir.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -31,17 +29,6 @@ SyntheticShape synthetic_shape(const std::string& name) {
 }
 
 namespace {
-
-char g_staging[4096] = {0};
-
-void on_signal(int sig) {
-  if (g_staging[0]) {
-    std::error_code ec;
-    fs::remove_all(g_staging, ec);
-  }
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
 
 struct PlannedTensor {
   std::string name;
@@ -163,19 +150,6 @@ json hf_config(const SyntheticShape& s, int layers) {
            {{"shape", s.name}, {"note", "random N(0, 0.02^2) weights, not a trained model"}}}};
 }
 
-// Removes the staging folder unless released (any exception, any early exit).
-struct Staging {
-  std::string dir;
-  bool keep = false;
-  ~Staging() {
-    if (!keep && !dir.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-    g_staging[0] = 0;
-  }
-};
-
 }  // namespace
 
 int64_t make_synthetic_model(const MakeModelOptions& opt, const std::string& out) {
@@ -185,24 +159,7 @@ int64_t make_synthetic_model(const MakeModelOptions& opt, const std::string& out
     throw Error("make-model: --layers must be between 1 and " + std::to_string(s.layers));
   if (!opt.tokenizer_model.empty() && !fs::is_regular_file(opt.tokenizer_model))
     throw Error(opt.tokenizer_model + ": tokenizer file not found");
-  if (fs::exists(out) && !opt.force)
-    throw Error(out + ": already exists (use --force to replace it)");
-  const fs::path parent = fs::absolute(out).parent_path();
-  if (!fs::is_directory(parent)) throw Error(out + ": parent folder does not exist");
-
-  Staging st;
-  std::string tmpl = (parent / (fs::path(out).filename().string() + ".tmp-XXXXXX")).string();
-  if (!::mkdtemp(tmpl.data())) throw Error(out + ": cannot create a staging folder beside it");
-  // mkdtemp makes it private (0700); the finished folder should read like any other.
-  std::error_code perm_ec;
-  fs::permissions(tmpl,
-                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                      fs::perms::others_read | fs::perms::others_exec,
-                  perm_ec);
-  st.dir = tmpl;
-  std::snprintf(g_staging, sizeof g_staging, "%s", tmpl.c_str());
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  StagingDir st(out, opt.force);
 
   // Tensors go to shards in order, a new shard when the next one would pass the limit.
   const std::vector<PlannedTensor> ts = plan(s, layers);
@@ -217,20 +174,16 @@ int64_t make_synthetic_model(const MakeModelOptions& opt, const std::string& out
   json weight_map = json::object();
   for (size_t i = 0; i < shards.size(); ++i) {
     const std::string name = shard_name(i, shards.size());
-    write_shard((fs::path(st.dir) / name).string(), shards[i], opt.seed);
+    write_shard((fs::path(st.path()) / name).string(), shards[i], opt.seed);
     for (const PlannedTensor* t : shards[i]) weight_map[t->name] = name;
   }
-  std::ofstream(fs::path(st.dir) / "model.safetensors.index.json")
+  std::ofstream(fs::path(st.path()) / "model.safetensors.index.json")
       << json({{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}}).dump(2) << "\n";
-  std::ofstream(fs::path(st.dir) / "config.json") << hf_config(s, layers).dump(2) << "\n";
+  std::ofstream(fs::path(st.path()) / "config.json") << hf_config(s, layers).dump(2) << "\n";
   if (!opt.tokenizer_model.empty())
-    fs::copy_file(opt.tokenizer_model, fs::path(st.dir) / "tokenizer.model");
+    fs::copy_file(opt.tokenizer_model, fs::path(st.path()) / "tokenizer.model");
 
-  std::error_code ec;
-  if (fs::exists(out)) fs::remove_all(out, ec);  // only reached with force
-  fs::rename(st.dir, out, ec);
-  if (ec) throw Error(out + ": cannot move the finished model into place: " + ec.message());
-  st.keep = true;
+  st.commit();
   return total;
 }
 
