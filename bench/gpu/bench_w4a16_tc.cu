@@ -1,6 +1,8 @@
-// Small-M W4A16: the tensor-core kernel vs the current w4a16_gemm dispatch vs
-// cuBLASLt BF16, same run, CUDA events, medians, weights rotated over copies
-// larger than 4x L2, random data (never zeros).
+// W4A16 for small and medium M: the TMA-streamed tensor-core kernel (weight
+// re-laid out once), the dequantize + cuBLAS fallback and the w4a16_gemm
+// dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights rotated
+// over copies larger than 4x L2, random data (never zeros).
+// usage: bench_w4a16_tc [--quick]
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -17,7 +19,8 @@
 using namespace mrgptq;
 using namespace mrgptq::bench;
 
-int main() {
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   if (!gpu::device_available()) {
     std::printf("no CUDA device: benchmark skipped\n");
     return 0;
@@ -26,10 +29,12 @@ int main() {
   MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s\n", prop.name);
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
-  std::printf("%-12s %3s %9s | %9s %6s %7s | %9s %6s | %9s %6s | %9s %6s\n", "N x K", "M",
-              "bf16 us", "tc mx us", "ratio", "GB/s", "tc nv us", "ratio", "tc-rm mx", "ratio",
-              "cur mx us", "ratio");
-  std::printf("(tc = re-laid-out weight, tc-rm = row-major weight, cur = w4a16_gemm dispatch)\n");
+  std::printf("%-12s %4s %9s | %9s %6s %7s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n", "N x K", "M",
+              "bf16 us", "tma mx us", "ratio", "GB/s", "tma nv us", "ratio", "deq+cublas", "ratio",
+              "gemm mx us", "ratio", "rm mx us", "ratio");
+  std::printf("(tma = streamed kernel on the re-laid-out weight, deq+cublas = dequantize + cuBLAS "
+              "BF16, gemm = the w4a16_gemm dispatch, rm = register-pipelined kernel on the "
+              "row-major weight, M <= 16)\n");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
@@ -64,7 +69,9 @@ int main() {
       tnv.push_back(gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr));
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
-    for (int64_t M : {1, 2, 4, 8, 16}) {
+    const std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 16, 64}
+                                          : std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+    for (int64_t M : Ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
       });
@@ -77,16 +84,21 @@ int main() {
           c4, reps, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
       const double tn = time_us(
           c4, reps, [&](int i) { gpu::w4a16_tensor_core(x, M, tnv[size_t(i)], y, nullptr); });
-      const double tr = time_us(c4, reps, [&](int i) {
+      const double td = time_us(c4, reps, [&](int i) {
+        gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr);
+        gpu::bf16_gemm(x, M, ws, N, K, y, nullptr);
+      });
+      const double tg = time_us(
+          c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); });
+      const double tr = M > 16 ? 0.0 : time_us(c4, reps, [&](int i) {
         gpu::w4a16_tensor_core(x, M, view(i, Format::MXFP4), y, nullptr);
       });
-      const double tc = time_us(
-          c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, view(i, Format::MXFP4), y, ws, nullptr); });
       const double bytes = N * K / 2.0 + N * K / 32.0 + M * K * 2.0 + M * N * 2.0;
       std::printf(
-          "%5ldx%-6ld %3ld %9.1f | %9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f "
-          "%5.2fx\n",
-          N, K, M, tb, tm, tb / tm, bytes / tm / 1e3, tn, tb / tn, tr, tb / tr, tc, tb / tc);
+          "%5ldx%-6ld %4ld %9.1f | %9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f "
+          "%5.2fx | %9.1f %5.2fx\n",
+          N, K, M, tb, tm, tb / tm, bytes / tm / 1e3, tn, tb / tn, td, tb / td, tg, tb / tg, tr,
+          tr > 0 ? tb / tr : 0.0);
       std::fflush(stdout);
       MRGPTQ_CUDA_CHECK(cudaFree(x));
       MRGPTQ_CUDA_CHECK(cudaFree(y));

@@ -41,14 +41,15 @@ void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream);
 void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t stream);
 
-// W4A16 for 1 <= M <= 16 on the tensor cores (src/kernels/w4a16_tc.cu):
-// mma.sync BF16 with the weight dequantized in registers, FP32 accumulation,
-// K split over the warps of a block. Same contract as w4a16_gemm.
+// W4A16 for 1 <= M <= 16 on the tensor cores (src/kernels/w4a16_tc.cu), on the
+// row-major weight: mma.sync BF16 with the weight dequantized in registers,
+// FP32 accumulation, K split over the warps of a block. Same contract as w4a16_gemm.
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, cudaStream_t stream);
 
-// The same weight re-laid out once (at load time) for that kernel: each warp
-// reads one contiguous 512-byte block per 8 rows x 128 k, each block of warps
-// one contiguous region. make_ allocates (device memory), free_ releases.
+// The weight re-laid out once (at load time) for streaming: the bytes of each
+// block of 8*tiles rows are one contiguous region, 512 bytes per 8 rows x 128 k,
+// which the kernel copies with the TMA engine into a shared-memory ring.
+// make_ allocates (device memory), free_ releases.
 struct TcWeight {
   Format format = Format::MXFP4;
   int64_t N = 0, K = 0;
@@ -59,7 +60,15 @@ struct TcWeight {
 };
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream);
 void free_tensor_core_weight(TcWeight& w);
+// The streamed kernel alone, any M >= 1 (16 or 32 activation rows per block;
+// larger M runs more blocks over the same weight, which L2 then serves).
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream);
+// The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
+void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
+// W4A16 on the re-laid-out weight, the kernel picked by M: the streamed kernel
+// up to the measured crossover, then dequantize into `workspace` (N*K BF16) + cuBLAS.
+void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
+                cudaStream_t stream);
 
 // Kernel 3: W4A4 with both operands FP4 in the same format: both are expanded
 // exactly to BF16 (activations by kernel 1, weights into `workspace`) and

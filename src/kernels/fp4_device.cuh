@@ -66,4 +66,12 @@ __device__ __forceinline__ uint32_t nv_absmax_scale(float amax, float g) {
   return e4m3_encode(__fmul_rn(__fdiv_rn(amax, 6.f), g));
 }
 
+// One byte of two E2M1 codes (low nibble first) times m, as a BF16 pair: the
+// exact dequantized weight of the BF16 fallback paths (one rounding, in float).
+__device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
+  const uint32_t lo = __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(e2m1_decode(byte & 15), m)));
+  const uint32_t hi = __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(e2m1_decode(byte >> 4), m)));
+  return lo | (hi << 16);
+}
+
 }  // namespace mrgptq::gpu::dev

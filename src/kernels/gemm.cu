@@ -179,10 +179,7 @@ __global__ void dequant_kernel(const uint8_t* __restrict__ packed, const uint8_t
   uint32_t o[8];
 #pragma unroll
   for (int j = 0; j < 8; ++j) {
-    const uint32_t c0 = (qs[j / 4] >> (8 * (j % 4))) & 15, c1 = (qs[j / 4] >> (8 * (j % 4) + 4)) & 15;
-    const uint32_t lo = __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(dev::e2m1_decode(c0), m)));
-    const uint32_t hi = __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(dev::e2m1_decode(c1), m)));
-    o[j] = lo | (hi << 16);
+    o[j] = dev::dequant_bf16x2((qs[j / 4] >> (8 * (j % 4))) & 0xFF, m);
   }
   uint4* dst = reinterpret_cast<uint4*>(out + e0);
   dst[0] = make_uint4(o[0], o[1], o[2], o[3]);

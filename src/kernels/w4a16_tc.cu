@@ -1,5 +1,9 @@
-// W4A16 for small M (1..16) on the tensor cores. See the comment on the
-// kernel for the fragment layout trick; the host entry checks its arguments.
+// W4A16 for small and medium M on the tensor cores: a stream over the FP4
+// weight, dequantized in registers. Two drivers share one inner step:
+//  - w4a16_tc:     the row-major weight, M <= 16, loads through registers;
+//  - w4a16_stream: the weight re-laid out once at load time (TcWeight), any M,
+//                  loaded by the TMA engine into a shared-memory ring.
+// See the comments on each for the tricks; the host entries check arguments.
 #include "kernels/fp4_device.cuh"
 #include "mrgptq/kernels.hpp"
 
@@ -43,32 +47,13 @@ struct RawW {
   uint32_t s[TILES];
 };
 
-// RELAID = false: the row-major formats.hpp layout (a lane reads 16 bytes of
-// its row; a warp touches 8 rows x 64 bytes per tile). RELAID = true: the
-// layout of relayout_kernel below, in which the lanes of a warp read one
-// contiguous 512-byte block per tile and a block of warps streams one
-// contiguous region of memory.
-template <int TILES, bool NV, bool RELAID>
+// The row-major formats.hpp layout: a lane reads 16 bytes of its row (one
+// MXFP4 group, two NVFP4 groups); a warp touches 8 rows x 64 bytes per tile.
+template <int TILES, bool NV>
 __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restrict__ packed,
                                          const uint8_t* __restrict__ scales,
-                                         const int64_t (&wrow)[TILES], int64_t K, int64_t k0,
-                                         int64_t ch, int64_t chunks) {
+                                         const int64_t (&wrow)[TILES], int64_t K, int64_t k0) {
   constexpr int GROUP = NV ? 16 : 32;
-  if constexpr (RELAID) {
-    if (ch >= chunks) {  // a warp with no chunk (K < 128 * warps): zeros, no load
-#pragma unroll
-      for (int i = 0; i < TILES; ++i) r.q[i] = make_uint4(0, 0, 0, 0), r.s[i] = 0;
-      return;
-    }
-#pragma unroll
-    for (int i = 0; i < TILES; ++i) {
-      const int64_t unit =
-          ((int64_t(blockIdx.x) * chunks + ch) * TILES + i) * 32 + (threadIdx.x & 31);
-      r.q[i] = __ldg(reinterpret_cast<const uint4*>(packed) + unit);
-      r.s[i] = NV ? __ldg(reinterpret_cast<const uint16_t*>(scales) + unit) : __ldg(scales + unit);
-    }
-    return;
-  }
   const bool kin = k0 < K;  // K is a multiple of 32: a lane's 32 k are all in or all out
 #pragma unroll
   for (int i = 0; i < TILES; ++i) {
@@ -120,20 +105,149 @@ __device__ __forceinline__ uint32_t bf16x2_splat(float v) {
   return b | (b << 16);
 }
 
-template <int TILES, bool NV, bool RELAID>
+// Byte -> BF16 pair table, one copy per bank (entry e of lane l at e * 32 + l):
+// the lookups are random bytes, and a single copy would serialise ~3.5-way on
+// bank conflicts (measured: the kernel ran at ~1 TB/s). 32 KB.
+__device__ __forceinline__ void fill_lut(uint32_t* table) {
+  for (int i = threadIdx.x; i < 256 * 32; i += blockDim.x)
+    table[i] = kE2m1Bf16[(i >> 5) & 15] | (uint32_t(kE2m1Bf16[i >> 9]) << 16);
+}
+
+// Group scale(s) of one lane's 32 weights as BF16 pairs: [0] for k 0..15, [1]
+// for 16..31. Built from the bits: the float decoders (ldexpf) cost ~15
+// instructions a scale, and this kernel is issue-bound once the bytes flow.
+template <bool NV>
+__device__ __forceinline__ void scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
+  if constexpr (NV) {
+    // E4M3 -> F16 (one cvt for both scales) -> F32 -> BF16: all exact, 4-bit significands.
+    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
+    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+    sc[0] = bf16x2_splat(f.x);
+    sc[1] = bf16x2_splat(f.y);
+  } else {
+    // E8M0 byte s = 2^(s-127) is the BF16 exponent field; s = 0 is the subnormal 2^-127.
+    const uint32_t b = s == 0 ? 0x0040u : s << 7;
+    sc[0] = sc[1] = b * 0x10001u;
+  }
+}
+
+// Two codes (one byte of `word`) -> BF16 pair through the table, times the
+// group scale. `lut` is this lane's copy (table + 4 * lane bytes): PRMT pulls
+// the byte out, LEA scales it to the 128-byte entry stride -- 3 instructions
+// and one LDS, where the plain index expression compiled to 5.
+__device__ __forceinline__ uint32_t decode2(const char* lut, uint32_t word, int byte, uint32_t sc) {
+  const uint32_t idx = __byte_perm(word, 0, 0x4440 | byte);
+  return bf16x2_mul(*reinterpret_cast<const uint32_t*>(lut + (idx << 7)), sc);
+}
+
+// Activation rows as the mma's B operand: n-tile `nt` holds rows
+// m_base + 8 nt + grp, the lane's 32 k (rows >= M and k >= K read as zeros).
+// Step j's B pair is (x, y) or (z, w) of v[nt][j/2]: registers that are
+// already adjacent, so no moves before the mma.
+template <int NT>
+struct XFrag {
+  uint4 v[NT][4];
+};
+template <int NT>
+__device__ __forceinline__ void load_x(XFrag<NT>& x, const uint16_t* __restrict__ X, int M,
+                                       int64_t K, int m_base, int grp, int64_t k0) {
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt) {
+    const int m = m_base + nt * 8 + grp;
+    const bool in = m < M && k0 < K;
+    const uint4* p = reinterpret_cast<const uint4*>(X + int64_t(in ? m : 0) * K + k0);
+#pragma unroll
+    for (int c = 0; c < 4; ++c) x.v[nt][c] = in ? __ldg(p + c) : make_uint4(0, 0, 0, 0);
+  }
+}
+
+// The 8 mma steps of a 128-k chunk for one pair of 8-row weight tiles (the 16
+// rows of the A operand: tile q0 in rows 0-7, q1 in rows 8-15; HAS1 = false
+// when there is no second tile) against NT activation n-tiles. Weights are A
+// because the decoded pairs can be written straight into the A registers;
+// as B (the previous design) every mma needed 4 register moves of activations.
+// Step j takes the lane's physical k = 4j .. 4j+3 (logical slots 2t, 2t+1 and
+// 2t+8, 2t+9 of the mma): bytes 2(j%2) and 2(j%2)+1 of word j/2.
+template <int NT, bool NV, bool HAS1>
+__device__ __forceinline__ void mma_pair(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
+                                         const uint4& q1, uint32_t s1, const XFrag<NT>& x,
+                                         const char* lut) {
+  uint32_t sc0[2], sc1[2] = {0, 0};
+  scale_pairs<NV>(s0, sc0);
+  if constexpr (HAS1) scale_pairs<NV>(s1, sc1);
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    const uint32_t w0 = (&q0.x)[j / 2], w1 = (&q1.x)[j / 2];
+    const int lo = 2 * (j % 2), hi = lo + 1;
+    const uint32_t a0 = decode2(lut, w0, lo, sc0[j / 4]), a2 = decode2(lut, w0, hi, sc0[j / 4]);
+    const uint32_t a1 = HAS1 ? decode2(lut, w1, lo, sc1[j / 4]) : 0u;
+    const uint32_t a3 = HAS1 ? decode2(lut, w1, hi, sc1[j / 4]) : 0u;
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) {
+      const uint4& v = x.v[nt][j / 2];
+      mma_bf16(acc[nt], a0, a1, a2, a3, j % 2 ? v.z : v.x, j % 2 ? v.w : v.y);
+    }
+  }
+}
+
+// All TILES tiles of a chunk, in pairs.
+template <int NT, int TILES, bool NV>
+__device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4], const uint4 (&q)[TILES],
+                                          const uint32_t (&s)[TILES], const XFrag<NT>& x,
+                                          const char* lut) {
+#pragma unroll
+  for (int p = 0; p < TILES / 2; ++p)
+    mma_pair<NT, NV, true>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x, lut);
+  if constexpr (TILES % 2)
+    mma_pair<NT, NV, false>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u, x, lut);
+}
+
+// Sum the warps' partial tiles (each warp saw a strided share of K) through
+// shared memory and store BF16. `red` holds WARPS x NT x PAIRS x 4 x 32
+// floats; `tid` counts the participating threads from 0. Accumulator r of
+// lane l in (n-tile nt, pair p): weight row 16p + 8(r >= 2) + l/4, activation
+// row 8 nt + 2(l%4) + r%2.
+template <int WARPS, int NT, int TILES>
+__device__ __forceinline__ void reduce_store(float* red, const float (&acc)[(TILES + 1) / 2][NT][4],
+                                             int tid, int warp, int lane, int m_base, int M,
+                                             int64_t nbase, int64_t N, float inv_g,
+                                             uint16_t* __restrict__ Y, void (*sync)()) {
+  constexpr int PAIRS = (TILES + 1) / 2, E = NT * PAIRS * 4 * 32;
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int p = 0; p < PAIRS; ++p)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) red[warp * E + ((nt * PAIRS + p) * 4 + r) * 32 + lane] = acc[p][nt][r];
+  sync();
+  for (int e = tid; e < E; e += WARPS * 32) {
+    const int nt = e / (PAIRS * 128), p = (e / 128) % PAIRS, r = (e / 32) % 4, l = e % 32;
+    const int tile = 2 * p + (r >= 2 ? 1 : 0);
+    float v = 0.f;
+#pragma unroll
+    for (int w = 0; w < WARPS; ++w) v += red[w * E + e];
+    const int m = m_base + nt * 8 + (l & 3) * 2 + (r & 1);
+    const int64_t n = nbase + tile * 8 + (l >> 2);
+    if (tile < TILES && m < M && n < N)
+      Y[int64_t(m) * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
+  }
+}
+
+__device__ void sync_block() { __syncthreads(); }
+
+// ------------------------------------------------------- row-major driver --
+// M <= 16 (NT = 1 or 2 activation n-tiles). Each warp owns TILES x 8 weight rows and a strided share of the
+// 128-wide K chunks; the next chunk's bytes are loaded into registers while
+// this one is decoded (one chunk in flight per warp).
+template <int TILES, bool NV, int NT>
 __global__ void __launch_bounds__(kTcWarps * 32, 2)
     w4a16_tc(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
              const uint8_t* __restrict__ scales, int64_t N, int64_t K, float inv_g,
              uint16_t* __restrict__ Y) {
-  // Byte -> BF16 pair table, one copy per bank (entry e of lane l at e * 32 + l):
-  // the lookups are random bytes, and a single copy would serialise ~3.5-way
-  // on bank conflicts (measured: the kernel ran at ~1 TB/s). 32 KB; the
-  // cross-warp reduction reuses it at the end.
-  __shared__ uint32_t smem[256 * 32];
-  uint32_t* lut = smem + (threadIdx.x & 31);
-  for (int i = threadIdx.x; i < 256 * 32; i += blockDim.x)
-    smem[i] = kE2m1Bf16[(i >> 5) & 15] | (uint32_t(kE2m1Bf16[i >> 9]) << 16);
+  __shared__ uint32_t smem[256 * 32];  // the table; the reduction reuses it at the end
+  fill_lut(smem);
   __syncthreads();
+  const char* lut = reinterpret_cast<const char*>(smem) + 4 * (threadIdx.x & 31);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, grp = lane >> 2, t = lane & 3;
   const int64_t nbase = int64_t(blockIdx.x) * TILES * 8;
   int64_t wrow[TILES];
@@ -142,136 +256,301 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
     const int64_t n = nbase + i * 8 + grp;
     wrow[i] = n < N ? n : N - 1;  // rows past N recompute the last row; never stored
   }
-  const bool row0 = grp < M, row1 = grp + 8 < M;
-  const uint16_t* x0 = X + int64_t(row0 ? grp : 0) * K;
-  const uint16_t* x1 = X + int64_t(row1 ? grp + 8 : 0) * K;
-  float acc[TILES][4];
-#pragma unroll
-  for (int i = 0; i < TILES; ++i) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f;
+  float acc[(TILES + 1) / 2][NT][4] = {};
   const int64_t chunks = (K + 127) / 128;
-  // Software pipeline: the next chunk's weight bytes are in flight while this
-  // chunk is decoded and multiplied (the kernel is a stream over the weight).
   RawW<TILES> cur, nxt;
-  load_raw<TILES, NV, RELAID>(cur, packed, scales, wrow, K, int64_t(warp) * 128 + 32 * t, warp,
-                              chunks);
+  load_raw<TILES, NV>(cur, packed, scales, wrow, K, int64_t(warp) * 128 + 32 * t);
   for (int64_t ch = warp; ch < chunks; ch += kTcWarps) {
     const int64_t k0 = ch * 128 + 32 * t;
-    // Lanes past K feed zeros: mma.sync needs the whole warp, so nobody skips.
-    const bool kin = k0 < K;
-    if (ch + kTcWarps < chunks)
-      load_raw<TILES, NV, RELAID>(nxt, packed, scales, wrow, K, k0 + kTcWarps * 128, ch + kTcWarps,
-                                  chunks);
-    uint4 xa[4], xb[4];
-#pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      xa[c] =
-          row0 && kin ? __ldg(reinterpret_cast<const uint4*>(x0 + k0) + c) : make_uint4(0, 0, 0, 0);
-      xb[c] =
-          row1 && kin ? __ldg(reinterpret_cast<const uint4*>(x1 + k0) + c) : make_uint4(0, 0, 0, 0);
-    }
-    uint32_t sc[TILES][2];
-#pragma unroll
-    for (int i = 0; i < TILES; ++i) {
-      if constexpr (NV) {
-        sc[i][0] = bf16x2_splat(dev::e4m3_decode(cur.s[i] & 0xFF));
-        sc[i][1] = bf16x2_splat(dev::e4m3_decode(cur.s[i] >> 8));
-      } else {
-        sc[i][0] = sc[i][1] = bf16x2_splat(dev::e8m0_decode(cur.s[i]));
-      }
-    }
-#pragma unroll
-    for (int j = 0; j < 8; ++j) {
-      // physical k = k0 + 4j .. 4j+3: the low / high 8 bytes of xa[j/2]
-      const uint32_t a0 = j % 2 ? xa[j / 2].z : xa[j / 2].x, a2 = j % 2 ? xa[j / 2].w : xa[j / 2].y;
-      const uint32_t a1 = j % 2 ? xb[j / 2].z : xb[j / 2].x, a3 = j % 2 ? xb[j / 2].w : xb[j / 2].y;
-#pragma unroll
-      for (int i = 0; i < TILES; ++i) {
-        const uint32_t word = (&cur.q[i].x)[j / 2];
-        const uint32_t s = sc[i][j / 4];
-        const uint32_t b0 = bf16x2_mul(lut[((word >> (16 * (j % 2))) & 0xFF) * 32], s);
-        const uint32_t b1 = bf16x2_mul(lut[((word >> (16 * (j % 2) + 8)) & 0xFF) * 32], s);
-        mma_bf16(acc[i], a0, a1, a2, a3, b0, b1);
-      }
-    }
+    if (ch + kTcWarps < chunks) load_raw<TILES, NV>(nxt, packed, scales, wrow, K, k0 + kTcWarps * 128);
+    XFrag<NT> x;
+    load_x<NT>(x, X, M, K, 0, grp, k0);
+    mma_tiles<NT, TILES, NV>(acc, cur.q, cur.s, x, lut);
     cur = nxt;
   }
-  static_assert(kTcWarps * TILES * 4 * 32 <= 256 * 32, "reduction buffer fits in the table");
-  auto red = reinterpret_cast<float(*)[TILES * 4][32]>(smem);
+  static_assert(kTcWarps * NT * ((TILES + 1) / 2) * 4 * 32 <= 256 * 32,
+                "reduction buffer fits in the table");
   __syncthreads();  // every warp is done with the table
-#pragma unroll
-  for (int i = 0; i < TILES; ++i)
-#pragma unroll
-    for (int r = 0; r < 4; ++r) red[warp][i * 4 + r][lane] = acc[i][r];
-  __syncthreads();
-  // TILES * 4 * 32 partial values per warp: thread e of the block sums entry e over the warps.
-  for (int e = threadIdx.x; e < TILES * 4 * 32; e += blockDim.x) {
-    const int i = e / 128, r = (e / 32) % 4, l = e % 32;
-    float v = 0.f;
-#pragma unroll
-    for (int w = 0; w < kTcWarps; ++w) v += red[w][i * 4 + r][l];
-    const int m = (l >> 2) + (r >= 2 ? 8 : 0);
-    const int64_t n = nbase + i * 8 + (l & 3) * 2 + (r & 1);
-    if (m < M && n < N)
-      Y[int64_t(m) * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
-  }
+  reduce_store<kTcWarps, NT, TILES>(reinterpret_cast<float*>(smem), acc, threadIdx.x, warp, lane,
+                                    0, M, nbase, N, inv_g, Y, sync_block);
 }
 
-template <int TILES, bool RELAID>
-void launch_tc(const uint16_t* X, int M, Format f, int64_t N, int64_t K, const uint8_t* packed,
-               const uint8_t* scales, float g, uint16_t* Y, cudaStream_t st) {
-  const unsigned blocks = unsigned((N + TILES * 8 - 1) / (TILES * 8));
-  if (f == Format::NVFP4)
-    w4a16_tc<TILES, true, RELAID>
-        <<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f / g, Y);
-  else
-    w4a16_tc<TILES, false, RELAID>
-        <<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f, Y);
+// ---------------------------------------------------------- TMA driver -----
+// The re-laid-out weight puts all bytes of one block of 8*TILES rows in one
+// contiguous region, chunk after chunk (see relayout_kernel). So one thread
+// (lane 0 of warp 0) can stream it with 1-D bulk copies (cp.async.bulk, the
+// TMA engine) into a ring of kStages shared-memory stages, each stage holding
+// one 128-k chunk per consumer warp. The ring keeps kStages x 17 KB in flight
+// per block without spending registers, which the register-prefetch design
+// could not (it peaked at ~1.5 TB/s: one chunk in flight per warp). Full and
+// empty mbarriers hand stages between producer and consumer warps; warps copy
+// their chunk to registers and release the stage before decoding it. A block
+// covers NT x 8 activation rows; larger M runs several blocks per row block
+// (blockIdx.x = row block * mblocks + m block: neighbours share the weight in L2).
+namespace tma {
+
+constexpr int kWarps = 8, kStages = 4, kThreads = kWarps * 32;
+
+__device__ __forceinline__ uint32_t su32(const void* p) {
+  return uint32_t(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void mbar_init(uint64_t* b, uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(su32(b)), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_expect_tx(uint64_t* b, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(su32(b)), "r"(bytes)
+               : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t* b) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(su32(b)) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "WAIT:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
+      "@!p bra WAIT;\n"
+      "}\n" ::"r"(su32(b)),
+      "r"(parity)
+      : "memory");
+}
+__device__ __forceinline__ void bulk_load(void* dst, const void* src, uint32_t bytes, uint64_t* bar,
+                                          uint64_t policy) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], "
+      "[%1], %2, [%3], %4;" ::"r"(su32(dst)),
+      "l"(src), "r"(bytes), "r"(su32(bar)), "l"(policy)
+      : "memory");
+}
+
+template <int TILES, bool NV>
+struct Layout {
+  static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
+  static constexpr uint32_t stage_codes = kWarps * chunk_codes, stage_scales = kWarps * chunk_scales;
+  static constexpr uint32_t lut = 256 * 32 * 4, codes = lut, scales = codes + kStages * stage_codes,
+                            bars = scales + kStages * stage_scales, bytes = bars + 2 * kStages * 8;
+};
+
+// Two blocks per SM for M <= 16 (16 warps, 128 registers each: the
+// register file of each of the 4 schedulers holds 4 warps).
+template <int TILES, bool NV, int NT>
+__global__ void __launch_bounds__(kThreads, NT <= 2 ? 2 : 1)
+    w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
+                 const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
+                 bool evict_first, uint16_t* __restrict__ Y) {
+  using L = Layout<TILES, NV>;
+  extern __shared__ __align__(128) uint8_t smem[];
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
+  uint64_t* empty = full + kStages;
+  fill_lut(reinterpret_cast<uint32_t*>(smem));
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], kWarps);
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");  // visible to the TMA unit
+  }
+  __syncthreads();
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int64_t rb = blockIdx.x / mblocks, chunks = (K + 127) / 128;
+  const int mb = int(blockIdx.x % mblocks);
+  const int64_t stages = (chunks + kWarps - 1) / kWarps;
+
+  // Lane 0 of warp 0 is the producer: it fills the ring, then refills the
+  // stage of step s - 1 at step s (every warp has released that by then: a
+  // warp releases its stage before decoding it). No dedicated producer warp:
+  // 8 warps x 2 blocks x 128 registers is exactly one SM's register file,
+  // a ninth warp would cost the second block.
+  const bool producer = threadIdx.x == 0;
+  uint64_t policy = 0;  // read once: do not let the weight push the activations out of L2
+  if (producer) {
+    if (evict_first)
+      asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+    else
+      asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
+  }
+  const uint8_t* src_c = packed + rb * chunks * L::chunk_codes;
+  const uint8_t* src_s = scales + rb * chunks * L::chunk_scales;
+  auto issue = [&](int64_t s) {
+    const int slot = int(s % kStages);
+    const int64_t c0 = s * kWarps;
+    const uint32_t n = uint32_t(chunks - c0 < kWarps ? chunks - c0 : kWarps);
+    mbar_expect_tx(&full[slot], n * (L::chunk_codes + L::chunk_scales));
+    bulk_load(smem + L::codes + slot * L::stage_codes, src_c + c0 * L::chunk_codes,
+              n * L::chunk_codes, &full[slot], policy);
+    bulk_load(smem + L::scales + slot * L::stage_scales, src_s + c0 * L::chunk_scales,
+              n * L::chunk_scales, &full[slot], policy);
+  };
+  if (producer)
+    for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
+
+  const char* lut = reinterpret_cast<const char*>(smem) + 4 * lane;
+  const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
+  float acc[(TILES + 1) / 2][NT][4] = {};
+  for (int64_t s = 0; s < stages; ++s) {
+    const int slot = int(s % kStages);
+    if (producer && s >= 1 && s - 1 + kStages < stages) {
+      const int64_t r = s - 1;
+      mbar_wait(&empty[r % kStages], uint32_t((r / kStages) & 1));
+      issue(r + kStages);
+    }
+    const int64_t ch = s * kWarps + warp;
+    const bool active = ch < chunks;  // warp-uniform
+    const int64_t k0 = ch * 128 + 32 * t;
+    // The activation loads go out before the wait for the weight bytes, so
+    // that their L2 latency overlaps the TMA's instead of following it.
+    XFrag<NT> x;
+    if (active) load_x<NT>(x, X, M, K, m_base, grp, k0);
+    mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
+    uint4 q[TILES];
+    uint32_t sc[TILES];
+    if (active) {
+      const uint8_t* cs = smem + L::codes + slot * L::stage_codes + warp * L::chunk_codes;
+      const uint8_t* ss = smem + L::scales + slot * L::stage_scales + warp * L::chunk_scales;
+#pragma unroll
+      for (int i = 0; i < TILES; ++i) {
+        q[i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
+        sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
+      }
+    }
+    __syncwarp();
+    if (lane == 0) mbar_arrive(&empty[slot]);  // the bytes are in registers: refill the stage
+    if (active) mma_tiles<NT, TILES, NV>(acc, q, sc, x, lut);
+  }
+  static_assert(kWarps * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage_codes,
+                "the reduction fits in the ring");
+  __syncthreads();  // every stage has landed and been read: reuse the ring
+  reduce_store<kWarps, NT, TILES>(reinterpret_cast<float*>(smem + L::codes), acc, threadIdx.x, warp,
+                                  lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
+}
+
+template <int TILES, bool NV, int NT>
+void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  using L = Layout<TILES, NV>;
+  static const bool configured = [] {
+    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_stream<TILES, NV, NT>,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, int(L::bytes)));
+    // All of the unified L1/shared array as shared memory, so that two blocks fit.
+    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_stream<TILES, NV, NT>,
+                                           cudaFuncAttributePreferredSharedMemoryCarveout, 100));
+    return true;
+  }();
+  (void)configured;
+  const int mblocks = (M + NT * 8 - 1) / (NT * 8);
+  const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
+  if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
+  w4a16_stream<TILES, NV, NT><<<unsigned(blocks), kThreads, L::bytes, st>>>(
+      X, M, w.packed, w.scales, w.N, w.K, mblocks, NV ? 1.f / w.global_scale : 1.f, mblocks == 1, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-// Fewer rows per block when the weight has few rows, so that the grid still
-// fills the GPU (132 SMs on an H100) at about two blocks per SM.
-int tiles_for(int64_t N) {
-  int sms = 132;
-  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  // One tile per block (measured) loses at M = 16: the activation loads are
-  // then shared by only 8 weight rows.
-  return N >= int64_t(sms) * 2 * 32 ? 4 : N >= int64_t(sms) * 8 ? 2 : 1;
+template <int TILES, bool NV>
+void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  // 8, 16 or 32 activation rows per block; beyond, more blocks over the same weight.
+  if (M <= 8) return launch<TILES, NV, 1>(X, int(M), w, Y, st);
+  if (M <= 16) return launch<TILES, NV, 2>(X, int(M), w, Y, st);
+  return launch<TILES, NV, 4>(X, int(M), w, Y, st);
 }
 
-void check_args(int64_t M, int64_t N, int64_t K) {
+}  // namespace tma
+
+template <int TILES, int NT>
+void launch_tc_nt(const uint16_t* X, int M, Format f, int64_t N, int64_t K, const uint8_t* packed,
+                  const uint8_t* scales, float g, uint16_t* Y, cudaStream_t st) {
+  const unsigned blocks = unsigned((N + TILES * 8 - 1) / (TILES * 8));
+  if (f == Format::NVFP4)
+    w4a16_tc<TILES, true, NT>
+        <<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f / g, Y);
+  else
+    w4a16_tc<TILES, false, NT><<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f, Y);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
+template <int TILES>
+void launch_tc(const uint16_t* X, int M, Format f, int64_t N, int64_t K, const uint8_t* packed,
+               const uint8_t* scales, float g, uint16_t* Y, cudaStream_t st) {
+  if (M <= 8) return launch_tc_nt<TILES, 1>(X, M, f, N, K, packed, scales, g, Y, st);
+  launch_tc_nt<TILES, 2>(X, M, f, N, K, packed, scales, g, Y, st);
+}
+
+int sm_count() {
+  int sms = 132;
+  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  return sms;
+}
+
+// Row-major driver: fewer rows per block when the weight has few rows, so that
+// the grid still fills the GPU at about two blocks per SM. One tile per block
+// (measured) loses at M = 16: the activation loads are then shared by 8 rows.
+int tiles_for(int64_t N) {
+  const int64_t sms = sm_count();
+  return N >= sms * 2 * 32 ? 4 : N >= sms * 8 ? 2 : 1;
+}
+
+// TMA driver: 32-row blocks (activation loads shared by 32 rows) as long as
+// there is one block per SM; the ring keeps enough bytes in flight with one.
+int stream_tiles_for(int64_t N) {
+  const int64_t sms = sm_count();
+  return N >= sms * 32 ? 4 : N >= sms * 16 ? 2 : 1;
+}
+
+void check_args(int64_t M, int64_t N, int64_t K, int64_t max_m) {
   if (N <= 0 || K <= 0 || K % 32)
-    throw Error("W4A16 tensor-core GEMV: K = " + std::to_string(K) +
+    throw Error("W4A16 tensor-core kernel: K = " + std::to_string(K) +
                 " must be a positive multiple of 32");
-  if (M < 1 || M > 16)
-    throw Error("W4A16 tensor-core GEMV: M = " + std::to_string(M) + " must be in 1..16");
+  if (M < 1 || M > max_m)
+    throw Error("W4A16 tensor-core kernel: M = " + std::to_string(M) + " must be in 1.." +
+                std::to_string(max_m));
+}
+
+// One thread per 8 output values (a quarter of a 16-byte unit), so that the
+// lanes of a warp write 512 contiguous bytes of BF16 per row segment.
+template <bool NV>
+__global__ void dequant_relaid(const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
+                               int tiles, int64_t N, int64_t K, int64_t chunks, int64_t units,
+                               float g, uint16_t* __restrict__ out) {
+  const int64_t v = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (v >= 4 * units) return;
+  // 32-bit index arithmetic (units < 2^31, checked at make time): 64-bit
+  // division is a long software sequence and made this kernel 3x slower.
+  const uint32_t u = uint32_t(v >> 2), h = uint32_t(v & 3), lane = u % 32, t = lane & 3;
+  const uint32_t rest = u / 32, i = rest % uint32_t(tiles), bc = rest / uint32_t(tiles),
+                 c = bc % uint32_t(chunks), b = bc / uint32_t(chunks);
+  const int64_t n = int64_t(b) * 8 * tiles + i * 8 + (lane >> 2), k0 = int64_t(c) * 128 + 32 * t;
+  if (n >= N || k0 >= K) return;
+  const uint32_t q = reinterpret_cast<const uint32_t*>(packed)[v];
+  const uint32_t s = NV ? reinterpret_cast<const uint16_t*>(scales)[u] : scales[u];
+  const float m = NV ? __fdiv_rn(dev::e4m3_decode((s >> (h < 2 ? 0 : 8)) & 0xFF), g)
+                     : dev::e8m0_decode(s);
+  uint32_t o[4];
+#pragma unroll
+  for (int j = 0; j < 4; ++j) o[j] = dev::dequant_bf16x2((q >> (8 * j)) & 0xFF, m);
+  reinterpret_cast<uint4*>(out + n * K + k0)[h] = make_uint4(o[0], o[1], o[2], o[3]);
 }
 
 }  // namespace
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y,
                        cudaStream_t st) {
-  check_args(M, w.N, w.K);
+  check_args(M, w.N, w.K, 16);
   switch (tiles_for(w.N)) {
     case 4:
-      return launch_tc<4, false>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
-                                 Y, st);
+      return launch_tc<4>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale, Y, st);
     case 2:
-      return launch_tc<2, false>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
-                                 Y, st);
+      return launch_tc<2>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale, Y, st);
     default:
-      return launch_tc<1, false>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
-                                 Y, st);
+      return launch_tc<1>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale, Y, st);
   }
 }
 
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st) {
-  check_args(1, w.N, w.K);
+  check_args(1, w.N, w.K, 1);
   TcWeight r;
   r.format = w.format, r.N = w.N, r.K = w.K, r.global_scale = w.global_scale,
-  r.tiles = tiles_for(w.N);
+  r.tiles = stream_tiles_for(w.N);
   const int64_t rows = 8 * r.tiles, chunks = (w.K + 127) / 128, blocks = (w.N + rows - 1) / rows;
   const int64_t units = blocks * chunks * r.tiles * 32;
+  if (units >= (int64_t(1) << 31))
+    throw Error("W4A16: weight [" + std::to_string(w.N) + ", " + std::to_string(w.K) +
+                "] is too large for one re-laid-out tensor (split it)");
   const bool nv = w.format == Format::NVFP4;
   MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, size_t(units) * 16));
   MRGPTQ_CUDA_CHECK(cudaMalloc(&r.scales, size_t(units) * (nv ? 2 : 1)));
@@ -300,19 +579,45 @@ void free_tensor_core_weight(TcWeight& w) {
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                        cudaStream_t st) {
-  check_args(M, w.N, w.K);
+  check_args(M, w.N, w.K, int64_t(0x7FFFFFFF));
+  const bool nv = w.format == Format::NVFP4;
   switch (w.tiles) {
     case 4:
-      return launch_tc<4, true>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
-                                Y, st);
+      return nv ? tma::launch_m<4, true>(X, M, w, Y, st) : tma::launch_m<4, false>(X, M, w, Y, st);
     case 2:
-      return launch_tc<2, true>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
-                                Y, st);
+      return nv ? tma::launch_m<2, true>(X, M, w, Y, st) : tma::launch_m<2, false>(X, M, w, Y, st);
     case 1:
-      return launch_tc<1, true>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale,
-                                Y, st);
+      return nv ? tma::launch_m<1, true>(X, M, w, Y, st) : tma::launch_m<1, false>(X, M, w, Y, st);
   }
-  throw Error("W4A16 tensor-core GEMV: weight was not made by make_tensor_core_weight");
+  throw Error("W4A16 tensor-core kernel: weight was not made by make_tensor_core_weight");
+}
+
+void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
+  if (w.tiles < 1 || w.tiles > 4)
+    throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
+  const int64_t rows = 8 * w.tiles, chunks = (w.K + 127) / 128, blocks = (w.N + rows - 1) / rows;
+  const int64_t units = blocks * chunks * w.tiles * 32;
+  const unsigned grid = unsigned((4 * units + 255) / 256);
+  if (w.format == Format::NVFP4)
+    dequant_relaid<true><<<grid, 256, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks, units,
+                                               w.global_scale, out);
+  else
+    dequant_relaid<false><<<grid, 256, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks,
+                                                units, 1.f, out);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
+// Measured on an H100 (docs/PERFORMANCE.md, bench_w4a16_tc): the streamed
+// kernel beats dequantize + cuBLAS BF16 up to about this M.
+constexpr int64_t kStreamMaxM = 128;
+
+void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
+                cudaStream_t st) {
+  if (M <= 0) throw Error("W4A16: M must be positive");
+  if (M <= kStreamMaxM) return w4a16_tensor_core(X, M, w, Y, st);
+  if (!workspace) throw Error("W4A16: M > " + std::to_string(kStreamMaxM) + " needs an N*K BF16 workspace");
+  dequantize_to_bf16(w, workspace, st);
+  bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
 }
 
 }  // namespace mrgptq::gpu

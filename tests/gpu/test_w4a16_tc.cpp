@@ -1,7 +1,9 @@
-// The tensor-core W4A16 kernel (M = 1..16) against the float64 product of the
-// dequantized operands (CPU reference: formats.hpp), on fresh random data with
-// outlier channels, outputs poisoned with NaN before every launch; odd sizes;
-// a planted wrong scale must fail the check. Skips where no GPU is present.
+// The tensor-core W4A16 kernels (row-major weight, M = 1..16; re-laid-out
+// weight streamed by TMA, any M; the dispatch with its dequantize + cuBLAS
+// fallback) against the float64 product of the dequantized operands (CPU
+// reference: formats.hpp), on fresh random data with outlier channels, outputs
+// poisoned with NaN before every launch; odd sizes; a planted wrong scale must
+// fail the check. Skips where no GPU is present.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
@@ -48,8 +50,10 @@ struct Case {
   }
 };
 
-// Y for M activation rows (outlier channel every 53rd column) through the kernel.
-double run_case(const Case& c, int64_t M, std::mt19937& rng, bool relaid = false) {
+enum class Path { RowMajor, Streamed, Dispatch };
+
+// Y for M activation rows (outlier channel every 53rd column) through one path.
+double run_case(const Case& c, int64_t M, std::mt19937& rng, Path path = Path::RowMajor) {
   const int64_t N = c.q.rows, K = c.q.padded_cols;
   std::normal_distribution<float> g(0.f, 1.f);
   std::vector<uint16_t> x(size_t(M * K));
@@ -59,20 +63,22 @@ double run_case(const Case& c, int64_t M, std::mt19937& rng, bool relaid = false
     A.data[size_t(i)] = from_bf16(x[size_t(i)]);
   }
   uint16_t* dx = upload(x);
-  uint16_t* dy = nullptr;
-  EXPECT_EQ(cudaMalloc(&dy, size_t(M * N) * 2), cudaSuccess);
-  EXPECT_EQ(cudaMemset(dy, 0xFF, size_t(M * N) * 2), cudaSuccess);  // NaN poison
-  if (relaid) {
+  uint16_t* dy = poisoned<uint16_t>(size_t(M * N));
+  if (path == Path::RowMajor) {
+    gpu::w4a16_tensor_core(dx, M, c.view(), dy, nullptr);
+  } else {
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
+    uint16_t* ws = poisoned<uint16_t>(size_t(N * K));
+    if (path == Path::Streamed)
+      gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
+    else
+      gpu::w4a16_gemm(dx, M, tw, dy, ws, nullptr);
     EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
     gpu::free_tensor_core_weight(tw);
-  } else {
-    gpu::w4a16_tensor_core(dx, M, c.view(), dy, nullptr);
+    cudaFree(ws);
   }
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  std::vector<uint16_t> y(size_t(M * N));
-  EXPECT_EQ(cudaMemcpy(y.data(), dy, y.size() * 2, cudaMemcpyDeviceToHost), cudaSuccess);
+  std::vector<uint16_t> y = download(dy, size_t(M * N));
   cudaFree(dx), cudaFree(dy);
   return rel_error(y, A, c.deq);
 }
@@ -104,7 +110,7 @@ TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   // N not a multiple of the 32-row block, K not a multiple of the 128-wide chunk.
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (auto nk : {std::pair<int64_t, int64_t>{300, 640}, {37, 96}, {256, 1056}}) {
+    for (auto nk : {std::pair<int64_t, int64_t>{300, 640}, {37, 96}, {256, 1056}, {2000, 384}, {9000, 256}}) {
       Case c;
       make_case(c, nk.first, nk.second, f, rng);
       for (int64_t M : {1, 2, 3, 8, 15, 16})
@@ -113,19 +119,68 @@ TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
     }
 }
 
+TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
+  std::mt19937 rng(std::random_device{}());
+  // N not a multiple of the row block, K not a multiple of the 128-wide chunk
+  // nor of the 8-chunk stage, M across the 16- and 32-row block variants.
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (auto nk : std::vector<std::pair<int64_t, int64_t>>{{300, 640}, {37, 96}, {4500, 1056}, {2200, 2208}}) {
+      Case c;
+      make_case(c, nk.first, nk.second, f, rng);
+      for (int64_t M : {1, 3, 16, 17, 32, 33, 100})
+        EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
+            << to_string(f) << " N=" << nk.first << " K=" << nk.second << " M=" << M;
+    }
+}
+
+TEST_F(GpuTc, DispatchMatchesFloat64OnBothSidesOfTheCrossover) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 264, 384, f, rng);
+    for (int64_t M : {1, 64, 300})  // streamed, streamed, dequantize + cuBLAS
+      EXPECT_LE(run_case(c, M, rng, Path::Dispatch), 5e-3) << to_string(f) << " M=" << M;
+  }
+}
+
+TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 300, 640, f, rng);
+    const size_t n = size_t(c.q.rows * c.q.padded_cols);
+    uint16_t* a = poisoned<uint16_t>(n);
+    uint16_t* b = poisoned<uint16_t>(n);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    gpu::dequantize_to_bf16(c.view(), a, nullptr);
+    gpu::dequantize_to_bf16(tw, b, nullptr);
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    const std::vector<uint16_t> ha = download(a, n), hb = download(b, n);
+    size_t diff = 0, nan = 0;
+    for (size_t i = 0; i < n; ++i) diff += ha[i] != hb[i], nan += ha[i] == 0xFFFF;
+    EXPECT_EQ(diff, 0u) << to_string(f);
+    EXPECT_EQ(nan, 0u) << to_string(f) << ": unwritten elements";
+    gpu::free_tensor_core_weight(tw);
+    cudaFree(a), cudaFree(b);
+  }
+}
+
 TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     Case c;
     make_case(c, 96, 512, f, rng);
     ASSERT_LE(run_case(c, 5, rng), 5e-3);
+    ASSERT_LE(run_case(c, 5, rng, Path::Streamed), 5e-3);
     std::vector<uint8_t> bad = c.q.scales;
     for (size_t i = 0; i < bad.size() / 4; ++i)
       bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
     ASSERT_EQ(cudaMemcpy(c.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice), cudaSuccess);
     EXPECT_GT(run_case(c, 5, rng), 5e-3) << to_string(f) << ": a planted wrong scale passed";
-    EXPECT_GT(run_case(c, 5, rng, true), 5e-3)
-        << to_string(f) << ": a planted wrong scale passed (relaid)";
+    EXPECT_GT(run_case(c, 5, rng, Path::Streamed), 5e-3)
+        << to_string(f) << ": a planted wrong scale passed (streamed)";
+    EXPECT_GT(run_case(c, 40, rng, Path::Streamed), 5e-3)
+        << to_string(f) << ": a planted wrong scale passed (streamed, M = 40)";
   }
 }
 
@@ -133,7 +188,12 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   gpu::Fp4Weight w;
   w.N = 8, w.K = 40;
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, w, nullptr, nullptr), Error);
+  EXPECT_THROW(gpu::make_tensor_core_weight(w, nullptr), Error);
   w.K = 64;
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 17, w, nullptr, nullptr), Error);
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 0, w, nullptr, nullptr), Error);
+  gpu::TcWeight t;  // not made by make_tensor_core_weight
+  t.N = 8, t.K = 64;
+  EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr), Error);
+  EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
 }
