@@ -58,7 +58,8 @@ struct TcWeight {
   uint8_t* scales = nullptr;
   float global_scale = 1.f;
 };
-TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream);
+// tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
+TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0);
 void free_tensor_core_weight(TcWeight& w);
 // The streamed kernel alone, any M >= 1 (16 or 32 activation rows per block;
 // larger M runs more blocks over the same weight, which L2 then serves).

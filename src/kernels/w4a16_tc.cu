@@ -68,11 +68,6 @@ __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restri
   }
 }
 
-// Byte -> BF16 pair of its two E2M1 codes (low nibble in the low half).
-__constant__ uint16_t kE2m1Bf16[16] = {0x0000, 0x3F00, 0x3F80, 0x3FC0, 0x4000, 0x4040,
-                                       0x4080, 0x40C0, 0x8000, 0xBF00, 0xBF80, 0xBFC0,
-                                       0xC000, 0xC040, 0xC080, 0xC0C0};
-
 // One thread per 16-byte unit of the re-laid-out weight (see load_raw):
 // unit ((b * chunks + c) * TILES + i) * 32 + g * 4 + t holds row
 // b * 8 * TILES + i * 8 + g, k = 128 c + 32 t .. + 31; rows past N and k past
@@ -107,10 +102,22 @@ __device__ __forceinline__ uint32_t bf16x2_splat(float v) {
 
 // Byte -> BF16 pair table, one copy per bank (entry e of lane l at e * 32 + l):
 // the lookups are random bytes, and a single copy would serialise ~3.5-way on
-// bank conflicts (measured: the kernel ran at ~1 TB/s). 32 KB.
+// bank conflicts (measured: the kernel ran at ~1 TB/s). 32 KB. Thread e
+// computes entry e and writes its 32 copies (128 contiguous bytes) with 16-byte
+// stores: filling word by word from a constant table took ~1300 instructions
+// a thread, a visible share of a 25 us kernel.
+__device__ __forceinline__ uint32_t e2m1_bf16_bits(uint32_t c) {
+  const uint32_t i = c & 7;  // 0, .5, then 2^(i/2-1) * (1 + (i&1)/2)
+  const uint32_t mag = i == 0 ? 0u : i == 1 ? 0x3F00u : ((126u + (i >> 1)) << 7) | ((i & 1) << 6);
+  return mag | ((c & 8) << 12);
+}
 __device__ __forceinline__ void fill_lut(uint32_t* table) {
-  for (int i = threadIdx.x; i < 256 * 32; i += blockDim.x)
-    table[i] = kE2m1Bf16[(i >> 5) & 15] | (uint32_t(kE2m1Bf16[i >> 9]) << 16);
+  for (uint32_t e = threadIdx.x; e < 256; e += blockDim.x) {
+    const uint32_t v = e2m1_bf16_bits(e & 15) | (e2m1_bf16_bits(e >> 4) << 16);
+    uint4* row = reinterpret_cast<uint4*>(table + e * 32);
+#pragma unroll
+    for (int c = 0; c < 8; ++c) row[c] = make_uint4(v, v, v, v);
+  }
 }
 
 // Group scale(s) of one lane's 32 weights as BF16 pairs: [0] for k 0..15, [1]
@@ -132,12 +139,15 @@ __device__ __forceinline__ void scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
 }
 
 // Two codes (one byte of `word`) -> BF16 pair through the table, times the
-// group scale. `lut` is this lane's copy (table + 4 * lane bytes): PRMT pulls
-// the byte out, LEA scales it to the 128-byte entry stride -- 3 instructions
-// and one LDS, where the plain index expression compiled to 5.
-__device__ __forceinline__ uint32_t decode2(const char* lut, uint32_t word, int byte, uint32_t sc) {
+// group scale. `lut` is the shared-window address of this lane's copy (table +
+// 4 * lane): PRMT pulls the byte out, one IMAD scales it to the 128-byte entry
+// stride and adds the base -- 2 instructions and the LDS, where the plain
+// index expression on a generic pointer compiled to 4.
+__device__ __forceinline__ uint32_t decode2(uint32_t lut, uint32_t word, int byte, uint32_t sc) {
   const uint32_t idx = __byte_perm(word, 0, 0x4440 | byte);
-  return bf16x2_mul(*reinterpret_cast<const uint32_t*>(lut + (idx << 7)), sc);
+  uint32_t v;
+  asm("ld.shared.u32 %0, [%1];" : "=r"(v) : "r"(lut + (idx << 7)));
+  return bf16x2_mul(v, sc);
 }
 
 // Activation rows as the mma's B operand: n-tile `nt` holds rows
@@ -171,7 +181,7 @@ __device__ __forceinline__ void load_x(XFrag<NT>& x, const uint16_t* __restrict_
 template <int NT, bool NV, bool HAS1>
 __device__ __forceinline__ void mma_pair(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
                                          const uint4& q1, uint32_t s1, const XFrag<NT>& x,
-                                         const char* lut) {
+                                         uint32_t lut) {
   uint32_t sc0[2], sc1[2] = {0, 0};
   scale_pairs<NV>(s0, sc0);
   if constexpr (HAS1) scale_pairs<NV>(s1, sc1);
@@ -194,7 +204,7 @@ __device__ __forceinline__ void mma_pair(float (&acc)[NT][4], const uint4& q0, u
 template <int NT, int TILES, bool NV>
 __device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4], const uint4 (&q)[TILES],
                                           const uint32_t (&s)[TILES], const XFrag<NT>& x,
-                                          const char* lut) {
+                                          uint32_t lut) {
 #pragma unroll
   for (int p = 0; p < TILES / 2; ++p)
     mma_pair<NT, NV, true>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x, lut);
@@ -247,7 +257,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   __shared__ uint32_t smem[256 * 32];  // the table; the reduction reuses it at the end
   fill_lut(smem);
   __syncthreads();
-  const char* lut = reinterpret_cast<const char*>(smem) + 4 * (threadIdx.x & 31);
+  const uint32_t lut = uint32_t(__cvta_generic_to_shared(smem)) + 4 * (threadIdx.x & 31);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, grp = lane >> 2, t = lane & 3;
   const int64_t nbase = int64_t(blockIdx.x) * TILES * 8;
   int64_t wrow[TILES];
@@ -343,30 +353,18 @@ __global__ void __launch_bounds__(kThreads, NT <= 2 ? 2 : 1)
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + kStages;
-  fill_lut(reinterpret_cast<uint32_t*>(smem));
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], kWarps);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");  // visible to the TMA unit
-  }
-  __syncthreads();
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int64_t rb = blockIdx.x / mblocks, chunks = (K + 127) / 128;
   const int mb = int(blockIdx.x % mblocks);
   const int64_t stages = (chunks + kWarps - 1) / kWarps;
 
-  // Lane 0 of warp 0 is the producer: it fills the ring, then refills the
-  // stage of step s - 1 at step s (every warp has released that by then: a
-  // warp releases its stage before decoding it). No dedicated producer warp:
-  // 8 warps x 2 blocks x 128 registers is exactly one SM's register file,
-  // a ninth warp would cost the second block.
+  // Thread 0 is the producer: it fills the ring, then refills the stage of
+  // step s - 1 at step s (every warp has released that by then: a warp
+  // releases its stage before decoding it). No dedicated producer warp: 8
+  // warps x 2 blocks x 128 registers is exactly one SM's register file, a
+  // ninth warp would cost the second block.
   const bool producer = threadIdx.x == 0;
   uint64_t policy = 0;  // read once: do not let the weight push the activations out of L2
-  if (producer) {
-    if (evict_first)
-      asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-    else
-      asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
-  }
   const uint8_t* src_c = packed + rb * chunks * L::chunk_codes;
   const uint8_t* src_s = scales + rb * chunks * L::chunk_scales;
   auto issue = [&](int64_t s) {
@@ -379,10 +377,19 @@ __global__ void __launch_bounds__(kThreads, NT <= 2 ? 2 : 1)
     bulk_load(smem + L::scales + slot * L::stage_scales, src_s + c0 * L::chunk_scales,
               n * L::chunk_scales, &full[slot], policy);
   };
-  if (producer)
+  if (producer) {  // the first stages fly while the block builds its table
+    for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], kWarps);
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");  // visible to the TMA unit
+    if (evict_first)
+      asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+    else
+      asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
+  }
+  fill_lut(reinterpret_cast<uint32_t*>(smem));
+  __syncthreads();
 
-  const char* lut = reinterpret_cast<const char*>(smem) + 4 * lane;
+  const uint32_t lut = su32(smem) + 4 * lane;
   const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
   float acc[(TILES + 1) / 2][NT][4] = {};
   for (int64_t s = 0; s < stages; ++s) {
@@ -541,11 +548,13 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
   }
 }
 
-TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st) {
+TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles) {
   check_args(1, w.N, w.K, 1);
+  if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4)
+    throw Error("make_tensor_core_weight: tiles must be 0 (auto), 1, 2 or 4");
   TcWeight r;
-  r.format = w.format, r.N = w.N, r.K = w.K, r.global_scale = w.global_scale,
-  r.tiles = stream_tiles_for(w.N);
+  r.format = w.format, r.N = w.N, r.K = w.K, r.global_scale = w.global_scale;
+  r.tiles = tiles ? tiles : stream_tiles_for(w.N);
   const int64_t rows = 8 * r.tiles, chunks = (w.K + 127) / 128, blocks = (w.N + rows - 1) / rows;
   const int64_t units = blocks * chunks * r.tiles * 32;
   if (units >= (int64_t(1) << 31))
@@ -593,7 +602,7 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 }
 
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
-  if (w.tiles < 1 || w.tiles > 4)
+  if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4)
     throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
   const int64_t rows = 8 * w.tiles, chunks = (w.K + 127) / 128, blocks = (w.N + rows - 1) / rows;
   const int64_t units = blocks * chunks * w.tiles * 32;
@@ -609,7 +618,7 @@ void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
 
 // Measured on an H100 (docs/PERFORMANCE.md, bench_w4a16_tc): the streamed
 // kernel beats dequantize + cuBLAS BF16 up to about this M.
-constexpr int64_t kStreamMaxM = 128;
+constexpr int64_t kStreamMaxM = 64;
 
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t st) {

@@ -53,7 +53,8 @@ struct Case {
 enum class Path { RowMajor, Streamed, Dispatch };
 
 // Y for M activation rows (outlier channel every 53rd column) through one path.
-double run_case(const Case& c, int64_t M, std::mt19937& rng, Path path = Path::RowMajor) {
+double run_case(const Case& c, int64_t M, std::mt19937& rng, Path path = Path::RowMajor,
+                int tiles = 0) {
   const int64_t N = c.q.rows, K = c.q.padded_cols;
   std::normal_distribution<float> g(0.f, 1.f);
   std::vector<uint16_t> x(size_t(M * K));
@@ -67,7 +68,7 @@ double run_case(const Case& c, int64_t M, std::mt19937& rng, Path path = Path::R
   if (path == Path::RowMajor) {
     gpu::w4a16_tensor_core(dx, M, c.view(), dy, nullptr);
   } else {
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
     uint16_t* ws = poisoned<uint16_t>(size_t(N * K));
     if (path == Path::Streamed)
       gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
@@ -121,15 +122,22 @@ TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
 
 TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
-  // N not a multiple of the row block, K not a multiple of the 128-wide chunk
-  // nor of the 8-chunk stage, M across the 16- and 32-row block variants.
+  // Row blocks of 1, 2 and 4 tiles, N not a multiple of the row block, K not a
+  // multiple of the 128-wide chunk nor of the stage, M across the 8/16/32-row
+  // variants and several blocks over the same rows.
+  struct Shape {
+    int64_t n, k;
+    int tiles;
+  };
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (auto nk : std::vector<std::pair<int64_t, int64_t>>{{300, 640}, {37, 96}, {4500, 1056}, {2200, 2208}}) {
+    for (Shape sh : {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0},
+                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2}}) {
       Case c;
-      make_case(c, nk.first, nk.second, f, rng);
-      for (int64_t M : {1, 3, 16, 17, 32, 33, 100})
-        EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
-            << to_string(f) << " N=" << nk.first << " K=" << nk.second << " M=" << M;
+      make_case(c, sh.n, sh.k, f, rng);
+      for (int64_t M : {1, 3, 9, 16, 17, 32, 33, 100})
+        EXPECT_LE(run_case(c, M, rng, Path::Streamed, sh.tiles), 5e-3)
+            << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << sh.tiles
+            << " M=" << M;
     }
 }
 
@@ -147,7 +155,7 @@ TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     Case c;
-    make_case(c, 300, 640, f, rng);
+    make_case(c, 4500, 640, f, rng);  // 4-tile row blocks
     const size_t n = size_t(c.q.rows * c.q.padded_cols);
     uint16_t* a = poisoned<uint16_t>(n);
     uint16_t* b = poisoned<uint16_t>(n);
@@ -190,6 +198,7 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, w, nullptr, nullptr), Error);
   EXPECT_THROW(gpu::make_tensor_core_weight(w, nullptr), Error);
   w.K = 64;
+  EXPECT_THROW(gpu::make_tensor_core_weight(w, nullptr, 3), Error);
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 17, w, nullptr, nullptr), Error);
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 0, w, nullptr, nullptr), Error);
   gpu::TcWeight t;  // not made by make_tensor_core_weight
