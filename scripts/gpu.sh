@@ -24,7 +24,12 @@ if command -v compute-sanitizer >/dev/null; then
   compute-sanitizer --tool memcheck --error-exitcode 9 "$BUILD/test_w4a4_fp8" \
     --gtest_filter='*Rotated*:*128x128*' >"$OUT/sanitizer_fp8.log" 2>&1
   echo "compute-sanitizer (FP8 W4A4) exit $?"
+  compute-sanitizer --tool memcheck --error-exitcode 9 "$BUILD/test_w4a16_tc" \
+    --gtest_filter='*PlantedWrong*:*Dispatch*:*Dequantized*' >"$OUT/sanitizer_w4a16.log" 2>&1
+  echo "compute-sanitizer (W4A16 streamed) exit $?"
 fi
+echo "== W4A16: streamed kernel, dequantize + cuBLAS, dispatch"
+"$BUILD/bench_w4a16_tc" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench_w4a16_tc.txt"
 echo "== kernel 1 vs copy, MXFP4 W4A4 on FP8 tensor cores"
 "$BUILD/bench_w4a4_fp8" 2>&1 | tee "$OUT/bench_w4a4_fp8.txt"
 echo "== benchmark"

@@ -127,10 +127,10 @@ int main(int argc, char** argv) {
       const int reps = flops > 1e12 ? 5 : 20;
       const double tb = time_us(
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
-      const double tm = time_us(
-          c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); });
-      const double tn = time_us(
-          c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); });
+      const double tm =
+          time_us(c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); });
+      const double tn =
+          time_us(c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); });
       const double t4m = time_us(c4, reps, [&](int i) {
         gpu::w4a4_linear(x, M, mx.view(i, Format::MXFP4, N, K, 1.f), 32, 1.f, y, aw, ap, as, ws,
                          nullptr);

@@ -32,9 +32,10 @@ int main(int argc, char** argv) {
   std::printf("%-12s %4s %9s | %9s %6s %7s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n", "N x K", "M",
               "bf16 us", "tma mx us", "ratio", "GB/s", "tma nv us", "ratio", "deq+cublas", "ratio",
               "gemm mx us", "ratio", "rm mx us", "ratio");
-  std::printf("(tma = streamed kernel on the re-laid-out weight, deq+cublas = dequantize + cuBLAS "
-              "BF16, gemm = the w4a16_gemm dispatch, rm = register-pipelined kernel on the "
-              "row-major weight, M <= 16)\n");
+  std::printf(
+      "(tma = streamed kernel on the re-laid-out weight, deq+cublas = dequantize + cuBLAS "
+      "BF16, gemm = the w4a16_gemm dispatch, rm = register-pipelined kernel on the "
+      "row-major weight, M <= 16)\n");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
@@ -69,8 +70,9 @@ int main(int argc, char** argv) {
       tnv.push_back(gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr));
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
-    const std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 16, 64}
-                                          : std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+    const std::vector<int64_t> Ms =
+        quick ? std::vector<int64_t>{1, 16, 64}
+              : std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
     for (int64_t M : Ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
@@ -88,8 +90,8 @@ int main(int argc, char** argv) {
         gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr);
         gpu::bf16_gemm(x, M, ws, N, K, y, nullptr);
       });
-      const double tg = time_us(
-          c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); });
+      const double tg =
+          time_us(c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); });
       const double tr = M > 16 ? 0.0 : time_us(c4, reps, [&](int i) {
         gpu::w4a16_tensor_core(x, M, view(i, Format::MXFP4), y, nullptr);
       });

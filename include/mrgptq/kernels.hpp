@@ -44,7 +44,8 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
 // W4A16 for 1 <= M <= 16 on the tensor cores (src/kernels/w4a16_tc.cu), on the
 // row-major weight: mma.sync BF16 with the weight dequantized in registers,
 // FP32 accumulation, K split over the warps of a block. Same contract as w4a16_gemm.
-void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, cudaStream_t stream);
+void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y,
+                       cudaStream_t stream);
 
 // The weight re-laid out once (at load time) for streaming: the bytes of each
 // block of 8*tiles rows are one contiguous region, 512 bytes per 8 rows x 128 k,
@@ -63,7 +64,8 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int ti
 void free_tensor_core_weight(TcWeight& w);
 // The streamed kernel alone, any M >= 1 (16 or 32 activation rows per block;
 // larger M runs more blocks over the same weight, which L2 then serves).
-void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream);
+void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
+                       cudaStream_t stream);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M: the streamed kernel
@@ -75,10 +77,10 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // exactly to BF16 (activations by kernel 1, weights into `workspace`) and
 // multiplied on the BF16 tensor cores by cuBLAS with FP32 accumulation.
 // Kernel 4 (the rotated FP4 linear) = quantize_activations(.., dequant_out) + this product.
-void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block, float act_global_scale,
-                 uint16_t* Y, uint16_t* act_workspace /* M*K */, uint8_t* act_packed /* M*K/2 */,
-                 uint8_t* act_scales /* M*K/group */, uint16_t* w_workspace /* N*K, or null if pre-expanded */,
-                 cudaStream_t stream);
+void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block,
+                 float act_global_scale, uint16_t* Y, uint16_t* act_workspace /* M*K */,
+                 uint8_t* act_packed /* M*K/2 */, uint8_t* act_scales /* M*K/group */,
+                 uint16_t* w_workspace /* N*K, or null if pre-expanded */, cudaStream_t stream);
 
 // Plain BF16 GEMM Y[M, N] = X[M, K] W^T through cuBLASLt (the baseline, and the
 // back end of the large-M paths).

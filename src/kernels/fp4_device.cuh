@@ -11,12 +11,12 @@
 
 #include "mrgptq/error.hpp"
 
-#define MRGPTQ_CUDA_CHECK(expr)                                                                   \
-  do {                                                                                            \
-    cudaError_t err_ = (expr);                                                                    \
-    if (err_ != cudaSuccess)                                                                      \
-      throw ::mrgptq::Error(std::string("CUDA: ") + #expr + ": " + cudaGetErrorString(err_) +      \
-                            " (" + __FILE__ + ":" + std::to_string(__LINE__) + ")");              \
+#define MRGPTQ_CUDA_CHECK(expr)                                                               \
+  do {                                                                                        \
+    cudaError_t err_ = (expr);                                                                \
+    if (err_ != cudaSuccess)                                                                  \
+      throw ::mrgptq::Error(std::string("CUDA: ") + #expr + ": " + cudaGetErrorString(err_) + \
+                            " (" + __FILE__ + ":" + std::to_string(__LINE__) + ")");          \
   } while (0)
 #define MRGPTQ_CUDA_LAUNCH_CHECK() MRGPTQ_CUDA_CHECK(cudaGetLastError())
 
@@ -33,11 +33,14 @@ __device__ __forceinline__ uint32_t e2m1_encode(float x) {
 __device__ __forceinline__ float e2m1_decode(uint32_t c) {
   // grid {0, .5, 1, 1.5, 2, 3, 4, 6}: index i>=2 is 2^(i/2-1) * (1 + (i&1)/2)
   const uint32_t i = c & 7;
-  const float v = i < 2 ? 0.5f * float(i) : __int_as_float(int((126 + (i >> 1)) << 23)) * (1.f + 0.5f * float(i & 1));
+  const float v = i < 2 ? 0.5f * float(i)
+                        : __int_as_float(int((126 + (i >> 1)) << 23)) * (1.f + 0.5f * float(i & 1));
   return (c & 8) ? -v : v;
 }
 
-__device__ __forceinline__ float e8m0_decode(uint32_t b) { return ldexpf(1.f, int(b) - 127); }
+__device__ __forceinline__ float e8m0_decode(uint32_t b) {
+  return ldexpf(1.f, int(b) - 127);
+}
 
 // E4M3 fn, round to nearest even, saturating to +-448: the hardware conversion.
 __device__ __forceinline__ uint32_t e4m3_encode(float x) {
@@ -69,8 +72,10 @@ __device__ __forceinline__ uint32_t nv_absmax_scale(float amax, float g) {
 // One byte of two E2M1 codes (low nibble first) times m, as a BF16 pair: the
 // exact dequantized weight of the BF16 fallback paths (one rounding, in float).
 __device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
-  const uint32_t lo = __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(e2m1_decode(byte & 15), m)));
-  const uint32_t hi = __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(e2m1_decode(byte >> 4), m)));
+  const uint32_t lo =
+      __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(e2m1_decode(byte & 15), m)));
+  const uint32_t hi =
+      __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(e2m1_decode(byte >> 4), m)));
   return lo | (hi << 16);
 }
 

@@ -26,10 +26,10 @@ namespace {
 constexpr int kRowsPerWarp = 2, kWarps = 4;
 
 template <int MT, bool NV>
-__global__ void __launch_bounds__(kWarps * 32) w4a16_gemv(const uint16_t* __restrict__ X, int M,
-                                                          const uint8_t* __restrict__ packed,
-                                                          const uint8_t* __restrict__ scales, int64_t N,
-                                                          int64_t K, float inv_g, uint16_t* __restrict__ Y) {
+__global__ void __launch_bounds__(kWarps * 32)
+    w4a16_gemv(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
+               const uint8_t* __restrict__ scales, int64_t N, int64_t K, float inv_g,
+               uint16_t* __restrict__ Y) {
   __shared__ float lut[16];
   if (threadIdx.x < 16) lut[threadIdx.x] = dev::e2m1_decode(threadIdx.x);
   __syncthreads();
@@ -52,13 +52,15 @@ __global__ void __launch_bounds__(kWarps * 32) w4a16_gemv(const uint16_t* __rest
       const uint32_t qs[4] = {q.x, q.y, q.z, q.w};
       float s0, s1;
       if constexpr (NV) {
-        const uint16_t sb = __ldg(reinterpret_cast<const uint16_t*>(scales + n * (K / GROUP) + k / GROUP));
+        const uint16_t sb =
+            __ldg(reinterpret_cast<const uint16_t*>(scales + n * (K / GROUP) + k / GROUP));
         s0 = dev::e4m3_decode(sb & 0xFF), s1 = dev::e4m3_decode(sb >> 8);
       } else {
         s0 = s1 = dev::e8m0_decode(__ldg(scales + n * (K / GROUP) + k / GROUP));
       }
 #pragma unroll
-      for (int i = 0; i < 32; ++i) w[r][i] = lut[(qs[i / 8] >> (4 * (i % 8))) & 15] * (i < 16 ? s0 : s1);
+      for (int i = 0; i < 32; ++i)
+        w[r][i] = lut[(qs[i / 8] >> (4 * (i % 8))) & 15] * (i < 16 ? s0 : s1);
     }
 #pragma unroll
     for (int m = 0; m < MT; ++m) {
@@ -94,10 +96,10 @@ __global__ void __launch_bounds__(kWarps * 32) w4a16_gemv(const uint16_t* __rest
 // arithmetic (about 12 KB in flight per warp, enough to cover DRAM latency), and
 // the group scale applied once per group rather than per element.
 template <bool NV>
-__global__ void __launch_bounds__(kWarps * 32) w4a16_gemv1(const uint16_t* __restrict__ X,
-                                                          const uint8_t* __restrict__ packed,
-                                                          const uint8_t* __restrict__ scales, int64_t N,
-                                                          int64_t K, float inv_g, uint16_t* __restrict__ Y) {
+__global__ void __launch_bounds__(kWarps * 32)
+    w4a16_gemv1(const uint16_t* __restrict__ X, const uint8_t* __restrict__ packed,
+                const uint8_t* __restrict__ scales, int64_t N, int64_t K, float inv_g,
+                uint16_t* __restrict__ Y) {
   __shared__ float lut[16];
   if (threadIdx.x < 16) lut[threadIdx.x] = dev::e2m1_decode(threadIdx.x);
   __syncthreads();
@@ -119,7 +121,8 @@ __global__ void __launch_bounds__(kWarps * 32) w4a16_gemv1(const uint16_t* __res
 #pragma unroll
         for (int r = 0; r < kRowsPerWarp; ++r) {
           q[u][r] = __ldg(reinterpret_cast<const uint4*>(packed + rows[r] * (K / 2) + k / 2));
-          sc[u][r] = NV ? uint32_t(__ldg(reinterpret_cast<const uint16_t*>(scales + rows[r] * (K / GROUP) + k / GROUP)))
+          sc[u][r] = NV ? uint32_t(__ldg(reinterpret_cast<const uint16_t*>(
+                              scales + rows[r] * (K / GROUP) + k / GROUP)))
                         : uint32_t(__ldg(scales + rows[r] * (K / GROUP) + k / GROUP));
         }
 #pragma unroll
@@ -166,9 +169,11 @@ __global__ void __launch_bounds__(kWarps * 32) w4a16_gemv1(const uint16_t* __res
 }
 
 template <bool NV>
-__global__ void dequant_kernel(const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
-                               int64_t total_bytes, int64_t K, float g, uint16_t* __restrict__ out) {
-  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;  // one thread: 8 bytes = 16 values
+__global__ void dequant_kernel(const uint8_t* __restrict__ packed,
+                               const uint8_t* __restrict__ scales, int64_t total_bytes, int64_t K,
+                               float g, uint16_t* __restrict__ out) {
+  const int64_t i =
+      int64_t(blockIdx.x) * blockDim.x + threadIdx.x;  // one thread: 8 bytes = 16 values
   if (i * 8 >= total_bytes) return;
   constexpr int GROUP = NV ? 16 : 32;
   const int64_t e0 = i * 16;  // first element
@@ -188,11 +193,12 @@ __global__ void dequant_kernel(const uint8_t* __restrict__ packed, const uint8_t
 }
 
 // ---------------------------------------------------------------- cuBLASLt --
-#define MRGPTQ_CUBLAS_CHECK(expr)                                                              \
-  do {                                                                                         \
-    cublasStatus_t st_ = (expr);                                                               \
-    if (st_ != CUBLAS_STATUS_SUCCESS)                                                          \
-      throw Error(std::string("cuBLASLt: ") + #expr + " failed with status " + std::to_string(int(st_))); \
+#define MRGPTQ_CUBLAS_CHECK(expr)                                              \
+  do {                                                                         \
+    cublasStatus_t st_ = (expr);                                               \
+    if (st_ != CUBLAS_STATUS_SUCCESS)                                          \
+      throw Error(std::string("cuBLASLt: ") + #expr + " failed with status " + \
+                  std::to_string(int(st_)));                                   \
   } while (0)
 
 struct Plan {
@@ -225,22 +231,25 @@ const Plan& plan_for(int64_t M, int64_t N, int64_t K) {
   auto it = l.plans.find({M, N, K});
   if (it != l.plans.end()) return it->second;
   Plan p;
-  // Row-major Y[M,N] = X[M,K] W[N,K]^T is column-major Y^T[N,M] = W^T... : A = W (K x N col-major, op T),
-  // B = X (K x M col-major, op N), C = Y (N x M col-major).
+  // Row-major Y[M,N] = X[M,K] W[N,K]^T is column-major Y^T[N,M] = W^T... : A = W (K x N col-major,
+  // op T), B = X (K x M col-major, op N), C = Y (N x M col-major).
   MRGPTQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
   const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
-  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
-  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+  MRGPTQ_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+  MRGPTQ_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
   MRGPTQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_16BF, uint64_t(K), uint64_t(N), K));
   MRGPTQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.b, CUDA_R_16BF, uint64_t(K), uint64_t(M), K));
   MRGPTQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.c, CUDA_R_16BF, uint64_t(N), uint64_t(M), N));
   cublasLtMatmulPreference_t pref;
   MRGPTQ_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                                           &l.ws_size, sizeof l.ws_size));
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
+      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &l.ws_size, sizeof l.ws_size));
   cublasLtMatmulHeuristicResult_t res{};
   int found = 0;
-  MRGPTQ_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(l.h, p.op, p.a, p.b, p.c, p.c, pref, 1, &res, &found));
+  MRGPTQ_CUBLAS_CHECK(
+      cublasLtMatmulAlgoGetHeuristic(l.h, p.op, p.a, p.b, p.c, p.c, pref, 1, &res, &found));
   cublasLtMatmulPreferenceDestroy(pref);
   if (!found) throw Error("cuBLASLt: no BF16 algorithm for this shape");
   p.algo = res.algo;
@@ -254,8 +263,8 @@ void bf16_gemm(const uint16_t* X, int64_t M, const uint16_t* W, int64_t N, int64
   const Plan& p = plan_for(M, N, K);
   const float one = 1.f, zero = 0.f;
   Lt& l = lt();
-  MRGPTQ_CUBLAS_CHECK(cublasLtMatmul(l.h, p.op, &one, W, p.a, X, p.b, &zero, Y, p.c, Y, p.c, &p.algo,
-                                     l.workspace, l.ws_size, stream));
+  MRGPTQ_CUBLAS_CHECK(cublasLtMatmul(l.h, p.op, &one, W, p.a, X, p.b, &zero, Y, p.c, Y, p.c,
+                                     &p.algo, l.workspace, l.ws_size, stream));
 }
 
 void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream) {
@@ -263,7 +272,8 @@ void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream) 
   const int threads = 256;
   const unsigned blocks = unsigned((bytes / 8 + threads - 1) / threads);
   if (w.format == Format::NVFP4)
-    dequant_kernel<true><<<blocks, threads, 0, stream>>>(w.packed, w.scales, bytes, w.K, w.global_scale, out);
+    dequant_kernel<true>
+        <<<blocks, threads, 0, stream>>>(w.packed, w.scales, bytes, w.K, w.global_scale, out);
   else
     dequant_kernel<false><<<blocks, threads, 0, stream>>>(w.packed, w.scales, bytes, w.K, 1.f, out);
   MRGPTQ_CUDA_LAUNCH_CHECK();
@@ -273,13 +283,15 @@ namespace {
 
 void check_weight(const Fp4Weight& w) {
   if (w.N <= 0 || w.K <= 0 || w.K % 32)
-    throw Error("FP4 GEMM: K = " + std::to_string(w.K) + " must be a positive multiple of 32 (pad the weight)");
+    throw Error("FP4 GEMM: K = " + std::to_string(w.K) +
+                " must be a positive multiple of 32 (pad the weight)");
 }
 
 void gemv1(const uint16_t* X, const Fp4Weight& w, uint16_t* Y, cudaStream_t st) {
   const unsigned blocks = unsigned((w.N + kWarps * kRowsPerWarp - 1) / (kWarps * kRowsPerWarp));
   if (w.format == Format::NVFP4)
-    w4a16_gemv1<true><<<blocks, kWarps * 32, 0, st>>>(X, w.packed, w.scales, w.N, w.K, 1.f / w.global_scale, Y);
+    w4a16_gemv1<true>
+        <<<blocks, kWarps * 32, 0, st>>>(X, w.packed, w.scales, w.N, w.K, 1.f / w.global_scale, Y);
   else
     w4a16_gemv1<false><<<blocks, kWarps * 32, 0, st>>>(X, w.packed, w.scales, w.N, w.K, 1.f, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
@@ -289,9 +301,11 @@ template <int MT>
 void gemv(const uint16_t* X, int M, const Fp4Weight& w, uint16_t* Y, cudaStream_t st) {
   const unsigned blocks = unsigned((w.N + kWarps * kRowsPerWarp - 1) / (kWarps * kRowsPerWarp));
   if (w.format == Format::NVFP4)
-    w4a16_gemv<MT, true><<<blocks, kWarps * 32, 0, st>>>(X, M, w.packed, w.scales, w.N, w.K, 1.f / w.global_scale, Y);
+    w4a16_gemv<MT, true><<<blocks, kWarps * 32, 0, st>>>(X, M, w.packed, w.scales, w.N, w.K,
+                                                         1.f / w.global_scale, Y);
   else
-    w4a16_gemv<MT, false><<<blocks, kWarps * 32, 0, st>>>(X, M, w.packed, w.scales, w.N, w.K, 1.f, Y);
+    w4a16_gemv<MT, false>
+        <<<blocks, kWarps * 32, 0, st>>>(X, M, w.packed, w.scales, w.N, w.K, 1.f, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -312,14 +326,16 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
   bf16_gemm(X, M, workspace, w.N, w.K, Y, stream);
 }
 
-void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block, float act_global_scale,
-                 uint16_t* Y, uint16_t* act_workspace, uint8_t* act_packed, uint8_t* act_scales,
-                 uint16_t* w_workspace, cudaStream_t stream) {
+void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block,
+                 float act_global_scale, uint16_t* Y, uint16_t* act_workspace, uint8_t* act_packed,
+                 uint8_t* act_scales, uint16_t* w_workspace, cudaStream_t stream) {
   check_weight(w);
-  quantize_activations(X, M, w.K, w.format, rot_block, act_global_scale, act_packed, act_scales, act_workspace,
-                       stream);
-  if (w_workspace) dequantize_to_bf16(w, w_workspace, stream);
-  else throw Error("W4A4: needs an N*K BF16 workspace for the expanded weight");
+  quantize_activations(X, M, w.K, w.format, rot_block, act_global_scale, act_packed, act_scales,
+                       act_workspace, stream);
+  if (w_workspace)
+    dequantize_to_bf16(w, w_workspace, stream);
+  else
+    throw Error("W4A4: needs an N*K BF16 workspace for the expanded weight");
   bf16_gemm(act_workspace, M, w_workspace, w.N, w.K, Y, stream);
 }
 

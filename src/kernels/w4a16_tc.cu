@@ -202,9 +202,9 @@ __device__ __forceinline__ void mma_pair(float (&acc)[NT][4], const uint4& q0, u
 
 // All TILES tiles of a chunk, in pairs.
 template <int NT, int TILES, bool NV>
-__device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4], const uint4 (&q)[TILES],
-                                          const uint32_t (&s)[TILES], const XFrag<NT>& x,
-                                          uint32_t lut) {
+__device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4],
+                                          const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
+                                          const XFrag<NT>& x, uint32_t lut) {
 #pragma unroll
   for (int p = 0; p < TILES / 2; ++p)
     mma_pair<NT, NV, true>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x, lut);
@@ -228,7 +228,8 @@ __device__ __forceinline__ void reduce_store(float* red, const float (&acc)[(TIL
 #pragma unroll
     for (int p = 0; p < PAIRS; ++p)
 #pragma unroll
-      for (int r = 0; r < 4; ++r) red[warp * E + ((nt * PAIRS + p) * 4 + r) * 32 + lane] = acc[p][nt][r];
+      for (int r = 0; r < 4; ++r)
+        red[warp * E + ((nt * PAIRS + p) * 4 + r) * 32 + lane] = acc[p][nt][r];
   sync();
   for (int e = tid; e < E; e += WARPS * 32) {
     const int nt = e / (PAIRS * 128), p = (e / 128) % PAIRS, r = (e / 32) % 4, l = e % 32;
@@ -243,12 +244,14 @@ __device__ __forceinline__ void reduce_store(float* red, const float (&acc)[(TIL
   }
 }
 
-__device__ void sync_block() { __syncthreads(); }
+__device__ void sync_block() {
+  __syncthreads();
+}
 
 // ------------------------------------------------------- row-major driver --
-// M <= 16 (NT = 1 or 2 activation n-tiles). Each warp owns TILES x 8 weight rows and a strided share of the
-// 128-wide K chunks; the next chunk's bytes are loaded into registers while
-// this one is decoded (one chunk in flight per warp).
+// M <= 16 (NT = 1 or 2 activation n-tiles). Each warp owns TILES x 8 weight rows and a strided
+// share of the 128-wide K chunks; the next chunk's bytes are loaded into registers while this one
+// is decoded (one chunk in flight per warp).
 template <int TILES, bool NV, int NT>
 __global__ void __launch_bounds__(kTcWarps * 32, 2)
     w4a16_tc(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
@@ -272,7 +275,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   load_raw<TILES, NV>(cur, packed, scales, wrow, K, int64_t(warp) * 128 + 32 * t);
   for (int64_t ch = warp; ch < chunks; ch += kTcWarps) {
     const int64_t k0 = ch * 128 + 32 * t;
-    if (ch + kTcWarps < chunks) load_raw<TILES, NV>(nxt, packed, scales, wrow, K, k0 + kTcWarps * 128);
+    if (ch + kTcWarps < chunks)
+      load_raw<TILES, NV>(nxt, packed, scales, wrow, K, k0 + kTcWarps * 128);
     XFrag<NT> x;
     load_x<NT>(x, X, M, K, 0, grp, k0);
     mma_tiles<NT, TILES, NV>(acc, cur.q, cur.s, x, lut);
@@ -281,8 +285,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   static_assert(kTcWarps * NT * ((TILES + 1) / 2) * 4 * 32 <= 256 * 32,
                 "reduction buffer fits in the table");
   __syncthreads();  // every warp is done with the table
-  reduce_store<kTcWarps, NT, TILES>(reinterpret_cast<float*>(smem), acc, threadIdx.x, warp, lane,
-                                    0, M, nbase, N, inv_g, Y, sync_block);
+  reduce_store<kTcWarps, NT, TILES>(reinterpret_cast<float*>(smem), acc, threadIdx.x, warp, lane, 0,
+                                    M, nbase, N, inv_g, Y, sync_block);
 }
 
 // ---------------------------------------------------------- TMA driver -----
@@ -337,7 +341,8 @@ __device__ __forceinline__ void bulk_load(void* dst, const void* src, uint32_t b
 template <int TILES, bool NV, int kStages>
 struct Layout {
   static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
-  static constexpr uint32_t stage_codes = kWarps * chunk_codes, stage_scales = kWarps * chunk_scales;
+  static constexpr uint32_t stage_codes = kWarps * chunk_codes,
+                            stage_scales = kWarps * chunk_scales;
   static constexpr uint32_t lut = 256 * 32 * 4, codes = lut, scales = codes + kStages * stage_codes,
                             bars = scales + kStages * stage_scales, bytes = bars + 2 * kStages * 8;
 };
@@ -346,7 +351,9 @@ struct Layout {
 // shared memory each), two for M <= 16 (128 registers: the register file of
 // each of the 4 schedulers holds 4 warps), one for the 32-row variant.
 template <int TILES, bool NV, int NT, int kStages>
-__global__ void __launch_bounds__(kThreads, NT == 1 && kStages == 2 ? 3 : NT <= 2 ? 2 : 1)
+__global__ void __launch_bounds__(kThreads, NT == 1 && kStages == 2 ? 3
+                                            : NT <= 2               ? 2
+                                                                    : 1)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
                  bool evict_first, uint16_t* __restrict__ Y) {
@@ -435,7 +442,8 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   using L = Layout<TILES, NV, STG>;
   static const bool configured = [] {
     MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_stream<TILES, NV, NT, STG>,
-                                           cudaFuncAttributeMaxDynamicSharedMemorySize, int(L::bytes)));
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           int(L::bytes)));
     // All of the unified L1/shared array as shared memory, so that two blocks fit.
     MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_stream<TILES, NV, NT, STG>,
                                            cudaFuncAttributePreferredSharedMemoryCarveout, 100));
@@ -446,7 +454,8 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
   w4a16_stream<TILES, NV, NT, STG><<<unsigned(blocks), kThreads, L::bytes, st>>>(
-      X, M, w.packed, w.scales, w.N, w.K, mblocks, NV ? 1.f / w.global_scale : 1.f, mblocks == 1, Y);
+      X, M, w.packed, w.scales, w.N, w.K, mblocks, NV ? 1.f / w.global_scale : 1.f, mblocks == 1,
+      Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -472,7 +481,8 @@ void launch_tc_nt(const uint16_t* X, int M, Format f, int64_t N, int64_t K, cons
     w4a16_tc<TILES, true, NT>
         <<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f / g, Y);
   else
-    w4a16_tc<TILES, false, NT><<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f, Y);
+    w4a16_tc<TILES, false, NT>
+        <<<blocks, kTcWarps * 32, 0, st>>>(X, M, packed, scales, N, K, 1.f, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -516,9 +526,9 @@ void check_args(int64_t M, int64_t N, int64_t K, int64_t max_m) {
 // One thread per 8 output values (a quarter of a 16-byte unit), so that the
 // lanes of a warp write 512 contiguous bytes of BF16 per row segment.
 template <bool NV>
-__global__ void dequant_relaid(const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
-                               int tiles, int64_t N, int64_t K, int64_t chunks, int64_t units,
-                               float g, uint16_t* __restrict__ out) {
+__global__ void dequant_relaid(const uint8_t* __restrict__ packed,
+                               const uint8_t* __restrict__ scales, int tiles, int64_t N, int64_t K,
+                               int64_t chunks, int64_t units, float g, uint16_t* __restrict__ out) {
   const int64_t v = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (v >= 4 * units) return;
   // 32-bit index arithmetic (units < 2^31, checked at make time): 64-bit
@@ -530,8 +540,8 @@ __global__ void dequant_relaid(const uint8_t* __restrict__ packed, const uint8_t
   if (n >= N || k0 >= K) return;
   const uint32_t q = reinterpret_cast<const uint32_t*>(packed)[v];
   const uint32_t s = NV ? reinterpret_cast<const uint16_t*>(scales)[u] : scales[u];
-  const float m = NV ? __fdiv_rn(dev::e4m3_decode((s >> (h < 2 ? 0 : 8)) & 0xFF), g)
-                     : dev::e8m0_decode(s);
+  const float m =
+      NV ? __fdiv_rn(dev::e4m3_decode((s >> (h < 2 ? 0 : 8)) & 0xFF), g) : dev::e8m0_decode(s);
   uint32_t o[4];
 #pragma unroll
   for (int j = 0; j < 4; ++j) o[j] = dev::dequant_bf16x2((q >> (8 * j)) & 0xFF, m);
@@ -616,8 +626,8 @@ void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
     dequant_relaid<true><<<grid, 256, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks, units,
                                                w.global_scale, out);
   else
-    dequant_relaid<false><<<grid, 256, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks,
-                                                units, 1.f, out);
+    dequant_relaid<false>
+        <<<grid, 256, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks, units, 1.f, out);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -629,7 +639,8 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
                 cudaStream_t st) {
   if (M <= 0) throw Error("W4A16: M must be positive");
   if (M <= kStreamMaxM) return w4a16_tensor_core(X, M, w, Y, st);
-  if (!workspace) throw Error("W4A16: M > " + std::to_string(kStreamMaxM) + " needs an N*K BF16 workspace");
+  if (!workspace)
+    throw Error("W4A16: M > " + std::to_string(kStreamMaxM) + " needs an N*K BF16 workspace");
   dequantize_to_bf16(w, workspace, st);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
 }

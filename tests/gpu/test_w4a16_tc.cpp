@@ -111,7 +111,8 @@ TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   // N not a multiple of the 32-row block, K not a multiple of the 128-wide chunk.
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (auto nk : {std::pair<int64_t, int64_t>{300, 640}, {37, 96}, {256, 1056}, {2000, 384}, {9000, 256}}) {
+    for (auto nk :
+         {std::pair<int64_t, int64_t>{300, 640}, {37, 96}, {256, 1056}, {2000, 384}, {9000, 256}}) {
       Case c;
       make_case(c, nk.first, nk.second, f, rng);
       for (int64_t M : {1, 2, 3, 8, 15, 16})
