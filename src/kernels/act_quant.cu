@@ -14,7 +14,6 @@
 // nibble) and the group's first lane writes the scale byte. One read of x, one
 // write of codes + scales (+ the exact BF16 dequantized values on request).
 #include "kernels/fp4_device.cuh"
-#include "kernels/fp4_rules.hpp"
 #include "mrgptq/kernels.hpp"
 #include "mrgptq/kernels_fp8.hpp"
 
@@ -22,12 +21,6 @@ namespace mrgptq::gpu {
 namespace {
 
 constexpr int kThreads = 256;
-
-// E4M3 byte -> float through the hardware's E4M3 -> F16 conversion (exact).
-__device__ __forceinline__ float e4m3_to_float(uint32_t s) {
-  const __half_raw h = __nv_cvt_fp8_to_halfraw(__nv_fp8_storage_t(s), __NV_E4M3);
-  return __half2float(__half(h));
-}
 
 // 2^e as a float for e in [-127, 127] (2^-127 is the subnormal 0x00400000).
 __device__ __forceinline__ float exp2i(int e) {
@@ -92,30 +85,18 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
   float m;
   if constexpr (NV) {
     s = dev::nv_absmax_scale(amax, g);
-    m = __fdiv_rn(e4m3_to_float(s), g);
-    // The CPU divides by m (not a power of two). A multiply by r = fl(1/m)
-    // lands within 3 ulps of the correctly rounded quotient, so its code is
-    // the quotient's unless it sits next to a decision threshold (fp4_rules.hpp;
-    // checked on the CPU); only then, rarely, divide.
-    const bool fast = m > 1e-30f && m < 1e30f;
-    const float r = __frcp_rn(m);
+    m = __fdiv_rn(dev::e4m3_decode(s), g);
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      const float q = __fmul_rn(v[i], r);
-      uint32_t c = rules::e2m1_code(q);
-      if (!fast || rules::near_e2m1_threshold(q))
-        c = m == 0.f ? 0u : rules::e2m1_code(__fdiv_rn(v[i], m));
-      word |= c << (4 * i);
-    }
+    for (int i = 0; i < 8; ++i)
+      word |= (m == 0.f ? 0u : dev::e2m1_encode(__fdiv_rn(v[i], m))) << (4 * i);
   } else {
     // m = 2^(s-127): x / m == x * 2^(127-s) exactly (the same real number,
     // rounded once either way), so the division becomes a multiply.
-    s = rules::mx_round_scale_bits(amax);
-    if (s == 0x100u) s = dev::mx_round_scale(amax);  // zero, subnormal, inf, NaN
+    s = dev::mx_round_scale(amax);
     m = exp2i(int(s) - 127);
     const float inv = exp2i(127 - int(s));
 #pragma unroll
-    for (int i = 0; i < 8; ++i) word |= rules::e2m1_code(__fmul_rn(v[i], inv)) << (4 * i);
+    for (int i = 0; i < 8; ++i) word |= dev::e2m1_encode(__fmul_rn(v[i], inv)) << (4 * i);
   }
   if constexpr (FP8) {
     // Re-express against R = (largest exponent of a group with a nonzero code
@@ -128,18 +109,12 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
     const int R = evote == -1000 ? 0 : evote - 6;
     // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
     // An all-zero group may sit far above R: clamp, its codes are zero anyway.
-    const int d = min(max(int(s) - 127 - R, -127), 127);
-    const float f = exp2i(d);
+    const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
     uint32_t o[2] = {0, 0};
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      // Built from the code's bits inside E4M3's normal range (fp4_rules.hpp),
-      // else decode, multiply, convert as before.
-      const uint32_t c = (word >> (4 * i)) & 15;
-      uint32_t b = rules::e2m1_times_pow2_e4m3(c, d);
-      if (b == 0x100u) b = dev::e4m3_encode(__fmul_rn(dev::e2m1_decode(c), f));
-      o[i / 4] |= b << (8 * (i % 4));
-    }
+    for (int i = 0; i < 8; ++i)
+      o[i / 4] |= dev::e4m3_encode(__fmul_rn(dev::e2m1_decode((word >> (4 * i)) & 15), f))
+                  << (8 * (i % 4));
     if (!in) return;
     // 64-bit division is a long software sequence: use 32 bits when the input allows.
     int64_t row, col;
