@@ -35,9 +35,10 @@ struct Fp4Weight {
 // e2m1 * e4m3(s) / G are rounded once to BF16).
 void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream);
 
-// Kernel 2: W4A16, Y[M, N] = X[M, K] W^T, BF16 in and out, FP32 accumulation.
-// M <= 4: a GEMV-style kernel that dequantizes in registers; larger M:
-// dequantize into `workspace` (N*K BF16) and run cuBLAS BF16.
+// Kernel 2: W4A16, Y[M, N] = X[M, K] W^T, BF16 in and out, FP32 accumulation,
+// on the row-major weight: M = 1 a CUDA-core GEMV, M <= 16 the register
+// tensor-core kernel below, larger M dequantize into `workspace` (N*K BF16)
+// and cuBLAS BF16. The faster path is the re-laid-out weight (TcWeight) below.
 void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t stream);
 
@@ -62,14 +63,15 @@ struct TcWeight {
 // tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0);
 void free_tensor_core_weight(TcWeight& w);
-// The streamed kernel alone, any M >= 1 (16 or 32 activation rows per block;
-// larger M runs more blocks over the same weight, which L2 then serves).
+// The streamed kernel alone, any M >= 1 (8, 16 or 32 activation rows per
+// block; larger M runs more blocks over the same weight, which L2 then serves).
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                        cudaStream_t stream);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M: the streamed kernel
-// up to the measured crossover, then dequantize into `workspace` (N*K BF16) + cuBLAS.
+// up to M = 64 (the measured crossover), then dequantize into `workspace`
+// (N*K BF16, may be null for M <= 64) + cuBLAS.
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t stream);
 
