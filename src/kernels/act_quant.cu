@@ -13,7 +13,16 @@
 // encodes its 8 values into one 32-bit word of codes (element 2j in the low
 // nibble) and the group's first lane writes the scale byte. One read of x, one
 // write of codes + scales (+ the exact BF16 dequantized values on request).
+//
+// The kernel is instruction-bound, so the rounding rules take their cheap
+// exact forms from fp4_rules.hpp (checked against src/formats/ on the CPU by
+// tests/unit/test_fp4_device_rules.cpp): the E2M1 index by magic-number
+// rounding in FP32, NVFP4's quotient from one reciprocal per group, and the
+// codes gathered into words with byte permutes.
+#include <type_traits>
+
 #include "kernels/fp4_device.cuh"
+#include "kernels/fp4_rules.hpp"
 #include "mrgptq/kernels.hpp"
 #include "mrgptq/kernels_fp8.hpp"
 
@@ -27,18 +36,60 @@ __device__ __forceinline__ float exp2i(int e) {
   return e >= -126 ? __int_as_float((e + 127) << 23) : __int_as_float(0x00400000);
 }
 
+// Byte 0 (E2M1 index) or byte 3 (sign bit) of four words into one word.
+__device__ __forceinline__ uint32_t gather_byte0(float a, float b, float c, float d) {
+  return __byte_perm(__byte_perm(__float_as_uint(a), __float_as_uint(b), 0x40),
+                     __byte_perm(__float_as_uint(c), __float_as_uint(d), 0x40), 0x5410);
+}
+__device__ __forceinline__ uint32_t gather_byte3(float a, float b, float c, float d) {
+  return __byte_perm(__byte_perm(__float_as_uint(a), __float_as_uint(b), 0x73),
+                     __byte_perm(__float_as_uint(c), __float_as_uint(d), 0x73), 0x5410);
+}
+
+// The word of 8 codes (element i in nibble i) from e2m1_index_bits results
+// (index in byte 0) and the values whose sign bits the codes take. Byte j
+// holds elements 2j and 2j + 1: the even elements' indices and signs are
+// gathered into one word, the odd ones' into another, and merged.
+__device__ __forceinline__ uint32_t pack_codes(const float (&idx)[8], const float (&sgn)[8]) {
+  const uint32_t ie = gather_byte0(idx[0], idx[2], idx[4], idx[6]);
+  const uint32_t io = gather_byte0(idx[1], idx[3], idx[5], idx[7]);
+  const uint32_t se = gather_byte3(sgn[0], sgn[2], sgn[4], sgn[6]);
+  const uint32_t so = gather_byte3(sgn[1], sgn[3], sgn[5], sgn[7]);
+  return (ie | (io << 4)) | (((se >> 4) & 0x08080808u) | (so & 0x80808080u));
+}
+
+// prmt.b32 with the selector's sign-replicate bit honoured (__byte_perm's
+// documented form uses only 3 bits of each nibble).
+__device__ __forceinline__ uint32_t prmt_sext(uint32_t a, uint32_t b, uint32_t sel) {
+  uint32_t d;
+  asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(sel));
+  return d;
+}
+
 // Where the MXFP4 W4A4 path (kernels_fp8.hpp) wants its activation operand:
 // E4M3 bytes [rows_alloc, K] and FP32 block scales [K/128, rows_alloc].
 struct Fp8Out {
   uint8_t* data = nullptr;
   float* scales = nullptr;
   int64_t K = 0, rows_alloc = 0;
-  bool small = false;  // M * K < 2^32: row/column from 32-bit division
+  uint64_t kinv = 0;   // ceil(2^64 / K), see rules::div_small
+  bool small = false;  // M * K < 2^32: row/column from a 32-bit multiply-high
 };
+
+// NVFP4: the entry of every scale byte s, passed by value and copied to
+// shared memory by each block. e4m3_encode saturates at 0x7E; 0x7F (NaN) only
+// comes from G = +inf and amax = 0, and keeps the device decode's 480 / G.
+struct NvTable {
+  rules::NvEntry e[128];
+};
+struct NoTable {};
+template <bool NV>
+using TableArg = std::conditional_t<NV, NvTable, NoTable>;
 
 // One 8-element vector per call; all 32 lanes of the warp call it together.
 template <int B, int GROUP, bool NV, bool FP8>
 __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int lane, float g,
+                                             float rscale, const float4* nvt,
                                              uint8_t* __restrict__ packed,
                                              uint8_t* __restrict__ scales,
                                              uint16_t* __restrict__ deq, const Fp8Out& f8) {
@@ -49,6 +100,18 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
     for (int j = 0; j < 4; ++j) {
       v[2 * j] = __uint_as_float(w[j] << 16);
       v[2 * j + 1] = __uint_as_float(w[j] & 0xFFFF0000u);
+    }
+  }
+  if constexpr (B == 1 && !NV) {
+    // A NaN input keeps its sign bit here, where the arithmetic of the other
+    // paths returns the canonical (positive) NaN: make it so (rare branch),
+    // so that a NaN still encodes as code 0.
+    bool nan = false;
+#pragma unroll
+    for (int i = 0; i < 8; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
+    if (nan) {
+#pragma unroll
+      for (int i = 0; i < 8; ++i) v[i] = v[i] != v[i] ? __int_as_float(0x7FFFFFFF) : v[i];
     }
   }
   if constexpr (B > 1) {
@@ -63,17 +126,15 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
       }
 #pragma unroll
     for (int h = 8; h < B; h *= 2) {  // cross-lane steps: partner lane ^ (h / 8)
-      const bool upper = lane & (h / 8);
+      // lower element j: a + c with c the partner's; upper j + h: a - c with a
+      // the partner's. fma(-1, v, p) rounds p - v once, like the subtraction.
+      const float sg = (lane & (h / 8)) ? -1.f : 1.f;
 #pragma unroll
-      for (int i = 0; i < 8; ++i) {
-        const float p = __shfl_xor_sync(0xffffffffu, v[i], h / 8);
-        // lower element j: a + c with c the partner's; upper j + h: a - c with a the partner's
-        v[i] = upper ? __fsub_rn(p, v[i]) : __fadd_rn(v[i], p);
-      }
+      for (int i = 0; i < 8; ++i)
+        v[i] = __fmaf_rn(sg, v[i], __shfl_xor_sync(0xffffffffu, v[i], h / 8));
     }
-    const float scale = __fdiv_rn(1.f, __fsqrt_rn(float(B)));
 #pragma unroll
-    for (int i = 0; i < 8; ++i) v[i] = __fmul_rn(v[i], scale);
+    for (int i = 0; i < 8; ++i) v[i] = __fmul_rn(v[i], rscale);
   }
   float amax = 0.f;
 #pragma unroll
@@ -81,22 +142,41 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
 #pragma unroll
   for (int off = 1; off < GROUP / 8; off *= 2)
     amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, off));
-  uint32_t s, word = 0;
+  uint32_t s, word;
   float m;
   if constexpr (NV) {
-    s = dev::nv_absmax_scale(amax, g);
-    m = __fdiv_rn(dev::e4m3_decode(s), g);
+    // s = e4m3(amax / 6 * G) with the division in its exact cheap form, and
+    // the multiplier's entry from the block's table (rules::NvEntry).
+    float q6 = rules::div6_common(amax);
+    if (rules::div6_rare(amax)) q6 = rules::div6_rare_value(amax);
+    s = dev::e4m3_encode(__fmul_rn(q6, g));
+    const float4 t = nvt[s];
+    const rules::NvEntry en{t.x, t.y, t.z, t.w};
+    m = en.m;
+    // x / m from one reciprocal per group (rules::nv_quotient).
+    float mm = m;
+    if (rules::nv_needs_cap(en, amax)) {
+      mm = __fmul_rn(m, en.k);
 #pragma unroll
-    for (int i = 0; i < 8; ++i)
-      word |= (m == 0.f ? 0u : dev::e2m1_encode(__fdiv_rn(v[i], m))) << (4 * i);
+      for (int i = 0; i < 8; ++i) v[i] = rules::nv_capped(v[i], en);
+    }
+    float q[8], idx[8];
+#pragma unroll
+    for (int i = 0; i < 8; ++i) q[i] = rules::nv_quotient(v[i], mm, en.y);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) idx[i] = rules::e2m1_index_bits(fabsf(q[i]), 0.5f, 5.f);
+    word = m == 0.f ? 0u : pack_codes(idx, q);  // m = 0: every code 0
   } else {
-    // m = 2^(s-127): x / m == x * 2^(127-s) exactly (the same real number,
-    // rounded once either way), so the division becomes a multiply.
-    s = dev::mx_round_scale(amax);
-    m = exp2i(int(s) - 127);
-    const float inv = exp2i(127 - int(s));
+    // m = 2^e: the index of x / m = x * 2^-e straight from |x| (fp4_rules.hpp);
+    // the code's sign is x's (x * 2^-e keeps it, also when it underflows).
+    s = rules::mx_round_scale_bits(amax);
+    const int e = int(s) - 127;
+    m = exp2i(e);
+    const float h = rules::pow2(-e - 1), five = __fmul_rn(5.f, m);
+    float idx[8];
 #pragma unroll
-    for (int i = 0; i < 8; ++i) word |= dev::e2m1_encode(__fmul_rn(v[i], inv)) << (4 * i);
+    for (int i = 0; i < 8; ++i) idx[i] = rules::e2m1_index_bits(fabsf(v[i]), h, five);
+    word = pack_codes(idx, v);
   }
   if constexpr (FP8) {
     // Re-express against R = (largest exponent of a group with a nonzero code
@@ -110,21 +190,36 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
     // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
     // An all-zero group may sit far above R: clamp, its codes are zero anyway.
     const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
-    uint32_t o[2] = {0, 0};
-#pragma unroll
-    for (int i = 0; i < 8; ++i)
-      o[i / 4] |= dev::e4m3_encode(__fmul_rn(dev::e2m1_decode((word >> (4 * i)) & 15), f))
-                  << (8 * (i % 4));
+    // The lane's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
+    // multiply and conversion per value as before, done once per lane), then
+    // looked up 4 at a time by the codes' indices; the sign byte comes from
+    // each code's bit 3 (sign-replicating permute of 0x7F bytes: 0x7F or 0).
+    const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
+                                                           __NV_SATFINITE, __NV_E4M3)) |
+                         uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
+                                                           __NV_SATFINITE, __NV_E4M3))
+                             << 16;
+    const uint32_t thi =
+        uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(2.f, f), __fmul_rn(3.f, f)),
+                                          __NV_SATFINITE, __NV_E4M3)) |
+        uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(4.f, f), __fmul_rn(6.f, f)),
+                                          __NV_SATFINITE, __NV_E4M3))
+            << 16;
+    const uint32_t hw = word >> 16;
+    const uint32_t o0 = __byte_perm(tlo, thi, word & 0x7777u) |
+                        (~prmt_sext(0x7F7F7F7Fu, 0x7F7F7F7Fu, word) & 0x80808080u);
+    const uint32_t o1 = __byte_perm(tlo, thi, hw & 0x7777u) |
+                        (~prmt_sext(0x7F7F7F7Fu, 0x7F7F7F7Fu, hw) & 0x80808080u);
     if (!in) return;
-    // 64-bit division is a long software sequence: use 32 bits when the input allows.
     int64_t row, col;
     if (f8.small) {
-      row = int64_t(uint32_t(e0) / uint32_t(f8.K)), col = int64_t(uint32_t(e0) % uint32_t(f8.K));
+      const uint32_t n = uint32_t(e0), r = rules::div_small(n, f8.kinv);
+      row = r, col = n - r * uint32_t(f8.K);
     } else {
       row = e0 / f8.K, col = e0 % f8.K;
     }
-    *reinterpret_cast<uint2*>(f8.data + row * f8.K + col) = make_uint2(o[0], o[1]);
-    if ((lane & 15) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = ldexpf(1.f, R);
+    *reinterpret_cast<uint2*>(f8.data + row * f8.K + col) = make_uint2(o0, o1);
+    if ((lane & 15) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
     return;
   }
   if (!in) return;
@@ -133,13 +228,7 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
   if (deq) {
     uint32_t o[4];
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const uint32_t lo = __bfloat16_as_ushort(
-          __float2bfloat16_rn(__fmul_rn(dev::e2m1_decode((word >> (8 * j)) & 15), m)));
-      const uint32_t hi = __bfloat16_as_ushort(
-          __float2bfloat16_rn(__fmul_rn(dev::e2m1_decode((word >> (8 * j + 4)) & 15), m)));
-      o[j] = lo | (hi << 16);
-    }
+    for (int j = 0; j < 4; ++j) o[j] = dev::dequant_bf16x2((word >> (8 * j)) & 0xFF, m);
     *reinterpret_cast<uint4*>(deq + e0) = make_uint4(o[0], o[1], o[2], o[3]);
   }
 }
@@ -147,10 +236,11 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
 // Each thread owns two vectors, kThreads apart, and issues both 16-byte loads
 // before any arithmetic: twice the bytes in flight per thread.
 template <int B, int GROUP, bool NV, bool FP8>
-__global__ void __launch_bounds__(kThreads)
-    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g,
+__global__ void __launch_bounds__(kThreads, 8)
+    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale,
                      uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
-                     uint16_t* __restrict__ deq, Fp8Out f8) {
+                     uint16_t* __restrict__ deq, Fp8Out f8,
+                     const __grid_constant__ TableArg<NV> tab) {
   const int64_t t0 = int64_t(blockIdx.x) * (2 * kThreads) + threadIdx.x, t1 = t0 + kThreads;
   const int lane = threadIdx.x & 31;
   // All lanes stay alive for the shuffles; the total is a multiple of the
@@ -160,8 +250,16 @@ __global__ void __launch_bounds__(kThreads)
       in0 ? __ldcs(reinterpret_cast<const uint4*>(x + t0 * 8)) : make_uint4(0, 0, 0, 0);
   const uint4 u1 =
       in1 ? __ldcs(reinterpret_cast<const uint4*>(x + t1 * 8)) : make_uint4(0, 0, 0, 0);
-  quantize_vec<B, GROUP, NV, FP8>(u0, in0, t0 * 8, lane, g, packed, scales, deq, f8);
-  quantize_vec<B, GROUP, NV, FP8>(u1, in1, t1 * 8, lane, g, packed, scales, deq, f8);
+  __shared__ float4 nvt[NV ? 128 : 1];
+  if constexpr (NV) {
+    if (threadIdx.x < 128) {
+      const rules::NvEntry& e = tab.e[threadIdx.x];
+      nvt[threadIdx.x] = make_float4(e.m, e.y, e.k, e.lim);
+    }
+    __syncthreads();  // after the loads: they overlap the table's copy
+  }
+  quantize_vec<B, GROUP, NV, FP8>(u0, in0, t0 * 8, lane, g, rscale, nvt, packed, scales, deq, f8);
+  quantize_vec<B, GROUP, NV, FP8>(u1, in1, t1 * 8, lane, g, rscale, nvt, packed, scales, deq, f8);
 }
 
 template <int B, int GROUP, bool NV, bool FP8 = false>
@@ -171,8 +269,15 @@ void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_
   const int64_t blocks = (vecs + 2 * kThreads - 1) / (2 * kThreads);
   if (blocks > int64_t(0x7FFFFFFF))
     throw Error("quantize_activations: input too large for one launch");
+  // The CPU's 1/sqrt(b) (src/transforms/hadamard.cpp), rounded as there.
+  const float rscale = 1.f / std::sqrt(float(B));
+  TableArg<NV> tab;
+  if constexpr (NV)  // the CPU's multiplier of every E4M3 scale byte
+    for (int b = 0; b < 128; ++b)
+      tab.e[b] =
+          rules::nv_entry(b < 127 ? scale_multiplier(Format::NVFP4, uint8_t(b), g) : 480.f / g);
   act_quant_kernel<B, GROUP, NV, FP8>
-      <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, p, s, d, f8);
+      <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, p, s, d, f8, tab);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -212,6 +317,7 @@ void quantize_activations_mxfp4_fp8(const uint16_t* x, int64_t M, int64_t K, int
   Fp8Out f8;
   f8.data = out.data, f8.scales = out.scales, f8.K = K, f8.rows_alloc = fp8_rows_alloc(M);
   f8.small = M * K < (int64_t(1) << 32);
+  if (f8.small) f8.kinv = rules::div_small_inverse(uint32_t(K));
   switch (rot_block) {
     case 0:
       return launch_fp8<1>(x, M, K, f8, stream);

@@ -1,0 +1,283 @@
+// The fused activation quantizer's cheap rule forms (src/kernels/fp4_rules.hpp)
+// against the reference rules of src/formats/, on the CPU: every float whose
+// low 8 significand bits are zero, plus +-8 ulps around every decision
+// threshold, grid point and internal clamp point, in every binade the kernel
+// can meet. (A one-off run checked the E2M1 form on all 2^32 patterns and the
+// NVFP4 quotient on every significand of m.)
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "mrgptq/formats.hpp"
+
+#include "../../src/kernels/fp4_rules.hpp"
+
+using namespace mrgptq;
+
+namespace {
+
+float from_bits(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+uint32_t to_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+// Decision thresholds and grid points of E2M1, and the clamp points of
+// e2m1_index_bits (2 and 4).
+const float kPoints[] = {0.f, 0.25f, 0.5f, 0.75f, 1.f, 1.25f, 1.5f, 1.75f,
+                         2.f, 2.5f,  3.f,  3.5f,  4.f, 5.f,   6.f,  8.f};
+const float kThresholds[] = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.f};
+
+// x >= 0 and its k-th neighbours, |k| <= r, staying finite and >= 0.
+std::vector<float> around(float x, int r) {
+  std::vector<float> out{x};
+  float lo = x, hi = x;
+  for (int k = 0; k < r; ++k) {
+    if (lo > 0.f) out.push_back(lo = std::nextafter(lo, 0.f));
+    hi = std::nextafter(hi, std::numeric_limits<float>::infinity());
+    if (std::isfinite(hi)) out.push_back(hi);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Fp4DeviceE2M1, EqualsTheThresholdEncoderOnASweepOfAllFloats) {
+  size_t bad = 0;
+  for (uint64_t u = 0; u <= 0xFFFFFFFFull; u += 256) {
+    const float y = from_bits(uint32_t(u));
+    bad += rules::e2m1_code(y) != e2m1_encode(y);
+  }
+  EXPECT_EQ(bad, 0u);
+}
+
+TEST(Fp4DeviceE2M1, EqualsTheThresholdEncoderNextToEveryDecisionPoint) {
+  size_t bad = 0, n = 0;
+  for (float p : kPoints)
+    for (float a : around(p, 8))
+      for (float y : {a, -a}) {
+        ++n;
+        bad += rules::e2m1_code(y) != e2m1_encode(y);
+      }
+  const float specials[] = {std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN(),
+                            -std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::denorm_min(),
+                            std::numeric_limits<float>::max(),
+                            -0.f};
+  for (float y : specials) bad += rules::e2m1_code(y) != e2m1_encode(y);
+  EXPECT_EQ(bad, 0u) << "of " << n;
+}
+
+// The kernel's MXFP4 form: the index of x / 2^e straight from |x| with
+// h = 2^(-e-1) and five = 5 * 2^e, for every scale exponent, against
+// e2m1_encode(x / m) with the CPU's m (also where x / m underflows). x is
+// finite: an infinite x only meets e = -2 (amax = inf, MxScaleRule below).
+TEST(Fp4DeviceE2M1, ScaledFormEqualsDivisionByEveryMxScale) {
+  size_t bad = 0, n = 0;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uni(0.f, 8.f);
+  for (int s = 0; s <= 254; ++s) {
+    const int e = s - 127;
+    const float m = scale_multiplier(Format::MXFP4, uint8_t(s), 1.f);
+    const float h = rules::pow2(-e - 1), five = 5.f * rules::pow2(e);
+    ASSERT_EQ(m, std::ldexp(1.f, e));
+    ASSERT_EQ(h, std::ldexp(1.f, -e - 1));
+    auto check = [&](float x) {
+      if (!std::isfinite(x)) return;
+      ++n;
+      const uint32_t idx = to_bits(rules::e2m1_index_bits(std::fabs(x), h, five)) & 7u;
+      bad += idx != (e2m1_encode(x / m) & 7u);
+    };
+    for (float p : kPoints) {
+      const float x = std::ldexp(p, e);
+      if (!std::isfinite(x) || x == 0.f) continue;
+      for (float v : around(x, 8)) check(v), check(-v);
+    }
+    for (int k = 0; k < 256; ++k) check(std::ldexp(uni(rng), e));
+    for (int k = -24; k < 4; ++k) check(std::ldexp(1.3f, e + k));  // down to underflow
+  }
+  EXPECT_EQ(bad, 0u) << "of " << n;
+}
+
+// MXFP4 "round" scale byte from the bits of amax against the CPU rule.
+TEST(Fp4DeviceMxScale, EqualsTheCpuRoundRule) {
+  auto ref = [](float amax) {
+    return choose_group_scale(Format::MXFP4, ScaleRule::Round, &amax, 1, 1.f);
+  };
+  size_t bad = 0;
+  for (uint32_t u = 0; u < 0x7F800000u; u += 256)
+    bad += rules::mx_round_scale_bits(from_bits(u)) != ref(from_bits(u));
+  for (int e = -149; e <= 127; ++e)
+    for (float p : {1.f, 1.75f, 2.f}) {
+      const float x = std::ldexp(p, e);
+      if (!std::isfinite(x) || x == 0.f) continue;
+      for (float v : around(x, 8)) bad += rules::mx_round_scale_bits(v) != ref(v);
+    }
+  for (uint32_t u = 1; u < 64; ++u)  // subnormals
+    bad += rules::mx_round_scale_bits(from_bits(u)) != ref(from_bits(u));
+  EXPECT_EQ(bad, 0u);
+  EXPECT_EQ(rules::mx_round_scale_bits(0.f), 127u);
+  EXPECT_EQ(rules::mx_round_scale_bits(std::numeric_limits<float>::max()), 253u);
+  // +inf: 125, the value of the frexpf form the kernel used before.
+  EXPECT_EQ(rules::mx_round_scale_bits(std::numeric_limits<float>::infinity()), 125u);
+}
+
+namespace {
+
+// Counts x within the entry's range (|x| <= lim) where the fast quotient's
+// code differs from that of x / m, or its bits do where |x| and |x / m| are
+// >= 2^-100 (below, the residual may underflow and a tiny quotient be off by
+// an ulp: its code is +-0 either way; every x with |x / m| >= 1/8 is above,
+// as m >= 2^-90 in range); x runs over +-r ulps of every threshold and grid
+// point times m, both signs, and n random values in [0, 8m).
+struct NvCheck {
+  size_t tried = 0, used = 0, bad_bits = 0, bad_code = 0;
+  void run(float m, int r, int n, std::mt19937& rng) {
+    const rules::NvEntry e = rules::nv_entry(m);
+    std::uniform_real_distribution<float> uni(0.f, 8.f);
+    auto one = [&](float x) {
+      ++tried;
+      if (rules::nv_needs_cap(e, std::fabs(x))) return;
+      ++used;
+      const float q = rules::nv_quotient(x, m, e.y), ref = x / m;
+      bad_bits +=
+          std::fabs(x) >= 0x1p-100f && std::fabs(ref) >= 0x1p-100f && to_bits(q) != to_bits(ref);
+      bad_code += rules::e2m1_code(q) != e2m1_encode(ref);
+    };
+    for (float p : kPoints) {
+      const float x = p * m;
+      if (!std::isfinite(x)) continue;
+      for (float v : around(x, r)) one(v), one(-v);
+    }
+    for (int k = 0; k < n; ++k) one(uni(rng) * m);
+  }
+};
+
+// The kernel's NVFP4 code of x in a group with multiplier m and largest |x|
+// amax (act_quant.cu, quantize_vec), from the entry of m.
+uint32_t kernel_nv_code(float x, float m, float amax) {
+  const rules::NvEntry e = rules::nv_entry(m);
+  float mm = m;
+  if (rules::nv_needs_cap(e, amax)) mm = m * e.k, x = rules::nv_capped(x, e);
+  return m == 0.f ? 0u : rules::e2m1_code(rules::nv_quotient(x, mm, e.y));
+}
+
+}  // namespace
+
+// Every E4M3 scale under global scales from the tests, the benchmark (448),
+// compressed-tensors' 448 * 6 / amax over a wide range of amax, and random
+// ones: the fast quotient is the IEEE quotient, bit for bit.
+TEST(Fp4DeviceNvQuotient, EqualsIeeeDivisionForEveryE4M3Scale) {
+  std::vector<float> gs = {1.f, 448.f, nvfp4_global_scale(40.f)};
+  for (float amax : {1e-30f, 1e-6f, 0.01f, 0.37f, 1.f, 3.7f, 1000.f, 1e20f, 3e38f})
+    gs.push_back(nvfp4_global_scale(amax));
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> ex(-60.f, 60.f);
+  for (int k = 0; k < 16; ++k) gs.push_back(std::exp2(ex(rng)));
+  NvCheck c;
+  for (float g : gs)
+    for (int s = 1; s <= 0x7E; ++s)
+      c.run(scale_multiplier(Format::NVFP4, uint8_t(s), g), 16, 64, rng);
+  EXPECT_EQ(c.bad_bits, 0u) << "of " << c.used;
+  EXPECT_EQ(c.bad_code, 0u) << "of " << c.used;
+  EXPECT_GT(c.used, c.tried / 2);
+}
+
+// The quotient's rounding depends only on the significands of x and m while
+// nothing leaves the normal range: a stride through all 2^23 significands of
+// m, with x next to every decision point.
+TEST(Fp4DeviceNvQuotient, EqualsIeeeDivisionAcrossSignificandsOfM) {
+  std::mt19937 rng(13);
+  NvCheck c;
+  for (uint32_t k = 0; k < (1u << 23); k += 61) c.run(from_bits(0x3F800000u | k), 12, 0, rng);
+  EXPECT_EQ(c.bad_bits, 0u) << "of " << c.used;
+  EXPECT_EQ(c.bad_code, 0u) << "of " << c.used;
+  EXPECT_EQ(c.used, c.tried);
+}
+
+// Out of range (multipliers below 2^-90 or above 2^90, down to subnormal and
+// zero; groups whose amax exceeds 2^89 m): the kernel's rescaled and capped
+// path gives the CPU's code, e2m1_encode(x / m) (0 for m = 0).
+TEST(Fp4DeviceNvQuotient, RescaledGroupsKeepTheirCodes) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> ex(-149.f, 127.f), uni(0.f, 8.f);
+  std::vector<float> ms = {0.f,      1e-45f,  3e-39f,  0x1p-127f, 0x1p-91f,
+                           0x1p-90f, 0x1p90f, 0x1p91f, 1e30f,     3e38f};
+  for (int k = 0; k < 64; ++k) ms.push_back(std::exp2(ex(rng)));
+  size_t bad = 0, n = 0;
+  for (float m : ms) {
+    auto one = [&](float x, float amax) {
+      ++n;
+      bad += kernel_nv_code(x, m, amax) != (m == 0.f ? 0u : e2m1_encode(x / m));
+    };
+    const float huge = std::numeric_limits<float>::max();
+    for (float p : kPoints)
+      for (float v : around(p * m, 4))
+        if (std::isfinite(v)) one(v, v), one(-v, huge);
+    for (int k = 0; k < 256; ++k) {
+      const float x = std::exp2(ex(rng)) * (k & 1 ? -1.f : 1.f);
+      one(x, std::fabs(x)), one(uni(rng) * m, huge);
+    }
+    one(-0.f, 0.f), one(0.f, huge);
+    one(std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity());
+  }
+  EXPECT_EQ(bad, 0u) << "of " << n;
+}
+
+TEST(Fp4DeviceNvQuotient, SignsZerosAndEntries) {
+  const float m = 0.37f, y = 1.f / m;
+  EXPECT_EQ(to_bits(rules::nv_quotient(-0.f, m, y)), 0x80000000u);
+  EXPECT_EQ(to_bits(rules::nv_quotient(0.f, m, y)), 0u);
+  EXPECT_EQ(to_bits(rules::nv_quotient(-1e-45f, m, y)), to_bits(-1e-45f / m));
+  EXPECT_FALSE(rules::nv_needs_cap(rules::nv_entry(0.f), 1e38f));
+  EXPECT_TRUE(rules::nv_needs_cap(rules::nv_entry(0x1p-100f), 0.f));
+  EXPECT_TRUE(rules::nv_needs_cap(rules::nv_entry(1.f), 1e30f));
+  EXPECT_FALSE(rules::nv_needs_cap(rules::nv_entry(0x1p-9f / 448.f), 1e-3f));
+}
+
+// amax / 6 of the NVFP4 scale: the fast form on a sweep of all floats from
+// 2^-125 up, the integer form on every float below.
+TEST(Fp4DeviceDiv6, EqualsIeeeDivision) {
+  size_t bad = 0;
+  for (uint32_t u = 0; u < 0x7F800000u; u += (u < 0x01000000u ? 1u : 256u)) {
+    const float a = from_bits(u);
+    const float q = rules::div6_rare(a) ? rules::div6_rare_value(a) : rules::div6_common(a);
+    bad += to_bits(q) != to_bits(a / 6.f);
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_TRUE(rules::div6_rare(inf));
+  EXPECT_EQ(rules::div6_rare_value(inf), inf);
+  EXPECT_FALSE(rules::div6_rare(0.f));
+  EXPECT_EQ(bad, 0u);
+}
+
+TEST(Fp4DeviceDivSmall, EqualsIntegerDivision) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<uint32_t> any;
+  size_t bad = 0;
+  for (uint32_t K : {2u, 3u, 128u, 384u, 1000u, 4096u, 5120u, 11008u, 14336u, 28672u, 65535u,
+                     1u << 20, 123456789u, 1u << 31, 0xFFFFFFFFu}) {
+    const uint64_t M = rules::div_small_inverse(K);
+    auto one = [&](uint32_t n) { bad += rules::div_small(n, M) != n / K; };
+    for (uint32_t n : {0u, 1u, K - 1, K, K + 1, 0xFFFFFFFFu, 0xFFFFFFFFu - K}) one(n);
+    for (int i = 0; i < 20000; ++i) {
+      const uint32_t n = any(rng);
+      one(n);
+      const uint32_t q = n / K;
+      one(q * K), one(q * K + (K - 1) < q * K ? 0xFFFFFFFFu : q * K + (K - 1));
+    }
+  }
+  EXPECT_EQ(bad, 0u);
+}
