@@ -191,25 +191,28 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
     // An all-zero group may sit far above R: clamp, its codes are zero anyway.
     const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
     // The lane's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
-    // multiply and conversion per value as before, done once per lane), then
-    // looked up 4 at a time by the codes' indices; the sign byte comes from
-    // each code's bit 3 (sign-replicating permute of 0x7F bytes: 0x7F or 0).
+    // multiply and conversion per value as before, done once per lane), with
+    // bit 7 set, looked up 4 at a time by the codes' indices. The sign-
+    // replicating permute of 0x01 bytes gives 0 for a negative code and 1 for
+    // a positive one, whose 0x80 is then subtracted (no borrow: bytes >= 0x80).
     const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
                                                            __NV_SATFINITE, __NV_E4M3)) |
                          uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
                                                            __NV_SATFINITE, __NV_E4M3))
-                             << 16;
+                             << 16 |
+                         0x80808080u;
     const uint32_t thi =
         uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(2.f, f), __fmul_rn(3.f, f)),
                                           __NV_SATFINITE, __NV_E4M3)) |
         uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(4.f, f), __fmul_rn(6.f, f)),
                                           __NV_SATFINITE, __NV_E4M3))
-            << 16;
+            << 16 |
+        0x80808080u;
     const uint32_t hw = word >> 16;
-    const uint32_t o0 = __byte_perm(tlo, thi, word & 0x7777u) |
-                        (~prmt_sext(0x7F7F7F7Fu, 0x7F7F7F7Fu, word) & 0x80808080u);
-    const uint32_t o1 = __byte_perm(tlo, thi, hw & 0x7777u) |
-                        (~prmt_sext(0x7F7F7F7Fu, 0x7F7F7F7Fu, hw) & 0x80808080u);
+    const uint32_t o0 =
+        __byte_perm(tlo, thi, word & 0x7777u) - prmt_sext(0x01010101u, 0x01010101u, word) * 0x80u;
+    const uint32_t o1 =
+        __byte_perm(tlo, thi, hw & 0x7777u) - prmt_sext(0x01010101u, 0x01010101u, hw) * 0x80u;
     if (!in) return;
     int64_t row, col;
     if (f8.small) {
