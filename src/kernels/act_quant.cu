@@ -36,36 +36,6 @@ __device__ __forceinline__ float exp2i(int e) {
   return e >= -126 ? __int_as_float((e + 127) << 23) : __int_as_float(0x00400000);
 }
 
-// Byte 0 (E2M1 index) or byte 3 (sign bit) of four words into one word.
-__device__ __forceinline__ uint32_t gather_byte0(float a, float b, float c, float d) {
-  return __byte_perm(__byte_perm(__float_as_uint(a), __float_as_uint(b), 0x40),
-                     __byte_perm(__float_as_uint(c), __float_as_uint(d), 0x40), 0x5410);
-}
-__device__ __forceinline__ uint32_t gather_byte3(float a, float b, float c, float d) {
-  return __byte_perm(__byte_perm(__float_as_uint(a), __float_as_uint(b), 0x73),
-                     __byte_perm(__float_as_uint(c), __float_as_uint(d), 0x73), 0x5410);
-}
-
-// The word of 8 codes (element i in nibble i) from e2m1_index_bits results
-// (index in byte 0) and the values whose sign bits the codes take. Byte j
-// holds elements 2j and 2j + 1: the even elements' indices and signs are
-// gathered into one word, the odd ones' into another, and merged.
-__device__ __forceinline__ uint32_t pack_codes(const float (&idx)[8], const float (&sgn)[8]) {
-  const uint32_t ie = gather_byte0(idx[0], idx[2], idx[4], idx[6]);
-  const uint32_t io = gather_byte0(idx[1], idx[3], idx[5], idx[7]);
-  const uint32_t se = gather_byte3(sgn[0], sgn[2], sgn[4], sgn[6]);
-  const uint32_t so = gather_byte3(sgn[1], sgn[3], sgn[5], sgn[7]);
-  return (ie | (io << 4)) | (((se >> 4) & 0x08080808u) | (so & 0x80808080u));
-}
-
-// prmt.b32 with the selector's sign-replicate bit honoured (__byte_perm's
-// documented form uses only 3 bits of each nibble).
-__device__ __forceinline__ uint32_t prmt_sext(uint32_t a, uint32_t b, uint32_t sel) {
-  uint32_t d;
-  asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(sel));
-  return d;
-}
-
 // Where the MXFP4 W4A4 path (kernels_fp8.hpp) wants its activation operand:
 // E4M3 bytes [rows_alloc, K] and FP32 block scales [K/128, rows_alloc].
 struct Fp8Out {
@@ -165,7 +135,7 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
     for (int i = 0; i < 8; ++i) q[i] = rules::nv_quotient(v[i], mm, en.y);
 #pragma unroll
     for (int i = 0; i < 8; ++i) idx[i] = rules::e2m1_index_bits(fabsf(q[i]), 0.5f, 5.f);
-    word = m == 0.f ? 0u : pack_codes(idx, q);  // m = 0: every code 0
+    word = m == 0.f ? 0u : rules::pack_codes(idx, q);  // m = 0: every code 0
   } else {
     // m = 2^e: the index of x / m = x * 2^-e straight from |x| (fp4_rules.hpp);
     // the code's sign is x's (x * 2^-e keeps it, also when it underflows).
@@ -176,7 +146,7 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
     float idx[8];
 #pragma unroll
     for (int i = 0; i < 8; ++i) idx[i] = rules::e2m1_index_bits(fabsf(v[i]), h, five);
-    word = pack_codes(idx, v);
+    word = rules::pack_codes(idx, v);
   }
   if constexpr (FP8) {
     // Re-express against R = (largest exponent of a group with a nonzero code
@@ -191,10 +161,8 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
     // An all-zero group may sit far above R: clamp, its codes are zero anyway.
     const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
     // The lane's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
-    // multiply and conversion per value as before, done once per lane), with
-    // bit 7 set, looked up 4 at a time by the codes' indices. The sign-
-    // replicating permute of 0x01 bytes gives 0 for a negative code and 1 for
-    // a positive one, whose 0x80 is then subtracted (no borrow: bytes >= 0x80).
+    // multiply and conversion per value as before, done once per lane), then
+    // looked up by the codes (rules::fp8_bytes).
     const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
                                                            __NV_SATFINITE, __NV_E4M3)) |
                          uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
@@ -208,11 +176,8 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
                                           __NV_SATFINITE, __NV_E4M3))
             << 16 |
         0x80808080u;
-    const uint32_t hw = word >> 16;
-    const uint32_t o0 =
-        __byte_perm(tlo, thi, word & 0x7777u) - prmt_sext(0x01010101u, 0x01010101u, word) * 0x80u;
-    const uint32_t o1 =
-        __byte_perm(tlo, thi, hw & 0x7777u) - prmt_sext(0x01010101u, 0x01010101u, hw) * 0x80u;
+    const uint32_t o0 = rules::fp8_bytes(word, tlo, thi),
+                   o1 = rules::fp8_bytes(word >> 16, tlo, thi);
     if (!in) return;
     int64_t row, col;
     if (f8.small) {

@@ -190,4 +190,52 @@ MRGPTQ_HD uint32_t div_small(uint32_t n, uint64_t M) {
   return uint32_t((uint64_t(n) * hi + t) >> 32);
 }
 
+// ------------------------------------------------------------ byte logic --
+
+// prmt.b32 (__byte_perm): byte n of the result is byte (s >> 4n) & 7 of
+// {y, x} (x = bytes 0-3); with sext, a nibble whose bit 3 is set gives that
+// byte's bit 7 replicated instead (the instruction's sign-replicate mode).
+MRGPTQ_HD uint32_t byte_perm(uint32_t x, uint32_t y, uint32_t s, bool sext = false) {
+#ifdef __CUDA_ARCH__
+  if (!sext) return __byte_perm(x, y, s);
+  uint32_t d;
+  asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(x), "r"(y), "r"(s));
+  return d;
+#else
+  const uint64_t in = uint64_t(y) << 32 | x;
+  uint32_t r = 0;
+  for (int n = 0; n < 4; ++n) {
+    const uint32_t sel = (s >> (4 * n)) & 15u;
+    uint32_t b = uint32_t(in >> (8 * (sel & 7u))) & 0xFFu;
+    if (sext && (sel & 8u)) b = (b & 0x80u) ? 0xFFu : 0u;
+    r |= b << (8 * n);
+  }
+  return r;
+#endif
+}
+
+// The word of 8 codes (element i in nibble i) from e2m1_index_bits results
+// (index in byte 0) and the values whose sign bits the codes take. Byte j
+// holds elements 2j and 2j + 1: the even elements' indices and top bytes are
+// gathered into one word each, the odd ones' into another, and merged.
+MRGPTQ_HD uint32_t gather4(float a, float b, float c, float d, uint32_t sel) {
+  return byte_perm(byte_perm(float_bits(a), float_bits(b), sel),
+                   byte_perm(float_bits(c), float_bits(d), sel), 0x5410);
+}
+MRGPTQ_HD uint32_t pack_codes(const float (&idx)[8], const float (&sgn)[8]) {
+  const uint32_t ie = gather4(idx[0], idx[2], idx[4], idx[6], 0x40);
+  const uint32_t io = gather4(idx[1], idx[3], idx[5], idx[7], 0x40);
+  const uint32_t se = gather4(sgn[0], sgn[2], sgn[4], sgn[6], 0x73);
+  const uint32_t so = gather4(sgn[1], sgn[3], sgn[5], sgn[7], 0x73);
+  return (ie | (io << 4)) | (((se >> 4) & 0x08080808u) | (so & 0x80808080u));
+}
+
+// E4M3 bytes of the 4 codes in the low 16 bits of w, from a lane's table of
+// e4m3(grid[i] * f) | 0x80 (i = 0..3 in lo, 4..7 in hi): looked up by the
+// indices; the sign-replicating permute of 0x01 bytes gives 0 for a negative
+// code and 1 for a positive one, whose 0x80 is then subtracted (no borrow).
+MRGPTQ_HD uint32_t fp8_bytes(uint32_t w, uint32_t lo, uint32_t hi) {
+  return byte_perm(lo, hi, w & 0x7777u) - byte_perm(0x01010101u, 0x01010101u, w, true) * 0x80u;
+}
+
 }  // namespace mrgptq::rules

@@ -2,8 +2,10 @@
 // against the reference rules of src/formats/, on the CPU: every float whose
 // low 8 significand bits are zero, plus +-8 ulps around every decision
 // threshold, grid point and internal clamp point, in every binade the kernel
-// can meet. (A one-off run checked the E2M1 form on all 2^32 patterns and the
-// NVFP4 quotient on every significand of m.)
+// can meet; and the kernel's byte logic (code words, FP8 bytes) through the
+// host emulation of the byte-permute instruction. (A one-off run checked the
+// E2M1 form on all 2^32 patterns, the MXFP4 scale on all finite amax, amax / 6
+// on every float >= 2^-125 and the NVFP4 quotient on every significand of m.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -277,6 +279,45 @@ TEST(Fp4DeviceDivSmall, EqualsIntegerDivision) {
       one(n);
       const uint32_t q = n / K;
       one(q * K), one(q * K + (K - 1) < q * K ? 0xFFFFFFFFu : q * K + (K - 1));
+    }
+  }
+  EXPECT_EQ(bad, 0u);
+}
+
+// The kernel's word of 8 codes from indices and sign sources (byte permutes).
+TEST(Fp4DevicePack, CodesWordEqualsTheNibblesOfTheEncoder) {
+  std::mt19937 rng(19);
+  std::normal_distribution<float> nd(0.f, 3.f);
+  size_t bad = 0;
+  for (int k = 0; k < 100000; ++k) {
+    float v[8], idx[8];
+    uint32_t want = 0;
+    for (int i = 0; i < 8; ++i) {
+      v[i] = (k + i) % 7 == 3 ? -0.f : nd(rng);
+      idx[i] = rules::e2m1_index_bits(std::fabs(v[i]), 0.5f, 5.f);
+      want |= uint32_t(e2m1_encode(v[i])) << (4 * i);
+    }
+    bad += rules::pack_codes(idx, v) != want;
+  }
+  EXPECT_EQ(bad, 0u);
+}
+
+// The FP8 path's bytes e4m3(decode(c) * 2^d) from a lane's table, for every
+// combination of 4 codes and every exponent the kernel can give a nonzero
+// code (d <= 6; below -8 the results round in E4M3's subnormals), and beyond.
+TEST(Fp4DevicePack, Fp8BytesEqualTheConversionOfEveryCode) {
+  size_t bad = 0;
+  for (int d = -24; d <= 12; ++d) {
+    const float f = std::ldexp(1.f, d);
+    uint32_t lo = 0x80808080u, hi = 0x80808080u;
+    for (int i = 0; i < 4; ++i) {
+      lo |= uint32_t(e4m3_encode(kE2M1Grid[i] * f)) << (8 * i);
+      hi |= uint32_t(e4m3_encode(kE2M1Grid[4 + i] * f)) << (8 * i);
+    }
+    for (uint32_t w = 0; w < 0x10000u; ++w) {
+      const uint32_t o = rules::fp8_bytes(w, lo, hi);
+      for (int i = 0; i < 4; ++i)
+        bad += ((o >> (8 * i)) & 0xFFu) != e4m3_encode(e2m1_decode(uint8_t(w >> (4 * i))) * f);
     }
   }
   EXPECT_EQ(bad, 0u);
