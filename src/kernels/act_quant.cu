@@ -72,17 +72,13 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
       v[2 * j + 1] = __uint_as_float(w[j] & 0xFFFF0000u);
     }
   }
+  // Without rotation a NaN input reaches the code with its own sign bit, where
+  // the arithmetic of every other path returns the canonical (positive) NaN:
+  // such codes lose that bit below (a rare, warp-uniform branch).
+  [[maybe_unused]] bool nan = false;
   if constexpr (B == 1 && !NV) {
-    // A NaN input keeps its sign bit here, where the arithmetic of the other
-    // paths returns the canonical (positive) NaN: make it so (rare branch),
-    // so that a NaN still encodes as code 0.
-    bool nan = false;
 #pragma unroll
     for (int i = 0; i < 8; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
-    if (nan) {
-#pragma unroll
-      for (int i = 0; i < 8; ++i) v[i] = v[i] != v[i] ? __int_as_float(0x7FFFFFFF) : v[i];
-    }
   }
   if constexpr (B > 1) {
 #pragma unroll
@@ -147,6 +143,9 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
 #pragma unroll
     for (int i = 0; i < 8; ++i) idx[i] = rules::e2m1_index_bits(fabsf(v[i]), h, five);
     word = rules::pack_codes(idx, v);
+    if constexpr (B == 1)
+      if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
+        word &= ~rules::bf16_nan_sign_bits(u.x, u.y, u.z, u.w);
   }
   if constexpr (FP8) {
     // Re-express against R = (largest exponent of a group with a nonzero code

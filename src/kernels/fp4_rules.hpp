@@ -238,4 +238,17 @@ MRGPTQ_HD uint32_t fp8_bytes(uint32_t w, uint32_t lo, uint32_t hi) {
   return byte_perm(lo, hi, w & 0x7777u) - byte_perm(0x01010101u, 0x01010101u, w, true) * 0x80u;
 }
 
+// Bit 3 of nibble i for every NaN among 8 BF16 values, element i being the
+// low (even i) or high half of word i / 2: the sign bits that the codes of
+// NaN inputs must not carry (the reference arithmetic returns +NaN: code 0).
+MRGPTQ_HD uint32_t bf16_nan_sign_bits(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3) {
+  const uint32_t w[4] = {w0, w1, w2, w3};
+  uint32_t bits = 0;
+  for (int j = 0; j < 4; ++j) {
+    bits |= ((w[j] & 0x7FFFu) > 0x7F80u ? 0x08u : 0u) << (8 * j);
+    bits |= ((w[j] >> 16 & 0x7FFFu) > 0x7F80u ? 0x80u : 0u) << (8 * j);
+  }
+  return bits;
+}
+
 }  // namespace mrgptq::rules

@@ -322,3 +322,18 @@ TEST(Fp4DevicePack, Fp8BytesEqualTheConversionOfEveryCode) {
   }
   EXPECT_EQ(bad, 0u);
 }
+
+// Without rotation the kernel encodes raw BF16 values; a NaN loses its sign
+// bit in the code (the reference arithmetic returns +NaN, code 0).
+TEST(Fp4DevicePack, NanInputsEncodeAsCodeZero) {
+  const uint16_t vals[8] = {0xFFC1, 0x7FC0, 0xBF80, 0x8000, 0xFF80, 0x7F81, 0x4040, 0xFFFF};
+  float v[8], idx[8];
+  for (int i = 0; i < 8; ++i) {
+    v[i] = from_bits(uint32_t(vals[i]) << 16);
+    idx[i] = rules::e2m1_index_bits(std::fabs(v[i]), 0.5f, 5.f);
+  }
+  uint32_t w[4], want = 0;
+  for (int j = 0; j < 4; ++j) w[j] = uint32_t(vals[2 * j]) | uint32_t(vals[2 * j + 1]) << 16;
+  for (int i = 0; i < 8; ++i) want |= uint32_t(std::isnan(v[i]) ? 0 : e2m1_encode(v[i])) << (4 * i);
+  EXPECT_EQ(rules::pack_codes(idx, v) & ~rules::bf16_nan_sign_bits(w[0], w[1], w[2], w[3]), want);
+}
