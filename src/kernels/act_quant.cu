@@ -2,17 +2,17 @@
 //
 // The input is treated as one flat stream (K is a multiple of the chunk
 // max(rotation block, group), so chunks never straddle rows): every thread
-// owns 8 consecutive elements, loaded with one 16-byte load, so a warp reads
-// 512 contiguous bytes per instruction. A rotation block of b = 16..128 spans
-// b/8 neighbouring lanes: the butterflies h = 1, 2, 4 run in registers, the
-// steps h >= 8 exchange values with lane ^ (h/8) through shuffles. The CPU
+// owns 32 consecutive elements, read with four 16-byte loads issued together.
+// A rotation block of b = 16 or 32 lies in one thread, all its butterflies in
+// registers; b = 64 and 128 span 2 and 4 neighbouring lanes, and only the
+// steps h >= 32 exchange values with lane ^ (h/32) through shuffles. The CPU
 // order (h ascending, pair (j, j+h) -> (a+c, a-c), then one multiply by
 // 1/sqrt(b)) is kept, and each output of a step depends only on its pair, so
 // the rotated values are bit-identical to the CPU's. A group of 32 (MXFP4) or
-// 16 (NVFP4) is 4 or 2 lanes: its amax is a shuffle reduction; each lane
-// encodes its 8 values into one 32-bit word of codes (element 2j in the low
-// nibble) and the group's first lane writes the scale byte. One read of x, one
-// write of codes + scales (+ the exact BF16 dequantized values on request).
+// 16 (NVFP4) lies in one thread: amax, scale and codes need no other lane; the
+// thread writes its 32 codes with one 16-byte store, and its scale byte(s).
+// One read of x, one write of codes + scales (+ the exact BF16 dequantized
+// values on request).
 //
 // The kernel is instruction-bound, so the rounding rules take their cheap
 // exact forms from fp4_rules.hpp (checked against src/formats/ on the CPU by
@@ -30,6 +30,7 @@ namespace mrgptq::gpu {
 namespace {
 
 constexpr int kThreads = 256;
+constexpr int kMinBlocks = 4;
 
 // 2^e as a float for e in [-127, 127] (2^-127 is the subnormal 0x00400000).
 __device__ __forceinline__ float exp2i(int e) {
@@ -56,20 +57,97 @@ struct NoTable {};
 template <bool NV>
 using TableArg = std::conditional_t<NV, NvTable, NoTable>;
 
-// One 8-element vector per call; all 32 lanes of the warp call it together.
+// The eight codes of v[0..7] as one word (element i in nibble i). MXFP4: the
+// index of x / 2^e straight from |x| (h = 2^(-e-1), five = 5 * 2^e); the
+// code's sign is x's (x * 2^-e keeps it, also when it underflows).
+__device__ __forceinline__ uint32_t mx_encode8(const float* v, float h, float five) {
+  float x[8], idx[8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) x[i] = v[i], idx[i] = rules::e2m1_index_bits(fabsf(v[i]), h, five);
+  return rules::pack_codes(idx, x);
+}
+// NVFP4: the quotients x / m by one reciprocal per group (rules::nv_quotient).
+__device__ __forceinline__ uint32_t nv_encode8(const float* v, float mm, float y) {
+  float q[8], idx[8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) q[i] = rules::nv_quotient(v[i], mm, y);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) idx[i] = rules::e2m1_index_bits(fabsf(q[i]), 0.5f, 5.f);
+  return rules::pack_codes(idx, q);
+}
+
+// NVFP4: the codes of one group of 16 values (two words) and its scale byte.
+__device__ __forceinline__ uint32_t nv_group(float* v, float g, const float4* nvt, uint32_t& w0,
+                                             uint32_t& w1, float& m) {
+  float amax = 0.f;
+#pragma unroll
+  for (int i = 0; i < 16; ++i) amax = fmaxf(amax, fabsf(v[i]));
+  // s = e4m3(amax / 6 * G) with the division in its exact cheap form, and
+  // the multiplier's entry from the block's table (rules::NvEntry).
+  float q6 = rules::div6_common(amax);
+  if (rules::div6_rare(amax)) q6 = rules::div6_rare_value(amax);
+  const uint32_t s = dev::e4m3_encode(__fmul_rn(q6, g));
+  const float4 t = nvt[s];
+  const rules::NvEntry en{t.x, t.y, t.z, t.w};
+  m = en.m;
+  float mm = m;
+  if (rules::nv_needs_cap(en, amax)) {
+    mm = __fmul_rn(m, en.k);
+#pragma unroll
+    for (int i = 0; i < 16; ++i) v[i] = rules::nv_capped(v[i], en);
+  }
+  w0 = nv_encode8(v, mm, en.y);
+  w1 = nv_encode8(v + 8, mm, en.y);
+  if (m == 0.f) w0 = w1 = 0;  // m = 0: every code 0
+  return s;
+}
+
+// Every thread owns kVals = 32 consecutive elements, read with four 16-byte
+// loads issued before any arithmetic. A rotation block of b <= 32 lies in one
+// thread: all its butterflies run in registers; b = 64 and 128 span 2 and 4
+// neighbouring lanes, whose steps h >= 32 exchange values with lane ^ (h/32)
+// through shuffles. An MXFP4 group is the thread's 32 values, an NVFP4 group
+// half of them: amax, scale and codes need no other lane. The thread writes 16
+// bytes of codes (one store) and its scale byte(s).
+constexpr int kVals = 32;
+
 template <int B, int GROUP, bool NV, bool FP8>
-__device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int lane, float g,
-                                             float rscale, const float4* nvt,
-                                             uint8_t* __restrict__ packed,
-                                             uint8_t* __restrict__ scales,
-                                             uint16_t* __restrict__ deq, const Fp8Out& f8) {
-  float v[8];
-  {
-    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+__global__ void __launch_bounds__(kThreads, kMinBlocks)
+    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale,
+                     uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
+                     uint16_t* __restrict__ deq, Fp8Out f8,
+                     const __grid_constant__ TableArg<NV> tab) {
+  static_assert(GROUP == (NV ? 16 : kVals));
+  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x, v0 = 4 * t;
+  const int lane = threadIdx.x & 31;
+  // All lanes stay alive for the shuffles; the total is a multiple of the
+  // chunk, so a shuffle group is either all in range or all out of range. The
+  // element count is a multiple of 16: a last thread may own only 16 (NVFP4
+  // without cross-lane steps), its upper half then reads as zeros.
+  const bool in = v0 < vecs, full = v0 + 4 <= vecs;
+  // Only NVFP4 without cross-lane steps may end on half a thread (K % 16 == 0).
+  constexpr bool kHalf = NV && B <= 16;
+  const uint4* src = reinterpret_cast<const uint4*>(x) + v0;
+  uint4 u[4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+    u[i] = (kHalf && i >= 2 ? full : in) ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
+  __shared__ float4 nvt[NV ? 128 : 1];
+  if constexpr (NV) {
+    if (threadIdx.x < 128) {
+      const rules::NvEntry& e = tab.e[threadIdx.x];
+      nvt[threadIdx.x] = make_float4(e.m, e.y, e.k, e.lim);
+    }
+    __syncthreads();  // after the loads: they overlap the table's copy
+  }
+  float v[kVals];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const uint32_t w[4] = {u[i].x, u[i].y, u[i].z, u[i].w};
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      v[2 * j] = __uint_as_float(w[j] << 16);
-      v[2 * j + 1] = __uint_as_float(w[j] & 0xFFFF0000u);
+      v[8 * i + 2 * j] = __uint_as_float(w[j] << 16);
+      v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & 0xFFFF0000u);
     }
   }
   // Without rotation a NaN input reaches the code with its own sign bit, where
@@ -78,89 +156,69 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
   [[maybe_unused]] bool nan = false;
   if constexpr (B == 1 && !NV) {
 #pragma unroll
-    for (int i = 0; i < 8; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
+    for (int i = 0; i < kVals; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
   }
   if constexpr (B > 1) {
+    // The CPU order (h ascending, pair (j, j+h) -> (a+c, a-c), then one
+    // multiply by 1/sqrt(b)); each output of a step depends only on its pair,
+    // so the rotated values are bit-identical to the CPU's.
 #pragma unroll
-    for (int h = 1; h < 8 && h < B; h *= 2)  // in-register steps, CPU order
+    for (int h = 1; h < kVals && h < B; h *= 2)  // in-register steps
 #pragma unroll
-      for (int p = 0; p < 4; ++p) {
+      for (int p = 0; p < kVals / 2; ++p) {
         const int j = (p / h) * 2 * h + (p % h);
         const float a = v[j], c = v[j + h];
         v[j] = __fadd_rn(a, c);
         v[j + h] = __fsub_rn(a, c);
       }
 #pragma unroll
-    for (int h = 8; h < B; h *= 2) {  // cross-lane steps: partner lane ^ (h / 8)
+    for (int h = kVals; h < B; h *= 2) {  // cross-lane steps: partner lane ^ (h / 32)
       // lower element j: a + c with c the partner's; upper j + h: a - c with a
       // the partner's. fma(-1, v, p) rounds p - v once, like the subtraction.
-      const float sg = (lane & (h / 8)) ? -1.f : 1.f;
+      const float sg = (lane & (h / kVals)) ? -1.f : 1.f;
 #pragma unroll
-      for (int i = 0; i < 8; ++i)
-        v[i] = __fmaf_rn(sg, v[i], __shfl_xor_sync(0xffffffffu, v[i], h / 8));
+      for (int i = 0; i < kVals; ++i)
+        v[i] = __fmaf_rn(sg, v[i], __shfl_xor_sync(0xffffffffu, v[i], h / kVals));
     }
 #pragma unroll
-    for (int i = 0; i < 8; ++i) v[i] = __fmul_rn(v[i], rscale);
+    for (int i = 0; i < kVals; ++i) v[i] = __fmul_rn(v[i], rscale);
   }
-  float amax = 0.f;
-#pragma unroll
-  for (int i = 0; i < 8; ++i) amax = fmaxf(amax, fabsf(v[i]));
-#pragma unroll
-  for (int off = 1; off < GROUP / 8; off *= 2)
-    amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, off));
-  uint32_t s, word;
-  float m;
+  uint32_t word[4], s;
+  float m0, m1;
   if constexpr (NV) {
-    // s = e4m3(amax / 6 * G) with the division in its exact cheap form, and
-    // the multiplier's entry from the block's table (rules::NvEntry).
-    float q6 = rules::div6_common(amax);
-    if (rules::div6_rare(amax)) q6 = rules::div6_rare_value(amax);
-    s = dev::e4m3_encode(__fmul_rn(q6, g));
-    const float4 t = nvt[s];
-    const rules::NvEntry en{t.x, t.y, t.z, t.w};
-    m = en.m;
-    // x / m from one reciprocal per group (rules::nv_quotient).
-    float mm = m;
-    if (rules::nv_needs_cap(en, amax)) {
-      mm = __fmul_rn(m, en.k);
-#pragma unroll
-      for (int i = 0; i < 8; ++i) v[i] = rules::nv_capped(v[i], en);
-    }
-    float q[8], idx[8];
-#pragma unroll
-    for (int i = 0; i < 8; ++i) q[i] = rules::nv_quotient(v[i], mm, en.y);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) idx[i] = rules::e2m1_index_bits(fabsf(q[i]), 0.5f, 5.f);
-    word = m == 0.f ? 0u : rules::pack_codes(idx, q);  // m = 0: every code 0
+    const uint32_t s0 = nv_group(v, g, nvt, word[0], word[1], m0);
+    const uint32_t s1 = nv_group(v + 16, g, nvt, word[2], word[3], m1);
+    s = s0 | s1 << 8;
   } else {
-    // m = 2^e: the index of x / m = x * 2^-e straight from |x| (fp4_rules.hpp);
-    // the code's sign is x's (x * 2^-e keeps it, also when it underflows).
+    float amax = 0.f;
+#pragma unroll
+    for (int i = 0; i < kVals; ++i) amax = fmaxf(amax, fabsf(v[i]));
     s = rules::mx_round_scale_bits(amax);
     const int e = int(s) - 127;
-    m = exp2i(e);
-    const float h = rules::pow2(-e - 1), five = __fmul_rn(5.f, m);
-    float idx[8];
+    m0 = m1 = exp2i(e);
+    const float h = rules::pow2(-e - 1), five = __fmul_rn(5.f, m0);
 #pragma unroll
-    for (int i = 0; i < 8; ++i) idx[i] = rules::e2m1_index_bits(fabsf(v[i]), h, five);
-    word = rules::pack_codes(idx, v);
+    for (int j = 0; j < 4; ++j) word[j] = mx_encode8(v + 8 * j, h, five);
     if constexpr (B == 1)
       if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
-        word &= ~rules::bf16_nan_sign_bits(u.x, u.y, u.z, u.w);
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+          word[j] &= ~rules::bf16_nan_sign_bits(u[j].x, u[j].y, u[j].z, u[j].w);
   }
   if constexpr (FP8) {
     // Re-express against R = (largest exponent of a group with a nonzero code
     // in this 128-chunk) - 6: c * 2^(e-R) is exact in E4M3 for e - R in [-8, 6].
-    // The chunk is 16 lanes; all-zero groups do not vote.
-    int evote = (word & 0x77777777u) ? int(s) - 127 : -1000;
+    // The chunk is 4 lanes; all-zero groups do not vote.
+    int evote = ((word[0] | word[1] | word[2] | word[3]) & 0x77777777u) ? int(s) - 127 : -1000;
 #pragma unroll
-    for (int off = 1; off < 16; off *= 2)
+    for (int off = 1; off < 4; off *= 2)
       evote = max(evote, __shfl_xor_sync(0xffffffffu, evote, off));
     const int R = evote == -1000 ? 0 : evote - 6;
     // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
     // An all-zero group may sit far above R: clamp, its codes are zero anyway.
     const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
-    // The lane's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
-    // multiply and conversion per value as before, done once per lane), then
+    // The thread's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
+    // multiply and conversion per value as before, done once per group), then
     // looked up by the codes (rules::fp8_bytes).
     const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
                                                            __NV_SATFINITE, __NV_E4M3)) |
@@ -175,9 +233,14 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
                                           __NV_SATFINITE, __NV_E4M3))
             << 16 |
         0x80808080u;
-    const uint32_t o0 = rules::fp8_bytes(word, tlo, thi),
-                   o1 = rules::fp8_bytes(word >> 16, tlo, thi);
+    uint32_t o[8];
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      o[2 * j] = rules::fp8_bytes(word[j], tlo, thi);
+      o[2 * j + 1] = rules::fp8_bytes(word[j] >> 16, tlo, thi);
+    }
     if (!in) return;
+    const int64_t e0 = v0 * 8;
     int64_t row, col;
     if (f8.small) {
       const uint32_t n = uint32_t(e0), r = rules::div_small(n, f8.kinv);
@@ -185,55 +248,41 @@ __device__ __forceinline__ void quantize_vec(uint4 u, bool in, int64_t e0, int l
     } else {
       row = e0 / f8.K, col = e0 % f8.K;
     }
-    *reinterpret_cast<uint2*>(f8.data + row * f8.K + col) = make_uint2(o0, o1);
-    if ((lane & 15) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
+    uint4* dst = reinterpret_cast<uint4*>(f8.data + row * f8.K + col);
+    dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
+    dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
+    if ((lane & 3) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
     return;
   }
   if (!in) return;
-  *reinterpret_cast<uint32_t*>(packed + e0 / 2) = word;
-  if ((lane & (GROUP / 8 - 1)) == 0) scales[e0 / GROUP] = uint8_t(s);
+  if (!kHalf || full) {
+    *reinterpret_cast<uint4*>(packed + v0 * 4) = make_uint4(word[0], word[1], word[2], word[3]);
+    if constexpr (NV)
+      *reinterpret_cast<uint16_t*>(scales + 2 * t) = uint16_t(s);
+    else
+      scales[t] = uint8_t(s);
+  } else {  // NVFP4's last 16 elements
+    *reinterpret_cast<uint2*>(packed + v0 * 4) = make_uint2(word[0], word[1]);
+    scales[2 * t] = uint8_t(s);
+  }
   if (deq) {
-    uint32_t o[4];
 #pragma unroll
-    for (int j = 0; j < 4; ++j) o[j] = dev::dequant_bf16x2((word >> (8 * j)) & 0xFF, m);
-    *reinterpret_cast<uint4*>(deq + e0) = make_uint4(o[0], o[1], o[2], o[3]);
-  }
-}
-
-// Each thread owns two vectors, kThreads apart, and issues both 16-byte loads
-// before any arithmetic: twice the bytes in flight per thread.
-template <int B, int GROUP, bool NV, bool FP8>
-__global__ void __launch_bounds__(kThreads, 8)
-    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale,
-                     uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
-                     uint16_t* __restrict__ deq, Fp8Out f8,
-                     const __grid_constant__ TableArg<NV> tab) {
-  const int64_t t0 = int64_t(blockIdx.x) * (2 * kThreads) + threadIdx.x, t1 = t0 + kThreads;
-  const int lane = threadIdx.x & 31;
-  // All lanes stay alive for the shuffles; the total is a multiple of the
-  // chunk, so a shuffle group is either all in range or all out of range.
-  const bool in0 = t0 < vecs, in1 = t1 < vecs;
-  const uint4 u0 =
-      in0 ? __ldcs(reinterpret_cast<const uint4*>(x + t0 * 8)) : make_uint4(0, 0, 0, 0);
-  const uint4 u1 =
-      in1 ? __ldcs(reinterpret_cast<const uint4*>(x + t1 * 8)) : make_uint4(0, 0, 0, 0);
-  __shared__ float4 nvt[NV ? 128 : 1];
-  if constexpr (NV) {
-    if (threadIdx.x < 128) {
-      const rules::NvEntry& e = tab.e[threadIdx.x];
-      nvt[threadIdx.x] = make_float4(e.m, e.y, e.k, e.lim);
+    for (int j = 0; j < 4; ++j) {
+      if (kHalf && j >= 2 && !full) break;
+      const float m = j < 2 ? m0 : m1;
+      uint32_t o[4];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) o[k] = dev::dequant_bf16x2((word[j] >> (8 * k)) & 0xFF, m);
+      reinterpret_cast<uint4*>(deq)[v0 + j] = make_uint4(o[0], o[1], o[2], o[3]);
     }
-    __syncthreads();  // after the loads: they overlap the table's copy
   }
-  quantize_vec<B, GROUP, NV, FP8>(u0, in0, t0 * 8, lane, g, rscale, nvt, packed, scales, deq, f8);
-  quantize_vec<B, GROUP, NV, FP8>(u1, in1, t1 * 8, lane, g, rscale, nvt, packed, scales, deq, f8);
 }
 
 template <int B, int GROUP, bool NV, bool FP8 = false>
 void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s, uint16_t* d,
             cudaStream_t st, Fp8Out f8 = {}) {
-  const int64_t vecs = M * K / 8;
-  const int64_t blocks = (vecs + 2 * kThreads - 1) / (2 * kThreads);
+  const int64_t vecs = M * K / 8, threads = (vecs + 3) / 4;
+  const int64_t blocks = (threads + kThreads - 1) / kThreads;
   if (blocks > int64_t(0x7FFFFFFF))
     throw Error("quantize_activations: input too large for one launch");
   // The CPU's 1/sqrt(b) (src/transforms/hadamard.cpp), rounded as there.
