@@ -57,6 +57,16 @@ struct NoTable {};
 template <bool NV>
 using TableArg = std::conditional_t<NV, NvTable, NoTable>;
 
+// max |v[i]| over N values (fmaxf ignores NaN), as four independent chains:
+// the encode waits on it, a serial chain of N dependent max would be its latency.
+template <int N>
+__device__ __forceinline__ float amax_of(const float* v) {
+  float a[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+  for (int i = 0; i < N; ++i) a[i % 4] = fmaxf(a[i % 4], fabsf(v[i]));
+  return fmaxf(fmaxf(a[0], a[1]), fmaxf(a[2], a[3]));
+}
+
 // The eight codes of v[0..7] as one word (element i in nibble i). MXFP4: the
 // index of x / 2^e straight from |x| (h = 2^(-e-1), five = 5 * 2^e); the
 // code's sign is x's (x * 2^-e keeps it, also when it underflows).
@@ -79,9 +89,7 @@ __device__ __forceinline__ uint32_t nv_encode8(const float* v, float mm, float y
 // NVFP4: the codes of one group of 16 values (two words) and its scale byte.
 __device__ __forceinline__ uint32_t nv_group(float* v, float g, const float4* nvt, uint32_t& w0,
                                              uint32_t& w1, float& m) {
-  float amax = 0.f;
-#pragma unroll
-  for (int i = 0; i < 16; ++i) amax = fmaxf(amax, fabsf(v[i]));
+  const float amax = amax_of<16>(v);
   // s = e4m3(amax / 6 * G) with the division in its exact cheap form, and
   // the multiplier's entry from the block's table (rules::NvEntry).
   float q6 = rules::div6_common(amax);
@@ -190,9 +198,7 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
     const uint32_t s1 = nv_group(v + 16, g, nvt, word[2], word[3], m1);
     s = s0 | s1 << 8;
   } else {
-    float amax = 0.f;
-#pragma unroll
-    for (int i = 0; i < kVals; ++i) amax = fmaxf(amax, fabsf(v[i]));
+    const float amax = amax_of<kVals>(v);
     s = rules::mx_round_scale_bits(amax);
     const int e = int(s) - 127;
     m0 = m1 = exp2i(e);
