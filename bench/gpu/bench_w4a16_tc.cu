@@ -1,8 +1,7 @@
-// W4A16 for small and medium M: the TMA-streamed tensor-core kernel (weight
-// re-laid out once), the dequantize + cuBLAS fallback and the w4a16_gemm
-// dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights rotated
-// over copies larger than 4x L2, random data (never zeros).
-// usage: bench_w4a16_tc [--quick]
+// W4A16 at every M: the TMA-streamed tensor-core kernel (weight re-laid out
+// once), the warpgroup (wgmma) kernel in each config, the dequantize + cuBLAS
+// fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
+// rotated over copies larger than 4x L2, random data (never zeros). usage: bench_w4a16_tc [--quick]
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -29,13 +28,17 @@ int main(int argc, char** argv) {
   MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s\n", prop.name);
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
-  std::printf("%-12s %4s %9s | %9s %6s %7s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n", "N x K", "M",
-              "bf16 us", "tma mx us", "ratio", "GB/s", "tma nv us", "ratio", "deq+cublas", "ratio",
-              "gemm mx us", "ratio", "rm mx us", "ratio");
   std::printf(
-      "(tma = streamed kernel on the re-laid-out weight, deq+cublas = dequantize + cuBLAS "
-      "BF16, gemm = the w4a16_gemm dispatch, rm = register-pipelined kernel on the "
-      "row-major weight, M <= 16)\n");
+      "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | "
+      "%9s %6s | %9s %6s\n",
+      "N x K", "M", "bf16 us", "tma mx us", "ratio", "deq+cublas", "ratio", "wg0 mx us", "ratio",
+      "wg1 mx us", "ratio", "wg2 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
+      "ratio", "gemm nv us", "ratio", "rm mx us", "ratio");
+  std::printf(
+      "(tma = streamed kernel on the re-laid-out weight (M <= 1024), deq+cublas = dequantize + "
+      "cuBLAS BF16, wg0/1/2 = wgmma kernel configs 0 (64x64 blocks), 1 (128x64), 2 (256x128; "
+      "0 and 1 up to M = 4096), wg nv = wgmma kernel, automatic config, NVFP4, gemm = the "
+      "w4a16_gemm dispatch, rm = register-pipelined kernel on the row-major weight, M <= 16)\n");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
@@ -71,36 +74,46 @@ int main(int argc, char** argv) {
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
     const std::vector<int64_t> Ms =
-        quick ? std::vector<int64_t>{1, 16, 64}
-              : std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+        quick ? std::vector<int64_t>{1, 16, 64, 256}
+              : std::vector<int64_t>{1, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
     for (int64_t M : Ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
       });
       uint16_t* y;
       MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));
-      const int reps = 30;
+      const int reps = M >= 4096 ? 10 : 30;
+      auto t4 = [&](bool run, const std::function<void(int)>& fn) {
+        return run ? time_us(c4, reps, fn) : 0.0;
+      };
       const double tb = time_us(
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
-      const double tm = time_us(
-          c4, reps, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
-      const double tn = time_us(
-          c4, reps, [&](int i) { gpu::w4a16_tensor_core(x, M, tnv[size_t(i)], y, nullptr); });
-      const double td = time_us(c4, reps, [&](int i) {
+      const double tm =
+          t4(M <= 1024, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
+      const double td = t4(true, [&](int i) {
         gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr);
         gpu::bf16_gemm(x, M, ws, N, K, y, nullptr);
       });
+      double tw[3];
+      for (int cfg = 0; cfg < 3; ++cfg)
+        tw[cfg] = t4(cfg == 2 || M <= 4096,
+                     [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
+      const double twn =
+          t4(true, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
       const double tg =
-          time_us(c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); });
-      const double tr = M > 16 ? 0.0 : time_us(c4, reps, [&](int i) {
+          t4(true, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); });
+      const double tgn =
+          t4(true, [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); });
+      const double tr = t4(M <= 16, [&](int i) {
         gpu::w4a16_tensor_core(x, M, view(i, Format::MXFP4), y, nullptr);
       });
-      const double bytes = N * K / 2.0 + N * K / 32.0 + M * K * 2.0 + M * N * 2.0;
+      auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
       std::printf(
-          "%5ldx%-6ld %4ld %9.1f | %9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f "
-          "%5.2fx | %9.1f %5.2fx\n",
-          N, K, M, tb, tm, tb / tm, bytes / tm / 1e3, tn, tb / tn, td, tb / td, tg, tb / tg, tr,
-          tr > 0 ? tb / tr : 0.0);
+          "%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | "
+          "%9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx\n",
+          N, K, M, tb, tm, ratio(tm), td, ratio(td), tw[0], ratio(tw[0]), tw[1], ratio(tw[1]),
+          tw[2], ratio(tw[2]), 2.0 * M * N * K / tw[2] / 1e6, twn, ratio(twn), tg, ratio(tg), tgn,
+          ratio(tgn), tr, ratio(tr));
       std::fflush(stdout);
       MRGPTQ_CUDA_CHECK(cudaFree(x));
       MRGPTQ_CUDA_CHECK(cudaFree(y));

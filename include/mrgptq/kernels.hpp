@@ -69,11 +69,23 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
                        cudaStream_t stream);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
-// W4A16 on the re-laid-out weight, the kernel picked by M: the streamed kernel
-// up to M = 64 (the measured crossover), then dequantize into `workspace`
-// (N*K BF16, may be null for M <= 64) + cuBLAS.
+// W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured
+// on the H200): the streamed kernel up to M = 32, the warpgroup kernel below up
+// to M = 512, then dequantize into `workspace` (N*K BF16, may be null for
+// M <= 512 when X is 16-byte aligned) + cuBLAS.
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t stream);
+// The warpgroup (wgmma) kernel alone on the re-laid-out weight (src/kernels/w4a16_wgmma.cu):
+// the FP4 weight decoded in registers as the A operand, activations in shared memory, any
+// M >= 1, K a multiple of 32, X 16-byte aligned. config: -1 = chosen from M, or 0 (64 weight
+// rows x 64 activation rows per block, two blocks per SM), 1 (128 x 64, two per SM), 2 (256 x
+// 128, one per SM).
+void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream,
+                 int config = -1);
+// Whether w4a16_wgmma accepts these arguments (else w4a16_gemm takes another path).
+bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w);
+// The config w4a16_wgmma picks for M activation rows and N weight rows.
+int w4a16_wgmma_config_for(int64_t M, int64_t N);
 
 // Kernel 3: W4A4 with both operands FP4 in the same format: both are expanded
 // exactly to BF16 (activations by kernel 1, weights into `workspace`) and

@@ -5,10 +5,12 @@
 //                  loaded by the TMA engine into a shared-memory ring.
 // See the comments on each for the tricks; the host entries check arguments.
 #include "kernels/fp4_device.cuh"
+#include "kernels/w4a16_common.cuh"
 #include "mrgptq/kernels.hpp"
 
 namespace mrgptq::gpu {
 namespace {
+using namespace w4;
 
 // ------------------------------------------------ W4A16 tensor-core GEMV --
 // M <= 16 on mma.sync m16n8k16 (BF16 in, FP32 accumulate). The activation rows
@@ -32,12 +34,6 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], uint32_t a0, uint32_t a1
       "{%0,%1,%2,%3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ uint32_t bf16x2_mul(uint32_t a, uint32_t b) {
-  __nv_bfloat162 r =
-      __hmul2(*reinterpret_cast<__nv_bfloat162*>(&a), *reinterpret_cast<__nv_bfloat162*>(&b));
-  return *reinterpret_cast<uint32_t*>(&r);
 }
 
 // Raw bytes of one lane's 32 weights per tile: codes and scale byte(s).
@@ -95,11 +91,6 @@ __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
     scales_out[u] = in ? scales[n * (K / GROUP) + k0 / GROUP] : uint8_t(127);
 }
 
-__device__ __forceinline__ uint32_t bf16x2_splat(float v) {
-  const uint32_t b = __bfloat16_as_ushort(__float2bfloat16_rn(v));
-  return b | (b << 16);
-}
-
 // Byte -> BF16 pair table, one copy per bank (entry e of lane l at e * 32 + l):
 // the lookups are random bytes, and a single copy would serialise ~3.5-way on
 // bank conflicts (measured: the kernel ran at ~1 TB/s). 32 KB. Thread e
@@ -117,24 +108,6 @@ __device__ __forceinline__ void fill_lut(uint32_t* table) {
     uint4* row = reinterpret_cast<uint4*>(table + e * 32);
 #pragma unroll
     for (int c = 0; c < 8; ++c) row[c] = make_uint4(v, v, v, v);
-  }
-}
-
-// Group scale(s) of one lane's 32 weights as BF16 pairs: [0] for k 0..15, [1]
-// for 16..31. Built from the bits: the float decoders (ldexpf) cost ~15
-// instructions a scale, and this kernel is issue-bound once the bytes flow.
-template <bool NV>
-__device__ __forceinline__ void scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
-  if constexpr (NV) {
-    // E4M3 -> F16 (one cvt for both scales) -> F32 -> BF16: all exact, 4-bit significands.
-    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
-    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
-    sc[0] = bf16x2_splat(f.x);
-    sc[1] = bf16x2_splat(f.y);
-  } else {
-    // E8M0 byte s = 2^(s-127) is the BF16 exponent field; s = 0 is the subnormal 2^-127.
-    const uint32_t b = s == 0 ? 0x0040u : s << 7;
-    sc[0] = sc[1] = b * 0x10001u;
   }
 }
 
@@ -304,39 +277,6 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
 namespace tma {
 
 constexpr int kWarps = 8, kThreads = kWarps * 32;
-
-__device__ __forceinline__ uint32_t su32(const void* p) {
-  return uint32_t(__cvta_generic_to_shared(p));
-}
-__device__ __forceinline__ void mbar_init(uint64_t* b, uint32_t count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(su32(b)), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mbar_expect_tx(uint64_t* b, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(su32(b)), "r"(bytes)
-               : "memory");
-}
-__device__ __forceinline__ void mbar_arrive(uint64_t* b) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(su32(b)) : "memory");
-}
-__device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
-  asm volatile(
-      "{\n"
-      ".reg .pred p;\n"
-      "WAIT:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
-      "@!p bra WAIT;\n"
-      "}\n" ::"r"(su32(b)),
-      "r"(parity)
-      : "memory");
-}
-__device__ __forceinline__ void bulk_load(void* dst, const void* src, uint32_t bytes, uint64_t* bar,
-                                          uint64_t policy) {
-  asm volatile(
-      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], "
-      "[%1], %2, [%3], %4;" ::"r"(su32(dst)),
-      "l"(src), "r"(bytes), "r"(su32(bar)), "l"(policy)
-      : "memory");
-}
 
 template <int TILES, bool NV, int kStages>
 struct Layout {
@@ -633,16 +573,19 @@ void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-// Measured on an H100 (docs/PERFORMANCE.md, bench_w4a16_tc): the streamed
-// kernel beats dequantize + cuBLAS BF16 up to about this M.
-constexpr int64_t kStreamMaxM = 64;
+// Crossovers measured on the H200 (bench_w4a16_tc): the streamed kernel up to
+// M = 32, the warpgroup kernel up to M = 512 (e.g. 8192x8192 M = 128: 72.7 us
+// vs 128 us dequantize + cuBLAS; M = 1024: 319 vs 251), dequantize + cuBLAS
+// above, and wherever the wgmma kernel does not take the arguments.
+constexpr int64_t kStreamMaxM = 32, kWgmmaMaxM = 512;
 
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t st) {
   if (M <= 0) throw Error("W4A16: M must be positive");
   if (M <= kStreamMaxM) return w4a16_tensor_core(X, M, w, Y, st);
-  if (!workspace)
-    throw Error("W4A16: M > " + std::to_string(kStreamMaxM) + " needs an N*K BF16 workspace");
+  if (M <= kWgmmaMaxM && w4a16_wgmma_supports(X, M, w)) return w4a16_wgmma(X, M, w, Y, st);
+  if (M <= 64) return w4a16_tensor_core(X, M, w, Y, st);
+  if (!workspace) throw Error("W4A16: M > 64 needs an N*K BF16 workspace");
   dequantize_to_bf16(w, workspace, st);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
 }

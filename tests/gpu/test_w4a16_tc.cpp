@@ -1,5 +1,6 @@
 // The tensor-core W4A16 kernels (row-major weight, M = 1..16; re-laid-out
-// weight streamed by TMA, any M; the dispatch with its dequantize + cuBLAS
+// weight streamed by TMA, any M; the warpgroup (wgmma) kernel on the
+// re-laid-out weight, every config; the dispatch with its dequantize + cuBLAS
 // fallback) against the float64 product of the dequantized operands (CPU
 // reference: formats.hpp), on fresh random data with outlier channels, outputs
 // poisoned with NaN before every launch; odd sizes; a planted wrong scale must
@@ -50,7 +51,7 @@ struct Case {
   }
 };
 
-enum class Path { RowMajor, Streamed, Dispatch };
+enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
 
 // Y for M activation rows (outlier channel every 53rd column) through one path.
 double run_case(const Case& c, int64_t M, std::mt19937& rng, Path path = Path::RowMajor,
@@ -72,6 +73,8 @@ double run_case(const Case& c, int64_t M, std::mt19937& rng, Path path = Path::R
     uint16_t* ws = poisoned<uint16_t>(size_t(N * K));
     if (path == Path::Streamed)
       gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
+    else if (path == Path::Wgmma)
+      gpu::w4a16_wgmma(dx, M, tw, dy, nullptr);
     else
       gpu::w4a16_gemm(dx, M, tw, dy, ws, nullptr);
     EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
@@ -174,6 +177,101 @@ TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
   }
 }
 
+namespace {
+
+// Random activations (outlier channel every 53rd column) and the float64 reference A W^T.
+struct Acts {
+  std::vector<uint16_t> x;
+  std::vector<double> ref;
+};
+Acts make_acts(const Case& c, int64_t M, std::mt19937& rng) {
+  const int64_t N = c.q.rows, K = c.q.padded_cols;
+  std::normal_distribution<float> g(0.f, 1.f);
+  Acts a;
+  a.x.resize(size_t(M * K));
+  for (int64_t i = 0; i < M * K; ++i)
+    a.x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
+  a.ref.assign(size_t(M * N), 0.0);
+  std::vector<double> row(static_cast<size_t>(K));
+  for (int64_t m = 0; m < M; ++m) {
+    for (int64_t k = 0; k < K; ++k) row[size_t(k)] = from_bf16(a.x[size_t(m * K + k)]);
+    for (int64_t n = 0; n < N; ++n) {
+      double s = 0;
+      const float* w = &c.deq.data[size_t(n * K)];
+      for (int64_t k = 0; k < K; ++k) s += row[size_t(k)] * w[k];
+      a.ref[size_t(m * N + n)] = s;
+    }
+  }
+  return a;
+}
+// Relative Frobenius error of the device output against the reference; infinity
+// when any output is not finite (an unwritten NaN-poisoned entry).
+double rel_error(const std::vector<uint16_t>& y, const std::vector<double>& ref) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double got = from_bf16(y[i]);
+    if (!std::isfinite(got)) return INFINITY;
+    num += (got - ref[i]) * (got - ref[i]), den += ref[i] * ref[i];
+  }
+  return std::sqrt(num / den);
+}
+// config >= -1: w4a16_wgmma with that config; -2: the w4a16_gemm dispatch.
+double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) {
+  uint16_t* dx = upload(a.x);
+  uint16_t* dy = poisoned<uint16_t>(a.ref.size());
+  uint16_t* ws = poisoned<uint16_t>(size_t(tw.N * tw.K));
+  if (config >= -1)
+    gpu::w4a16_wgmma(dx, M, tw, dy, nullptr, config);
+  else
+    gpu::w4a16_gemm(dx, M, tw, dy, ws, nullptr);
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  const std::vector<uint16_t> y = download(dy, a.ref.size());
+  cudaFree(dx), cudaFree(dy), cudaFree(ws);
+  return rel_error(y, a.ref);
+}
+
+}  // namespace
+
+TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
+  std::mt19937 rng(std::random_device{}());
+  // N not a multiple of the 64/128/256-row block, K not a multiple of the 128-wide chunk (96,
+  // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
+  // GPU), M across the 64- and 128-row activation tiles; every config and the automatic choice.
+  struct Shape {
+    int64_t n, k;
+    int tiles;
+  };
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (Shape sh : {Shape{328, 96, 0}, Shape{328, 160, 0}, Shape{328, 640, 0}, Shape{600, 1056, 1},
+                     Shape{600, 1056, 2}, Shape{3400, 256, 0}}) {
+      Case c;
+      make_case(c, sh.n, sh.k, f, rng);
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
+      for (int64_t M : {1, 3, 17, 64, 65, 200, 1000}) {
+        const Acts a = make_acts(c, M, rng);
+        for (int config : {0, 1, 2, -1})
+          EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
+              << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
+              << " M=" << M << " config=" << config;
+      }
+      gpu::free_tensor_core_weight(tw);
+    }
+}
+
+TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 264, 384, f, rng);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    for (int64_t M : {1, 16, 32, 33, 64, 65, 128, 129, 256, 257, 600}) {
+      const Acts a = make_acts(c, M, rng);
+      EXPECT_LE(run_wgmma(tw, a, M, -2), 5e-3) << to_string(f) << " M=" << M;
+    }
+    gpu::free_tensor_core_weight(tw);
+  }
+}
+
 TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
@@ -181,6 +279,8 @@ TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
     make_case(c, 96, 512, f, rng);
     ASSERT_LE(run_case(c, 5, rng), 5e-3);
     ASSERT_LE(run_case(c, 5, rng, Path::Streamed), 5e-3);
+    ASSERT_LE(run_case(c, 5, rng, Path::Wgmma), 5e-3);
+    ASSERT_LE(run_case(c, 100, rng, Path::Wgmma), 5e-3);
     std::vector<uint8_t> bad = c.q.scales;
     for (size_t i = 0; i < bad.size() / 4; ++i)
       bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
@@ -190,6 +290,9 @@ TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
         << to_string(f) << ": a planted wrong scale passed (streamed)";
     EXPECT_GT(run_case(c, 40, rng, Path::Streamed), 5e-3)
         << to_string(f) << ": a planted wrong scale passed (streamed, M = 40)";
+    for (int64_t M : {5, 100})
+      EXPECT_GT(run_case(c, M, rng, Path::Wgmma), 5e-3)
+          << to_string(f) << ": a planted wrong scale passed (wgmma, M = " << M << ")";
   }
 }
 
@@ -206,4 +309,6 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   t.N = 8, t.K = 64;
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr), Error);
   EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
+  EXPECT_THROW(gpu::w4a16_wgmma(nullptr, 100, t, nullptr, nullptr), Error);
+  EXPECT_FALSE(gpu::w4a16_wgmma_supports(nullptr, 100, t));
 }

@@ -1,0 +1,81 @@
+// Device helpers shared by the W4A16 kernels (w4a16_tc.cu: the streamed
+// mma.sync kernel; w4a16_wgmma.cu: the warpgroup kernel): mbarriers, TMA bulk
+// copies, BF16 pair arithmetic and the group scales of the re-laid-out weight.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+
+#include <cstdint>
+
+namespace mrgptq::gpu::w4 {
+
+__device__ __forceinline__ uint32_t su32(const void* p) {
+  return uint32_t(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void mbar_init(uint64_t* b, uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(su32(b)), "r"(count) : "memory");
+}
+// Arrive (one count) and expect `bytes` of TMA transactions on the current phase.
+__device__ __forceinline__ void mbar_expect_tx(uint64_t* b, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(su32(b)), "r"(bytes)
+               : "memory");
+}
+// Expect `bytes` of TMA transactions without arriving.
+__device__ __forceinline__ void mbar_expect_tx_only(uint64_t* b, uint32_t bytes) {
+  asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;" ::"r"(su32(b)), "r"(bytes)
+               : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t* b) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(su32(b)) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "WAIT:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
+      "@!p bra WAIT;\n"
+      "}\n" ::"r"(su32(b)),
+      "r"(parity)
+      : "memory");
+}
+__device__ __forceinline__ void bulk_load(void* dst, const void* src, uint32_t bytes, uint64_t* bar,
+                                          uint64_t policy) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], "
+      "[%1], %2, [%3], %4;" ::"r"(su32(dst)),
+      "l"(src), "r"(bytes), "r"(su32(bar)), "l"(policy)
+      : "memory");
+}
+
+__device__ __forceinline__ uint32_t bf16x2_mul(uint32_t a, uint32_t b) {
+  __nv_bfloat162 r =
+      __hmul2(*reinterpret_cast<__nv_bfloat162*>(&a), *reinterpret_cast<__nv_bfloat162*>(&b));
+  return *reinterpret_cast<uint32_t*>(&r);
+}
+
+__device__ __forceinline__ uint32_t bf16x2_splat(float v) {
+  const uint32_t b = __bfloat16_as_ushort(__float2bfloat16_rn(v));
+  return b | (b << 16);
+}
+
+// Group scale(s) of one lane's 32 weights as BF16 pairs: [0] for k 0..15, [1]
+// for 16..31. Built from the bits: the float decoders (ldexpf) cost ~15
+// instructions a scale, and these kernels are issue-bound once the bytes flow.
+template <bool NV>
+__device__ __forceinline__ void scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
+  if constexpr (NV) {
+    // E4M3 -> F16 (one cvt for both scales) -> F32 -> BF16: all exact, 4-bit significands.
+    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
+    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+    sc[0] = bf16x2_splat(f.x);
+    sc[1] = bf16x2_splat(f.y);
+  } else {
+    // E8M0 byte s = 2^(s-127) is the BF16 exponent field; s = 0 is the subnormal 2^-127.
+    const uint32_t b = s == 0 ? 0x0040u : s << 7;
+    sc[0] = sc[1] = b * 0x10001u;
+  }
+}
+
+}  // namespace mrgptq::gpu::w4
