@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "bench_util.cuh"
@@ -19,7 +20,12 @@ using namespace mrgptq;
 using namespace mrgptq::bench;
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false;
+  const char* only = nullptr;  // one shape, e.g. 4096x14336
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+  }
   if (!gpu::device_available()) {
     std::printf("no CUDA device: benchmark skipped\n");
     return 0;
@@ -35,13 +41,14 @@ int main(int argc, char** argv) {
       "wg1 mx us", "ratio", "wg2 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
       "ratio", "gemm nv us", "ratio", "rm mx us", "ratio");
   std::printf(
-      "(tma = streamed kernel on the re-laid-out weight (M <= 1024), deq+cublas = dequantize + "
+      "(tma = streamed kernel on the re-laid-out weight (M <= 512), deq+cublas = dequantize + "
       "cuBLAS BF16, wg0/1/2 = wgmma kernel configs 0 (64x64 blocks), 1 (128x64), 2 (256x128; "
-      "0 and 1 up to M = 4096), wg nv = wgmma kernel, automatic config, NVFP4, gemm = the "
+      "0 and 1 up to M = 512), wg nv = wgmma kernel, automatic config, NVFP4, gemm = the "
       "w4a16_gemm dispatch, rm = register-pipelined kernel on the row-major weight, M <= 16)\n");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
+    if (only && std::to_string(N) + "x" + std::to_string(K) != only) continue;
     const size_t w4 = size_t(N * K / 2), w16 = size_t(N * K * 2);
     const int c4 = int(rotate / w4 + 1), c16 = int(rotate / w16 + 1);
     std::vector<uint8_t*> packed, mxs, nvs;
@@ -82,21 +89,21 @@ int main(int argc, char** argv) {
       });
       uint16_t* y;
       MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));
-      const int reps = M >= 4096 ? 10 : 30;
+      const int reps = M >= 1024 ? 10 : 30;
       auto t4 = [&](bool run, const std::function<void(int)>& fn) {
         return run ? time_us(c4, reps, fn) : 0.0;
       };
       const double tb = time_us(
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
       const double tm =
-          t4(M <= 1024, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
+          t4(M <= 512, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
       const double td = t4(true, [&](int i) {
         gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr);
         gpu::bf16_gemm(x, M, ws, N, K, y, nullptr);
       });
       double tw[3];
       for (int cfg = 0; cfg < 3; ++cfg)
-        tw[cfg] = t4(cfg == 2 || M <= 4096,
+        tw[cfg] = t4(cfg == 2 || M <= 512,
                      [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
       const double twn =
           t4(true, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });

@@ -573,17 +573,22 @@ void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-// Crossovers measured on the H200 (bench_w4a16_tc): the streamed kernel up to
-// M = 32, the warpgroup kernel up to M = 512 (e.g. 8192x8192 M = 128: 72.7 us
-// vs 128 us dequantize + cuBLAS; M = 1024: 319 vs 251), dequantize + cuBLAS
-// above, and wherever the wgmma kernel does not take the arguments.
-constexpr int64_t kStreamMaxM = 32, kWgmmaMaxM = 512;
+// Crossovers measured on the H200 (bench_w4a16_tc, 2026-11-30): the streamed
+// kernel up to M = 32; the warpgroup kernel up to M = 256 (8192x8192 M = 128:
+// 72.7 us vs 128 us dequantize + cuBLAS; 28672x8192 M = 256: 325 vs 456), but
+// at M <= 64 only when its 64x64 blocks fill ~0.8 of the GPU (4096x14336
+// M = 64: 64 blocks, 100 us vs the streamed 70.6; 8192x8192: 128 blocks, 62 vs
+// 86); dequantize + cuBLAS above M = 256 (M = 512: 151 vs 216 us on
+// 4096x14336, 570 vs 630 on 28672x8192, within 4-9% the other way on the other
+// shapes) and wherever the wgmma kernel does not take the arguments.
+constexpr int64_t kStreamMaxM = 32, kWgmmaMaxM = 256;
 
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t st) {
   if (M <= 0) throw Error("W4A16: M must be positive");
   if (M <= kStreamMaxM) return w4a16_tensor_core(X, M, w, Y, st);
-  if (M <= kWgmmaMaxM && w4a16_wgmma_supports(X, M, w)) return w4a16_wgmma(X, M, w, Y, st);
+  const bool fills = M > 64 || ((w.N + 63) / 64) * ((M + 63) / 64) >= sm_count() * 4 / 5;
+  if (M <= kWgmmaMaxM && fills && w4a16_wgmma_supports(X, M, w)) return w4a16_wgmma(X, M, w, Y, st);
   if (M <= 64) return w4a16_tensor_core(X, M, w, Y, st);
   if (!workspace) throw Error("W4A16: M > 64 needs an N*K BF16 workspace");
   dequantize_to_bf16(w, workspace, st);

@@ -258,12 +258,31 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
     }
 }
 
+// Small and quick (the compute-sanitizer target in scripts/gpu.sh style runs): every config,
+// both formats, a partial row block, a partial activation tile and a partial 128-k chunk.
+TEST_F(GpuTc, WgmmaEveryConfigSmall) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 328, 160, f, rng);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    for (int64_t M : {65, 200}) {
+      const Acts a = make_acts(c, M, rng);
+      for (int config : {0, 1, 2})
+        EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
+            << to_string(f) << " M=" << M << " config=" << config;
+    }
+    gpu::free_tensor_core_weight(tw);
+  }
+}
+
 TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     Case c;
     make_case(c, 264, 384, f, rng);
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    // 264 rows: streamed to M = 64 (too few 64-row blocks), wgmma to 256, then cuBLAS.
     for (int64_t M : {1, 16, 32, 33, 64, 65, 128, 129, 256, 257, 600}) {
       const Acts a = make_acts(c, M, rng);
       EXPECT_LE(run_wgmma(tw, a, M, -2), 5e-3) << to_string(f) << " M=" << M;
