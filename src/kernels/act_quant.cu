@@ -140,13 +140,24 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
 #pragma unroll
   for (int i = 0; i < 4; ++i)
     u[i] = (kHalf && i >= 2 ? full : in) ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
+  // NVFP4: the block copies the table to shared memory while its loads are in
+  // flight. The unpacking constants come from shared memory after the
+  // barrier, so no load-dependent arithmetic can be scheduled in front of the
+  // copy and the barrier (ptxas did so for b = 16 and 128: the barrier then
+  // waited for the loads, the arithmetic and the copy's latency).
   __shared__ float4 nvt[NV ? 128 : 1];
+  __shared__ uint2 nvk;
+  uint32_t lo_mul = 0x10000u, hi_mask = 0xFFFF0000u;  // BF16 -> FP32 of the low, high half
   if constexpr (NV) {
     if (threadIdx.x < 128) {
       const rules::NvEntry& e = tab.e[threadIdx.x];
       nvt[threadIdx.x] = make_float4(e.m, e.y, e.k, e.lim);
+    } else {
+      nvk = make_uint2(lo_mul, hi_mask);  // the same value from every such thread
     }
-    __syncthreads();  // after the loads: they overlap the table's copy
+    __syncthreads();
+    const uint2 k = nvk;
+    lo_mul = k.x, hi_mask = k.y;
   }
   float v[kVals];
 #pragma unroll
@@ -154,8 +165,8 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
     const uint32_t w[4] = {u[i].x, u[i].y, u[i].z, u[i].w};
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      v[8 * i + 2 * j] = __uint_as_float(w[j] << 16);
-      v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & 0xFFFF0000u);
+      v[8 * i + 2 * j] = __uint_as_float(w[j] * lo_mul);
+      v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & hi_mask);
     }
   }
   // Without rotation a NaN input reaches the code with its own sign bit, where
