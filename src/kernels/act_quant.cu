@@ -8,7 +8,9 @@
 // steps h >= 32 exchange values with lane ^ (h/32) through shuffles. The CPU
 // order (h ascending, pair (j, j+h) -> (a+c, a-c), then one multiply by
 // 1/sqrt(b)) is kept, and each output of a step depends only on its pair, so
-// the rotated values are bit-identical to the CPU's. A group of 32 (MXFP4) or
+// the rotated values are bit-identical to the CPU's (for b = 16 and 64, where
+// 1/sqrt(b) is a power of two, the quantizer takes the multiply over with the
+// same results: rules::mx_fold_rare, rules::nv_fold). A group of 32 (MXFP4) or
 // 16 (NVFP4) lies in one thread: amax, scale and codes need no other lane; the
 // thread writes its 32 codes with one 16-byte store, and its scale byte(s).
 // One read of x, one write of codes + scales (+ the exact BF16 dequantized
@@ -87,9 +89,13 @@ __device__ __forceinline__ uint32_t nv_encode8(const float* v, float mm, float y
 }
 
 // NVFP4: the codes of one group of 16 values (two words) and its scale byte.
-__device__ __forceinline__ uint32_t nv_group(float* v, float g, const float4* nvt, uint32_t& w0,
-                                             uint32_t& w1, float& m) {
-  const float amax = amax_of<16>(v);
+// FOLD: v holds the rotated values before their multiply by r = 1/sqrt(b), a
+// power of two (rules::nv_fold): amax and the quotients take r instead.
+template <bool FOLD>
+__device__ __forceinline__ uint32_t nv_group(float* v, float g, float r, const float4* nvt,
+                                             uint32_t& w0, uint32_t& w1, float& m) {
+  float amax = amax_of<16>(v);
+  if constexpr (FOLD) amax = __fmul_rn(amax, r);  // max |fl(v r)|: rounding is monotone
   // s = e4m3(amax / 6 * G) with the division in its exact cheap form, and
   // the multiplier's entry from the block's table (rules::NvEntry).
   float q6 = rules::div6_common(amax);
@@ -98,14 +104,16 @@ __device__ __forceinline__ uint32_t nv_group(float* v, float g, const float4* nv
   const float4 t = nvt[s];
   const rules::NvEntry en{t.x, t.y, t.z, t.w};
   m = en.m;
-  float mm = m;
+  float mm = m, y = en.y;
   if (rules::nv_needs_cap(en, amax)) {
     mm = __fmul_rn(m, en.k);
 #pragma unroll
-    for (int i = 0; i < 16; ++i) v[i] = rules::nv_capped(v[i], en);
+    for (int i = 0; i < 16; ++i) v[i] = rules::nv_capped(FOLD ? __fmul_rn(v[i], r) : v[i], en);
+  } else if constexpr (FOLD) {
+    rules::nv_fold(mm, y, r);
   }
-  w0 = nv_encode8(v, mm, en.y);
-  w1 = nv_encode8(v + 8, mm, en.y);
+  w0 = nv_encode8(v, mm, y);
+  w1 = nv_encode8(v + 8, mm, y);
   if (m == 0.f) w0 = w1 = 0;  // m = 0: every code 0
   return s;
 }
@@ -126,6 +134,9 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
                      uint16_t* __restrict__ deq, Fp8Out f8,
                      const __grid_constant__ TableArg<NV> tab) {
   static_assert(GROUP == (NV ? 16 : kVals));
+  // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
+  constexpr bool kFold = B == 16 || B == 64;
+  constexpr float kRscale = B == 16 ? 0.25f : 0.125f;
   const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x, v0 = 4 * t;
   const int lane = threadIdx.x & 31;
   // All lanes stay alive for the shuffles; the total is a multiple of the
@@ -199,23 +210,47 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
       for (int i = 0; i < kVals; ++i)
         v[i] = __fmaf_rn(sg, v[i], __shfl_xor_sync(0xffffffffu, v[i], h / kVals));
     }
+    if constexpr (!kFold)
 #pragma unroll
-    for (int i = 0; i < kVals; ++i) v[i] = __fmul_rn(v[i], rscale);
+      for (int i = 0; i < kVals; ++i) v[i] = __fmul_rn(v[i], rscale);
   }
   uint32_t word[4], s;
   float m0, m1;
   if constexpr (NV) {
-    const uint32_t s0 = nv_group(v, g, nvt, word[0], word[1], m0);
-    const uint32_t s1 = nv_group(v + 16, g, nvt, word[2], word[3], m1);
+    const uint32_t s0 = nv_group<kFold>(v, g, kRscale, nvt, word[0], word[1], m0);
+    const uint32_t s1 = nv_group<kFold>(v + 16, g, kRscale, nvt, word[2], word[3], m1);
     s = s0 | s1 << 8;
   } else {
     const float amax = amax_of<kVals>(v);
-    s = rules::mx_round_scale_bits(amax);
-    const int e = int(s) - 127;
-    m0 = m1 = exp2i(e);
-    const float h = rules::pow2(-e - 1), five = __fmul_rn(5.f, m0);
+    // The scale byte of amax am and the codes of v / 2^e (FOLD: of fl(v r) /
+    // 2^e, from v with h = 2^(-e-1) r and five = 5 2^e / r).
+    auto encode = [&](float am, auto fold) {
+      s = rules::mx_round_scale_bits(am);
+      const int e = int(s) - 127;
+      m0 = m1 = exp2i(e);
+      float h = rules::pow2(-e - 1), five;
+      if constexpr (decltype(fold)::value)
+        h = __fmul_rn(h, kRscale), five = __fmul_rn(5.f / kRscale, m0);
+      else
+        five = __fmul_rn(5.f, m0);
 #pragma unroll
-    for (int j = 0; j < 4; ++j) word[j] = mx_encode8(v + 8 * j, h, five);
+      for (int j = 0; j < 4; ++j) word[j] = mx_encode8(v + 8 * j, h, five);
+    };
+    if constexpr (kFold) {
+      // Folded 1/sqrt(b) (rules::mx_fold_rare): h r and 5 2^e / r, the scale
+      // from fl(amax r) = max |fl(v r)| (rounding is monotone). A group of
+      // amax in (0, 2^-100), where v r may be inexact, multiplies first (a
+      // rare branch that rejoins only after the codes: no merge of 32 values).
+      if (__builtin_expect(rules::mx_fold_rare(amax), 0)) {
+#pragma unroll
+        for (int i = 0; i < kVals; ++i) v[i] = __fmul_rn(v[i], kRscale);
+        encode(__fmul_rn(amax, kRscale), std::false_type{});
+      } else {
+        encode(__fmul_rn(amax, kRscale), std::true_type{});
+      }
+    } else {
+      encode(amax, std::false_type{});
+    }
     if constexpr (B == 1)
       if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
 #pragma unroll

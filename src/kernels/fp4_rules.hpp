@@ -155,6 +155,29 @@ MRGPTQ_HD float nv_capped(float x, const NvEntry& e) {
   return bits_float(float_bits(a > cap ? cap : a) | (u & 0x80000000u));
 }
 
+// Rotation blocks b = 16 and 64 end with a multiply by r = 1/sqrt(b) = 2^-2,
+// 2^-3, which the quantizer takes over (one multiply per group, not per value).
+// MXFP4: the index of fl(x r) / 2^e is e2m1_index_bits(|x|, h r, 5 2^e / r)
+// wherever fl(x r) = x r: the same real numbers are rounded and compared (h r
+// >= 2^-130 and 5 2^e / r, or +inf past FLT_MAX, are exact), and the scale
+// comes from fl(amax r) = max |fl(x r)| (rounding is monotone). x r may be
+// inexact only below 2^-126; when the group's amax is >= 2^-100, such an x has
+// index 0 both ways (x r 2h < 2^-20, as 2h <= 2^106), and its sign is x's. For
+// 0 < amax < 2^-100 (mx_fold_rare) the kernel multiplies the values first.
+MRGPTQ_HD bool mx_fold_rare(float amax) {
+  return amax > 0.f && amax < 0x1p-100f;
+}
+// NVFP4: nv_quotient(x, m / r, y r) is nv_quotient(fl(x r), m, y) scaled by
+// powers of two at every step (q0 the same product, the residual exact and
+// divided by r, the last FMA the same real number) wherever fl(x r) = x r;
+// outside the capped range m is in [2^-90, 2^90], so m / r and y r are exact
+// and normal. Below 2^-126, where x r may be inexact, both quotients are
+// < 2^-36 with x's sign: code +-0 either way.
+MRGPTQ_HD void nv_fold(float& m, float& y, float r) {
+  m = mul_rn(m, 1.f / r);
+  y = mul_rn(y, r);
+}
+
 // fl(a / 6) for a >= 0 (the NVFP4 scale's amax / 6): nv_quotient by 6 is
 // exact for a in [2^-125, FLT_MAX] (checked on every such float once, and on
 // a sweep in the tests); below, the quotient is subnormal: a = A 2^-149 with

@@ -126,6 +126,39 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
                Error);
 }
 
+// Rows scaled by 2^-140 .. 2^90, some with tiny and normal halves, some all
+// zero: the kernel's rare paths (values that underflow after the rotation's
+// 1/sqrt(b), groups of amax < 2^-100, NVFP4 scales out of the table's normal
+// range) against the CPU reference.
+TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReferenceFromTinyToHuge) {
+  std::mt19937 rng(std::random_device{}());
+  std::normal_distribution<float> nd(0.f, 1.f);
+  const int64_t M = 48, K = 512;
+  std::vector<uint16_t> x(size_t(M * K));
+  for (int64_t r = 0; r < M; ++r)
+    for (int64_t k = 0; k < K; ++k) {
+      const int e = r % 3 == 2 && k >= K / 2 ? 0 : -140 + int(r) * 5;
+      x[size_t(r * K + k)] = r % 16 == 5 ? 0 : to_bf16(std::ldexp(nd(rng), e));
+    }
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (int rot : {0, 16, 32, 64, 128}) {
+      const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
+      const QuantizedTensor ref = cpu_quant(x, M, K, f, rot, g);
+      uint16_t* dx = upload(x);
+      auto* dp = poisoned<uint8_t>(ref.packed.size());
+      auto* ds = poisoned<uint8_t>(ref.scales.size());
+      gpu::quantize_activations(dx, M, K, f, rot, g, dp, ds, nullptr, nullptr);
+      CK(cudaDeviceSynchronize());
+      const auto p = download(dp, ref.packed.size());
+      const auto s = download(ds, ref.scales.size());
+      size_t bad = 0;
+      for (size_t i = 0; i < p.size(); ++i) bad += p[i] != ref.packed[i];
+      for (size_t i = 0; i < s.size(); ++i) bad += s[i] != ref.scales[i];
+      EXPECT_EQ(bad, 0u) << to_string(f) << " rotation " << rot;
+      cudaFree(dx), cudaFree(dp), cudaFree(ds);
+    }
+}
+
 TEST_F(Gpu, W4A16MatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {

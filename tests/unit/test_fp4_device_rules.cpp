@@ -337,3 +337,138 @@ TEST(Fp4DevicePack, NanInputsEncodeAsCodeZero) {
   for (int i = 0; i < 8; ++i) want |= uint32_t(std::isnan(v[i]) ? 0 : e2m1_encode(v[i])) << (4 * i);
   EXPECT_EQ(rules::pack_codes(idx, v) & ~rules::bf16_nan_sign_bits(w[0], w[1], w[2], w[3]), want);
 }
+
+// Rotation blocks 16 and 64 end with a multiply by r = 1/4, 1/8, which the
+// kernel folds into the quantizer (rules::mx_fold_rare, rules::nv_fold): its
+// codes and scales of the unscaled group x equal the CPU's of fl(x r), on
+// groups whose largest value runs through every binade, with the other values
+// next to every decision point of that group's scale, random, tiny or zero.
+namespace {
+
+QuantizedTensor ref_group(const std::vector<float>& x, float r, Format f, float g) {
+  std::vector<float> xr(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xr[i] = x[i] * r;
+  QuantOptions o;
+  o.rule = format_info(f).default_rule;
+  o.global_scale = g;
+  return quantize_rtn(xr.data(), 1, int64_t(xr.size()), f, o);
+}
+
+float amax_of(const std::vector<float>& x) {
+  float a = 0.f;
+  for (float v : x) a = std::fmax(a, std::fabs(v));
+  return a;
+}
+
+// act_quant.cu's MXFP4 path for a folded group: scale byte and codes.
+uint32_t kernel_mx_folded(const std::vector<float>& x, float r, std::vector<uint8_t>& codes) {
+  const float amax = amax_of(x);
+  const bool rare = rules::mx_fold_rare(amax);
+  const float hr = rare ? 1.f : r, c5 = rare ? 5.f : 5.f / r;
+  const uint32_t s = rules::mx_round_scale_bits(rules::mul_rn(amax, r));
+  const int e = int(s) - 127;
+  const float h = rules::mul_rn(rules::pow2(-e - 1), hr), five = rules::mul_rn(c5, rules::pow2(e));
+  codes.clear();
+  for (float v : x) {
+    const float xv = rare ? rules::mul_rn(v, r) : v;
+    const uint32_t idx = to_bits(rules::e2m1_index_bits(std::fabs(xv), h, five)) & 7u;
+    codes.push_back(uint8_t((std::signbit(xv) ? 8u : 0u) | idx));
+  }
+  return s;
+}
+
+// act_quant.cu's NVFP4 codes for a folded group with scale byte s.
+void kernel_nv_folded(const std::vector<float>& x, float r, float g, uint8_t s,
+                      std::vector<uint8_t>& codes) {
+  const float m = scale_multiplier(Format::NVFP4, s, g);
+  const rules::NvEntry e = rules::nv_entry(m);
+  const float amax = rules::mul_rn(amax_of(x), r);
+  const bool cap = rules::nv_needs_cap(e, amax);
+  float mm = m, y = e.y;
+  if (cap)
+    mm = m * e.k;
+  else
+    rules::nv_fold(mm, y, r);
+  codes.clear();
+  for (float v : x) {
+    const float xv = cap ? rules::nv_capped(rules::mul_rn(v, r), e) : v;
+    codes.push_back(m == 0.f ? 0 : uint8_t(rules::e2m1_code(rules::nv_quotient(xv, mm, y))));
+  }
+}
+
+// Groups of n: the first value +-A, A = (1 + random) 2^E for every E (and 0),
+// the others next to p * unit / r for every decision point p (unit = the
+// group's scale multiplier), at most A in magnitude, then random ones in
+// [-A, A], tiny ones and zeros.
+template <class Unit, class Check>
+void folded_groups(int n, float r, std::mt19937& rng, Unit unit, Check check) {
+  std::uniform_real_distribution<float> uni(0.f, 1.f);
+  std::uniform_int_distribution<uint32_t> tiny(0, 0x00FFFFFFu);
+  for (int E = -150; E <= 127; ++E)
+    for (int rep = 0; rep < 4; ++rep) {
+      const float A = E < -149 ? 0.f : std::ldexp(1.f + uni(rng), E) * (rep & 1 ? -1.f : 1.f);
+      if (!std::isfinite(A)) continue;
+      std::vector<float> cand;
+      const float u = unit(std::fabs(A));
+      for (float p : kPoints)
+        for (float v : around(p * u / r, 3))
+          if (std::isfinite(v) && v <= std::fabs(A)) cand.push_back(v);
+      std::vector<float> x{A};
+      size_t c = rep;
+      while (x.size() < size_t(n)) {
+        const int kind = int(x.size() % 4);
+        float v = kind == 0                    ? from_bits(tiny(rng))
+                  : kind == 1                  ? uni(rng) * std::fabs(A)
+                  : kind == 2 && !cand.empty() ? cand[c++ % cand.size()]
+                                               : 0.f;
+        x.push_back(x.size() % 3 == 1 ? -v : v);
+      }
+      check(x);
+    }
+}
+
+}  // namespace
+
+TEST(Fp4DeviceFold, MxfpCodesOfTheUnscaledGroupEqualTheCpusOfTheScaledOne) {
+  std::mt19937 rng(23);
+  size_t bad = 0, n = 0, rare = 0;
+  for (float r : {0.25f, 0.125f}) {
+    auto unit = [&](float a) {  // 2^e of the group's scale
+      return rules::pow2(int(rules::mx_round_scale_bits(a * r)) - 127);
+    };
+    folded_groups(32, r, rng, unit, [&](const std::vector<float>& x) {
+      const QuantizedTensor ref = ref_group(x, r, Format::MXFP4, 1.f);
+      std::vector<uint8_t> codes;
+      const uint32_t s = kernel_mx_folded(x, r, codes);
+      ++n, rare += rules::mx_fold_rare(amax_of(x));
+      bool ok = s == ref.scales[0];
+      for (int i = 0; i < 32; ++i) ok &= codes[size_t(i)] == code_at(ref, 0, i);
+      bad += !ok;
+    });
+  }
+  EXPECT_EQ(bad, 0u) << "of " << n << " groups";
+  EXPECT_GT(rare, 0u);
+}
+
+TEST(Fp4DeviceFold, NvfpCodesOfTheUnscaledGroupEqualTheCpusOfTheScaledOne) {
+  std::mt19937 rng(29);
+  size_t bad = 0, n = 0;
+  for (float g : {1.f, 448.f, nvfp4_global_scale(40.f), nvfp4_global_scale(1e-30f),
+                  nvfp4_global_scale(3e38f), 0x1p-60f})
+    for (float r : {0.25f, 0.125f}) {
+      auto scale_of = [&](float a) {  // the CPU's scale byte of a group of amax a r
+        return ref_group({a}, r, Format::NVFP4, g).scales[0];
+      };
+      auto unit = [&](float a) { return scale_multiplier(Format::NVFP4, scale_of(a), g); };
+      folded_groups(16, r, rng, unit, [&](const std::vector<float>& x) {
+        const QuantizedTensor ref = ref_group(x, r, Format::NVFP4, g);
+        std::vector<uint8_t> codes;
+        kernel_nv_folded(x, r, g, ref.scales[0], codes);
+        ++n;
+        bool ok = true;
+        for (int i = 0; i < 16; ++i) ok &= codes[size_t(i)] == code_at(ref, 0, i);
+        bad += !ok;
+      });
+    }
+  EXPECT_EQ(bad, 0u) << "of " << n << " groups";
+}
