@@ -1,7 +1,10 @@
 // W4A16 at every M: the TMA-streamed tensor-core kernel (weight re-laid out
 // once), the warpgroup (wgmma) kernel in each config, the dequantize + cuBLAS
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
-// rotated over copies larger than 4x L2, random data (never zeros). usage: bench_w4a16_tc [--quick]
+// rotated over copies larger than 4x L2, random data (never zeros).
+// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg]
+// --wg: only cuBLAS BF16 and the wgmma kernel, register-permute configs 0-2 (old) vs TMA
+// configs 3-6 (new), MXFP4, best of each side; M from 64.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -20,10 +23,11 @@ using namespace mrgptq;
 using namespace mrgptq::bench;
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, wg_only = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--wg") == 0) wg_only = true;
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
   }
   if (!gpu::device_available()) {
@@ -34,12 +38,20 @@ int main(int argc, char** argv) {
   MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s\n", prop.name);
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
-  std::printf(
-      "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | "
-      "%9s %6s | %9s %6s\n",
-      "N x K", "M", "bf16 us", "tma mx us", "ratio", "deq+cublas", "ratio", "wg0 mx us", "ratio",
-      "wg1 mx us", "ratio", "wg2 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
-      "ratio", "gemm nv us", "ratio", "rm mx us", "ratio");
+  if (wg_only)
+    std::printf(
+        "%-12s %5s %9s | %8s %8s %8s %8s %6s | %8s %8s %8s %8s %8s %6s %7s | %9s %6s\n"
+        "(old = configs 0-2, register-permuted activations; new = configs 3-6, TMA activations; "
+        "ratio = cuBLAS / best; auto = w4a16_wgmma's own choice, NVFP4 weight)\n",
+        "N x K", "M", "bf16 us", "old0 us", "old1 us", "old2 us", "best", "ratio", "new3 us",
+        "new4 us", "new5 us", "new6 us", "best", "ratio", "TFLOP/s", "auto nv us", "ratio");
+  else
+    std::printf(
+        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | "
+        "%9s %6s | %9s %6s\n",
+        "N x K", "M", "bf16 us", "tma mx us", "ratio", "deq+cublas", "ratio", "wg0 mx us", "ratio",
+        "wg1 mx us", "ratio", "wg2 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
+        "ratio", "gemm nv us", "ratio", "rm mx us", "ratio");
   std::printf(
       "(tma = streamed kernel on the re-laid-out weight (M <= 512), deq+cublas = dequantize + "
       "cuBLAS BF16, wg0/1/2 = wgmma kernel configs 0 (64x64 blocks), 1 (128x64), 2 (256x128; "
@@ -81,8 +93,9 @@ int main(int argc, char** argv) {
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
     const std::vector<int64_t> Ms =
-        quick ? std::vector<int64_t>{1, 16, 64, 256}
-              : std::vector<int64_t>{1, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
+        quick     ? std::vector<int64_t>{1, 16, 64, 256}
+        : wg_only ? std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384}
+                  : std::vector<int64_t>{1, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
     for (int64_t M : Ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
@@ -95,6 +108,30 @@ int main(int argc, char** argv) {
       };
       const double tb = time_us(
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
+      auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
+      if (wg_only) {
+        double tw[7], best_old = 1e30, best_new = 1e30;
+        for (int cfg = 0; cfg < 7; ++cfg) {
+          // The 64-row-activation configs only to M = 4096 (slow and many blocks above).
+          const bool run = (cfg != 0 && cfg != 3) || M <= 4096;
+          tw[cfg] =
+              t4(run, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
+          if (run)
+            (cfg < 3 ? best_old : best_new) = std::min(cfg < 3 ? best_old : best_new, tw[cfg]);
+        }
+        const double twn =
+            t4(true, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
+        std::printf(
+            "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f %5.2fx | %8.1f %8.1f %8.1f %8.1f "
+            "%8.1f "
+            "%5.2fx %7.0f | %9.1f %5.2fx\n",
+            N, K, M, tb, tw[0], tw[1], tw[2], best_old, ratio(best_old), tw[3], tw[4], tw[5], tw[6],
+            best_new, ratio(best_new), 2.0 * M * N * K / best_new / 1e6, twn, ratio(twn));
+        std::fflush(stdout);
+        MRGPTQ_CUDA_CHECK(cudaFree(x));
+        MRGPTQ_CUDA_CHECK(cudaFree(y));
+        continue;
+      }
       const double tm =
           t4(M <= 512, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
       const double td = t4(true, [&](int i) {
@@ -114,7 +151,6 @@ int main(int argc, char** argv) {
       const double tr = t4(M <= 16, [&](int i) {
         gpu::w4a16_tensor_core(x, M, view(i, Format::MXFP4), y, nullptr);
       });
-      auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
       std::printf(
           "%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | "
           "%9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx\n",

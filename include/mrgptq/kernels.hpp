@@ -78,9 +78,11 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
                 cudaStream_t stream);
 // The warpgroup (wgmma) kernel alone on the re-laid-out weight (src/kernels/w4a16_wgmma.cu):
 // the FP4 weight decoded in registers as the A operand, activations in shared memory, any
-// M >= 1, K a multiple of 32, X 16-byte aligned. config: -1 = chosen from M, or 0 (64 weight
-// rows x 64 activation rows per block, two blocks per SM), 1 (128 x 64, two per SM), 2 (256 x
-// 128, one per SM).
+// M >= 1, K a multiple of 32, X 16-byte aligned. config: -1 = chosen from M and N, or
+// activations permuted through registers by a producer warpgroup: 0 (64 weight rows x 64
+// activation rows per block, two blocks per SM), 1 (128 x 64, two per SM), 2 (256 x 128, one
+// per SM); activations copied by tensor-map TMA in natural k order, the weight fragment
+// permuted in registers instead: 3, 4, 5 (the tiles of 0, 1, 2) and 6 (128 x 256, one per SM).
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream,
                  int config = -1);
 // Whether w4a16_wgmma accepts these arguments (else w4a16_gemm takes another path).

@@ -33,6 +33,13 @@
 // step j + 1 overlaps the wgmma of step j. The stage of chunk c is released
 // once the first group of chunk c + 1 has been waited for (then chunk c's last
 // wgmma has completed). Epilogue: FP32 x (1/G for NVFP4) -> BF16, masked stores.
+//
+// Configs 0-2 are that design; configs 3-6 (below, "TMA-activation variant")
+// load the activations by tensor-map TMA and permute the weight fragment
+// instead. kWgmmaTmaX picks which family the automatic config uses.
+#include <cuda.h>
+#include <cudaTypedefs.h>
+
 #include <algorithm>
 #include <string>
 
@@ -337,6 +344,304 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   }
 }
 
+// ---------------------------------------------------- TMA-activation variant --
+// Configs 3-6. The activations reach shared memory by 2-D tensor-map TMA copies
+// in their natural k order (two 64-k boxes of BN rows per chunk, 128-byte
+// swizzle, rows >= M and k >= K filled with zeros by the TMA unit), so the
+// producer is one thread issuing copies and the 128-thread register path of
+// configs 0-2 (16 loads, 32 permutes and 16 stores a thread and stage, one
+// stage of loads in flight) is gone. Instead the weight's A fragment is put
+// into natural mma k order in registers: lane (g, t) needs, for k-step j of a
+// chunk, the bytes 8j + t (k 16j + 2t, +1) and 8j + t + 4 (k 16j + 2t + 8, +9)
+// of its row; both lie in the 16 bytes of quad-mate t' = j / 2 (positions
+// 8(j % 2) + t and + 4), which the lane reads from the weight stage in shared
+// memory (one 16-byte load per row and pair of k-steps; the quad reads the
+// same address, a broadcast). One byte permute gathers the two bytes as
+// X = [L, H, L, H]; X' = (X & 0xFFFF) | ((X >> 4) & 0xFFFF0000) puts the two
+// nibbles of L 16 bits apart (nibbles 0, 4) and those of H too (2, 6), which
+// is the pairing the shift decode fp4x2<0>, fp4x2<2> expects. The group scale
+// of step j is quad-mate j/2's (its scale word is read with the codes).
+// Per 16 weights this costs a permute, a shift and a LOP3 more than configs
+// 0-2; the producer warpgroup's work of those configs was ~2x that per stage.
+template <int WM_, int BN_, int CWG_, int NSUB_, int STAGES_, bool NV_>
+struct TCfg {
+  static constexpr int WM = WM_, BN = BN_, CWG = CWG_;   // m-tiles per consumer WG, act rows, WGs
+  static constexpr int NSUB = NSUB_, BNW = BN_ / NSUB_;  // wgmma n-subtiles of BNW rows
+  static constexpr bool NV = NV_;
+  static constexpr int WN = 64 * WM * CWG;  // weight rows per block
+  static constexpr int THREADS = 128 * (CWG + 1);
+  static constexpr int SB = NV ? 2 : 1;                             // scale bytes per lane unit
+  static constexpr uint32_t PANEL = BN * 128, X_BYTES = 2 * PANEL;  // two 64-k swizzle panels
+  static constexpr uint32_t W_CODES = WN * 64, W_SCALES = WN * 4 * SB;
+  static constexpr uint32_t STAGE = (X_BYTES + W_CODES + W_SCALES + 1023) / 1024 * 1024;
+  static constexpr int STAGES = STAGES_;
+  static constexpr uint32_t BARS = STAGES * STAGE;
+  static constexpr uint32_t SMEM = BARS + 2 * STAGES * 8 + 1024;  // + alignment slack
+  static constexpr int MINB = CWG == 1 ? 2 : 1;
+  static_assert(BNW == 64 || BNW == 128, "wgmma n of 64 or 128");
+  static_assert(BN % 8 == 0 && BN <= 256, "TMA box rows");
+  static_assert(SMEM <= 227 * 1024, "shared memory of one SM");
+  static_assert(MINB * SMEM <= 228 * 1024 - MINB * 1024, "blocks per SM");
+};
+
+__device__ __forceinline__ void tma_2d(void* dst, const CUtensorMap* map, int x, int y,
+                                       uint64_t* bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, "
+      "%3}], [%4];" ::"r"(su32(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(x), "r"(y), "r"(su32(bar))
+      : "memory");
+}
+
+// (m & a) | (~m & b) in one LOP3 (written as two, ptxas spends an extra AND).
+__device__ __forceinline__ uint32_t bitsel(uint32_t m, uint32_t a, uint32_t b) {
+  uint32_t d;
+  asm("lop3.b32 %0, %1, %2, %3, 0xCA;" : "=r"(d) : "r"(m), "r"(a), "r"(b));
+  return d;
+}
+
+// The 16 code bytes of quad-mate p of the lane's rows (h = 0: row g, 1: row g + 8) for each m-tile.
+template <class C>
+struct WPair {
+  uint4 q[C::WM][2];
+};
+template <class C>
+__device__ __forceinline__ void w_pair(WPair<C>& r, const uint8_t* rows, int p) {
+#pragma unroll
+  for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+      r.q[mi][h] = *reinterpret_cast<const uint4*>(rows + (mi * 8 + h) * 512 + p * 16);
+}
+// The scale bytes of the four quad-mates of each row: MXFP4 one word, NVFP4 two.
+template <class C>
+struct WScales {
+  uint32_t s[C::WM][2][C::NV ? 2 : 1];
+};
+template <class C>
+__device__ __forceinline__ void w_scales(WScales<C>& r, const uint8_t* srows) {
+#pragma unroll
+  for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* sp = srows + (mi * 8 + h) * 32 * C::SB;
+      if constexpr (C::NV) {
+        const uint2 v = *reinterpret_cast<const uint2*>(sp);
+        r.s[mi][h][0] = v.x, r.s[mi][h][1] = v.y;
+      } else {
+        r.s[mi][h][0] = *reinterpret_cast<const uint32_t*>(sp);
+      }
+    }
+}
+
+template <class C>
+__global__ void __launch_bounds__(C::THREADS, C::MINB)
+    w4a16_wgmma_tma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
+                           const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
+                           int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
+                           uint16_t* __restrict__ Y) {
+  extern __shared__ uint8_t smem_raw[];
+  const uint32_t raw_s = su32(smem_raw), base_s = (raw_s + 1023) & ~1023u;
+  uint8_t* smem = smem_raw + (base_s - raw_s);  // 1024-aligned: the swizzle atoms
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + C::BARS);
+  uint64_t* empty = full + C::STAGES;
+  int rb, mb;
+  raster(int(blockIdx.x), rtiles, mtiles, rb, mb);
+  const int chunks = (K + 127) / 128;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < C::STAGES; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], C::CWG * 4);
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  __syncthreads();
+
+  if (wg == 0) {
+    // ------------------------------------------------------------ producer --
+    // The registers go to the consumers: 40 + 232 (two consumer WGs) or 40 + 216 (one, two
+    // blocks per SM) per thread fill the block's share of the register file.
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    if (threadIdx.x != 0) return;
+    asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
+    const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
+    const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
+    const uint32_t blk_codes = tiles * 512, blk_scales = tiles * 32 * C::SB;
+    uint64_t policy;
+    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+    const int row0 = mb * C::BN;
+    for (int c = 0; c < chunks; ++c) {
+      const int slot = c % C::STAGES;
+      mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
+      uint8_t* st = smem + slot * C::STAGE;
+      // The boxes count in full (zero-filled parts included).
+      mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * (blk_codes + blk_scales));
+      tma_2d(st, &xmap, c * 128, row0, &full[slot]);
+      tma_2d(st + C::PANEL, &xmap, c * 128 + 64, row0, &full[slot]);
+      for (int b = 0; b < nblk; ++b) {
+        const int64_t unit = ((int64_t(b0 + b) * chunks + c) * tiles) * 32;
+        bulk_load(st + C::X_BYTES + b * blk_codes, packed + unit * 16, blk_codes, &full[slot],
+                  policy);
+        bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, scales + unit * C::SB, blk_scales,
+                  &full[slot], policy);
+      }
+    }
+  } else {
+    // ----------------------------------------------------------- consumers --
+    if constexpr (C::CWG == 2)
+      asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+    else
+      asm volatile("setmaxnreg.inc.sync.aligned.u32 216;\n" ::: "memory");
+    const int cw = wg - 1, ww = warp & 3, g = lane >> 2, t = lane & 3;
+    const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
+    // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane; its quad's 64 bytes at g * 64.
+    const uint32_t code_off = C::X_BYTES + ((cw * C::WM) * 8 + 2 * ww) * 512 + g * 64;
+    const uint32_t scale_off =
+        C::X_BYTES + C::W_CODES + (((cw * C::WM) * 8 + 2 * ww) * 32 + g * 4) * C::SB;
+    float acc[C::WM][C::NSUB][C::BNW / 2];
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+      for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+        for (int i = 0; i < C::BNW / 2; ++i) acc[mi][ns][i] = 0.f;
+    WPair<C> cur, nxt;
+    WScales<C> sw, swn;
+    mbar_wait(&full[0], 0u);
+    w_pair<C>(cur, smem + code_off, 0);
+    w_scales<C>(sw, smem + scale_off);
+    for (int c = 0; c < chunks; ++c) {
+      const int slot = c % C::STAGES;
+      const uint8_t* st = smem + slot * C::STAGE;
+      const uint32_t xs = su32(st);
+#pragma unroll
+      for (int p = 0; p < 4; ++p) {
+        // The next pair's bytes (at p = 3: the first pair of the next chunk) before this
+        // pair's decode, so that the shared-memory latency hides behind two k-steps.
+        if (p < 3) {
+          w_pair<C>(nxt, st + code_off, p + 1);
+        } else if (c + 1 < chunks) {
+          const int ns = (c + 1) % C::STAGES;
+          mbar_wait(&full[ns], uint32_t(((c + 1) / C::STAGES) & 1));
+          const uint8_t* st1 = smem + ns * C::STAGE;
+          w_pair<C>(nxt, st1 + code_off, 0);
+          w_scales<C>(swn, st1 + scale_off);
+        }
+        uint32_t sc[C::WM][2][2];
+#pragma unroll
+        for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+          for (int h = 0; h < 2; ++h) {
+            const uint32_t s = C::NV ? (sw.s[mi][h][p / 2] >> (16 * (p % 2))) & 0xFFFFu
+                                     : (sw.s[mi][h][0] >> (8 * p)) & 0xFFu;
+            scale_pairs<C::NV>(s, sc[mi][h]);
+          }
+#pragma unroll
+        for (int jj = 0; jj < 2; ++jj) {
+          const int j = 2 * p + jj;
+          uint32_t a[C::WM][4];
+#pragma unroll
+          for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+              const uint32_t* q = &cur.q[mi][h].x;
+              const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
+              const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
+              a[mi][h] = fp4x2<0>(xw, sc[mi][h][jj]);
+              a[mi][2 + h] = fp4x2<2>(xw, sc[mi][h][jj]);
+            }
+          wgmma_fence();
+#pragma unroll
+          for (int ns = 0; ns < C::NSUB; ++ns) {
+            const uint64_t desc =
+                desc_sw128(xs + (j / 4) * C::PANEL + ns * (C::BNW * 128) + (j % 4) * 32);
+#pragma unroll
+            for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi][ns], a[mi], desc);
+          }
+          wgmma_commit();
+          wgmma_wait<1>();
+          // Chunk c - 1's last group has completed: its stage may be refilled.
+          if (j == 0 && c > 0 && lane == 0) mbar_arrive(&empty[(c - 1) % C::STAGES]);
+        }
+        cur = nxt;
+        if (p == 3) sw = swn;
+      }
+    }
+    wgmma_wait<0>();
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+      for (int ns = 0; ns < C::NSUB; ++ns) pin(acc[mi][ns]);
+        // Accumulator i of lane (g, t) in (mi, ns): weight row 16 ww + g + 8 ((i/2) % 2) of m-tile
+        // mi, activation row ns * BNW + 8 (i/4) + 2t + i % 2.
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+      for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+        for (int i = 0; i < C::BNW / 2; ++i) {
+          const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
+          const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
+          if (n < N && m < M)
+            Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[mi][ns][i] * inv_g));
+        }
+  }
+}
+
+// cuTensorMapEncodeTiled from the driver (no link against libcuda).
+PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* f = nullptr;
+    cudaDriverEntryPointQueryResult q{};
+    MRGPTQ_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000,
+                                                       cudaEnableDefault, &q));
+    if (q != cudaDriverEntryPointSuccess || !f)
+      throw Error("W4A16 wgmma kernel: cuTensorMapEncodeTiled not found in the driver");
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  }();
+  return fn;
+}
+
+// X [M, K] BF16 as boxes of 64 k x BN rows, 128-byte swizzle, out-of-range elements read as 0.
+CUtensorMap x_map(const uint16_t* X, int64_t M, int64_t K, int BN) {
+  CUtensorMap m;
+  const cuuint64_t dim[2] = {cuuint64_t(K), cuuint64_t(M)}, stride[1] = {cuuint64_t(K) * 2};
+  const cuuint32_t box[2] = {64, cuuint32_t(BN)}, estride[2] = {1, 1};
+  const CUresult r =
+      encode_fn()(&m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<uint16_t*>(X), dim, stride,
+                  box, estride, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    throw Error("W4A16 wgmma kernel: cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) +
+                ")");
+  return m;
+}
+
+template <class C>
+void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  static const bool configured = [] {
+    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(
+        w4a16_wgmma_tma_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(C::SMEM)));
+    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_wgmma_tma_kernel<C>,
+                                           cudaFuncAttributePreferredSharedMemoryCarveout, 100));
+    return true;
+  }();
+  (void)configured;
+  const int64_t rtiles = (w.N + C::WN - 1) / C::WN, mtiles = (M + C::BN - 1) / C::BN;
+  if (rtiles * mtiles > int64_t(0x7FFFFFFF))
+    throw Error("W4A16 wgmma kernel: M x N too large for one launch");
+  const CUtensorMap map = x_map(X, M, w.K, C::BN);
+  w4a16_wgmma_tma_kernel<C><<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
+      map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
+      C::NV ? 1.f / w.global_scale : 1.f, Y);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
+template <int WM, int BN, int CWG, int NSUB, int STAGES>
+void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  if (w.format == Format::NVFP4)
+    return launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, true>>(X, M, w, Y, st);
+  launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, false>>(X, M, w, Y, st);
+}
+
 template <class C>
 void launch(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   static const bool configured = [] {
@@ -364,17 +669,24 @@ void launch_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cuda
 
 }  // namespace
 
+// Configs 3-6 (TMA activations, natural k order) replace 0-2 in the automatic
+// choice; set to false to go back to the register-permute kernel everywhere.
+constexpr bool kWgmmaTmaX = true;
+
 // The largest block whose grid still covers ~0.8 of the GPU (config 2 runs one
 // block per SM, 0 and 1 two); config 2 only from M = 128. Measured on the H200
 // (bench_w4a16_tc): e.g. 8192x8192 M = 128: config 1 72.7 us, 2 167 us;
-// 28672x8192 M = 64: config 1 129 us, 0 222 us, 2 151 us.
+// 28672x8192 M = 64: config 1 129 us, 0 222 us, 2 151 us. Configs 3, 4, 5 have
+// the tiles of 0, 1, 2; 6 (128 weight rows x 256 activation rows) is not chosen
+// automatically (not yet measured).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   int sms = 132;
   MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   const int64_t want = sms * 4 / 5;
-  if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 2;
-  if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 1;
-  return 0;
+  const int tma = kWgmmaTmaX ? 3 : 0;
+  if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 2 + tma;
+  if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 1 + tma;
+  return 0 + tma;
 }
 
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w) {
@@ -398,8 +710,16 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_f<2, 64, 1>(X, M, w, Y, st);
     case 2:
       return launch_f<2, 128, 2>(X, M, w, Y, st);
+    case 3:
+      return launch_tma_f<1, 64, 1, 1, 4>(X, M, w, Y, st);
+    case 4:
+      return launch_tma_f<2, 64, 1, 1, 4>(X, M, w, Y, st);
+    case 5:
+      return launch_tma_f<2, 128, 2, 1, 4>(X, M, w, Y, st);
+    case 6:
+      return launch_tma_f<1, 256, 2, 2, 3>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 0, 1 or 2");
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..6");
 }
 
 }  // namespace mrgptq::gpu

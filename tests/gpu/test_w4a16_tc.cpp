@@ -242,7 +242,8 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   // N not a multiple of the 64/128/256-row block, K not a multiple of the 128-wide chunk (96,
   // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
-  // GPU), M across the 64- and 128-row activation tiles; every config and the automatic choice.
+  // GPU), M across the 64- and 128-row activation tiles; every config (0-2: register-permuted
+  // activations, 3-6: TMA activations) and the automatic choice.
   struct Shape {
     int64_t n, k;
     int tiles;
@@ -255,7 +256,7 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
       for (int64_t M : {1, 3, 17, 64, 65, 200, 1000}) {
         const Acts a = make_acts(c, M, rng);
-        for (int config : {0, 1, 2, -1})
+        for (int config : {0, 1, 2, 3, 4, 5, 6, -1})
           EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
               << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
               << " M=" << M << " config=" << config;
@@ -272,14 +273,40 @@ TEST_F(GpuTc, WgmmaEveryConfigSmall) {
     Case c;
     make_case(c, 328, 160, f, rng);
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    for (int64_t M : {65, 200}) {
+    for (int64_t M : {3, 65, 200}) {
       const Acts a = make_acts(c, M, rng);
-      for (int config : {0, 1, 2})
+      for (int config : {0, 1, 2, 3, 4, 5, 6})
         EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
             << to_string(f) << " M=" << M << " config=" << config;
     }
     gpu::free_tensor_core_weight(tw);
   }
+}
+
+// The TMA-activation configs (3-6) where the tensor-map boxes leave the tensor: K below one
+// 64-k box (32), K ending inside the first (96) or second (160, 1056) box of a chunk, M below
+// one box of rows (1), M ending inside a tile (63, 257, 300), row blocks of 1, 2 and 4 tiles.
+TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
+  std::mt19937 rng(std::random_device{}());
+  struct Shape {
+    int64_t n, k;
+    int tiles;
+  };
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (Shape sh :
+         {Shape{200, 32, 0}, Shape{328, 96, 1}, Shape{328, 160, 2}, Shape{600, 1056, 4}}) {
+      Case c;
+      make_case(c, sh.n, sh.k, f, rng);
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
+      for (int64_t M : {1, 63, 257, 300}) {
+        const Acts a = make_acts(c, M, rng);
+        for (int config : {3, 4, 5, 6})
+          EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
+              << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
+              << " M=" << M << " config=" << config;
+      }
+      gpu::free_tensor_core_weight(tw);
+    }
 }
 
 TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
