@@ -79,20 +79,4 @@ __device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
   return lo | (hi << 16);
 }
 
-// 16 bytes of codes (32 consecutive values of one row) -> 64 bytes of BF16 at
-// dst (16-byte aligned): values 0-15 times m_lo, 16-31 times m_hi (one MXFP4
-// group: both equal; NVFP4: its two groups).
-__device__ __forceinline__ void dequant32_bf16(const uint4& q, float m_lo, float m_hi,
-                                               uint16_t* dst) {
-  const uint32_t w[4] = {q.x, q.y, q.z, q.w};
-#pragma unroll
-  for (int h = 0; h < 4; ++h) {
-    const float m = h < 2 ? m_lo : m_hi;
-    uint32_t o[4];
-#pragma unroll
-    for (int j = 0; j < 4; ++j) o[j] = dequant_bf16x2((w[h] >> (8 * j)) & 0xFF, m);
-    reinterpret_cast<uint4*>(dst)[h] = make_uint4(o[0], o[1], o[2], o[3]);
-  }
-}
-
 }  // namespace mrgptq::gpu::dev

@@ -168,33 +168,37 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
 }
 
-// One thread expands 32 bytes of codes (64 values): both 16-byte loads and
-// the scales go out before any arithmetic. Memory-level parallelism is the
-// limit here, not instructions: at 8 bytes per thread the kernel ran at about
-// half the copy bandwidth (H200: ~85 us for a 8192 x 8192 weight).
+// Each thread expands four pieces of 4 code bytes (8 values, 16 output bytes)
+// a block-width apart, all four loads issued before any arithmetic: loads
+// (4 bytes a thread) and stores (16 bytes a thread) stay contiguous across
+// the warp in every instruction, and a thread keeps 4 loads in flight. Measured
+// on the H200: 64 contiguous values per thread made every store instruction
+// touch 32 lines and ran ~4x slower than one piece per thread.
+constexpr int kDequantPieces = 4, kDequantThreads = 256;
+
 template <bool NV>
 __global__ void dequant_kernel(const uint8_t* __restrict__ packed,
-                               const uint8_t* __restrict__ scales, int64_t total_bytes, float g,
+                               const uint8_t* __restrict__ scales, int64_t pieces, float g,
                                uint16_t* __restrict__ out) {
-  const int64_t i = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) * 32;  // first code byte
-  if (i >= total_bytes) return;
-  const bool two = total_bytes - i >= 32;  // total_bytes is a multiple of 16 (K % 32 == 0)
-  const uint4 q0 = __ldg(reinterpret_cast<const uint4*>(packed + i));
-  const uint4 q1 = two ? __ldg(reinterpret_cast<const uint4*>(packed + i + 16)) : q0;
-  // 16 code bytes = one MXFP4 group (scale i / 16) or two NVFP4 groups (i / 8, i / 8 + 1).
-  float m[4];
-  if constexpr (NV) {
-    const uint32_t s = two ? __ldg(reinterpret_cast<const uint32_t*>(scales + i / 8))
-                           : __ldg(reinterpret_cast<const uint16_t*>(scales + i / 8));
+  constexpr int GROUP = NV ? 16 : 32;  // values per scale; a piece (8 values) has one
+  const int64_t base = int64_t(blockIdx.x) * kDequantThreads * kDequantPieces + threadIdx.x;
+  uint32_t q[kDequantPieces], s[kDequantPieces];
 #pragma unroll
-    for (int h = 0; h < 4; ++h) m[h] = __fdiv_rn(dev::e4m3_decode((s >> (8 * h)) & 0xFF), g);
-  } else {
-    const uint32_t s0 = scales[i / 16], s1 = two ? scales[i / 16 + 1] : s0;
-    m[0] = m[1] = dev::e8m0_decode(s0);
-    m[2] = m[3] = dev::e8m0_decode(s1);
+  for (int j = 0; j < kDequantPieces; ++j) {
+    const int64_t p = base + j * kDequantThreads;
+    q[j] = p < pieces ? __ldg(reinterpret_cast<const uint32_t*>(packed) + p) : 0u;
+    s[j] = p < pieces ? __ldg(scales + p * 8 / GROUP) : 0u;
   }
-  dev::dequant32_bf16(q0, m[0], m[1], out + 2 * i);
-  if (two) dev::dequant32_bf16(q1, m[2], m[3], out + 2 * i + 32);
+#pragma unroll
+  for (int j = 0; j < kDequantPieces; ++j) {
+    const int64_t p = base + j * kDequantThreads;
+    if (p >= pieces) break;
+    const float m = NV ? __fdiv_rn(dev::e4m3_decode(s[j]), g) : dev::e8m0_decode(s[j]);
+    uint32_t o[4];
+#pragma unroll
+    for (int b = 0; b < 4; ++b) o[b] = dev::dequant_bf16x2((q[j] >> (8 * b)) & 0xFF, m);
+    reinterpret_cast<uint4*>(out)[p] = make_uint4(o[0], o[1], o[2], o[3]);
+  }
 }
 
 // ---------------------------------------------------------------- cuBLASLt --
@@ -273,14 +277,15 @@ void bf16_gemm(const uint16_t* X, int64_t M, const uint16_t* W, int64_t N, int64
 }
 
 void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream) {
-  const int64_t bytes = w.N * w.K / 2;
-  const int threads = 256;
-  const unsigned blocks = unsigned((bytes / 32 + threads) / threads);
+  const int64_t pieces = w.N * w.K / 8;  // 8 values each (K % 32 == 0)
+  const int64_t per_block = int64_t(kDequantThreads) * kDequantPieces;
+  const unsigned blocks = unsigned((pieces + per_block - 1) / per_block);
   if (w.format == Format::NVFP4)
     dequant_kernel<true>
-        <<<blocks, threads, 0, stream>>>(w.packed, w.scales, bytes, w.global_scale, out);
+        <<<blocks, kDequantThreads, 0, stream>>>(w.packed, w.scales, pieces, w.global_scale, out);
   else
-    dequant_kernel<false><<<blocks, threads, 0, stream>>>(w.packed, w.scales, bytes, 1.f, out);
+    dequant_kernel<false>
+        <<<blocks, kDequantThreads, 0, stream>>>(w.packed, w.scales, pieces, 1.f, out);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 

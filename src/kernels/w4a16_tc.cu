@@ -465,38 +465,46 @@ void check_args(int64_t M, int64_t N, int64_t K, int64_t max_m) {
                 std::to_string(max_m));
 }
 
-// One thread per two neighbouring 16-byte units (lanes 2l and 2l + 1 of a
-// tile: one row, k0 and k0 + 32), both loaded before any arithmetic: 32 code
-// bytes in flight and 128 contiguous output bytes per thread. With a quarter
-// unit per thread (4 bytes in flight) the expansion ran at half the copy
-// bandwidth, and it is the whole overhead of the dequantize + cuBLAS path.
+// One thread per quarter unit (8 values: 4 code bytes -> 16 output bytes),
+// four quarters a block-width apart per thread, all loads issued before any
+// arithmetic: consecutive threads read consecutive 4 bytes and write
+// consecutive 16 bytes of one row segment in every instruction. (One quarter
+// per thread ran at about half the copy bandwidth; two whole units per thread
+// made each store instruction touch 32 lines and ran ~4x slower.)
+constexpr int kRelaidPieces = 4, kRelaidThreads = 256;
+
 template <bool NV>
 __global__ void dequant_relaid(const uint8_t* __restrict__ packed,
                                const uint8_t* __restrict__ scales, int tiles, int64_t N, int64_t K,
                                int64_t chunks, int64_t units, float g, uint16_t* __restrict__ out) {
-  const int64_t u0 = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) * 2;
-  if (u0 >= units) return;  // units is a multiple of 32: u0 + 1 exists
-  const uint4 q[2] = {reinterpret_cast<const uint4*>(packed)[u0],
-                      reinterpret_cast<const uint4*>(packed)[u0 + 1]};
-  uint32_t s[2];
+  const int64_t base = int64_t(blockIdx.x) * kRelaidThreads * kRelaidPieces + threadIdx.x;
+  uint32_t q[kRelaidPieces], s[kRelaidPieces];
 #pragma unroll
-  for (int p = 0; p < 2; ++p)
-    s[p] =
-        NV ? uint32_t(reinterpret_cast<const uint16_t*>(scales)[u0 + p]) : uint32_t(scales[u0 + p]);
-  // 32-bit index arithmetic (units < 2^31, checked at make time): 64-bit
-  // division is a long software sequence and made this kernel 3x slower.
-  const uint32_t u = uint32_t(u0), lane = u % 32;
-  const uint32_t rest = u / 32, i = rest % uint32_t(tiles), bc = rest / uint32_t(tiles),
-                 c = bc % uint32_t(chunks), b = bc / uint32_t(chunks);
-  const int64_t n = int64_t(b) * 8 * tiles + i * 8 + (lane >> 2);
-  if (n >= N) return;
+  for (int j = 0; j < kRelaidPieces; ++j) {
+    const int64_t v = base + j * kRelaidThreads;
+    const bool in = v < 4 * units;
+    q[j] = in ? reinterpret_cast<const uint32_t*>(packed)[v] : 0u;
+    s[j] = !in  ? 0u
+           : NV ? uint32_t(reinterpret_cast<const uint16_t*>(scales)[v >> 2])
+                : uint32_t(scales[v >> 2]);
+  }
 #pragma unroll
-  for (int p = 0; p < 2; ++p) {
-    const int64_t k0 = int64_t(c) * 128 + 32 * ((lane & 3) + p);
-    if (k0 >= K) break;
-    const float m_lo = NV ? __fdiv_rn(dev::e4m3_decode(s[p] & 0xFF), g) : dev::e8m0_decode(s[p]);
-    const float m_hi = NV ? __fdiv_rn(dev::e4m3_decode(s[p] >> 8), g) : m_lo;
-    dev::dequant32_bf16(q[p], m_lo, m_hi, out + n * K + k0);
+  for (int j = 0; j < kRelaidPieces; ++j) {
+    const int64_t v = base + j * kRelaidThreads;
+    if (v >= 4 * units) break;
+    // 32-bit index arithmetic (units < 2^31, checked at make time): 64-bit
+    // division is a long software sequence and made this kernel 3x slower.
+    const uint32_t u = uint32_t(v >> 2), h = uint32_t(v & 3), lane = u % 32, t = lane & 3;
+    const uint32_t rest = u / 32, i = rest % uint32_t(tiles), bc = rest / uint32_t(tiles),
+                   c = bc % uint32_t(chunks), b = bc / uint32_t(chunks);
+    const int64_t n = int64_t(b) * 8 * tiles + i * 8 + (lane >> 2), k0 = int64_t(c) * 128 + 32 * t;
+    if (n >= N || k0 >= K) continue;
+    const float m = NV ? __fdiv_rn(dev::e4m3_decode((s[j] >> (h < 2 ? 0 : 8)) & 0xFF), g)
+                       : dev::e8m0_decode(s[j]);
+    uint32_t o[4];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) o[e] = dev::dequant_bf16x2((q[j] >> (8 * e)) & 0xFF, m);
+    reinterpret_cast<uint4*>(out + n * K + k0)[h] = make_uint4(o[0], o[1], o[2], o[3]);
   }
 }
 
@@ -573,13 +581,14 @@ void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
     throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
   const int64_t rows = 8 * w.tiles, chunks = (w.K + 127) / 128, blocks = (w.N + rows - 1) / rows;
   const int64_t units = blocks * chunks * w.tiles * 32;
-  const unsigned grid = unsigned((units / 2 + 255) / 256);
+  const int64_t per_block = int64_t(kRelaidThreads) * kRelaidPieces;
+  const unsigned grid = unsigned((4 * units + per_block - 1) / per_block);
   if (w.format == Format::NVFP4)
-    dequant_relaid<true><<<grid, 256, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks, units,
-                                               w.global_scale, out);
+    dequant_relaid<true><<<grid, kRelaidThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K,
+                                                          chunks, units, w.global_scale, out);
   else
-    dequant_relaid<false>
-        <<<grid, 256, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks, units, 1.f, out);
+    dequant_relaid<false><<<grid, kRelaidThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K,
+                                                           chunks, units, 1.f, out);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
