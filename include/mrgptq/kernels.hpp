@@ -70,10 +70,10 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured
-// on the H200): the streamed kernel up to M = 32 (up to 64 when the weight has
-// too few rows to fill the GPU with 64-row blocks), the warpgroup kernel below up
-// to M = 256, then dequantize into `workspace` (N*K BF16, may be null for
-// M <= 64) + cuBLAS.
+// on the H200): the streamed kernel up to M = 32, the warpgroup kernel below up
+// to M = 4096, then dequantize into `workspace` (N*K BF16) + cuBLAS. With a null
+// workspace the warpgroup kernel runs at every M > 32 (it needs X 16-byte
+// aligned; otherwise M > 64 needs the workspace).
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t stream);
 // The warpgroup (wgmma) kernel alone on the re-laid-out weight (src/kernels/w4a16_wgmma.cu):

@@ -673,17 +673,21 @@ void launch_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cuda
 // choice; set to false to go back to the register-permute kernel everywhere.
 constexpr bool kWgmmaTmaX = true;
 
-// The largest block whose grid still covers ~0.8 of the GPU (config 2 runs one
-// block per SM, 0 and 1 two); config 2 only from M = 128. Measured on the H200
-// (bench_w4a16_tc): e.g. 8192x8192 M = 128: config 1 72.7 us, 2 167 us;
-// 28672x8192 M = 64: config 1 129 us, 0 222 us, 2 151 us. Configs 3, 4, 5 have
-// the tiles of 0, 1, 2; 6 (128 weight rows x 256 activation rows) is not chosen
-// automatically (not yet measured).
+// Measured on the H200 (bench_w4a16_tc --wg, 2026-11-30 ~06:05 UTC, MXFP4;
+// docs/PERFORMANCE.md): config 6 (128 weight x 256 activation rows, 2 x
+// m64n128 per k-step) is the fastest from M = 256 wherever its grid has at
+// least ~0.4 blocks per SM (8192x8192 M = 256: 64 blocks, 91.6 us vs 99.7 for
+// config 4; 4096x14336 M = 256: 32 blocks, 150 us vs 95 for config 3) and
+// reaches 736-770 TFLOP/s at M = 512-4096; below, the largest of the 3/4/5
+// tiles whose grid covers ~0.8 of the GPU (28672x8192 M = 64: config 4 99.7 us,
+// 3 110; M = 128: config 5 128 us, 3 187). With kWgmmaTmaX = false the old
+// register-permute kernel (0/1/2) is chosen by the same fill rule.
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   int sms = 132;
   MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   const int64_t want = sms * 4 / 5;
   const int tma = kWgmmaTmaX ? 3 : 0;
+  if (kWgmmaTmaX && M >= 256 && ((N + 127) / 128) * ((M + 255) / 256) >= sms * 2 / 5) return 6;
   if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 2 + tma;
   if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 1 + tma;
   return 0 + tma;

@@ -221,7 +221,8 @@ double rel_error(const std::vector<uint16_t>& y, const std::vector<double>& ref)
   }
   return std::sqrt(num / den);
 }
-// config >= -1: w4a16_wgmma with that config; -2: the w4a16_gemm dispatch.
+// config >= -1: w4a16_wgmma with that config; -2: the w4a16_gemm dispatch;
+// -3: the dispatch without a workspace.
 double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) {
   uint16_t* dx = upload(a.x);
   uint16_t* dy = poisoned<uint16_t>(a.ref.size());
@@ -229,7 +230,7 @@ double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) 
   if (config >= -1)
     gpu::w4a16_wgmma(dx, M, tw, dy, nullptr, config);
   else
-    gpu::w4a16_gemm(dx, M, tw, dy, ws, nullptr);
+    gpu::w4a16_gemm(dx, M, tw, dy, config == -2 ? ws : nullptr, nullptr);
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   const std::vector<uint16_t> y = download(dy, a.ref.size());
   cudaFree(dx), cudaFree(dy), cudaFree(ws);
@@ -315,10 +316,15 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
     Case c;
     make_case(c, 264, 384, f, rng);
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    // 264 rows: streamed to M = 64 (too few 64-row blocks), wgmma to 256, then cuBLAS.
-    for (int64_t M : {1, 16, 32, 33, 64, 65, 128, 129, 256, 257, 600}) {
+    // Streamed to M = 32, wgmma to 4096 (config 6 from 256 where its grid is
+    // large enough), then dequantize + cuBLAS.
+    for (int64_t M : {1, 16, 32, 33, 64, 65, 128, 129, 256, 257, 600, 4096, 4097}) {
       const Acts a = make_acts(c, M, rng);
       EXPECT_LE(run_wgmma(tw, a, M, -2), 5e-3) << to_string(f) << " M=" << M;
+    }
+    for (int64_t M : {65, 4097}) {  // no workspace: the warpgroup kernel at any M
+      const Acts a = make_acts(c, M, rng);
+      EXPECT_LE(run_wgmma(tw, a, M, -3), 5e-3) << to_string(f) << " M=" << M << ", no workspace";
     }
     gpu::free_tensor_core_weight(tw);
   }
