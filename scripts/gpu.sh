@@ -25,11 +25,13 @@ if command -v compute-sanitizer >/dev/null; then
     --gtest_filter='*Rotated*:*128x128*' >"$OUT/sanitizer_fp8.log" 2>&1
   echo "compute-sanitizer (FP8 W4A4) exit $?"
   compute-sanitizer --tool memcheck --error-exitcode 9 "$BUILD/test_w4a16_tc" \
-    --gtest_filter='*PlantedWrong*:*Dispatch*:*Dequantized*' >"$OUT/sanitizer_w4a16.log" 2>&1
-  echo "compute-sanitizer (W4A16 streamed) exit $?"
+    --gtest_filter='*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*' >"$OUT/sanitizer_w4a16.log" 2>&1
+  echo "compute-sanitizer (W4A16 streamed and warpgroup kernels) exit $?"
 fi
 echo "== W4A16: streamed kernel, dequantize + cuBLAS, dispatch"
 "$BUILD/bench_w4a16_tc" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench_w4a16_tc.txt"
+echo "== W4A16 warpgroup kernel: every config vs cuBLAS, M = 64..16384"
+"$BUILD/bench_w4a16_tc" --wg 2>&1 | tee "$OUT/bench_w4a16_wgmma.txt"
 echo "== kernel 1 vs copy, MXFP4 W4A4 on FP8 tensor cores"
 "$BUILD/bench_w4a4_fp8" 2>&1 | tee "$OUT/bench_w4a4_fp8.txt"
 echo "== benchmark"
