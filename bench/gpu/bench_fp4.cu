@@ -82,9 +82,13 @@ int main(int argc, char** argv) {
       {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}};
   const std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 16, 4096}
                                         : std::vector<int64_t>{1, 16, 64, 256, 1024, 4096, 16384};
-  std::printf("\n%-13s %6s %10s | %10s %6s | %10s %6s | %10s %6s | %10s %6s\n", "N x K", "M",
-              "bf16 us", "w4a16 mx", "ratio", "w4a16 nv", "ratio", "w4a4 mx", "ratio", "w4a4 nv",
-              "ratio");
+  std::printf(
+      "\n%-13s %6s %10s | %10s %6s | %10s %6s | %10s %6s | %10s %6s | %10s %6s | %10s %6s\n",
+      "N x K", "M", "bf16 us", "w4a16 mx", "ratio", "w4a16 nv", "ratio", "w4a4 mx", "ratio",
+      "w4a4 nv", "ratio", "w4a4 mx tc", "ratio", "w4a4 nv tc", "ratio");
+  std::printf(
+      "(w4a4 = kernel 1 + weight expanded per call + cuBLAS BF16; w4a4 tc = kernel 1 + "
+      "w4a16_gemm on the re-laid-out weight, no weight workspace up to M = 4096)\n");
   for (const auto& shape_nk : shapes) {
     const int64_t N = shape_nk.first, K = shape_nk.second;
     const size_t wbytes4 = size_t(N * K / 2), wbytes16 = size_t(N * K * 2);
@@ -138,13 +142,19 @@ int main(int argc, char** argv) {
         gpu::w4a4_linear(x, M, nv.view(i, Format::NVFP4, N, K, 1000.f), 16, 448.f, y, aw, ap, as,
                          ws, nullptr);
       });
+      const double t4mt = time_us(c4, reps, [&](int i) {
+        gpu::w4a4_linear(x, M, tmx[size_t(i)], 32, 1.f, y, aw, ap, as, ws, nullptr);
+      });
+      const double t4nt = time_us(c4, reps, [&](int i) {
+        gpu::w4a4_linear(x, M, tnv[size_t(i)], 16, 448.f, y, aw, ap, as, ws, nullptr);
+      });
       char shape[32];
       std::snprintf(shape, sizeof shape, "%ldx%ld", N, K);
       std::printf(
-          "%-13s %6ld %10.1f | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx   "
-          "(bf16 %.0f TFLOP/s, w4a16 mx %.0f GB/s)\n",
-          shape, M, tb, tm, tb / tm, tn, tb / tn, t4m, tb / t4m, t4n, tb / t4n, flops / tb / 1e6,
-          (N * K / 2.0 + N * K / 32.0 + M * K * 2.0) / tm / 1e3);
+          "%-13s %6ld %10.1f | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx | "
+          "%10.1f %5.2fx | %10.1f %5.2fx   (bf16 %.0f TFLOP/s, w4a16 mx %.0f GB/s)\n",
+          shape, M, tb, tm, tb / tm, tn, tb / tn, t4m, tb / t4m, t4n, tb / t4n, t4mt, tb / t4mt,
+          t4nt, tb / t4nt, flops / tb / 1e6, (N * K / 2.0 + N * K / 32.0 + M * K * 2.0) / tm / 1e3);
       std::fflush(stdout);
       cudaFree(x), cudaFree(y), cudaFree(aw), cudaFree(ap), cudaFree(as);
     }

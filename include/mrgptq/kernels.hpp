@@ -99,6 +99,16 @@ void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block
                  uint8_t* act_packed /* M*K/2 */, uint8_t* act_scales /* M*K/group */,
                  uint16_t* w_workspace /* N*K, or null if pre-expanded */, cudaStream_t stream);
 
+// The same layer on the re-laid-out weight: kernel 1 expands the activations
+// exactly to BF16 (into act_workspace), then w4a16_gemm multiplies them with the
+// FP4 weight decoded in registers (the warpgroup kernel for 32 < M <= 4096), so
+// no per-call expansion of the weight and no N*K workspace (w_workspace is used
+// only above M = 4096, where dequantize + cuBLAS is faster; it may be null).
+void w4a4_linear(const uint16_t* X, int64_t M, const TcWeight& w, int rot_block,
+                 float act_global_scale, uint16_t* Y, uint16_t* act_workspace /* M*K */,
+                 uint8_t* act_packed /* M*K/2 */, uint8_t* act_scales /* M*K/group */,
+                 uint16_t* w_workspace /* N*K or null */, cudaStream_t stream);
+
 // Plain BF16 GEMM Y[M, N] = X[M, K] W^T through cuBLASLt (the baseline, and the
 // back end of the large-M paths).
 void bf16_gemm(const uint16_t* X, int64_t M, const uint16_t* W, int64_t N, int64_t K, uint16_t* Y,

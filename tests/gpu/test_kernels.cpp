@@ -213,6 +213,44 @@ TEST_F(Gpu, W4A4RotatedLinearMatchesFloat64) {
   }
 }
 
+// The same layer on the re-laid-out weight (kernel 1 -> w4a16_gemm, no weight
+// workspace): the streamed kernel at M = 5, the warpgroup kernel at 33 and 300.
+TEST_F(Gpu, W4A4RotatedLinearOnTheReLaidOutWeightMatchesFloat64) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (int64_t M : {5, 33, 300}) {
+      DeviceWeight w;
+      const int64_t N = 264, K = 512;
+      make_weight(w, N, K, f, rng);
+      const auto x = random_activations(M, K, rng);
+      const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
+      const MatrixF A = dequantize(cpu_quant(x, M, K, f, 32, g));
+      uint16_t* dx = upload(x);
+      auto* dy = poisoned<uint16_t>(size_t(M * N));
+      auto* aw = poisoned<uint16_t>(size_t(M * K));
+      auto* ap = poisoned<uint8_t>(size_t(M * K / 2));
+      auto* as = poisoned<uint8_t>(size_t(M * K / 16));
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(w.view(), nullptr);
+      gpu::w4a4_linear(dx, M, tw, 32, g, dy, aw, ap, as, nullptr, nullptr);
+      CK(cudaDeviceSynchronize());
+      EXPECT_LE(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3)
+          << to_string(f) << " M=" << M;
+      gpu::free_tensor_core_weight(tw);
+      // The check can fail: wrong scales (doubled) in a quarter of the rows.
+      std::vector<uint8_t> bad = w.q.scales;
+      for (size_t i = 0; i < bad.size() / 4; ++i)
+        bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
+      CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
+      tw = gpu::make_tensor_core_weight(w.view(), nullptr);
+      gpu::w4a4_linear(dx, M, tw, 32, g, dy, aw, ap, as, nullptr, nullptr);
+      CK(cudaDeviceSynchronize());
+      EXPECT_GT(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3)
+          << to_string(f) << " M=" << M << ": a planted wrong scale passed";
+      gpu::free_tensor_core_weight(tw);
+      cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ap), cudaFree(as);
+    }
+}
+
 TEST_F(Gpu, BadShapesGiveClearErrors) {
   gpu::Fp4Weight w;
   w.N = 8, w.K = 40;
