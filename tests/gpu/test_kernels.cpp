@@ -182,73 +182,59 @@ TEST_F(Gpu, W4A16MatchesFloat64AtOddSizes) {
   }
 }
 
+// The rotated W4A4 layer (rotation 32) against the float64 product of the
+// CPU-quantized activations and the dequantized weight, then once more with
+// wrong (doubled) scales planted in a quarter of the weight rows, which must
+// fail the check. relaid: the TcWeight overload (kernel 1 -> w4a16_gemm, no
+// weight workspace), else the row-major one (weight expanded per call).
+namespace {
+void check_w4a4_linear(Format f, int64_t M, bool relaid, std::mt19937& rng) {
+  DeviceWeight w;
+  const int64_t N = 264, K = 512;
+  make_weight(w, N, K, f, rng);
+  const auto x = random_activations(M, K, rng);
+  const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
+  const MatrixF A = dequantize(cpu_quant(x, M, K, f, 32, g));
+  uint16_t* dx = upload(x);
+  auto* dy = poisoned<uint16_t>(size_t(M * N));
+  auto* aw = poisoned<uint16_t>(size_t(M * K));
+  auto* ap = poisoned<uint8_t>(size_t(M * K / 2));
+  auto* as = poisoned<uint8_t>(size_t(M * K / 16));
+  auto* ww = relaid ? nullptr : poisoned<uint16_t>(size_t(N * K));
+  auto run = [&] {
+    if (relaid) {
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(w.view(), nullptr);
+      gpu::w4a4_linear(dx, M, tw, 32, g, dy, aw, ap, as, nullptr, nullptr);
+      EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+      gpu::free_tensor_core_weight(tw);
+    } else {
+      gpu::w4a4_linear(dx, M, w.view(), 32, g, dy, aw, ap, as, ww, nullptr);
+      EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    }
+    return rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq);
+  };
+  const std::string what = std::string(to_string(f)) + " M=" + std::to_string(M) +
+                           (relaid ? " (re-laid-out weight)" : "");
+  EXPECT_LE(run(), 5e-3) << what;
+  std::vector<uint8_t> bad = w.q.scales;
+  for (size_t i = 0; i < bad.size() / 4; ++i)
+    bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
+  CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
+  EXPECT_GT(run(), 5e-3) << what << ": a planted wrong scale passed";
+  cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ap), cudaFree(as), cudaFree(ww);
+}
+}  // namespace
+
 TEST_F(Gpu, W4A4RotatedLinearMatchesFloat64) {
   std::mt19937 rng(std::random_device{}());
-  for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    DeviceWeight w;
-    const int64_t N = 264, K = 512, M = 33;
-    make_weight(w, N, K, f, rng);
-    const auto x = random_activations(M, K, rng);
-    const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
-    const MatrixF A = dequantize(cpu_quant(x, M, K, f, 32, g));
-    uint16_t* dx = upload(x);
-    auto* dy = poisoned<uint16_t>(size_t(M * N));
-    auto* aw = poisoned<uint16_t>(size_t(M * K));
-    auto* ap = poisoned<uint8_t>(size_t(M * K / 2));
-    auto* as = poisoned<uint8_t>(size_t(M * K / 16));
-    auto* ww = poisoned<uint16_t>(size_t(N * K));
-    gpu::w4a4_linear(dx, M, w.view(), 32, g, dy, aw, ap, as, ww, nullptr);
-    CK(cudaDeviceSynchronize());
-    EXPECT_LE(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3) << to_string(f);
-    // The check can fail: plant wrong scales (doubled) in a quarter of the rows.
-    std::vector<uint8_t> bad = w.q.scales;
-    for (size_t i = 0; i < bad.size() / 4; ++i)
-      bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
-    CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
-    gpu::w4a4_linear(dx, M, w.view(), 32, g, dy, aw, ap, as, ww, nullptr);
-    CK(cudaDeviceSynchronize());
-    EXPECT_GT(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3)
-        << "a planted wrong scale passed";
-    cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ap), cudaFree(as), cudaFree(ww);
-  }
+  for (Format f : {Format::MXFP4, Format::NVFP4}) check_w4a4_linear(f, 33, false, rng);
 }
 
-// The same layer on the re-laid-out weight (kernel 1 -> w4a16_gemm, no weight
-// workspace): the streamed kernel at M = 5, the warpgroup kernel at 33 and 300.
+// The streamed kernel at M = 5, the warpgroup kernel at 33 and 300.
 TEST_F(Gpu, W4A4RotatedLinearOnTheReLaidOutWeightMatchesFloat64) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (int64_t M : {5, 33, 300}) {
-      DeviceWeight w;
-      const int64_t N = 264, K = 512;
-      make_weight(w, N, K, f, rng);
-      const auto x = random_activations(M, K, rng);
-      const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
-      const MatrixF A = dequantize(cpu_quant(x, M, K, f, 32, g));
-      uint16_t* dx = upload(x);
-      auto* dy = poisoned<uint16_t>(size_t(M * N));
-      auto* aw = poisoned<uint16_t>(size_t(M * K));
-      auto* ap = poisoned<uint8_t>(size_t(M * K / 2));
-      auto* as = poisoned<uint8_t>(size_t(M * K / 16));
-      gpu::TcWeight tw = gpu::make_tensor_core_weight(w.view(), nullptr);
-      gpu::w4a4_linear(dx, M, tw, 32, g, dy, aw, ap, as, nullptr, nullptr);
-      CK(cudaDeviceSynchronize());
-      EXPECT_LE(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3)
-          << to_string(f) << " M=" << M;
-      gpu::free_tensor_core_weight(tw);
-      // The check can fail: wrong scales (doubled) in a quarter of the rows.
-      std::vector<uint8_t> bad = w.q.scales;
-      for (size_t i = 0; i < bad.size() / 4; ++i)
-        bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
-      CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
-      tw = gpu::make_tensor_core_weight(w.view(), nullptr);
-      gpu::w4a4_linear(dx, M, tw, 32, g, dy, aw, ap, as, nullptr, nullptr);
-      CK(cudaDeviceSynchronize());
-      EXPECT_GT(rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq), 5e-3)
-          << to_string(f) << " M=" << M << ": a planted wrong scale passed";
-      gpu::free_tensor_core_weight(tw);
-      cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ap), cudaFree(as);
-    }
+    for (int64_t M : {5, 33, 300}) check_w4a4_linear(f, M, true, rng);
 }
 
 TEST_F(Gpu, BadShapesGiveClearErrors) {
