@@ -290,7 +290,9 @@ std::vector<float> SafetensorsReader::to_f32(const TensorView& t) const {
   // memcpy per element: the data area gives no alignment guarantee.
   switch (t.dtype) {
     case DType::F32:
-      std::memcpy(out.data(), t.data, n * 4);
+      // An empty tensor's vector has no storage (data() may be null), and
+      // memcpy's pointers must be valid even for zero bytes.
+      if (n) std::memcpy(out.data(), t.data, n * 4);
       break;
     case DType::F64:
       for (size_t i = 0; i < n; ++i) {

@@ -130,6 +130,20 @@ TEST(Safetensors, ReaderAcceptsForeignPaddingAndOrder) {
   EXPECT_TRUE(r.metadata().empty());
 }
 
+TEST(Safetensors, EmptyTensorsConvertToEmptyVectors) {
+  // Found by the fuzzer: a zero-element F32 tensor passed a null pointer to
+  // memcpy (undefined even for zero bytes).
+  const std::vector<float> a = {5};
+  const auto img = image(R"({"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)"
+                         R"("h":{"dtype":"F16","shape":[0,3],"data_offsets":[0,0]},)"
+                         R"("a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                         bytes_of(a));
+  SafetensorsReader r(img, "mem");
+  EXPECT_TRUE(r.to_f32(r.at("e")).empty());
+  EXPECT_TRUE(r.to_f32(r.at("h")).empty());
+  EXPECT_EQ(r.to_f32(r.at("a")), a);
+}
+
 TEST(Safetensors, ConvertsF16AndF64) {
   SafetensorsWriter wr;
   const std::vector<double> d = {1.0 / 3, -2.0, 1e-30};
