@@ -4,7 +4,8 @@
 // rotated over copies larger than 4x L2, random data (never zeros).
 // usage: bench_w4a16_tc [--quick] [--only NxK] [--wg]
 // --wg: only cuBLAS BF16 and the wgmma kernel, register-permute configs 0-2 (old) vs TMA
-// configs 3-6 (new), MXFP4, best of each side; M from 64.
+// configs 3-6 (new) vs the prepared configs 7-11 (one-multiply decode, K-split consumer
+// warpgroups; not chosen automatically yet), MXFP4, best of each side; M from 64.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -40,11 +41,15 @@ int main(int argc, char** argv) {
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
   if (wg_only)
     std::printf(
-        "%-12s %5s %9s | %8s %8s %8s %8s %6s | %8s %8s %8s %8s %8s %6s %7s | %9s %6s\n"
+        "%-12s %5s %9s | %8s %8s %8s %8s %6s | %8s %8s %8s %8s %8s %6s %7s | %8s %8s %8s %8s "
+        "%8s %8s %6s %7s | %9s %6s\n"
         "(old = configs 0-2, register-permuted activations; new = configs 3-6, TMA activations; "
+        "next = configs 7-11: 7 = 6 with the one-multiply decode, 8 = 64x64 with 2 K-split "
+        "consumer warpgroups, 9 = 64x128 x2, 10 = 64x256 x2, 11 = 64x64 x4, all one-multiply; "
         "ratio = cuBLAS / best; auto = w4a16_wgmma's own choice, NVFP4 weight)\n",
         "N x K", "M", "bf16 us", "old0 us", "old1 us", "old2 us", "best", "ratio", "new3 us",
-        "new4 us", "new5 us", "new6 us", "best", "ratio", "TFLOP/s", "auto nv us", "ratio");
+        "new4 us", "new5 us", "new6 us", "best", "ratio", "TFLOP/s", "nx7 us", "nx8 us", "nx9 us",
+        "nx10 us", "nx11 us", "best", "ratio", "TFLOP/s", "auto nv us", "ratio");
   else
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | "
@@ -110,23 +115,26 @@ int main(int argc, char** argv) {
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
       auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
       if (wg_only) {
-        double tw[7], best_old = 1e30, best_new = 1e30;
-        for (int cfg = 0; cfg < 7; ++cfg) {
+        constexpr int kCfgs = 12;
+        double tw[kCfgs], best[3] = {1e30, 1e30, 1e30};  // 0-2, 3-6, 7-11
+        for (int cfg = 0; cfg < kCfgs; ++cfg) {
           // The 64-row-activation configs only to M = 4096 (slow and many blocks above).
-          const bool run = (cfg != 0 && cfg != 3) || M <= 4096;
+          const bool run = (cfg != 0 && cfg != 3 && cfg != 8 && cfg != 11) || M <= 4096;
           tw[cfg] =
               t4(run, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
-          if (run)
-            (cfg < 3 ? best_old : best_new) = std::min(cfg < 3 ? best_old : best_new, tw[cfg]);
+          const int side = cfg < 3 ? 0 : cfg < 7 ? 1 : 2;
+          if (run) best[side] = std::min(best[side], tw[cfg]);
         }
         const double twn =
             t4(true, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
+        auto tflops = [&](double t) { return 2.0 * M * N * K / t / 1e6; };
         std::printf(
             "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f %5.2fx | %8.1f %8.1f %8.1f %8.1f "
-            "%8.1f "
-            "%5.2fx %7.0f | %9.1f %5.2fx\n",
-            N, K, M, tb, tw[0], tw[1], tw[2], best_old, ratio(best_old), tw[3], tw[4], tw[5], tw[6],
-            best_new, ratio(best_new), 2.0 * M * N * K / best_new / 1e6, twn, ratio(twn));
+            "%8.1f %5.2fx %7.0f | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %5.2fx %7.0f | %9.1f "
+            "%5.2fx\n",
+            N, K, M, tb, tw[0], tw[1], tw[2], best[0], ratio(best[0]), tw[3], tw[4], tw[5], tw[6],
+            best[1], ratio(best[1]), tflops(best[1]), tw[7], tw[8], tw[9], tw[10], tw[11], best[2],
+            ratio(best[2]), tflops(best[2]), twn, ratio(twn));
         std::fflush(stdout);
         MRGPTQ_CUDA_CHECK(cudaFree(x));
         MRGPTQ_CUDA_CHECK(cudaFree(y));

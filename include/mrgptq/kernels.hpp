@@ -82,7 +82,13 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // activations permuted through registers by a producer warpgroup: 0 (64 weight rows x 64
 // activation rows per block, two blocks per SM), 1 (128 x 64, two per SM), 2 (256 x 128, one
 // per SM); activations copied by tensor-map TMA in natural k order, the weight fragment
-// permuted in registers instead: 3, 4, 5 (the tiles of 0, 1, 2) and 6 (128 x 256, one per SM).
+// permuted in registers instead: 3, 4, 5 (the tiles of 0, 1, 2) and 6 (128 x 256, one per SM);
+// not chosen automatically yet (compiled, not yet run on a GPU): 7 = 6 decoding with one
+// multiply per BF16 pair (MXFP4 chunks whose scales are all <= 2^1; NVFP4 always, the 2^-9 it
+// folds in undone in the epilogue; bit-identical to 6), 8-11 = tiles of 64 weight rows with
+// two or four consumer warpgroups splitting each tile's 128-k chunks (partial sums added in
+// shared memory at the end), one-multiply decode: 8 = 64 x 64 x 2 groups (two blocks per
+// SM), 9 = 64 x 128 x 2, 10 = 64 x 256 x 2, 11 = 64 x 64 x 4.
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream,
                  int config = -1);
 // Whether w4a16_wgmma accepts these arguments (else w4a16_gemm takes another path).

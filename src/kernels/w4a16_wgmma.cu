@@ -36,12 +36,15 @@
 //
 // Configs 0-2 are that design; configs 3-6 (below, "TMA-activation variant")
 // load the activations by tensor-map TMA and permute the weight fragment
-// instead. kWgmmaTmaX picks which family the automatic config uses.
+// instead. kWgmmaTmaX picks which family the automatic config uses. Configs
+// 7-11 (w4a16_wgmma_tma2_kernel, not chosen automatically yet) add a one-multiply
+// decode and K-split consumer warpgroups (see TCfg).
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "kernels/fp4_device.cuh"
 #include "kernels/w4a16_common.cuh"
@@ -363,13 +366,42 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
 // of step j is quad-mate j/2's (its scale word is read with the codes).
 // Per 16 weights this costs a permute, a shift and a LOP3 more than configs
 // 0-2; the producer warpgroup's work of those configs was ~2x that per stage.
-template <int WM_, int BN_, int CWG_, int NSUB_, int STAGES_, bool NV_>
+//
+// Configs 7+ add two options (configs 3-6 are the defaults: KW = 1, FOLD = false):
+//  * FOLD: decode with one multiply per BF16 pair instead of two. MXFP4: when
+//    every E8M0 scale s of the warpgroup's rows in a chunk is <= 128, 2^126 x
+//    2^(s-127) = 2^(s-1) is a normal BF16 (s * 0x00800080 + 0x3F003F00, one
+//    IMAD for the pair), and raw x 2^(s-1) is the same exact product as
+//    (raw x 2^126) x 2^(s-127); every warp of the warpgroup reads the same
+//    scale bytes from the stage, so the choice is warpgroup-uniform and each
+//    chunk runs one of two copies of the loop body (the wgmma instructions of
+//    a warpgroup stay the same ones). Otherwise the chunk takes the two-multiply
+//    copy. NVFP4: 2^126 x an E4M3 scale (up to 448) overflows BF16, so the
+//    factor is 2^117 x scale (<= 1.75 x 2^125, >= 2^108) for every chunk: the
+//    decoded weights are code x scale x 2^-9 (>= 2^-19, still normal and exact),
+//    every product and partial sum is 2^-9 of the unfolded kernel's, and the
+//    epilogue multiplies by 2^9 / G instead of 1 / G: bit-identical to config 6
+//    unless FP32 products or sums reach the subnormal range.
+//  * KW > 1: KW consumer warpgroups along K per CWG position. Chunk c is
+//    decoded and multiplied by the warpgroups of K group c % KW only (the
+//    producer still fills the stages in chunk order; a stage is released by the
+//    warpgroup that used it once its next own chunk's first group is waited
+//    for), so KW times as many warps decode the same tile, with no extra global
+//    traffic and no workspace. At the end, K groups 1..KW-1 store their FP32
+//    accumulators into the (now idle) stage memory, and group 0 adds them in a
+//    fixed order and writes Y (FP32 accumulation throughout; the sum order per
+//    output differs from configs 3-6).
+template <int WM_, int BN_, int CWG_, int NSUB_, int STAGES_, bool NV_, int KW_ = 1,
+          bool FOLD_ = false, int MINB_ = 0>
 struct TCfg {
   static constexpr int WM = WM_, BN = BN_, CWG = CWG_;   // m-tiles per consumer WG, act rows, WGs
   static constexpr int NSUB = NSUB_, BNW = BN_ / NSUB_;  // wgmma n-subtiles of BNW rows
   static constexpr bool NV = NV_;
+  static constexpr int KW = KW_;            // consumer warpgroups along K per CWG position
+  static constexpr bool FOLD = FOLD_;       // one-multiply decode (see above)
+  static constexpr int NC = CWG * KW;       // consumer warpgroups
   static constexpr int WN = 64 * WM * CWG;  // weight rows per block
-  static constexpr int THREADS = 128 * (CWG + 1);
+  static constexpr int THREADS = 128 * (NC + 1);
   static constexpr int SB = NV ? 2 : 1;                             // scale bytes per lane unit
   static constexpr uint32_t PANEL = BN * 128, X_BYTES = 2 * PANEL;  // two 64-k swizzle panels
   static constexpr uint32_t W_CODES = WN * 64, W_SCALES = WN * 4 * SB;
@@ -377,11 +409,22 @@ struct TCfg {
   static constexpr int STAGES = STAGES_;
   static constexpr uint32_t BARS = STAGES * STAGE;
   static constexpr uint32_t SMEM = BARS + 2 * STAGES * 8 + 1024;  // + alignment slack
-  static constexpr int MINB = CWG == 1 ? 2 : 1;
+  static constexpr int MINB = MINB_ > 0 ? MINB_ : (CWG == 1 ? 2 : 1);
+  // Registers: the launch gets the block's share of the register file (a multiple of 8 a
+  // thread); the producer gives back all but 40, the consumers take the rest (216 for configs
+  // 3/4, 232 for 5/6).
+  static constexpr int LAUNCH_REGS = (65536 / (MINB * THREADS)) / 8 * 8;
+  static constexpr int CREGS_ = (LAUNCH_REGS * THREADS - 40 * 128) / (128 * NC) / 8 * 8;
+  static constexpr int CREGS = CREGS_ > 256 ? 256 : CREGS_;
+  static constexpr int ACC = WM * NSUB * BNW / 2;  // accumulators a consumer thread
   static_assert(BNW == 64 || BNW == 128, "wgmma n of 64 or 128");
   static_assert(BN % 8 == 0 && BN <= 256, "TMA box rows");
   static_assert(SMEM <= 227 * 1024, "shared memory of one SM");
   static_assert(MINB * SMEM <= 228 * 1024 - MINB * 1024, "blocks per SM");
+  static_assert(LAUNCH_REGS <= 255 || MINB * THREADS >= 256, "registers at launch");
+  static_assert(CREGS >= 64, "consumer registers");
+  static_assert(KW == 1 || STAGES > KW, "a K group waits for its next chunk before it releases");
+  static_assert(uint64_t(KW - 1) * CWG * 128 * ACC * 4 <= BARS, "K-group partial sums");
 };
 
 __device__ __forceinline__ void tma_2d(void* dst, const CUtensorMap* map, int x, int y,
@@ -398,6 +441,36 @@ __device__ __forceinline__ uint32_t bitsel(uint32_t m, uint32_t a, uint32_t b) {
   uint32_t d;
   asm("lop3.b32 %0, %1, %2, %3, 0xCA;" : "=r"(d) : "r"(m), "r"(a), "r"(b));
   return d;
+}
+
+// 2^126 x the group scale(s) as BF16 pairs (FOLD, see TCfg): MXFP4 2^(s-1), valid for s <= 128
+// (s = 0: 2^-1); NVFP4 2^117 x the E4M3 scale (2^-9 of the fold, undone in the epilogue).
+template <bool NV>
+__device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
+  if constexpr (NV) {
+    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
+    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+    sc[0] = bf16x2_splat(f.x * 0x1p117f);
+    sc[1] = bf16x2_splat(f.y * 0x1p117f);
+  } else {
+    sc[0] = sc[1] = s * 0x00800080u + 0x3F003F00u;
+  }
+}
+// Nonzero when a byte of w exceeds 128 (bit 7 set and a low bit set).
+__device__ __forceinline__ uint32_t bytes_over_128(uint32_t w) {
+  return w & ((w & 0x7F7F7F7Fu) + 0x7F7F7F7Fu) & 0x80808080u;
+}
+// MXFP4, FOLD: whether every E8M0 scale of the warpgroup's WM x 64 rows in a stage (WM x 256
+// contiguous bytes) is <= 128. Each warp reads the same bytes: the answer is warpgroup-uniform.
+template <class C>
+__device__ __forceinline__ bool mx_fold_ok(const uint8_t* wg_scales, int lane) {
+  uint32_t bad = 0;
+#pragma unroll
+  for (int mi = 0; mi < C::WM; ++mi) {
+    const uint2 v = *reinterpret_cast<const uint2*>(wg_scales + mi * 256 + lane * 8);
+    bad |= bytes_over_128(v.x) | bytes_over_128(v.y);
+  }
+  return !__any_sync(0xFFFFFFFFu, bad != 0);
 }
 
 // The 16 code bytes of quad-mate p of the lane's rows (h = 0: row g, 1: row g + 8) for each m-tile.
@@ -586,6 +659,225 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   }
 }
 
+// Configs 7+ (FOLD and/or KW > 1, see TCfg): the same producer, the consumer loop with the
+// one-multiply decode and the K groups. A kernel of its own, so that configs 3-6 keep the
+// code that was measured.
+template <class C>
+__global__ void __launch_bounds__(C::THREADS, C::MINB)
+    w4a16_wgmma_tma2_kernel(const __grid_constant__ CUtensorMap xmap, int M,
+                            const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
+                            int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
+                            uint16_t* __restrict__ Y) {
+  extern __shared__ uint8_t smem_raw[];
+  const uint32_t raw_s = su32(smem_raw), base_s = (raw_s + 1023) & ~1023u;
+  uint8_t* smem = smem_raw + (base_s - raw_s);  // 1024-aligned: the swizzle atoms
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + C::BARS);
+  uint64_t* empty = full + C::STAGES;
+  int rb, mb;
+  raster(int(blockIdx.x), rtiles, mtiles, rb, mb);
+  const int chunks = (K + 127) / 128;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < C::STAGES; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], C::CWG * 4);
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  __syncthreads();
+
+  if (wg == 0) {
+    // ------------------------------------------------------------ producer --
+    // The registers go to the consumers: 40 + C::CREGS per thread fill the block's share of
+    // the register file.
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    if (threadIdx.x != 0) return;
+    asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
+    const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
+    const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
+    const uint32_t blk_codes = tiles * 512, blk_scales = tiles * 32 * C::SB;
+    uint64_t policy;
+    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+    const int row0 = mb * C::BN;
+    for (int c = 0; c < chunks; ++c) {
+      const int slot = c % C::STAGES;
+      mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
+      uint8_t* st = smem + slot * C::STAGE;
+      // The boxes count in full (zero-filled parts included).
+      mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * (blk_codes + blk_scales));
+      tma_2d(st, &xmap, c * 128, row0, &full[slot]);
+      tma_2d(st + C::PANEL, &xmap, c * 128 + 64, row0, &full[slot]);
+      for (int b = 0; b < nblk; ++b) {
+        const int64_t unit = ((int64_t(b0 + b) * chunks + c) * tiles) * 32;
+        bulk_load(st + C::X_BYTES + b * blk_codes, packed + unit * 16, blk_codes, &full[slot],
+                  policy);
+        bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, scales + unit * C::SB, blk_scales,
+                  &full[slot], policy);
+      }
+    }
+  } else {
+    // ----------------------------------------------------------- consumers --
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(C::CREGS) : "memory");
+    // Consumer warpgroup wg - 1: position cw along the weight rows, K group kg (chunks
+    // kg, kg + KW, ...).
+    const int cwg = wg - 1;
+    const int cw = C::KW == 1 ? cwg : cwg % C::CWG, kg = C::KW == 1 ? 0 : cwg / C::CWG;
+    const int ww = warp & 3, g = lane >> 2, t = lane & 3;
+    const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
+    // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane; its quad's 64 bytes at g * 64.
+    const uint32_t code_off = C::X_BYTES + ((cw * C::WM) * 8 + 2 * ww) * 512 + g * 64;
+    const uint32_t scale_off =
+        C::X_BYTES + C::W_CODES + (((cw * C::WM) * 8 + 2 * ww) * 32 + g * 4) * C::SB;
+    // MXFP4 FOLD: the warpgroup's scale bytes of a stage, for the per-chunk choice.
+    constexpr bool kMxFold = C::FOLD && !C::NV;
+    const uint32_t wg_scale_off = C::X_BYTES + C::W_CODES + cw * C::WM * 256;
+    float acc[C::WM][C::NSUB][C::BNW / 2];
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+      for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+        for (int i = 0; i < C::BNW / 2; ++i) acc[mi][ns][i] = 0.f;
+    WPair<C> cur, nxt;
+    WScales<C> sw, swn;
+    bool fold = C::FOLD, fold_n = C::FOLD;  // MXFP4: this chunk's and the next own chunk's choice
+    if (C::KW == 1 || kg < chunks) {
+      mbar_wait(&full[kg % C::STAGES], uint32_t((kg / C::STAGES) & 1));
+      const uint8_t* st0 = smem + (kg % C::STAGES) * C::STAGE;
+      w_pair<C>(cur, st0 + code_off, 0);
+      w_scales<C>(sw, st0 + scale_off);
+      if constexpr (kMxFold) fold = mx_fold_ok<C>(st0 + wg_scale_off, lane);
+    }
+    for (int c = kg; c < chunks; c += C::KW) {
+      const int slot = c % C::STAGES;
+      const uint8_t* st = smem + slot * C::STAGE;
+      const uint32_t xs = su32(st);
+      // One chunk; F: decode with one multiply (folded scales).
+      auto chunk = [&](auto f_tag) {
+        constexpr bool F = decltype(f_tag)::value;
+#pragma unroll
+        for (int p = 0; p < 4; ++p) {
+          // The next pair's bytes (at p = 3: the first pair of the next own chunk) before this
+          // pair's decode, so that the shared-memory latency hides behind two k-steps.
+          if (p < 3) {
+            w_pair<C>(nxt, st + code_off, p + 1);
+          } else if (c + C::KW < chunks) {
+            const int ns = (c + C::KW) % C::STAGES;
+            mbar_wait(&full[ns], uint32_t(((c + C::KW) / C::STAGES) & 1));
+            const uint8_t* st1 = smem + ns * C::STAGE;
+            w_pair<C>(nxt, st1 + code_off, 0);
+            w_scales<C>(swn, st1 + scale_off);
+            if constexpr (kMxFold) fold_n = mx_fold_ok<C>(st1 + wg_scale_off, lane);
+          }
+          uint32_t sc[C::WM][2][2];
+#pragma unroll
+          for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+              const uint32_t s = C::NV ? (sw.s[mi][h][p / 2] >> (16 * (p % 2))) & 0xFFFFu
+                                       : (sw.s[mi][h][0] >> (8 * p)) & 0xFFu;
+              if constexpr (F)
+                folded_scale_pairs<C::NV>(s, sc[mi][h]);
+              else
+                scale_pairs<C::NV>(s, sc[mi][h]);
+            }
+#pragma unroll
+          for (int jj = 0; jj < 2; ++jj) {
+            const int j = 2 * p + jj;
+            uint32_t a[C::WM][4];
+#pragma unroll
+            for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+              for (int h = 0; h < 2; ++h) {
+                const uint32_t* q = &cur.q[mi][h].x;
+                const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
+                const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
+                if constexpr (F) {
+                  a[mi][h] = bf16x2_mul(fp4x2_raw<0>(xw), sc[mi][h][jj]);
+                  a[mi][2 + h] = bf16x2_mul(fp4x2_raw<2>(xw), sc[mi][h][jj]);
+                } else {
+                  a[mi][h] = fp4x2<0>(xw, sc[mi][h][jj]);
+                  a[mi][2 + h] = fp4x2<2>(xw, sc[mi][h][jj]);
+                }
+              }
+            wgmma_fence();
+#pragma unroll
+            for (int ns = 0; ns < C::NSUB; ++ns) {
+              const uint64_t desc =
+                  desc_sw128(xs + (j / 4) * C::PANEL + ns * (C::BNW * 128) + (j % 4) * 32);
+#pragma unroll
+              for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi][ns], a[mi], desc);
+            }
+            wgmma_commit();
+            wgmma_wait<1>();
+            // The previous own chunk's last group has completed: its stage may be refilled.
+            if (j == 0 && c >= C::KW && lane == 0) mbar_arrive(&empty[(c - C::KW) % C::STAGES]);
+          }
+          cur = nxt;
+          if (p == 3) sw = swn;
+        }
+      };
+      if constexpr (kMxFold) {
+        // Warpgroup-uniform (mx_fold_ok): both copies hold their own wgmma instructions.
+        if (fold)
+          chunk(std::true_type{});
+        else
+          chunk(std::false_type{});
+        fold = fold_n;
+      } else {
+        chunk(std::integral_constant<bool, C::FOLD>{});
+      }
+    }
+    wgmma_wait<0>();
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+      for (int ns = 0; ns < C::NSUB; ++ns) pin(acc[mi][ns]);
+    if constexpr (C::KW > 1) {
+      // K groups 1..KW-1 hand their partial sums to group 0 through the stage memory: every
+      // chunk has been waited for and every wgmma has completed once all consumers pass the
+      // first barrier, so no stage is read or written any more.
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
+      float* red = reinterpret_cast<float*>(smem);
+      const int tid = threadIdx.x & 127;
+      if (kg > 0) {
+        float* r = red + ((kg - 1) * C::CWG + cw) * (C::ACC * 128) + tid;
+#pragma unroll
+        for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+          for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+            for (int i = 0; i < C::BNW / 2; ++i)
+              r[((mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128] = acc[mi][ns][i];
+      }
+      asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
+      if (kg > 0) return;
+#pragma unroll 1
+      for (int k = 1; k < C::KW; ++k) {
+        const float* r = red + ((k - 1) * C::CWG + cw) * (C::ACC * 128) + tid;
+#pragma unroll
+        for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+          for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+            for (int i = 0; i < C::BNW / 2; ++i)
+              acc[mi][ns][i] += r[((mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128];
+      }
+    }
+    // Accumulator i of lane (g, t) in (mi, ns): weight row 16 ww + g + 8 ((i/2) % 2) of m-tile
+    // mi, activation row ns * BNW + 8 (i/4) + 2t + i % 2.
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+      for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+        for (int i = 0; i < C::BNW / 2; ++i) {
+          const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
+          const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
+          if (n < N && m < M)
+            Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[mi][ns][i] * inv_g));
+        }
+  }
+}
+
 // cuTensorMapEncodeTiled from the driver (no link against libcuda).
 PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
   static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
@@ -616,12 +908,21 @@ CUtensorMap x_map(const uint16_t* X, int64_t M, int64_t K, int BN) {
 }
 
 template <class C>
+constexpr auto tma_kernel_of() {
+  if constexpr (C::KW > 1 || C::FOLD)
+    return w4a16_wgmma_tma2_kernel<C>;
+  else
+    return w4a16_wgmma_tma_kernel<C>;
+}
+
+template <class C>
 void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  constexpr auto kernel = tma_kernel_of<C>();
   static const bool configured = [] {
-    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(
-        w4a16_wgmma_tma_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(C::SMEM)));
-    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_wgmma_tma_kernel<C>,
-                                           cudaFuncAttributePreferredSharedMemoryCarveout, 100));
+    MRGPTQ_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(C::SMEM)));
+    MRGPTQ_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
     return true;
   }();
   (void)configured;
@@ -629,17 +930,18 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   if (rtiles * mtiles > int64_t(0x7FFFFFFF))
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
   const CUtensorMap map = x_map(X, M, w.K, C::BN);
-  w4a16_wgmma_tma_kernel<C><<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
+  kernel<<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
       map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
-      C::NV ? 1.f / w.global_scale : 1.f, Y);
+      C::NV ? (C::FOLD ? 512.f : 1.f) * (1.f / w.global_scale) : 1.f, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-template <int WM, int BN, int CWG, int NSUB, int STAGES>
+template <int WM, int BN, int CWG, int NSUB, int STAGES, int KW = 1, bool FOLD = false,
+          int MINB = 0>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   if (w.format == Format::NVFP4)
-    return launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, true>>(X, M, w, Y, st);
-  launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, false>>(X, M, w, Y, st);
+    return launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, true, KW, FOLD, MINB>>(X, M, w, Y, st);
+  launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, false, KW, FOLD, MINB>>(X, M, w, Y, st);
 }
 
 template <class C>
@@ -722,8 +1024,19 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<2, 128, 2, 1, 4>(X, M, w, Y, st);
     case 6:
       return launch_tma_f<1, 256, 2, 2, 3>(X, M, w, Y, st);
+    // 7-11: not chosen automatically (compiled, not yet run on a GPU); see TCfg.
+    case 7:  // 6 with the one-multiply decode
+      return launch_tma_f<1, 256, 2, 2, 3, 1, true>(X, M, w, Y, st);
+    case 8:  // 64 x 64 (3's tile), two K groups, 5 stages, two blocks per SM
+      return launch_tma_f<1, 64, 1, 1, 5, 2, true, 2>(X, M, w, Y, st);
+    case 9:  // 64 x 128, two K groups, 4 stages
+      return launch_tma_f<1, 128, 1, 1, 4, 2, true, 1>(X, M, w, Y, st);
+    case 10:  // 64 x 256 (2 x m64n128 per step), two K groups, 3 stages
+      return launch_tma_f<1, 256, 1, 2, 3, 2, true, 1>(X, M, w, Y, st);
+    case 11:  // 64 x 64, four K groups, 6 stages
+      return launch_tma_f<1, 64, 1, 1, 6, 4, true, 1>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..6");
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..11");
 }
 
 }  // namespace mrgptq::gpu

@@ -244,7 +244,8 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
   // N not a multiple of the 64/128/256-row block, K not a multiple of the 128-wide chunk (96,
   // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
   // GPU), M across the 64- and 128-row activation tiles; every config (0-2: register-permuted
-  // activations, 3-6: TMA activations) and the automatic choice.
+  // activations, 3-6: TMA activations, 7-11: TMA activations with the one-multiply decode and/or
+  // K-split consumer warpgroups) and the automatic choice.
   struct Shape {
     int64_t n, k;
     int tiles;
@@ -257,7 +258,7 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
       for (int64_t M : {1, 3, 17, 64, 65, 200, 1000}) {
         const Acts a = make_acts(c, M, rng);
-        for (int config : {0, 1, 2, 3, 4, 5, 6, -1})
+        for (int config : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, -1})
           EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
               << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
               << " M=" << M << " config=" << config;
@@ -276,7 +277,7 @@ TEST_F(GpuTc, WgmmaEveryConfigSmall) {
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
     for (int64_t M : {3, 65, 200}) {
       const Acts a = make_acts(c, M, rng);
-      for (int config : {0, 1, 2, 3, 4, 5, 6})
+      for (int config : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
         EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
             << to_string(f) << " M=" << M << " config=" << config;
     }
@@ -284,9 +285,11 @@ TEST_F(GpuTc, WgmmaEveryConfigSmall) {
   }
 }
 
-// The TMA-activation configs (3-6) where the tensor-map boxes leave the tensor: K below one
+// The TMA-activation configs (3-11) where the tensor-map boxes leave the tensor: K below one
 // 64-k box (32), K ending inside the first (96) or second (160, 1056) box of a chunk, M below
 // one box of rows (1), M ending inside a tile (63, 257, 300), row blocks of 1, 2 and 4 tiles.
+// K = 32 and 96 (one chunk) also leave the K groups 1.. of configs 8-11 without a chunk, and
+// K = 160 (two chunks) leaves config 11's groups 2 and 3 without one.
 TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
   std::mt19937 rng(std::random_device{}());
   struct Shape {
@@ -301,13 +304,80 @@ TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
       for (int64_t M : {1, 63, 257, 300}) {
         const Acts a = make_acts(c, M, rng);
-        for (int config : {3, 4, 5, 6})
+        for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11})
           EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
               << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
               << " M=" << M << " config=" << config;
       }
       gpu::free_tensor_core_weight(tw);
     }
+}
+
+namespace {
+
+// A weight whose group scales span the fold's boundary: the base t(4) x 0.02 weights (group
+// amax ~2^-3, MXFP4 E8M0 ~121) times 2^e per band of rows and 128-k chunk, e from {0, 6, 7, 8,
+// 10, -40}: 2^6..2^7 put a band's amax near 2^3 (E8M0 ~127-128, the largest that fold), 2^8
+// and 2^10 above (129.., the two-multiply copy of the loop body), 2^-40 near the bottom (E8M0
+// ~81); bands of 48 rows, so that a warpgroup's 64 rows mix them. For NVFP4 the E4M3 scales
+// are relative to the global scale and span its range.
+void make_mixed_scale_case(Case& c, int64_t N, int64_t K, Format f, std::mt19937& rng) {
+  std::student_t_distribution<float> t(4.f);
+  static const int kExp[] = {0, 6, 7, 8, 10, -40};
+  std::vector<float> w(size_t(N * K));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k)
+      w[size_t(n * K + k)] = std::ldexp(0.02f * t(rng), kExp[(n / 48 + 5 * (k / 128)) % 6]);
+  QuantOptions o;
+  o.rule = format_info(f).default_rule;
+  c.q = quantize_rtn(w.data(), N, K, f, o);
+  c.deq = dequantize(c.q);
+  c.packed = upload(c.q.packed);
+  c.scales = upload(c.q.scales);
+}
+
+std::vector<uint16_t> wgmma_output(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) {
+  uint16_t* dx = upload(a.x);
+  uint16_t* dy = poisoned<uint16_t>(a.ref.size());
+  gpu::w4a16_wgmma(dx, M, tw, dy, nullptr, config);
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  std::vector<uint16_t> y = download(dy, a.ref.size());
+  cudaFree(dx), cudaFree(dy);
+  return y;
+}
+
+}  // namespace
+
+// The one-multiply decode (config 7 = config 6 with it) gives the same bits as config 6: both
+// decodes are exact, the MXFP4 chunks whose scales exceed 2^1 take the two-multiply copy, and
+// NVFP4's 2^-9 fold is undone exactly in the epilogue. Also every new config against float64
+// on the same mixed-scale weights (chunks of both copies in one block and one warpgroup).
+TEST_F(GpuTc, WgmmaFoldedDecodeIsBitIdenticalAcrossScaleRanges) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_mixed_scale_case(c, 328, 1056, f, rng);
+    size_t over = 0, at = 0;  // MXFP4 scales above 128 (two-multiply copy), equal to 128
+    for (uint8_t s : c.q.scales) over += s > 128, at += s == 128;
+    if (f == Format::MXFP4) {
+      ASSERT_GT(over, 0u) << "the mixed-scale weight has no chunk for the two-multiply copy";
+      ASSERT_GT(at, 0u) << "the mixed-scale weight has no scale at the fold's limit";
+      ASSERT_LT(over, c.q.scales.size() / 2);
+    }
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    for (int64_t M : {3, 200, 300}) {
+      const Acts a = make_acts(c, M, rng);
+      const std::vector<uint16_t> y6 = wgmma_output(tw, a, M, 6), y7 = wgmma_output(tw, a, M, 7);
+      size_t diff = 0;
+      for (size_t i = 0; i < y6.size(); ++i) diff += y6[i] != y7[i];
+      EXPECT_EQ(diff, 0u) << to_string(f) << " M=" << M << ": config 7 differs from config 6";
+      EXPECT_LE(rel_error(y6, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=6";
+      for (int config : {8, 9, 10, 11})
+        EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
+            << to_string(f) << " M=" << M << " config=" << config << " (mixed scales)";
+    }
+    gpu::free_tensor_core_weight(tw);
+  }
 }
 
 TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
