@@ -67,6 +67,14 @@ void free_tensor_core_weight(TcWeight& w);
 // block; larger M runs more blocks over the same weight, which L2 then serves).
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                        cudaStream_t stream);
+// Opt-in variants of the streamed kernel, for tests and bench_w4a16_tc (the
+// dispatch does not use them): 0 = w4a16_tensor_core above; 1..3 decode the
+// weight by shifts and masks instead of a shared-memory table (the same bits;
+// NVFP4: unless an FP32 partial sum is subnormal), 1 with the same rings and
+// occupancy, 2 with rings twice as deep, 3 with the activations copied a step
+// ahead into shared memory by cp.async (see launch_variant in w4a16_tc.cu).
+void w4a16_tensor_core_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
+                               cudaStream_t stream, int variant);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured

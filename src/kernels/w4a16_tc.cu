@@ -185,6 +185,133 @@ __device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4],
     mma_pair<NT, NV, false>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u, x, lut);
 }
 
+// ------------------------------------------- table-free decode (variants) --
+// Opt-in variants of the streamed kernel (w4a16_tensor_core_variant; the
+// dispatch does not use them yet). The weight is decoded by shifts and masks
+// instead of the shared table: nibbles I and I + 4 of a 32-bit code word
+// (k = 8w + I and 8w + I + 4 of the lane's word w) become the BF16 pair
+// code x 2^-126, exactly (as fp4x2_raw in w4a16_wgmma.cu: the exponent bits
+// land in the low two bits of the BF16 exponent, the mantissa bit on top of the
+// BF16 mantissa, so the e = 0 codes 0 and 0.5 are zero and the subnormal
+// 2^-127). One multiply by the group scale with 2^126 folded in gives the
+// table path's value bit for bit (both are one rounding of the same exact
+// product). The mma pairs k and k + 1 in a register, so the activation
+// registers are re-paired once per chunk by byte permutes (shared by every
+// tile of the warp) instead of the weights.
+template <int I>
+__device__ __forceinline__ uint32_t raw_pair(uint32_t q) {
+  const uint32_t s = I == 3 ? q : q << (12 - 4 * I);
+  return (s & 0x80008000u) | ((s >> 6) & 0x01C001C0u);
+}
+
+// The activation registers in raw_pair order: p[nt][w][I] = the BF16 pair
+// (x[8w + I], x[8w + I + 4]) of the lane's 32 k.
+template <int NT>
+struct XPair {
+  uint32_t p[NT][4][4];
+};
+template <int NT>
+__device__ __forceinline__ void pair_x(XPair<NT>& o, const XFrag<NT>& x) {
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      const uint4& v = x.v[nt][w];  // (k0, k1), (k2, k3), (k4, k5), (k6, k7)
+      o.p[nt][w][0] = __byte_perm(v.x, v.z, 0x5410);
+      o.p[nt][w][1] = __byte_perm(v.x, v.z, 0x7632);
+      o.p[nt][w][2] = __byte_perm(v.y, v.w, 0x5410);
+      o.p[nt][w][3] = __byte_perm(v.y, v.w, 0x7632);
+    }
+}
+
+// Group scales with 2^126 folded in, as BF16 pairs ([0] k 0..15, [1] 16..31).
+// MXFP4: 2^(s-127) x 2^126 = 2^(s-1), a BF16 normal for s <= 128 (the caller
+// checks; s = 0 gives 2^-1). NVFP4: e4m3 x 2^126 overflows BF16 from 4 up, so
+// the weights are made 2^-7 too small instead: e4m3 x 2^119 <= 448 x 2^119 <
+// 2^128 is exact (4 significant bits), every weight code x e4m3 x 2^-7 is a
+// multiple of 2^-17 and so an exact BF16 normal, and the kernel multiplies the
+// FP32 result by 2^7 / G (kNvFold) instead of 1 / G: the same bits unless an
+// FP32 partial sum is subnormal.
+constexpr float kNvFold = 128.f;
+template <bool NV>
+__device__ __forceinline__ void folded_scales(uint32_t s, uint32_t (&sc)[2]) {
+  if constexpr (NV) {
+    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
+    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+    sc[0] = bf16x2_splat(f.x * 0x1p119f);
+    sc[1] = bf16x2_splat(f.y * 0x1p119f);
+  } else {
+    sc[0] = sc[1] = ((s + 126u) << 7) * 0x10001u;
+  }
+}
+
+// mma_pair on the table-free decode. FOLD: one multiply by folded_scales;
+// else (an MXFP4 scale byte > 128 somewhere in the warp's chunk) the exact
+// two-step raw x 2^126 x scale_pairs.
+template <int NT, bool NV, bool HAS1, bool FOLD>
+__device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
+                                             const uint4& q1, uint32_t s1, const XPair<NT>& x) {
+  uint32_t sc0[2], sc1[2] = {0, 0};
+  if constexpr (FOLD) {
+    folded_scales<NV>(s0, sc0);
+    if constexpr (HAS1) folded_scales<NV>(s1, sc1);
+  } else {
+    scale_pairs<NV>(s0, sc0);
+    if constexpr (HAS1) scale_pairs<NV>(s1, sc1);
+  }
+  auto dec = [](uint32_t raw, uint32_t sc) {
+    constexpr uint32_t kTwo126 = 0x7E807E80u;  // BF16 2^126, twice
+    return FOLD ? bf16x2_mul(raw, sc) : bf16x2_mul(bf16x2_mul(raw, kTwo126), sc);
+  };
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    const uint32_t w0 = (&q0.x)[j / 2], w1 = (&q1.x)[j / 2];
+    const uint32_t c0 = sc0[j / 4], c1 = sc1[j / 4];
+    uint32_t a0, a1 = 0, a2, a3 = 0;
+    if (j % 2 == 0) {
+      a0 = dec(raw_pair<0>(w0), c0), a2 = dec(raw_pair<1>(w0), c0);
+      if constexpr (HAS1) a1 = dec(raw_pair<0>(w1), c1), a3 = dec(raw_pair<1>(w1), c1);
+    } else {
+      a0 = dec(raw_pair<2>(w0), c0), a2 = dec(raw_pair<3>(w0), c0);
+      if constexpr (HAS1) a1 = dec(raw_pair<2>(w1), c1), a3 = dec(raw_pair<3>(w1), c1);
+    }
+    const int i0 = 2 * (j % 2);
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+      mma_bf16(acc[nt], a0, a1, a2, a3, x.p[nt][j / 2][i0], x.p[nt][j / 2][i0 + 1]);
+  }
+}
+
+template <int NT, int TILES, bool NV, bool FOLD>
+__device__ __forceinline__ void mma_tiles_raw(float (&acc)[(TILES + 1) / 2][NT][4],
+                                              const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
+                                              const XPair<NT>& x) {
+#pragma unroll
+  for (int p = 0; p < TILES / 2; ++p)
+    mma_pair_raw<NT, NV, true, FOLD>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x);
+  if constexpr (TILES % 2)
+    mma_pair_raw<NT, NV, false, FOLD>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u,
+                                      x);
+}
+
+// The chunk's mma steps on the table-free decode: folded scales unless an
+// MXFP4 scale byte of the warp's chunk exceeds 128 (warp-uniform choice).
+template <int NT, int TILES, bool NV>
+__device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][4],
+                                              const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
+                                              const XFrag<NT>& xf) {
+  XPair<NT> x;
+  pair_x<NT>(x, xf);
+  if constexpr (!NV) {
+    uint32_t top = 0;
+#pragma unroll
+    for (int i = 0; i < TILES; ++i) top = max(top, s[i]);
+    if (__any_sync(0xFFFFFFFFu, top > 128u))
+      return mma_tiles_raw<NT, TILES, NV, false>(acc, q, s, x);
+  }
+  mma_tiles_raw<NT, TILES, NV, true>(acc, q, s, x);
+}
+
 // Sum the warps' partial tiles (each warp saw a strided share of K) through
 // shared memory and store BF16. `red` holds WARPS x NT x PAIRS x 4 x 32
 // floats; `tid` counts the participating threads from 0. Accumulator r of
@@ -278,26 +405,42 @@ namespace tma {
 
 constexpr int kWarps = 8, kThreads = kWarps * 32;
 
-template <int TILES, bool NV, int kStages>
+// RAW: the table-free decode (no table in shared memory). XNT > 0: two
+// buffers of every lane's activations (XNT n-tiles, 64 bytes each) behind the ring.
+template <int TILES, bool NV, int kStages, bool RAW = false, int XNT = 0>
 struct Layout {
   static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
   static constexpr uint32_t stage_codes = kWarps * chunk_codes,
                             stage_scales = kWarps * chunk_scales;
-  static constexpr uint32_t lut = 256 * 32 * 4, codes = lut, scales = codes + kStages * stage_codes,
-                            bars = scales + kStages * stage_scales, bytes = bars + 2 * kStages * 8;
+  static constexpr uint32_t lut = RAW ? 0 : 256 * 32 * 4, codes = lut,
+                            scales = codes + kStages * stage_codes,
+                            xbuf = scales + kStages * stage_scales, xwarp = XNT * 4 * 32 * 16,
+                            bars = xbuf + 2 * kWarps * xwarp, bytes = bars + 2 * kStages * 8;
 };
 
-// Blocks per SM: three for the 2-stage M <= 8 variant (85 registers, 67 KB of
-// shared memory each), two for M <= 16 (128 registers: the register file of
-// each of the 4 schedulers holds 4 warps), one for the 32-row variant.
-template <int TILES, bool NV, int NT, int kStages>
-__global__ void __launch_bounds__(kThreads, NT == 1 && kStages == 2 ? 3
-                                            : NT <= 2               ? 2
-                                                                    : 1)
+// 16 bytes global -> shared without registers; src_bytes = 0 writes zeros.
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void* src, uint32_t src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(src_bytes)
+               : "memory");
+}
+
+// Blocks per SM (MINB = 0: the default): three for the 2-stage M <= 8 variant
+// (85 registers, 67 KB of shared memory each), two for M <= 16 (128 registers:
+// the register file of each of the 4 schedulers holds 4 warps), one for the
+// 32-row variant.
+#define MRGPTQ_STREAM_MINB(NT, STAGES, MINB) \
+  ((MINB) ? (MINB) : (NT) == 1 && (STAGES) == 2 ? 3 : (NT) <= 2 ? 2 : 1)
+// RAW: table-free decode (mma_chunk_raw; NVFP4 then expects inv_g = kNvFold / G).
+// MINB: blocks per SM for __launch_bounds__. XSM: each lane copies its
+// activations for the next step into shared memory with cp.async (one step
+// ahead, no registers held) instead of loading them at the top of the step,
+// so the L2 latency of x hides behind a whole step.
+template <int TILES, bool NV, int NT, int kStages, bool RAW = false, int MINB = 0, bool XSM = false>
+__global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages, MINB))
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
                  bool evict_first, uint16_t* __restrict__ Y) {
-  using L = Layout<TILES, NV, kStages>;
+  using L = Layout<TILES, NV, kStages, RAW, XSM ? NT : 0>;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + kStages;
@@ -334,11 +477,33 @@ __global__ void __launch_bounds__(kThreads, NT == 1 && kStages == 2 ? 3
       asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
   }
-  fill_lut(reinterpret_cast<uint32_t*>(smem));
+  const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
+  // XSM: lane's piece (nt, c) of step s at xbuf + (((s & 1) * kWarps + warp) * NT * 4 + nt * 4 +
+  // c) * 512 + lane * 16: each lane reads back only what it wrote, conflict-free.
+  const uint32_t xlane = su32(smem + L::xbuf) + warp * L::xwarp + lane * 16;
+  auto copy_x = [&](int64_t s2) {
+    const int64_t ch2 = s2 * kWarps + warp;
+    if (ch2 >= chunks) return;
+    const int64_t k2 = ch2 * 128 + 32 * t;
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) {
+      const int m = m_base + nt * 8 + grp;
+      const bool in = m < M && k2 < K;  // K is a multiple of 32: all 32 k in or out
+      const uint16_t* src = X + (in ? int64_t(m) * K + k2 : 0);
+#pragma unroll
+      for (int c = 0; c < 4; ++c)
+        cp_async16(xlane + uint32_t(s2 & 1) * kWarps * L::xwarp + (nt * 4 + c) * 512, src + 8 * c,
+                   in ? 16u : 0u);
+    }
+  };
+  if constexpr (XSM) {
+    copy_x(0);
+    asm volatile("cp.async.commit_group;" ::: "memory");
+  }
+  if constexpr (!RAW) fill_lut(reinterpret_cast<uint32_t*>(smem));
   __syncthreads();
 
   const uint32_t lut = su32(smem) + 4 * lane;
-  const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
   float acc[(TILES + 1) / 2][NT][4] = {};
   for (int64_t s = 0; s < stages; ++s) {
     const int slot = int(s % kStages);
@@ -353,7 +518,14 @@ __global__ void __launch_bounds__(kThreads, NT == 1 && kStages == 2 ? 3
     // The activation loads go out before the wait for the weight bytes, so
     // that their L2 latency overlaps the TMA's instead of following it.
     XFrag<NT> x;
-    if (active) load_x<NT>(x, X, M, K, m_base, grp, k0);
+    if constexpr (XSM) {
+      if (s + 1 < stages) copy_x(s + 1);
+      asm volatile("cp.async.commit_group;" ::: "memory");
+      asm volatile("cp.async.wait_group 1;" ::: "memory");  // this step's x has landed
+      (void)k0;
+    } else if (active) {
+      load_x<NT>(x, X, M, K, m_base, grp, k0);
+    }
     mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
     uint4 q[TILES];
     uint32_t sc[TILES];
@@ -366,36 +538,57 @@ __global__ void __launch_bounds__(kThreads, NT == 1 && kStages == 2 ? 3
         sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
       }
     }
+    if constexpr (XSM) {
+      if (active) {
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+          for (int c = 0; c < 4; ++c)
+            asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
+                         : "=r"(x.v[nt][c].x), "=r"(x.v[nt][c].y), "=r"(x.v[nt][c].z),
+                           "=r"(x.v[nt][c].w)
+                         : "r"(xlane + uint32_t(s & 1) * kWarps * L::xwarp + (nt * 4 + c) * 512));
+      }
+    }
     __syncwarp();
     if (lane == 0) mbar_arrive(&empty[slot]);  // the bytes are in registers: refill the stage
-    if (active) mma_tiles<NT, TILES, NV>(acc, q, sc, x, lut);
+    if (active) {
+      if constexpr (RAW)
+        mma_chunk_raw<NT, TILES, NV>(acc, q, sc, x);
+      else
+        mma_tiles<NT, TILES, NV>(acc, q, sc, x, lut);
+    }
   }
   static_assert(kWarps * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage_codes,
                 "the reduction fits in the ring");
+  if constexpr (XSM) asm volatile("cp.async.wait_all;" ::: "memory");
   __syncthreads();  // every stage has landed and been read: reuse the ring
   reduce_store<kWarps, NT, TILES>(reinterpret_cast<float*>(smem + L::codes), acc, threadIdx.x, warp,
                                   lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
-template <int TILES, bool NV, int NT, int STG>
+template <int TILES, bool NV, int NT, int STG, bool RAW = false, int MINB = 0, bool XSM = false>
 void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  using L = Layout<TILES, NV, STG>;
+  using L = Layout<TILES, NV, STG, RAW, XSM ? NT : 0>;
+  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, MINB, XSM>;
+  static_assert(L::bytes * MRGPTQ_STREAM_MINB(NT, STG, MINB) <= 227 * 1024,
+                "MINB blocks fit in one SM's shared memory");
   static const bool configured = [] {
-    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_stream<TILES, NV, NT, STG>,
-                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           int(L::bytes)));
+    MRGPTQ_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(L::bytes)));
     // All of the unified L1/shared array as shared memory, so that two blocks fit.
-    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_stream<TILES, NV, NT, STG>,
-                                           cudaFuncAttributePreferredSharedMemoryCarveout, 100));
+    MRGPTQ_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
     return true;
   }();
   (void)configured;
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
-  w4a16_stream<TILES, NV, NT, STG><<<unsigned(blocks), kThreads, L::bytes, st>>>(
-      X, M, w.packed, w.scales, w.N, w.K, mblocks, NV ? 1.f / w.global_scale : 1.f, mblocks == 1,
-      Y);
+  // 1 / G rounded once, then (RAW) times 2^7 exactly: see folded_scales.
+  const float inv_g = NV ? (RAW ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
+  kernel<<<unsigned(blocks), kThreads, L::bytes, st>>>(X, M, w.packed, w.scales, w.N, w.K, mblocks,
+                                                       inv_g, mblocks == 1, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -409,6 +602,35 @@ void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cuda
   if (M <= 8) return launch<TILES, NV, 1, 2>(X, int(M), w, Y, st);
   if (M <= 16) return launch<TILES, NV, 2, 4>(X, int(M), w, Y, st);
   return launch<TILES, NV, 4, 4>(X, int(M), w, Y, st);
+}
+
+// The opt-in variants (w4a16_tensor_core_variant), all on the table-free
+// decode: 1 = the dispatch's rings and blocks per SM; 2 = the 32 KB the table
+// freed spent on a ring twice as deep (M <= 8: 4 stages at 3 blocks per SM,
+// M <= 16: 6 at 2, M <= 32: 8 at 1); 3 = activations copied one step ahead
+// into shared memory by cp.async (XSM) in the space of the table (M <= 8: 2
+// stages at 3 blocks per SM; M <= 16: 2 stages at 2; M <= 32: 4 stages at 1).
+// (More blocks per SM instead -- 4 at M <= 8, 3 at M <= 16 -- spilled: 40-504
+// bytes of stack at the 64/80-register caps.)
+template <int TILES, bool NV>
+void launch_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, int variant,
+                    cudaStream_t st) {
+  const int m = int(M);
+  switch (variant) {
+    case 1:
+      if (M <= 8) return launch<TILES, NV, 1, 2, true>(X, m, w, Y, st);
+      if (M <= 16) return launch<TILES, NV, 2, 4, true>(X, m, w, Y, st);
+      return launch<TILES, NV, 4, 4, true>(X, m, w, Y, st);
+    case 2:
+      if (M <= 8) return launch<TILES, NV, 1, 4, true, 3>(X, m, w, Y, st);
+      if (M <= 16) return launch<TILES, NV, 2, 6, true, 2>(X, m, w, Y, st);
+      return launch<TILES, NV, 4, 8, true, 1>(X, m, w, Y, st);
+    case 3:
+      if (M <= 8) return launch<TILES, NV, 1, 2, true, 3, true>(X, m, w, Y, st);
+      if (M <= 16) return launch<TILES, NV, 2, 2, true, 2, true>(X, m, w, Y, st);
+      return launch<TILES, NV, 4, 4, true, 1, true>(X, m, w, Y, st);
+  }
+  throw Error("W4A16 streamed kernel: variant must be 0..3, not " + std::to_string(variant));
 }
 
 }  // namespace tma
@@ -572,6 +794,27 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
       return nv ? tma::launch_m<2, true>(X, M, w, Y, st) : tma::launch_m<2, false>(X, M, w, Y, st);
     case 1:
       return nv ? tma::launch_m<1, true>(X, M, w, Y, st) : tma::launch_m<1, false>(X, M, w, Y, st);
+  }
+  throw Error("W4A16 tensor-core kernel: weight was not made by make_tensor_core_weight");
+}
+
+void w4a16_tensor_core_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
+                               cudaStream_t st, int variant) {
+  if (variant == 0) return w4a16_tensor_core(X, M, w, Y, st);
+  check_args(M, w.N, w.K, int64_t(0x7FFFFFFF));
+  if (variant < 0 || variant > 3)
+    throw Error("W4A16 streamed kernel: variant must be 0..3, not " + std::to_string(variant));
+  const bool nv = w.format == Format::NVFP4;
+  switch (w.tiles) {
+    case 4:
+      return nv ? tma::launch_variant<4, true>(X, M, w, Y, variant, st)
+                : tma::launch_variant<4, false>(X, M, w, Y, variant, st);
+    case 2:
+      return nv ? tma::launch_variant<2, true>(X, M, w, Y, variant, st)
+                : tma::launch_variant<2, false>(X, M, w, Y, variant, st);
+    case 1:
+      return nv ? tma::launch_variant<1, true>(X, M, w, Y, variant, st)
+                : tma::launch_variant<1, false>(X, M, w, Y, variant, st);
   }
   throw Error("W4A16 tensor-core kernel: weight was not made by make_tensor_core_weight");
 }
