@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 
 #include "mrgptq/error.hpp"
 #include "mrgptq/formats.hpp"
@@ -424,6 +425,132 @@ TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
   }
 }
 
+namespace {
+
+// Y (raw BF16 bits) of w4a16_tensor_core_variant.
+std::vector<uint16_t> run_variant(const gpu::TcWeight& tw, const Acts& a, int64_t M, int variant) {
+  uint16_t* dx = upload(a.x);
+  uint16_t* dy = poisoned<uint16_t>(a.ref.size());
+  gpu::w4a16_tensor_core_variant(dx, M, tw, dy, nullptr, variant);
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  std::vector<uint16_t> y = download(dy, a.ref.size());
+  cudaFree(dx), cudaFree(dy);
+  return y;
+}
+
+size_t count_diff(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  size_t d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d += a[i] != b[i];
+  return d;
+}
+
+// Every variant against the float64 reference and bit for bit against variant 0.
+void check_variants(const Case& c, int tiles, const std::vector<int64_t>& Ms, std::mt19937& rng,
+                    const std::string& what) {
+  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
+  for (int64_t M : Ms) {
+    const Acts a = make_acts(c, M, rng);
+    const std::vector<uint16_t> y0 = run_variant(tw, a, M, 0);
+    EXPECT_LE(rel_error(y0, a.ref), 5e-3) << what << " tiles=" << tw.tiles << " M=" << M;
+    for (int v : {1, 2, 3}) {
+      const std::vector<uint16_t> y = run_variant(tw, a, M, v);
+      EXPECT_LE(rel_error(y, a.ref), 5e-3)
+          << what << " tiles=" << tw.tiles << " M=" << M << " variant=" << v;
+      EXPECT_EQ(count_diff(y, y0), 0u) << what << " tiles=" << tw.tiles << " M=" << M
+                                       << " variant=" << v << ": outputs differ from variant 0";
+    }
+  }
+  gpu::free_tensor_core_weight(tw);
+}
+
+}  // namespace
+
+// The opt-in variants of the streamed kernel (table-free decode): odd sizes as
+// in StreamedKernelMatchesFloat64AtOddSizes, M across the 8/16/32-row kernels
+// and several blocks over the same rows.
+TEST_F(GpuTc, StreamedVariantsMatchFloat64AndVariant0AtOddSizes) {
+  std::mt19937 rng(std::random_device{}());
+  struct Shape {
+    int64_t n, k;
+    int tiles;
+  };
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (Shape sh :
+         {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
+          Shape{600, 1056, 4}, Shape{600, 1056, 2}, Shape{600, 1056, 1}}) {
+      Case c;
+      make_case(c, sh.n, sh.k, f, rng);
+      const std::string what =
+          std::string(to_string(f)) + " N=" + std::to_string(sh.n) + " K=" + std::to_string(sh.k);
+      check_variants(c, sh.tiles, {1, 3, 8, 9, 16, 17, 32, 33, 100}, rng, what);
+    }
+}
+
+// Scale bytes at the ends of their ranges, planted in whole row blocks and in
+// single groups: MXFP4 bytes 0..4 (subnormal products), 128 (the largest that
+// folds 2^126 into the scale) and 129..140 (the warp falls back to two
+// multiplies); NVFP4 E4M3 subnormals 0x01..0x07 and the largest, 0x7E = 448.
+TEST_F(GpuTc, StreamedVariantsEqualVariant0AtExtremeScales) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 328, 1056, f, rng);
+    const int64_t groups = c.q.padded_cols / (f == Format::MXFP4 ? 32 : 16);
+    for (int64_t r = 0; r < c.q.rows; ++r)
+      for (int64_t g = 0; g < groups; ++g) {
+        uint8_t& s = c.q.scales[size_t(r * groups + g)];
+        const int64_t block = r / 32, pick = (r * 7 + g * 3) % 11;
+        if (f == Format::MXFP4) {
+          if (block == 1) s = uint8_t(r % 5);                     // tiny everywhere
+          if (block == 2) s = uint8_t(120 + (r + g) % 9);         // up to 128: all fold
+          if (block == 3) s = uint8_t(125 + (r + g) % 16);        // up to 140: fallback
+          if (block == 4 && pick == 0) s = uint8_t(129 + g % 3);  // one big group in a chunk
+          if (block == 5 && pick == 0) s = uint8_t(g % 3);        // one tiny group
+        } else {
+          if (block == 1) s = uint8_t(1 + (r + g) % 7);     // E4M3 subnormals
+          if (block == 2) s = uint8_t(0x78 + (r + g) % 7);  // 256 .. 448
+          if (block == 3 && pick == 0) s = 0x01;
+        }
+      }
+    c.deq = dequantize(c.q);
+    ASSERT_EQ(cudaMemcpy(c.scales, c.q.scales.data(), c.q.scales.size(), cudaMemcpyHostToDevice),
+              cudaSuccess);
+    check_variants(c, 0, {1, 9, 17, 40}, rng, std::string(to_string(f)) + " extreme scales");
+  }
+}
+
+// Small and quick, for compute-sanitizer: every variant, both formats, a
+// partial row block, a partial chunk and a partial stage, M in each kernel.
+TEST_F(GpuTc, StreamedVariantsSmall) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 300, 1056, f, rng);
+    check_variants(c, 0, {3, 16, 33}, rng, to_string(f));
+  }
+}
+
+TEST_F(GpuTc, StreamedVariantsFailAPlantedWrongScale) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 96, 512, f, rng);
+    std::vector<uint8_t> bad = c.q.scales;
+    for (size_t i = 0; i < bad.size() / 4; ++i)
+      bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
+    ASSERT_EQ(cudaMemcpy(c.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice), cudaSuccess);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    for (int64_t M : {5, 40}) {
+      const Acts a = make_acts(c, M, rng);  // c.deq: the correct scales
+      for (int v : {1, 2, 3})
+        EXPECT_GT(rel_error(run_variant(tw, a, M, v), a.ref), 5e-3)
+            << to_string(f) << ": a planted wrong scale passed (variant " << v << ", M = " << M
+            << ")";
+    }
+    gpu::free_tensor_core_weight(tw);
+  }
+}
+
 TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   gpu::Fp4Weight w;
   w.N = 8, w.K = 40;
@@ -436,6 +563,7 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   gpu::TcWeight t;  // not made by make_tensor_core_weight
   t.N = 8, t.K = 64;
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr), Error);
+  EXPECT_THROW(gpu::w4a16_tensor_core_variant(nullptr, 1, t, nullptr, nullptr, 1), Error);
   EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
   EXPECT_THROW(gpu::w4a16_wgmma(nullptr, 100, t, nullptr, nullptr), Error);
   EXPECT_FALSE(gpu::w4a16_wgmma_supports(nullptr, 100, t));
