@@ -53,15 +53,22 @@ int main(int argc, char** argv) {
   else
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | "
-        "%9s %6s | %9s %6s\n",
+        "%9s %6s | %9s %6s || %9s %6s | %9s %6s | %9s %6s || %9s %6s | %9s %6s | %9s %6s | %9s "
+        "%6s\n",
         "N x K", "M", "bf16 us", "tma mx us", "ratio", "deq+cublas", "ratio", "wg0 mx us", "ratio",
         "wg1 mx us", "ratio", "wg2 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
-        "ratio", "gemm nv us", "ratio", "rm mx us", "ratio");
+        "ratio", "gemm nv us", "ratio", "rm mx us", "ratio", "v1 mx us", "ratio", "v2 mx us",
+        "ratio", "v3 mx us", "ratio", "tma nv us", "ratio", "v1 nv us", "ratio", "v2 nv us",
+        "ratio", "v3 nv us", "ratio");
   std::printf(
       "(tma = streamed kernel on the re-laid-out weight (M <= 512), deq+cublas = dequantize + "
       "cuBLAS BF16, wg0/1/2 = wgmma kernel configs 0 (64x64 blocks), 1 (128x64), 2 (256x128; "
       "0 and 1 up to M = 512), wg nv = wgmma kernel, automatic config, NVFP4, gemm = the "
-      "w4a16_gemm dispatch, rm = register-pipelined kernel on the row-major weight, M <= 16)\n");
+      "w4a16_gemm dispatch, rm = register-pipelined kernel on the row-major weight, M <= 16; "
+      "v1/v2/v3 = w4a16_tensor_core_variant 1-3, the streamed kernel's table-free variants "
+      "(1: same rings, 2: rings twice as deep, 3: activations a step ahead in shared memory "
+      "by cp.async), M <= 32, tma nv = the "
+      "streamed kernel (variant 0) on the NVFP4 weight)\n");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
@@ -100,7 +107,7 @@ int main(int argc, char** argv) {
     const std::vector<int64_t> Ms =
         quick     ? std::vector<int64_t>{1, 16, 64, 256}
         : wg_only ? std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384}
-                  : std::vector<int64_t>{1, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
+                  : std::vector<int64_t>{1, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
     for (int64_t M : Ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
@@ -159,12 +166,24 @@ int main(int argc, char** argv) {
       const double tr = t4(M <= 16, [&](int i) {
         gpu::w4a16_tensor_core(x, M, view(i, Format::MXFP4), y, nullptr);
       });
+      // The streamed kernel's opt-in variants, [0] MXFP4 and [1] NVFP4 (variant 0 of
+      // NVFP4 too, as their baseline).
+      double tv[2][4];
+      for (int nv = 0; nv < 2; ++nv)
+        for (int v = 0; v < 4; ++v)
+          tv[nv][v] = nv == 0 && v == 0 ? tm : t4(M <= 32, [&](int i) {
+            gpu::w4a16_tensor_core_variant(x, M, (nv ? tnv : tmx)[size_t(i)], y, nullptr, v);
+          });
       std::printf(
           "%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | "
-          "%9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx\n",
+          "%9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx || "
+          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx || %9.1f %5.2fx | %9.1f %5.2fx | %9.1f "
+          "%5.2fx | %9.1f %5.2fx\n",
           N, K, M, tb, tm, ratio(tm), td, ratio(td), tw[0], ratio(tw[0]), tw[1], ratio(tw[1]),
           tw[2], ratio(tw[2]), 2.0 * M * N * K / tw[2] / 1e6, twn, ratio(twn), tg, ratio(tg), tgn,
-          ratio(tgn), tr, ratio(tr));
+          ratio(tgn), tr, ratio(tr), tv[0][1], ratio(tv[0][1]), tv[0][2], ratio(tv[0][2]), tv[0][3],
+          ratio(tv[0][3]), tv[1][0], ratio(tv[1][0]), tv[1][1], ratio(tv[1][1]), tv[1][2],
+          ratio(tv[1][2]), tv[1][3], ratio(tv[1][3]));
       std::fflush(stdout);
       MRGPTQ_CUDA_CHECK(cudaFree(x));
       MRGPTQ_CUDA_CHECK(cudaFree(y));
