@@ -3,9 +3,9 @@
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
 // usage: bench_w4a16_tc [--quick] [--only NxK] [--wg]
-// --wg: only cuBLAS BF16 and the wgmma kernel, register-permute configs 0-2 (old) vs TMA
-// configs 3-6 (new) vs the prepared configs 7-11 (one-multiply decode, K-split consumer
-// warpgroups; not chosen automatically yet), MXFP4, best of each side; M from 64.
+// --wg: only cuBLAS BF16 and the wgmma kernel, configs 3-6 (measured, chosen automatically)
+// vs the prepared configs 7-11 (one-multiply decode, K-split consumer warpgroups; not chosen
+// automatically yet), MXFP4, best of each side; M from 64.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -41,29 +41,29 @@ int main(int argc, char** argv) {
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
   if (wg_only)
     std::printf(
-        "%-12s %5s %9s | %8s %8s %8s %8s %6s | %8s %8s %8s %8s %8s %6s %7s | %8s %8s %8s %8s "
+        "%-12s %5s %9s | %8s %8s %8s %8s %8s %6s %7s | %8s %8s %8s %8s "
         "%8s %8s %6s %7s | %9s %6s\n"
-        "(old = configs 0-2, register-permuted activations; new = configs 3-6, TMA activations; "
+        "(new = configs 3-6 (64x64, 128x64, 256x128, 128x256 weight x activation rows); "
         "next = configs 7-11: 7 = 6 with the one-multiply decode, 8 = 64x64 with 2 K-split "
         "consumer warpgroups, 9 = 64x128 x2, 10 = 64x256 x2, 11 = 64x64 x4, all one-multiply; "
         "ratio = cuBLAS / best; auto = w4a16_wgmma's own choice, NVFP4 weight)\n",
-        "N x K", "M", "bf16 us", "old0 us", "old1 us", "old2 us", "best", "ratio", "new3 us",
-        "new4 us", "new5 us", "new6 us", "best", "ratio", "TFLOP/s", "nx7 us", "nx8 us", "nx9 us",
-        "nx10 us", "nx11 us", "best", "ratio", "TFLOP/s", "auto nv us", "ratio");
+        "N x K", "M", "bf16 us", "new3 us", "new4 us", "new5 us", "new6 us", "best", "ratio",
+        "TFLOP/s", "nx7 us", "nx8 us", "nx9 us", "nx10 us", "nx11 us", "best", "ratio", "TFLOP/s",
+        "auto nv us", "ratio");
   else
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | "
         "%9s %6s | %9s %6s || %9s %6s | %9s %6s | %9s %6s || %9s %6s | %9s %6s | %9s %6s | %9s "
         "%6s\n",
-        "N x K", "M", "bf16 us", "tma mx us", "ratio", "deq+cublas", "ratio", "wg0 mx us", "ratio",
-        "wg1 mx us", "ratio", "wg2 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
+        "N x K", "M", "bf16 us", "tma mx us", "ratio", "deq+cublas", "ratio", "wg3 mx us", "ratio",
+        "wg4 mx us", "ratio", "wg5 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
         "ratio", "gemm nv us", "ratio", "rm mx us", "ratio", "v1 mx us", "ratio", "v2 mx us",
         "ratio", "v3 mx us", "ratio", "tma nv us", "ratio", "v1 nv us", "ratio", "v2 nv us",
         "ratio", "v3 nv us", "ratio");
   std::printf(
       "(tma = streamed kernel on the re-laid-out weight (M <= 512), deq+cublas = dequantize + "
-      "cuBLAS BF16, wg0/1/2 = wgmma kernel configs 0 (64x64 blocks), 1 (128x64), 2 (256x128; "
-      "0 and 1 up to M = 512), wg nv = wgmma kernel, automatic config, NVFP4, gemm = the "
+      "cuBLAS BF16, wg3/4/5 = wgmma kernel configs 3 (64x64 blocks), 4 (128x64), 5 (256x128; "
+      "3 and 4 up to M = 512), wg nv = wgmma kernel, automatic config, NVFP4, gemm = the "
       "w4a16_gemm dispatch, rm = register-pipelined kernel on the row-major weight, M <= 16; "
       "v1/v2/v3 = w4a16_tensor_core_variant 1-3, the streamed kernel's table-free variants "
       "(1: same rings, 2: rings twice as deep, 3: activations a step ahead in shared memory "
@@ -123,25 +123,24 @@ int main(int argc, char** argv) {
       auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
       if (wg_only) {
         constexpr int kCfgs = 12;
-        double tw[kCfgs], best[3] = {1e30, 1e30, 1e30};  // 0-2, 3-6, 7-11
-        for (int cfg = 0; cfg < kCfgs; ++cfg) {
+        double tw[kCfgs] = {}, best[2] = {1e30, 1e30};  // 3-6, 7-11
+        for (int cfg = 3; cfg < kCfgs; ++cfg) {
           // The 64-row-activation configs only to M = 4096 (slow and many blocks above).
-          const bool run = (cfg != 0 && cfg != 3 && cfg != 8 && cfg != 11) || M <= 4096;
+          const bool run = (cfg != 3 && cfg != 8 && cfg != 11) || M <= 4096;
           tw[cfg] =
               t4(run, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
-          const int side = cfg < 3 ? 0 : cfg < 7 ? 1 : 2;
-          if (run) best[side] = std::min(best[side], tw[cfg]);
+          if (run) best[cfg < 7 ? 0 : 1] = std::min(best[cfg < 7 ? 0 : 1], tw[cfg]);
         }
         const double twn =
             t4(true, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
         auto tflops = [&](double t) { return 2.0 * M * N * K / t / 1e6; };
         std::printf(
-            "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f %5.2fx | %8.1f %8.1f %8.1f %8.1f "
+            "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f "
             "%8.1f %5.2fx %7.0f | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %5.2fx %7.0f | %9.1f "
             "%5.2fx\n",
-            N, K, M, tb, tw[0], tw[1], tw[2], best[0], ratio(best[0]), tw[3], tw[4], tw[5], tw[6],
-            best[1], ratio(best[1]), tflops(best[1]), tw[7], tw[8], tw[9], tw[10], tw[11], best[2],
-            ratio(best[2]), tflops(best[2]), twn, ratio(twn));
+            N, K, M, tb, tw[3], tw[4], tw[5], tw[6], best[0], ratio(best[0]), tflops(best[0]),
+            tw[7], tw[8], tw[9], tw[10], tw[11], best[1], ratio(best[1]), tflops(best[1]), twn,
+            ratio(twn));
         std::fflush(stdout);
         MRGPTQ_CUDA_CHECK(cudaFree(x));
         MRGPTQ_CUDA_CHECK(cudaFree(y));
@@ -154,9 +153,9 @@ int main(int argc, char** argv) {
         gpu::bf16_gemm(x, M, ws, N, K, y, nullptr);
       });
       double tw[3];
-      for (int cfg = 0; cfg < 3; ++cfg)
+      for (int cfg = 0; cfg < 3; ++cfg)  // configs 3, 4, 5
         tw[cfg] = t4(cfg == 2 || M <= 512,
-                     [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
+                     [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg + 3); });
       const double twn =
           t4(true, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
       const double tg =

@@ -87,10 +87,9 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // The warpgroup (wgmma) kernel alone on the re-laid-out weight (src/kernels/w4a16_wgmma.cu):
 // the FP4 weight decoded in registers as the A operand, activations in shared memory, any
 // M >= 1, K a multiple of 32, X 16-byte aligned. config: -1 = chosen from M and N, or
-// activations permuted through registers by a producer warpgroup: 0 (64 weight rows x 64
-// activation rows per block, two blocks per SM), 1 (128 x 64, two per SM), 2 (256 x 128, one
-// per SM); activations copied by tensor-map TMA in natural k order, the weight fragment
-// permuted in registers instead: 3, 4, 5 (the tiles of 0, 1, 2) and 6 (128 x 256, one per SM);
+// 3 (64 weight rows x 64 activation rows per block, two blocks per SM), 4 (128 x 64, two per
+// SM), 5 (256 x 128, one per SM), 6 (128 x 256, one per SM), activations copied by
+// tensor-map TMA (0, 1, 2 alias 3, 4, 5: their first versions were removed);
 // not chosen automatically yet (compiled, not yet run on a GPU): 7 = 6 decoding with one
 // multiply per BF16 pair (MXFP4 chunks whose scales are all <= 2^1; NVFP4 always, the 2^-9 it
 // folds in undone in the epilogue; bit-identical to 6), 8-11 = tiles of 64 weight rows with

@@ -17,16 +17,10 @@
 // e = 0 code landing on the BF16 subnormal 2^-127), then one multiply by 2^126
 // and one by the group scale (both exact).
 //
-// Activation side: the lane's fragment holds physical k 32t + 8w + i + 4e
-// (t = lane % 4, w = word, e = half), so logical k slot 8h + 2t + e of k-step
-// j (0..7) of a chunk is physical k 32t + 8(j/2) + 2(j%2) + h + 4e. The B tile
-// in shared memory must hold the activations in that logical order, which no
-// TMA box can produce (4-byte granules at a 64-byte stride). A producer
-// warpgroup therefore loads them with 16-byte loads (four granules 32 k apart:
-// t = 0..3), builds the four logical 16-byte granules with one byte permute
-// per word, and stores them into the swizzled layout; rows >= M and k >= K are
-// zeros. Full mbarriers (128 producer arrivals + the weight transaction bytes)
-// and empty mbarriers (one arrival per consumer warp) hand the stages over.
+// Activation side: 2-D tensor-map TMA copies in natural k order (see the
+// "TMA-activation" comment below for how the weight fragment is brought into
+// that order in registers). Full mbarriers (the TMA transaction bytes) and
+// empty mbarriers (one arrival per consumer warp) hand the stages over.
 //
 // Consumers: per k-step, decode the A fragment, wgmma.fence, one wgmma per
 // 64-row m-tile, commit; wait until one group is pending, so that the decode of
@@ -34,10 +28,10 @@
 // once the first group of chunk c + 1 has been waited for (then chunk c's last
 // wgmma has completed). Epilogue: FP32 x (1/G for NVFP4) -> BF16, masked stores.
 //
-// Configs 0-2 are that design; configs 3-6 (below, "TMA-activation variant")
-// load the activations by tensor-map TMA and permute the weight fragment
-// instead. kWgmmaTmaX picks which family the automatic config uses. Configs
-// 7-11 (w4a16_wgmma_tma2_kernel, not chosen automatically yet) add a one-multiply
+// Configs 3-6 are the measured ones (0-2, a first version whose producer
+// warpgroup permuted the activations through registers, topped out at ~0.55x
+// of cuBLAS and was removed; the numbers now alias 3-5). Configs 7-11
+// (w4a16_wgmma_tma2_kernel, not chosen automatically yet) add a one-multiply
 // decode and K-split consumer warpgroups (see TCfg).
 #include <cuda.h>
 #include <cudaTypedefs.h>
@@ -127,25 +121,6 @@ __device__ __forceinline__ uint32_t fp4x2(uint32_t q, uint32_t sc) {
   return bf16x2_mul(bf16x2_mul(fp4x2_raw<I>(q), kTwo126), sc);
 }
 
-template <int WM_, int BN_, int CWG_, bool NV_>
-struct Cfg {
-  static constexpr int WM = WM_, BN = BN_, CWG = CWG_;  // m-tiles per consumer WG, act rows, WGs
-  static constexpr bool NV = NV_;
-  static constexpr int WN = 64 * WM * CWG;  // weight rows per block
-  static constexpr int THREADS = 128 * (CWG + 1);
-  static constexpr int SB = NV ? 2 : 1;          // scale bytes per lane unit
-  static constexpr uint32_t X_BYTES = BN * 256;  // BN rows x 128 k BF16: two 64-k swizzle panels
-  static constexpr uint32_t W_CODES = WN * 64, W_SCALES = WN * 4 * SB;
-  static constexpr uint32_t STAGE = (X_BYTES + W_CODES + W_SCALES + 1023) / 1024 * 1024;
-  static constexpr int STAGES = 4;
-  static constexpr uint32_t BARS = STAGES * STAGE;
-  static constexpr uint32_t SMEM = BARS + 2 * STAGES * 8 + 1024;  // + alignment slack
-  static constexpr int IT = BN * 4 / 128;     // producer items (row, word) per thread and stage
-  static constexpr int PD = IT <= 2 ? 2 : 1;  // stages of activations in producer registers
-  static constexpr int MINB = CWG == 1 ? 2 : 1;
-  static_assert(IT >= 1 && BN * 4 % 128 == 0, "BN must be a multiple of 32");
-};
-
 // Blocks in groups of kGroupRows row tiles: inside a group the row tile runs
 // fastest, so that neighbours share the activation tile and a group's weight
 // rows stay in L2 while the m tiles sweep past.
@@ -157,215 +132,23 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
   mb = r / gsz;
 }
 
-// One producer thread's activations for one stage: IT items (rows n0 + 32 i,
-// word w), four 16-byte granules each (physical k 32t + 8w .. +7 of the chunk,
-// t = 0..3). Thread p takes rows 8 (p / 32) + p % 8 + 32 i and word (p / 8) % 4:
-// eight consecutive rows per quarter warp, so that the swizzled 16-byte stores
-// of a quarter warp fall in distinct banks.
-template <int IT>
-struct XRegs {
-  uint4 g[IT][4];
-};
-
-template <class C>
-__device__ __forceinline__ void x_load(XRegs<C::IT>& r, const uint16_t* __restrict__ x0,
-                                       int64_t stride32, int rows_left, int K, int c) {
-#pragma unroll
-  for (int i = 0; i < C::IT; ++i) {
-    const uint16_t* src = x0 + i * stride32 + c * 128;
-#pragma unroll
-    for (int t = 0; t < 4; ++t) {
-      // K % 32 == 0: a granule is all in or all out.
-      const bool in = 32 * i < rows_left && c * 128 + 32 * t < K;
-      r.g[i][t] = make_uint4(0, 0, 0, 0);
-      if (in) r.g[i][t] = __ldg(reinterpret_cast<const uint4*>(src + 32 * t));
-    }
-  }
-}
-
-// Logical granule (k-step j = 2w + jj, half h) of row n: word t = elements
-// 2(j%2) + h and that + 4 of physical granule t. Stored at 16-byte chunk
-// c16 = 2(j%4) + h of the row in panel j/4, swizzled by the row within its
-// 8-row group (n % 8 = p % 8 for every item of the thread).
-template <class C>
-__device__ __forceinline__ void x_store(const XRegs<C::IT>& r, uint8_t* row0, int w, int sw) {
-#pragma unroll
-  for (int i = 0; i < C::IT; ++i) {
-    uint8_t* row = row0 + i * 32 * 128;
-#pragma unroll
-    for (int jj = 0; jj < 2; ++jj)
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const uint32_t sel = h ? 0x7632u : 0x5410u;
-        uint32_t o[4];
-#pragma unroll
-        for (int t = 0; t < 4; ++t) {
-          const uint32_t* q = &r.g[i][t].x;
-          o[t] = __byte_perm(q[jj], q[jj + 2], sel);
-        }
-        const int c16 = 2 * ((2 * w + jj) % 4) + h;
-        *reinterpret_cast<uint4*>(row + ((c16 ^ sw) << 4)) = make_uint4(o[0], o[1], o[2], o[3]);
-      }
-  }
-}
-
-template <class C>
-__global__ void __launch_bounds__(C::THREADS, C::MINB)
-    w4a16_wgmma_kernel(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
-                       const uint8_t* __restrict__ scales, int N, int K, int tiles, int rtiles,
-                       int mtiles, float inv_g, uint16_t* __restrict__ Y) {
-  extern __shared__ uint8_t smem_raw[];
-  const uint32_t raw_s = su32(smem_raw), base_s = (raw_s + 1023) & ~1023u;
-  uint8_t* smem = smem_raw + (base_s - raw_s);  // 1024-aligned: the swizzle atoms
-  uint64_t* full = reinterpret_cast<uint64_t*>(smem + C::BARS);
-  uint64_t* empty = full + C::STAGES;
-  int rb, mb;
-  raster(int(blockIdx.x), rtiles, mtiles, rb, mb);
-  const int chunks = (K + 127) / 128;
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < C::STAGES; ++s) mbar_init(&full[s], 128), mbar_init(&empty[s], C::CWG * 4);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
-  __syncthreads();
-
-  if (wg == 0) {
-    // ------------------------------------------------------------ producer --
-    if constexpr (C::CWG == 2) asm volatile("setmaxnreg.dec.sync.aligned.u32 112;\n" ::: "memory");
-    const int ptid = threadIdx.x;
-    const int n0 = 8 * (ptid / 32) + (ptid & 7), w = (ptid >> 3) & 3;
-    const int64_t m_first = int64_t(mb) * C::BN + n0;  // the thread's first row
-    const int rows_left = int(min(int64_t(M) - m_first, int64_t(C::BN)));
-    const uint16_t* x0 = X + (rows_left > 0 ? m_first : 0) * K + 8 * w;
-    const int64_t stride32 = int64_t(32) * K;
-    const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
-    const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
-    const uint32_t blk_codes = tiles * 512, blk_scales = tiles * 32 * C::SB;
-    uint64_t policy = 0;
-    if (ptid == 0)
-      asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-    auto put = [&](const XRegs<C::IT>& r, int c) {
-      const int slot = c % C::STAGES;
-      mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
-      uint8_t* st = smem + slot * C::STAGE;
-      if (ptid == 0) {
-        mbar_expect_tx_only(&full[slot], uint32_t(nblk) * (blk_codes + blk_scales));
-        for (int b = 0; b < nblk; ++b) {
-          const int64_t unit = ((int64_t(b0 + b) * chunks + c) * tiles) * 32;
-          bulk_load(st + C::X_BYTES + b * blk_codes, packed + unit * 16, blk_codes, &full[slot],
-                    policy);
-          bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, scales + unit * C::SB,
-                    blk_scales, &full[slot], policy);
-        }
-      }
-      x_store<C>(r, st + (w / 2) * (C::BN * 128) + n0 * 128, w, ptid & 7);
-      asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // visible to wgmma
-      mbar_arrive(&full[slot]);
-    };
-    XRegs<C::IT> ra;
-    if constexpr (C::PD == 2) {
-      XRegs<C::IT> rn;
-      x_load<C>(ra, x0, stride32, rows_left, K, 0);
-      for (int c = 0; c < chunks; c += 2) {
-        if (c + 1 < chunks) x_load<C>(rn, x0, stride32, rows_left, K, c + 1);
-        put(ra, c);
-        if (c + 1 >= chunks) break;
-        if (c + 2 < chunks) x_load<C>(ra, x0, stride32, rows_left, K, c + 2);
-        put(rn, c + 1);
-      }
-    } else {
-      for (int c = 0; c < chunks; ++c) {
-        x_load<C>(ra, x0, stride32, rows_left, K, c);
-        put(ra, c);
-      }
-    }
-  } else {
-    // ----------------------------------------------------------- consumers --
-    if constexpr (C::CWG == 2) asm volatile("setmaxnreg.inc.sync.aligned.u32 192;\n" ::: "memory");
-    const int cw = wg - 1, ww = warp & 3;
-    float acc[C::WM][C::BN / 2];
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-      for (int i = 0; i < C::BN / 2; ++i) acc[mi][i] = 0.f;
-    for (int c = 0; c < chunks; ++c) {
-      const int slot = c % C::STAGES;
-      mbar_wait(&full[slot], uint32_t((c / C::STAGES) & 1));
-      const uint8_t* st = smem + slot * C::STAGE;
-      uint4 q[C::WM][2];
-      uint32_t sc[C::WM][2][2];
-#pragma unroll
-      for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          const int tile = (cw * C::WM + mi) * 8 + 2 * ww + h;
-          q[mi][h] = *reinterpret_cast<const uint4*>(st + C::X_BYTES + tile * 512 + lane * 16);
-          const uint8_t* sp = st + C::X_BYTES + C::W_CODES + (tile * 32 + lane) * C::SB;
-          const uint32_t s = C::NV ? *reinterpret_cast<const uint16_t*>(sp) : *sp;
-          scale_pairs<C::NV>(s, sc[mi][h]);
-        }
-      const uint32_t xs = su32(st);
-#pragma unroll
-      for (int j = 0; j < 8; ++j) {
-        uint32_t a[C::WM][4];
-#pragma unroll
-        for (int mi = 0; mi < C::WM; ++mi) {
-          const uint32_t w0 = (&q[mi][0].x)[j / 2], w1 = (&q[mi][1].x)[j / 2];
-          const uint32_t s0 = sc[mi][0][j / 4], s1 = sc[mi][1][j / 4];
-          if (j % 2 == 0) {
-            a[mi][0] = fp4x2<0>(w0, s0), a[mi][2] = fp4x2<1>(w0, s0);
-            a[mi][1] = fp4x2<0>(w1, s1), a[mi][3] = fp4x2<1>(w1, s1);
-          } else {
-            a[mi][0] = fp4x2<2>(w0, s0), a[mi][2] = fp4x2<3>(w0, s0);
-            a[mi][1] = fp4x2<2>(w1, s1), a[mi][3] = fp4x2<3>(w1, s1);
-          }
-        }
-        wgmma_fence();
-        const uint64_t desc = desc_sw128(xs + (j / 4) * (C::BN * 128) + (j % 4) * 32);
-#pragma unroll
-        for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[mi], desc);
-        wgmma_commit();
-        wgmma_wait<1>();
-        if (j == 0 && c > 0 && lane == 0) mbar_arrive(&empty[(c - 1) % C::STAGES]);
-      }
-    }
-    wgmma_wait<0>();
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi) pin(acc[mi]);
-    // Accumulator i of lane (g, t): weight row 16 ww + g + 8 ((i/2) % 2), activation row
-    // 8 (i/4) + 2t + i % 2 of the m-tile.
-    const int g = lane >> 2, t = lane & 3;
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-      for (int i = 0; i < C::BN / 2; ++i) {
-        const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
-        const int64_t m = int64_t(mb) * C::BN + 8 * (i >> 2) + 2 * t + (i & 1);
-        if (n < N && m < M)
-          Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[mi][i] * inv_g));
-      }
-  }
-}
-
 // ---------------------------------------------------- TMA-activation variant --
 // Configs 3-6. The activations reach shared memory by 2-D tensor-map TMA copies
 // in their natural k order (two 64-k boxes of BN rows per chunk, 128-byte
 // swizzle, rows >= M and k >= K filled with zeros by the TMA unit), so the
-// producer is one thread issuing copies and the 128-thread register path of
-// configs 0-2 (16 loads, 32 permutes and 16 stores a thread and stage, one
-// stage of loads in flight) is gone. Instead the weight's A fragment is put
-// into natural mma k order in registers: lane (g, t) needs, for k-step j of a
-// chunk, the bytes 8j + t (k 16j + 2t, +1) and 8j + t + 4 (k 16j + 2t + 8, +9)
-// of its row; both lie in the 16 bytes of quad-mate t' = j / 2 (positions
-// 8(j % 2) + t and + 4), which the lane reads from the weight stage in shared
-// memory (one 16-byte load per row and pair of k-steps; the quad reads the
-// same address, a broadcast). One byte permute gathers the two bytes as
-// X = [L, H, L, H]; X' = (X & 0xFFFF) | ((X >> 4) & 0xFFFF0000) puts the two
-// nibbles of L 16 bits apart (nibbles 0, 4) and those of H too (2, 6), which
-// is the pairing the shift decode fp4x2<0>, fp4x2<2> expects. The group scale
-// of step j is quad-mate j/2's (its scale word is read with the codes).
-// Per 16 weights this costs a permute, a shift and a LOP3 more than configs
-// 0-2; the producer warpgroup's work of those configs was ~2x that per stage.
+// producer is one thread issuing copies (the first version's 128-thread
+// register path -- 16 loads, 32 permutes and 16 stores a thread and stage, one
+// stage of loads in flight -- capped it at ~0.55x of cuBLAS). Instead the weight's A fragment is
+// put into natural mma k order in registers: lane (g, t) needs, for k-step j of a chunk, the bytes
+// 8j + t (k 16j + 2t, +1) and 8j + t + 4 (k 16j + 2t + 8, +9) of its row; both lie in the 16 bytes
+// of quad-mate t' = j / 2 (positions 8(j % 2) + t and + 4), which the lane reads from the weight
+// stage in shared memory (one 16-byte load per row and pair of k-steps; the quad reads the same
+// address, a broadcast). One byte permute gathers the two bytes as X = [L, H, L, H]; X' = (X &
+// 0xFFFF) | ((X >> 4) & 0xFFFF0000) puts the two nibbles of L 16 bits apart (nibbles 0, 4) and
+// those of H too (2, 6), which is the pairing the shift decode fp4x2<0>, fp4x2<2> expects. The
+// group scale of step j is quad-mate j/2's (its scale word is read with the codes). Per 16 weights
+// this costs a permute, a shift and a LOP3 more than the first version's decode; its producer
+// warpgroup's work was ~2x that per stage.
 //
 // Configs 7+ add two options (configs 3-6 are the defaults: KW = 1, FOLD = false):
 //  * FOLD: decode with one multiply per BF16 pair instead of two. MXFP4: when
@@ -944,36 +727,7 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
   launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, false, KW, FOLD, MINB>>(X, M, w, Y, st);
 }
 
-template <class C>
-void launch(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  static const bool configured = [] {
-    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(
-        w4a16_wgmma_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(C::SMEM)));
-    MRGPTQ_CUDA_CHECK(cudaFuncSetAttribute(w4a16_wgmma_kernel<C>,
-                                           cudaFuncAttributePreferredSharedMemoryCarveout, 100));
-    return true;
-  }();
-  (void)configured;
-  const int64_t rtiles = (w.N + C::WN - 1) / C::WN, mtiles = (M + C::BN - 1) / C::BN;
-  if (rtiles * mtiles > int64_t(0x7FFFFFFF))
-    throw Error("W4A16 wgmma kernel: M x N too large for one launch");
-  w4a16_wgmma_kernel<C><<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
-      X, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
-      C::NV ? 1.f / w.global_scale : 1.f, Y);
-  MRGPTQ_CUDA_LAUNCH_CHECK();
-}
-
-template <int WM, int BN, int CWG>
-void launch_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  if (w.format == Format::NVFP4) return launch<Cfg<WM, BN, CWG, true>>(X, M, w, Y, st);
-  launch<Cfg<WM, BN, CWG, false>>(X, M, w, Y, st);
-}
-
 }  // namespace
-
-// Configs 3-6 (TMA activations, natural k order) replace 0-2 in the automatic
-// choice; set to false to go back to the register-permute kernel everywhere.
-constexpr bool kWgmmaTmaX = true;
 
 // Measured on the H200 (bench_w4a16_tc --wg, 2026-11-30 ~06:05 UTC, MXFP4;
 // docs/PERFORMANCE.md): config 6 (128 weight x 256 activation rows, 2 x
@@ -982,17 +736,15 @@ constexpr bool kWgmmaTmaX = true;
 // config 4; 4096x14336 M = 256: 32 blocks, 150 us vs 95 for config 3) and
 // reaches 736-770 TFLOP/s at M = 512-4096; below, the largest of the 3/4/5
 // tiles whose grid covers ~0.8 of the GPU (28672x8192 M = 64: config 4 99.7 us,
-// 3 110; M = 128: config 5 128 us, 3 187). With kWgmmaTmaX = false the old
-// register-permute kernel (0/1/2) is chosen by the same fill rule.
+// 3 110; M = 128: config 5 128 us, 3 187).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   int sms = 132;
   MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   const int64_t want = sms * 4 / 5;
-  const int tma = kWgmmaTmaX ? 3 : 0;
-  if (kWgmmaTmaX && M >= 256 && ((N + 127) / 128) * ((M + 255) / 256) >= sms * 2 / 5) return 6;
-  if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 2 + tma;
-  if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 1 + tma;
-  return 0 + tma;
+  if (M >= 256 && ((N + 127) / 128) * ((M + 255) / 256) >= sms * 2 / 5) return 6;
+  if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
+  if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 4;
+  return 3;
 }
 
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w) {
@@ -1010,16 +762,13 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
         std::to_string(M) + ", K = " + std::to_string(w.K) + ")");
   if (config < 0) config = w4a16_wgmma_config_for(M, w.N);
   switch (config) {
-    case 0:
-      return launch_f<1, 64, 1>(X, M, w, Y, st);
-    case 1:
-      return launch_f<2, 64, 1>(X, M, w, Y, st);
-    case 2:
-      return launch_f<2, 128, 2>(X, M, w, Y, st);
+    case 0:  // 0-2: the removed register-permute versions of 3-5's tiles
     case 3:
       return launch_tma_f<1, 64, 1, 1, 4>(X, M, w, Y, st);
+    case 1:
     case 4:
       return launch_tma_f<2, 64, 1, 1, 4>(X, M, w, Y, st);
+    case 2:
     case 5:
       return launch_tma_f<2, 128, 2, 1, 4>(X, M, w, Y, st);
     case 6:
