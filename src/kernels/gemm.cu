@@ -11,6 +11,10 @@
 // applied once to the FP32 result. Larger M dequantizes to BF16 once and uses
 // cuBLAS; W4A4 expands both operands exactly to BF16 (E2M1 x E8M0 is exact in
 // BF16) and uses the BF16 tensor cores.
+//
+// The entry points that pick a kernel by M live here too: w4a16_gemm for the
+// row-major and the re-laid-out weight (streamed kernel in w4a16_tc.cu,
+// warpgroup kernel in w4a16_wgmma.cu, dequantize + cuBLAS) and w4a4_linear.
 #include <cublasLt.h>
 
 #include <map>
@@ -334,6 +338,31 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
   if (!workspace) throw Error("W4A16: M > 16 needs an N*K BF16 workspace");
   dequantize_to_bf16(w, workspace, stream);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, stream);
+}
+
+// W4A16 on the re-laid-out weight (w4a16_tc.cu, w4a16_wgmma.cu): which kernel at which M.
+// Crossovers measured on the H200 (2026-11-30 ~06:05 UTC, bench_fp4 and
+// bench_w4a16_tc --wg; docs/PERFORMANCE.md): the streamed kernel up to M = 32;
+// the warpgroup kernel (TMA activations) from M = 33 (M = 64: 40.6 us vs the
+// streamed 85.8 on 8192x8192, 64.2 vs 71.5 on 4096x14336) to M = 4096, where
+// it ties dequantize + cuBLAS (8192x8192: 747 vs 748 us; 28672x8192: 2642 vs
+// 2594; 4096x14336: 631 vs 639) without needing the N x K workspace;
+// dequantize + cuBLAS above (M = 16384: 2747 vs 2979 us on 8192x8192), when a
+// workspace is given.
+constexpr int64_t kStreamMaxM = 32, kWgmmaMaxM = 4096;
+
+void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
+                cudaStream_t st) {
+  if (M <= 0) throw Error("W4A16: M must be positive");
+  if (M <= kStreamMaxM) return w4a16_tensor_core(X, M, w, Y, st);
+  const bool wgmma = w4a16_wgmma_supports(X, M, w);
+  if (wgmma && (M <= kWgmmaMaxM || !workspace)) return w4a16_wgmma(X, M, w, Y, st);
+  if (!workspace) {
+    if (M <= 64) return w4a16_tensor_core(X, M, w, Y, st);  // X not 16-byte aligned
+    throw Error("W4A16: X is not 16-byte aligned, so M > 64 needs an N*K BF16 workspace");
+  }
+  dequantize_to_bf16(w, workspace, st);
+  bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
 }
 
 void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block,

@@ -835,28 +835,4 @@ void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-// Crossovers measured on the H200 (2026-11-30 ~06:05 UTC, bench_fp4 and
-// bench_w4a16_tc --wg; docs/PERFORMANCE.md): the streamed kernel up to M = 32;
-// the warpgroup kernel (TMA activations) from M = 33 (M = 64: 40.6 us vs the
-// streamed 85.8 on 8192x8192, 64.2 vs 71.5 on 4096x14336) to M = 4096, where
-// it ties dequantize + cuBLAS (8192x8192: 747 vs 748 us; 28672x8192: 2642 vs
-// 2594; 4096x14336: 631 vs 639) without needing the N x K workspace;
-// dequantize + cuBLAS above (M = 16384: 2747 vs 2979 us on 8192x8192), when a
-// workspace is given.
-constexpr int64_t kStreamMaxM = 32, kWgmmaMaxM = 4096;
-
-void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
-                cudaStream_t st) {
-  if (M <= 0) throw Error("W4A16: M must be positive");
-  if (M <= kStreamMaxM) return w4a16_tensor_core(X, M, w, Y, st);
-  const bool wgmma = w4a16_wgmma_supports(X, M, w);
-  if (wgmma && (M <= kWgmmaMaxM || !workspace)) return w4a16_wgmma(X, M, w, Y, st);
-  if (!workspace) {
-    if (M <= 64) return w4a16_tensor_core(X, M, w, Y, st);  // X not 16-byte aligned
-    throw Error("W4A16: X is not 16-byte aligned, so M > 64 needs an N*K BF16 workspace");
-  }
-  dequantize_to_bf16(w, workspace, st);
-  bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
-}
-
 }  // namespace mrgptq::gpu
