@@ -78,4 +78,27 @@ __device__ __forceinline__ void scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
   }
 }
 
+// Group scales with 2^126 folded in, as BF16 pairs ([0] k 0..15, [1] 16..31),
+// for the table-free decode (which yields code x 2^-126, see w4a16_wgmma.cu):
+// one multiply per weight pair instead of two. MXFP4: 2^(s-127) x 2^126 =
+// 2^(s-1), a BF16 normal only for s <= 128 (the caller checks, warp- or
+// warpgroup-uniformly, and keeps the two-multiply path for the rest; s = 0
+// gives 2^-1). NVFP4: e4m3 x 2^126 overflows BF16 from 4 up, so the weights are
+// made 2^-9 too small instead: e4m3 x 2^117 <= 448 x 2^117 < 2^126 is exact (4
+// significant bits), every code x e4m3 x 2^-9 is a multiple of 2^-19 and so
+// an exact BF16 normal, and the kernel multiplies its FP32 result by kNvFold / G
+// instead of 1 / G: the same bits unless an FP32 partial sum is subnormal.
+constexpr float kNvFold = 512.f;
+template <bool NV>
+__device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
+  if constexpr (NV) {
+    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
+    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+    sc[0] = bf16x2_splat(f.x * 0x1p117f);
+    sc[1] = bf16x2_splat(f.y * 0x1p117f);
+  } else {
+    sc[0] = sc[1] = s * 0x00800080u + 0x3F003F00u;  // ((s + 126) << 7) in both halves
+  }
+}
+
 }  // namespace mrgptq::gpu::w4

@@ -224,28 +224,7 @@ __device__ __forceinline__ void pair_x(XPair<NT>& o, const XFrag<NT>& x) {
     }
 }
 
-// Group scales with 2^126 folded in, as BF16 pairs ([0] k 0..15, [1] 16..31).
-// MXFP4: 2^(s-127) x 2^126 = 2^(s-1), a BF16 normal for s <= 128 (the caller
-// checks; s = 0 gives 2^-1). NVFP4: e4m3 x 2^126 overflows BF16 from 4 up, so
-// the weights are made 2^-7 too small instead: e4m3 x 2^119 <= 448 x 2^119 <
-// 2^128 is exact (4 significant bits), every weight code x e4m3 x 2^-7 is a
-// multiple of 2^-17 and so an exact BF16 normal, and the kernel multiplies the
-// FP32 result by 2^7 / G (kNvFold) instead of 1 / G: the same bits unless an
-// FP32 partial sum is subnormal.
-constexpr float kNvFold = 128.f;
-template <bool NV>
-__device__ __forceinline__ void folded_scales(uint32_t s, uint32_t (&sc)[2]) {
-  if constexpr (NV) {
-    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
-    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
-    sc[0] = bf16x2_splat(f.x * 0x1p119f);
-    sc[1] = bf16x2_splat(f.y * 0x1p119f);
-  } else {
-    sc[0] = sc[1] = ((s + 126u) << 7) * 0x10001u;
-  }
-}
-
-// mma_pair on the table-free decode. FOLD: one multiply by folded_scales;
+// mma_pair on the table-free decode. FOLD: one multiply by folded_scale_pairs;
 // else (an MXFP4 scale byte > 128 somewhere in the warp's chunk) the exact
 // two-step raw x 2^126 x scale_pairs.
 template <int NT, bool NV, bool HAS1, bool FOLD>
@@ -253,8 +232,8 @@ __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q
                                              const uint4& q1, uint32_t s1, const XPair<NT>& x) {
   uint32_t sc0[2], sc1[2] = {0, 0};
   if constexpr (FOLD) {
-    folded_scales<NV>(s0, sc0);
-    if constexpr (HAS1) folded_scales<NV>(s1, sc1);
+    folded_scale_pairs<NV>(s0, sc0);
+    if constexpr (HAS1) folded_scale_pairs<NV>(s1, sc1);
   } else {
     scale_pairs<NV>(s0, sc0);
     if constexpr (HAS1) scale_pairs<NV>(s1, sc1);
@@ -585,7 +564,7 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
-  // 1 / G rounded once, then (RAW) times 2^7 exactly: see folded_scales.
+  // 1 / G rounded once, then (RAW) times 2^9 exactly: see folded_scale_pairs.
   const float inv_g = NV ? (RAW ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
   kernel<<<unsigned(blocks), kThreads, L::bytes, st>>>(X, M, w.packed, w.scales, w.N, w.K, mblocks,
                                                        inv_g, mblocks == 1, Y);

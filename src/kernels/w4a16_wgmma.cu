@@ -226,19 +226,6 @@ __device__ __forceinline__ uint32_t bitsel(uint32_t m, uint32_t a, uint32_t b) {
   return d;
 }
 
-// 2^126 x the group scale(s) as BF16 pairs (FOLD, see TCfg): MXFP4 2^(s-1), valid for s <= 128
-// (s = 0: 2^-1); NVFP4 2^117 x the E4M3 scale (2^-9 of the fold, undone in the epilogue).
-template <bool NV>
-__device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
-  if constexpr (NV) {
-    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
-    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
-    sc[0] = bf16x2_splat(f.x * 0x1p117f);
-    sc[1] = bf16x2_splat(f.y * 0x1p117f);
-  } else {
-    sc[0] = sc[1] = s * 0x00800080u + 0x3F003F00u;
-  }
-}
 // Nonzero when a byte of w exceeds 128 (bit 7 set and a low bit set).
 __device__ __forceinline__ uint32_t bytes_over_128(uint32_t w) {
   return w & ((w & 0x7F7F7F7Fu) + 0x7F7F7F7Fu) & 0x80808080u;
@@ -715,7 +702,7 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   const CUtensorMap map = x_map(X, M, w.K, C::BN);
   kernel<<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
       map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
-      C::NV ? (C::FOLD ? 512.f : 1.f) * (1.f / w.global_scale) : 1.f, Y);
+      C::NV ? (C::FOLD ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
