@@ -277,6 +277,78 @@ __device__ __forceinline__ void w_scales(WScales<C>& r, const uint8_t* srows) {
     }
 }
 
+// The block's shared memory, 1024-aligned (the swizzle atoms), and its full
+// and empty mbarriers behind the stages, initialised by thread 0.
+template <class C>
+__device__ __forceinline__ uint8_t* block_setup(uint8_t* smem_raw, uint64_t*& full,
+                                                uint64_t*& empty) {
+  const uint32_t raw_s = su32(smem_raw), base_s = (raw_s + 1023) & ~1023u;
+  uint8_t* smem = smem_raw + (base_s - raw_s);
+  full = reinterpret_cast<uint64_t*>(smem + C::BARS);
+  empty = full + C::STAGES;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < C::STAGES; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], C::CWG * 4);
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  __syncthreads();
+  return smem;
+}
+
+// Warpgroup 0: gives its registers to the consumers (40 a thread left), then
+// thread 0 fills the stages in chunk order: the two 64-k activation boxes by
+// tensor-map TMA and the row tile's weight bytes (codes, scales) by bulk copies.
+template <class C>
+__device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* __restrict__ packed,
+                                        const uint8_t* __restrict__ scales, uint8_t* smem,
+                                        uint64_t* full, uint64_t* empty, int N, int tiles,
+                                        int chunks, int rb, int mb) {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+  if (threadIdx.x != 0) return;
+  asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
+  const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
+  const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
+  const uint32_t blk_codes = tiles * 512, blk_scales = tiles * 32 * C::SB;
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  const int row0 = mb * C::BN;
+  for (int c = 0; c < chunks; ++c) {
+    const int slot = c % C::STAGES;
+    mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
+    uint8_t* st = smem + slot * C::STAGE;
+    // The boxes count in full (zero-filled parts included).
+    mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * (blk_codes + blk_scales));
+    tma_2d(st, &xmap, c * 128, row0, &full[slot]);
+    tma_2d(st + C::PANEL, &xmap, c * 128 + 64, row0, &full[slot]);
+    for (int b = 0; b < nblk; ++b) {
+      const int64_t unit = ((int64_t(b0 + b) * chunks + c) * tiles) * 32;
+      bulk_load(st + C::X_BYTES + b * blk_codes, packed + unit * 16, blk_codes, &full[slot],
+                policy);
+      bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, scales + unit * C::SB, blk_scales,
+                &full[slot], policy);
+    }
+  }
+}
+
+// The consumer warpgroup's tile: FP32 x inv_g (1/G for NVFP4) -> BF16, masked
+// stores. Accumulator i of lane (g, t) in (mi, ns): weight row 16 ww + g +
+// 8 ((i/2) % 2) of m-tile mi, activation row ns * BNW + 8 (i/4) + 2t + i % 2.
+template <class C>
+__device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::NSUB][C::BNW / 2], int rb,
+                                           int mb, int cw, int ww, int g, int t, int M, int N,
+                                           float inv_g, uint16_t* __restrict__ Y) {
+#pragma unroll
+  for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+    for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+      for (int i = 0; i < C::BNW / 2; ++i) {
+        const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
+        const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
+        if (n < N && m < M)
+          Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[mi][ns][i] * inv_g));
+      }
+}
+
 template <class C>
 __global__ void __launch_bounds__(C::THREADS, C::MINB)
     w4a16_wgmma_tma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
@@ -284,49 +356,15 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
                            int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
                            uint16_t* __restrict__ Y) {
   extern __shared__ uint8_t smem_raw[];
-  const uint32_t raw_s = su32(smem_raw), base_s = (raw_s + 1023) & ~1023u;
-  uint8_t* smem = smem_raw + (base_s - raw_s);  // 1024-aligned: the swizzle atoms
-  uint64_t* full = reinterpret_cast<uint64_t*>(smem + C::BARS);
-  uint64_t* empty = full + C::STAGES;
+  uint64_t *full, *empty;
+  uint8_t* smem = block_setup<C>(smem_raw, full, empty);
   int rb, mb;
   raster(int(blockIdx.x), rtiles, mtiles, rb, mb);
   const int chunks = (K + 127) / 128;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < C::STAGES; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], C::CWG * 4);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
-  __syncthreads();
 
-  if (wg == 0) {
-    // ------------------------------------------------------------ producer --
-    // The registers go to the consumers: 40 + 232 (two consumer WGs) or 40 + 216 (one, two
-    // blocks per SM) per thread fill the block's share of the register file.
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
-    if (threadIdx.x != 0) return;
-    asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
-    const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
-    const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
-    const uint32_t blk_codes = tiles * 512, blk_scales = tiles * 32 * C::SB;
-    uint64_t policy;
-    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-    const int row0 = mb * C::BN;
-    for (int c = 0; c < chunks; ++c) {
-      const int slot = c % C::STAGES;
-      mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
-      uint8_t* st = smem + slot * C::STAGE;
-      // The boxes count in full (zero-filled parts included).
-      mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * (blk_codes + blk_scales));
-      tma_2d(st, &xmap, c * 128, row0, &full[slot]);
-      tma_2d(st + C::PANEL, &xmap, c * 128 + 64, row0, &full[slot]);
-      for (int b = 0; b < nblk; ++b) {
-        const int64_t unit = ((int64_t(b0 + b) * chunks + c) * tiles) * 32;
-        bulk_load(st + C::X_BYTES + b * blk_codes, packed + unit * 16, blk_codes, &full[slot],
-                  policy);
-        bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, scales + unit * C::SB, blk_scales,
-                  &full[slot], policy);
-      }
-    }
+  if (wg == 0) {  // producer
+    produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, rb, mb);
   } else {
     // ----------------------------------------------------------- consumers --
     if constexpr (C::CWG == 2)
@@ -413,25 +451,14 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
       for (int ns = 0; ns < C::NSUB; ++ns) pin(acc[mi][ns]);
-        // Accumulator i of lane (g, t) in (mi, ns): weight row 16 ww + g + 8 ((i/2) % 2) of m-tile
-        // mi, activation row ns * BNW + 8 (i/4) + 2t + i % 2.
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-      for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-        for (int i = 0; i < C::BNW / 2; ++i) {
-          const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
-          const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
-          if (n < N && m < M)
-            Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[mi][ns][i] * inv_g));
-        }
+    store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
   }
 }
 
-// Configs 7+ (FOLD and/or KW > 1, see TCfg): the same producer, the consumer loop with the
-// one-multiply decode and the K groups. A kernel of its own, so that configs 3-6 keep the
-// code that was measured.
+// Configs 7+ (FOLD and/or KW > 1, see TCfg): the same set-up, producer and
+// stores, the consumer loop with the one-multiply decode and the K groups. A
+// kernel of its own, so that configs 3-6 keep the consumer code that was
+// measured.
 template <class C>
 __global__ void __launch_bounds__(C::THREADS, C::MINB)
     w4a16_wgmma_tma2_kernel(const __grid_constant__ CUtensorMap xmap, int M,
@@ -439,49 +466,15 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
                             int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
                             uint16_t* __restrict__ Y) {
   extern __shared__ uint8_t smem_raw[];
-  const uint32_t raw_s = su32(smem_raw), base_s = (raw_s + 1023) & ~1023u;
-  uint8_t* smem = smem_raw + (base_s - raw_s);  // 1024-aligned: the swizzle atoms
-  uint64_t* full = reinterpret_cast<uint64_t*>(smem + C::BARS);
-  uint64_t* empty = full + C::STAGES;
+  uint64_t *full, *empty;
+  uint8_t* smem = block_setup<C>(smem_raw, full, empty);
   int rb, mb;
   raster(int(blockIdx.x), rtiles, mtiles, rb, mb);
   const int chunks = (K + 127) / 128;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < C::STAGES; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], C::CWG * 4);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
-  __syncthreads();
 
-  if (wg == 0) {
-    // ------------------------------------------------------------ producer --
-    // The registers go to the consumers: 40 + C::CREGS per thread fill the block's share of
-    // the register file.
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
-    if (threadIdx.x != 0) return;
-    asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
-    const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
-    const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
-    const uint32_t blk_codes = tiles * 512, blk_scales = tiles * 32 * C::SB;
-    uint64_t policy;
-    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-    const int row0 = mb * C::BN;
-    for (int c = 0; c < chunks; ++c) {
-      const int slot = c % C::STAGES;
-      mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
-      uint8_t* st = smem + slot * C::STAGE;
-      // The boxes count in full (zero-filled parts included).
-      mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * (blk_codes + blk_scales));
-      tma_2d(st, &xmap, c * 128, row0, &full[slot]);
-      tma_2d(st + C::PANEL, &xmap, c * 128 + 64, row0, &full[slot]);
-      for (int b = 0; b < nblk; ++b) {
-        const int64_t unit = ((int64_t(b0 + b) * chunks + c) * tiles) * 32;
-        bulk_load(st + C::X_BYTES + b * blk_codes, packed + unit * 16, blk_codes, &full[slot],
-                  policy);
-        bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, scales + unit * C::SB, blk_scales,
-                  &full[slot], policy);
-      }
-    }
+  if (wg == 0) {  // producer
+    produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, rb, mb);
   } else {
     // ----------------------------------------------------------- consumers --
     asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(C::CREGS) : "memory");
@@ -632,19 +625,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
               acc[mi][ns][i] += r[((mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128];
       }
     }
-    // Accumulator i of lane (g, t) in (mi, ns): weight row 16 ww + g + 8 ((i/2) % 2) of m-tile
-    // mi, activation row ns * BNW + 8 (i/4) + 2t + i % 2.
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-      for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-        for (int i = 0; i < C::BNW / 2; ++i) {
-          const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
-          const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
-          if (n < N && m < M)
-            Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[mi][ns][i] * inv_g));
-        }
+    store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
   }
 }
 
