@@ -78,6 +78,19 @@ __device__ __forceinline__ void scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
   }
 }
 
+// Table-free decode: nibbles I and I + 4 of a word of 8 E2M1 codes as one BF16
+// pair equal to code x 2^-126, exactly: sign to bit 15/31, the two exponent
+// bits and the mantissa bit to bits 6-8/22-24, i.e. the low bits of the BF16
+// exponent field and the top mantissa bit, so the e = 0 codes land on 0 and
+// the subnormal 2^-127 (= 0.5 x 2^-126). Times kTwo126 and the group scale
+// (scale_pairs), or once by folded_scale_pairs, both exact.
+constexpr uint32_t kTwo126 = 0x7E807E80u;  // BF16 2^126, twice
+template <int I>
+__device__ __forceinline__ uint32_t fp4x2_raw(uint32_t q) {
+  const uint32_t s = I == 3 ? q : q << (12 - 4 * I);
+  return (s & 0x80008000u) | ((s >> 6) & 0x01C001C0u);
+}
+
 // Group scales with 2^126 folded in, as BF16 pairs ([0] k 0..15, [1] 16..31),
 // for the table-free decode (which yields code x 2^-126, see w4a16_wgmma.cu):
 // one multiply per weight pair instead of two. MXFP4: 2^(s-127) x 2^126 =

@@ -190,21 +190,14 @@ __device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4],
 // dispatch does not use them yet). The weight is decoded by shifts and masks
 // instead of the shared table: nibbles I and I + 4 of a 32-bit code word
 // (k = 8w + I and 8w + I + 4 of the lane's word w) become the BF16 pair
-// code x 2^-126, exactly (as fp4x2_raw in w4a16_wgmma.cu: the exponent bits
-// land in the low two bits of the BF16 exponent, the mantissa bit on top of the
-// BF16 mantissa, so the e = 0 codes 0 and 0.5 are zero and the subnormal
-// 2^-127). One multiply by the group scale with 2^126 folded in gives the
+// code x 2^-126, exactly (fp4x2_raw, w4a16_common.cuh). One multiply by the
+// group scale with 2^126 folded in gives the
 // table path's value bit for bit (both are one rounding of the same exact
 // product). The mma pairs k and k + 1 in a register, so the activation
 // registers are re-paired once per chunk by byte permutes (shared by every
 // tile of the warp) instead of the weights.
-template <int I>
-__device__ __forceinline__ uint32_t raw_pair(uint32_t q) {
-  const uint32_t s = I == 3 ? q : q << (12 - 4 * I);
-  return (s & 0x80008000u) | ((s >> 6) & 0x01C001C0u);
-}
 
-// The activation registers in raw_pair order: p[nt][w][I] = the BF16 pair
+// The activation registers in fp4x2_raw order: p[nt][w][I] = the BF16 pair
 // (x[8w + I], x[8w + I + 4]) of the lane's 32 k.
 template <int NT>
 struct XPair {
@@ -239,7 +232,6 @@ __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q
     if constexpr (HAS1) scale_pairs<NV>(s1, sc1);
   }
   auto dec = [](uint32_t raw, uint32_t sc) {
-    constexpr uint32_t kTwo126 = 0x7E807E80u;  // BF16 2^126, twice
     return FOLD ? bf16x2_mul(raw, sc) : bf16x2_mul(bf16x2_mul(raw, kTwo126), sc);
   };
 #pragma unroll
@@ -248,11 +240,11 @@ __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q
     const uint32_t c0 = sc0[j / 4], c1 = sc1[j / 4];
     uint32_t a0, a1 = 0, a2, a3 = 0;
     if (j % 2 == 0) {
-      a0 = dec(raw_pair<0>(w0), c0), a2 = dec(raw_pair<1>(w0), c0);
-      if constexpr (HAS1) a1 = dec(raw_pair<0>(w1), c1), a3 = dec(raw_pair<1>(w1), c1);
+      a0 = dec(fp4x2_raw<0>(w0), c0), a2 = dec(fp4x2_raw<1>(w0), c0);
+      if constexpr (HAS1) a1 = dec(fp4x2_raw<0>(w1), c1), a3 = dec(fp4x2_raw<1>(w1), c1);
     } else {
-      a0 = dec(raw_pair<2>(w0), c0), a2 = dec(raw_pair<3>(w0), c0);
-      if constexpr (HAS1) a1 = dec(raw_pair<2>(w1), c1), a3 = dec(raw_pair<3>(w1), c1);
+      a0 = dec(fp4x2_raw<2>(w0), c0), a2 = dec(fp4x2_raw<3>(w0), c0);
+      if constexpr (HAS1) a1 = dec(fp4x2_raw<2>(w1), c1), a3 = dec(fp4x2_raw<3>(w1), c1);
     }
     const int i0 = 2 * (j % 2);
 #pragma unroll

@@ -109,15 +109,9 @@ __device__ __forceinline__ uint64_t desc_sw128(uint32_t saddr) {
          (uint64_t(1) << 62);
 }
 
-// Nibbles i and i + 4 of q as a BF16 pair, times 2^-126 (see the top).
-template <int I>
-__device__ __forceinline__ uint32_t fp4x2_raw(uint32_t q) {
-  const uint32_t s = I == 3 ? q : q << (12 - 4 * I);
-  return (s & 0x80008000u) | ((s >> 6) & 0x01C001C0u);
-}
+// Nibbles i and i + 4 of q as a BF16 pair (fp4x2_raw) times 2^126 and the group scale.
 template <int I>
 __device__ __forceinline__ uint32_t fp4x2(uint32_t q, uint32_t sc) {
-  constexpr uint32_t kTwo126 = 0x7E807E80u;  // BF16 2^126, twice
   return bf16x2_mul(bf16x2_mul(fp4x2_raw<I>(q), kTwo126), sc);
 }
 
