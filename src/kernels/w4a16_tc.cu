@@ -588,6 +588,8 @@ void launch_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y
                     cudaStream_t st) {
   const int m = int(M);
   switch (variant) {
+    case 0:
+      return launch_m<TILES, NV>(X, M, w, Y, st);
     case 1:
       if (M <= 8) return launch<TILES, NV, 1, 2, true>(X, m, w, Y, st);
       if (M <= 16) return launch<TILES, NV, 2, 4, true>(X, m, w, Y, st);
@@ -756,22 +758,11 @@ void free_tensor_core_weight(TcWeight& w) {
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                        cudaStream_t st) {
-  check_args(M, w.N, w.K, int64_t(0x7FFFFFFF));
-  const bool nv = w.format == Format::NVFP4;
-  switch (w.tiles) {
-    case 4:
-      return nv ? tma::launch_m<4, true>(X, M, w, Y, st) : tma::launch_m<4, false>(X, M, w, Y, st);
-    case 2:
-      return nv ? tma::launch_m<2, true>(X, M, w, Y, st) : tma::launch_m<2, false>(X, M, w, Y, st);
-    case 1:
-      return nv ? tma::launch_m<1, true>(X, M, w, Y, st) : tma::launch_m<1, false>(X, M, w, Y, st);
-  }
-  throw Error("W4A16 tensor-core kernel: weight was not made by make_tensor_core_weight");
+  w4a16_tensor_core_variant(X, M, w, Y, st, 0);
 }
 
 void w4a16_tensor_core_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                                cudaStream_t st, int variant) {
-  if (variant == 0) return w4a16_tensor_core(X, M, w, Y, st);
   check_args(M, w.N, w.K, int64_t(0x7FFFFFFF));
   if (variant < 0 || variant > 3)
     throw Error("W4A16 streamed kernel: variant must be 0..3, not " + std::to_string(variant));
