@@ -327,11 +327,7 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       if (kHalf && j >= 2 && !full) break;
-      const float m = j < 2 ? m0 : m1;
-      uint32_t o[4];
-#pragma unroll
-      for (int k = 0; k < 4; ++k) o[k] = dev::dequant_bf16x2((word[j] >> (8 * k)) & 0xFF, m);
-      reinterpret_cast<uint4*>(deq)[v0 + j] = make_uint4(o[0], o[1], o[2], o[3]);
+      reinterpret_cast<uint4*>(deq)[v0 + j] = dev::dequant8_bf16(word[j], j < 2 ? m0 : m1);
     }
   }
 }

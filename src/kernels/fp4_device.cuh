@@ -79,4 +79,10 @@ __device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
   return lo | (hi << 16);
 }
 
+// A word of 8 codes (element i in nibble i) times m: 8 BF16 values, 16 bytes.
+__device__ __forceinline__ uint4 dequant8_bf16(uint32_t word, float m) {
+  return make_uint4(dequant_bf16x2(word & 0xFF, m), dequant_bf16x2((word >> 8) & 0xFF, m),
+                    dequant_bf16x2((word >> 16) & 0xFF, m), dequant_bf16x2(word >> 24, m));
+}
+
 }  // namespace mrgptq::gpu::dev

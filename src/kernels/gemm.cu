@@ -198,10 +198,7 @@ __global__ void dequant_kernel(const uint8_t* __restrict__ packed,
     const int64_t p = base + j * kDequantThreads;
     if (p >= pieces) break;
     const float m = NV ? __fdiv_rn(dev::e4m3_decode(s[j]), g) : dev::e8m0_decode(s[j]);
-    uint32_t o[4];
-#pragma unroll
-    for (int b = 0; b < 4; ++b) o[b] = dev::dequant_bf16x2((q[j] >> (8 * b)) & 0xFF, m);
-    reinterpret_cast<uint4*>(out)[p] = make_uint4(o[0], o[1], o[2], o[3]);
+    reinterpret_cast<uint4*>(out)[p] = dev::dequant8_bf16(q[j], m);
   }
 }
 

@@ -696,10 +696,7 @@ __global__ void dequant_relaid(const uint8_t* __restrict__ packed,
     if (n >= N || k0 >= K) continue;
     const float m = NV ? __fdiv_rn(dev::e4m3_decode((s[j] >> (h < 2 ? 0 : 8)) & 0xFF), g)
                        : dev::e8m0_decode(s[j]);
-    uint32_t o[4];
-#pragma unroll
-    for (int e = 0; e < 4; ++e) o[e] = dev::dequant_bf16x2((q[j] >> (8 * e)) & 0xFF, m);
-    reinterpret_cast<uint4*>(out + n * K + k0)[h] = make_uint4(o[0], o[1], o[2], o[3]);
+    reinterpret_cast<uint4*>(out + n * K + k0)[h] = dev::dequant8_bf16(q[j], m);
   }
 }
 
