@@ -20,6 +20,16 @@
   } while (0)
 #define MRGPTQ_CUDA_LAUNCH_CHECK() MRGPTQ_CUDA_CHECK(cudaGetLastError())
 
+namespace mrgptq::gpu {
+// The W4A16 kernels read the activations with 16-byte loads (rows start
+// aligned too, as K is a multiple of 32): an unaligned X must fail here, not
+// as a misaligned-address fault inside a kernel.
+inline void require_aligned_x(const void* X, const char* who) {
+  if (reinterpret_cast<uintptr_t>(X) % 16)
+    throw Error(std::string(who) + ": X must be 16-byte aligned");
+}
+}  // namespace mrgptq::gpu
+
 namespace mrgptq::gpu::dev {
 
 // E2M1: count of midpoints passed, ties to the even grid point (codecs.cpp).

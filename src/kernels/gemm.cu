@@ -330,7 +330,10 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
   // M = 1, the tensor-core GEMV (w4a16_tc.cu) for M = 2..16 (1.2-1.9x over
   // cuBLAS BF16, the CUDA-core GEMV falls to 0.5x at M = 8), then the tensor
   // cores on the expanded weight.
-  if (M == 1) return gemv1(X, w, Y, stream);
+  if (M == 1) {
+    require_aligned_x(X, "W4A16 GEMV");
+    return gemv1(X, w, Y, stream);
+  }
   if (M <= 16) return w4a16_tensor_core(X, M, w, Y, stream);
   if (!workspace) throw Error("W4A16: M > 16 needs an N*K BF16 workspace");
   dequantize_to_bf16(w, workspace, stream);
@@ -352,12 +355,10 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
                 cudaStream_t st) {
   if (M <= 0) throw Error("W4A16: M must be positive");
   if (M <= kStreamMaxM) return w4a16_tensor_core(X, M, w, Y, st);
-  const bool wgmma = w4a16_wgmma_supports(X, M, w);
-  if (wgmma && (M <= kWgmmaMaxM || !workspace)) return w4a16_wgmma(X, M, w, Y, st);
-  if (!workspace) {
-    if (M <= 64) return w4a16_tensor_core(X, M, w, Y, st);  // X not 16-byte aligned
-    throw Error("W4A16: X is not 16-byte aligned, so M > 64 needs an N*K BF16 workspace");
-  }
+  if ((M <= kWgmmaMaxM || !workspace) && w4a16_wgmma_supports(X, M, w))
+    return w4a16_wgmma(X, M, w, Y, st);
+  if (!workspace)  // the warpgroup kernel does not take these arguments: let it say why
+    return w4a16_wgmma(X, M, w, Y, st);
   dequantize_to_bf16(w, workspace, st);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
 }

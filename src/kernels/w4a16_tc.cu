@@ -651,7 +651,8 @@ int stream_tiles_for(int64_t N) {
   return N >= sms * 24 ? 4 : N >= sms * 8 ? 2 : 1;
 }
 
-void check_args(int64_t M, int64_t N, int64_t K, int64_t max_m) {
+void check_args(const uint16_t* X, int64_t M, int64_t N, int64_t K, int64_t max_m) {
+  require_aligned_x(X, "W4A16 tensor-core kernel");
   if (N <= 0 || K <= 0 || K % 32)
     throw Error("W4A16 tensor-core kernel: K = " + std::to_string(K) +
                 " must be a positive multiple of 32");
@@ -704,7 +705,7 @@ __global__ void dequant_relaid(const uint8_t* __restrict__ packed,
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y,
                        cudaStream_t st) {
-  check_args(M, w.N, w.K, 16);
+  check_args(X, M, w.N, w.K, 16);
   switch (tiles_for(w.N)) {
     case 4:
       return launch_tc<4>(X, int(M), w.format, w.N, w.K, w.packed, w.scales, w.global_scale, Y, st);
@@ -716,7 +717,7 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
 }
 
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles) {
-  check_args(1, w.N, w.K, 1);
+  check_args(nullptr, 1, w.N, w.K, 1);
   if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4)
     throw Error("make_tensor_core_weight: tiles must be 0 (auto), 1, 2 or 4");
   TcWeight r;
@@ -760,7 +761,7 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 
 void w4a16_tensor_core_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                                cudaStream_t st, int variant) {
-  check_args(M, w.N, w.K, int64_t(0x7FFFFFFF));
+  check_args(X, M, w.N, w.K, int64_t(0x7FFFFFFF));
   if (variant < 0 || variant > 3)
     throw Error("W4A16 streamed kernel: variant must be 0..3, not " + std::to_string(variant));
   const bool nv = w.format == Format::NVFP4;

@@ -567,4 +567,19 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
   EXPECT_THROW(gpu::w4a16_wgmma(nullptr, 100, t, nullptr, nullptr), Error);
   EXPECT_FALSE(gpu::w4a16_wgmma_supports(nullptr, 100, t));
+  // X not 16-byte aligned: every entry and path says so instead of faulting
+  // inside a kernel (the kernels read X with 16-byte loads).
+  std::mt19937 rng(std::random_device{}());
+  Case c;
+  make_case(c, 64, 128, Format::MXFP4, rng);
+  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+  uint16_t* x = poisoned<uint16_t>(size_t(64 * 128 + 8));
+  uint16_t* y = poisoned<uint16_t>(size_t(64 * 64));
+  EXPECT_THROW(gpu::w4a16_tensor_core(x + 1, 5, c.view(), y, nullptr), Error);
+  EXPECT_THROW(gpu::w4a16_gemm(x + 1, 1, c.view(), y, nullptr, nullptr), Error);
+  for (int64_t M : {5, 40})  // streamed kernel, warpgroup kernel (no workspace)
+    EXPECT_THROW(gpu::w4a16_gemm(x + 1, M, tw, y, nullptr, nullptr), Error) << "M=" << M;
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  gpu::free_tensor_core_weight(tw);
+  cudaFree(x), cudaFree(y);
 }
