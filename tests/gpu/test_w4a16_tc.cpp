@@ -222,19 +222,36 @@ double rel_error(const std::vector<uint16_t>& y, const std::vector<double>& ref)
   }
   return std::sqrt(num / den);
 }
+// Y (raw BF16 bits) of call(dx, dy) on a's activations, dy poisoned first.
+template <class Call>
+std::vector<uint16_t> output_of(const Acts& a, Call&& call) {
+  uint16_t* dx = upload(a.x);
+  uint16_t* dy = poisoned<uint16_t>(a.ref.size());
+  call(dx, dy);
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  std::vector<uint16_t> y = download(dy, a.ref.size());
+  cudaFree(dx), cudaFree(dy);
+  return y;
+}
+std::vector<uint16_t> wgmma_output(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) {
+  return output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
+    gpu::w4a16_wgmma(dx, M, tw, dy, nullptr, config);
+  });
+}
+// Elements that differ, bit for bit.
+size_t count_diff(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  size_t d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d += a[i] != b[i];
+  return d;
+}
 // config >= -1: w4a16_wgmma with that config; -2: the w4a16_gemm dispatch;
 // -3: the dispatch without a workspace.
 double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) {
-  uint16_t* dx = upload(a.x);
-  uint16_t* dy = poisoned<uint16_t>(a.ref.size());
-  uint16_t* ws = poisoned<uint16_t>(size_t(tw.N * tw.K));
-  if (config >= -1)
-    gpu::w4a16_wgmma(dx, M, tw, dy, nullptr, config);
-  else
-    gpu::w4a16_gemm(dx, M, tw, dy, config == -2 ? ws : nullptr, nullptr);
-  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  const std::vector<uint16_t> y = download(dy, a.ref.size());
-  cudaFree(dx), cudaFree(dy), cudaFree(ws);
+  if (config >= -1) return rel_error(wgmma_output(tw, a, M, config), a.ref);
+  uint16_t* ws = config == -2 ? poisoned<uint16_t>(size_t(tw.N * tw.K)) : nullptr;
+  const std::vector<uint16_t> y = output_of(
+      a, [&](const uint16_t* dx, uint16_t* dy) { gpu::w4a16_gemm(dx, M, tw, dy, ws, nullptr); });
+  cudaFree(ws);
   return rel_error(y, a.ref);
 }
 
@@ -337,16 +354,6 @@ void make_mixed_scale_case(Case& c, int64_t N, int64_t K, Format f, std::mt19937
   c.scales = upload(c.q.scales);
 }
 
-std::vector<uint16_t> wgmma_output(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) {
-  uint16_t* dx = upload(a.x);
-  uint16_t* dy = poisoned<uint16_t>(a.ref.size());
-  gpu::w4a16_wgmma(dx, M, tw, dy, nullptr, config);
-  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  std::vector<uint16_t> y = download(dy, a.ref.size());
-  cudaFree(dx), cudaFree(dy);
-  return y;
-}
-
 }  // namespace
 
 // The one-multiply decode (config 7 = config 6 with it) gives the same bits as config 6: both
@@ -369,9 +376,8 @@ TEST_F(GpuTc, WgmmaFoldedDecodeIsBitIdenticalAcrossScaleRanges) {
     for (int64_t M : {3, 200, 300}) {
       const Acts a = make_acts(c, M, rng);
       const std::vector<uint16_t> y6 = wgmma_output(tw, a, M, 6), y7 = wgmma_output(tw, a, M, 7);
-      size_t diff = 0;
-      for (size_t i = 0; i < y6.size(); ++i) diff += y6[i] != y7[i];
-      EXPECT_EQ(diff, 0u) << to_string(f) << " M=" << M << ": config 7 differs from config 6";
+      EXPECT_EQ(count_diff(y6, y7), 0u)
+          << to_string(f) << " M=" << M << ": config 7 differs from config 6";
       EXPECT_LE(rel_error(y6, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=6";
       for (int config : {8, 9, 10, 11})
         EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
@@ -429,19 +435,9 @@ namespace {
 
 // Y (raw BF16 bits) of w4a16_tensor_core_variant.
 std::vector<uint16_t> run_variant(const gpu::TcWeight& tw, const Acts& a, int64_t M, int variant) {
-  uint16_t* dx = upload(a.x);
-  uint16_t* dy = poisoned<uint16_t>(a.ref.size());
-  gpu::w4a16_tensor_core_variant(dx, M, tw, dy, nullptr, variant);
-  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  std::vector<uint16_t> y = download(dy, a.ref.size());
-  cudaFree(dx), cudaFree(dy);
-  return y;
-}
-
-size_t count_diff(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
-  size_t d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d += a[i] != b[i];
-  return d;
+  return output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
+    gpu::w4a16_tensor_core_variant(dx, M, tw, dy, nullptr, variant);
+  });
 }
 
 // Every variant against the float64 reference and bit for bit against variant 0.
