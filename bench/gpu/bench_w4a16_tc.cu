@@ -2,7 +2,10 @@
 // once), the warpgroup (wgmma) kernel in each config, the dequantize + cuBLAS
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
-// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg]
+// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C]] [--ms M1,M2,...] [--reps R]
+// --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
+// --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
+// M = 1024).
 // --wg: only cuBLAS BF16 and the wgmma kernel, configs 3-6 (measured, chosen automatically)
 // vs the prepared configs 7-11 (one-multiply decode, K-split consumer warpgroups; not chosen
 // automatically yet), MXFP4, best of each side; M from 64.
@@ -10,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -26,10 +30,17 @@ using namespace mrgptq::bench;
 int main(int argc, char** argv) {
   bool quick = false, wg_only = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
+  int only_cfg = -1, reps_arg = 0;
+  std::vector<int64_t> ms_arg;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--wg") == 0) wg_only = true;
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+    if (std::strcmp(argv[i], "--cfg") == 0 && i + 1 < argc) only_cfg = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps_arg = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--ms") == 0 && i + 1 < argc)
+      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
+        ms_arg.push_back(std::atoll(t));
   }
   if (!gpu::device_available()) {
     std::printf("no CUDA device: benchmark skipped\n");
@@ -105,16 +116,17 @@ int main(int argc, char** argv) {
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
     const std::vector<int64_t> Ms =
-        quick     ? std::vector<int64_t>{1, 16, 64, 256}
-        : wg_only ? std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384}
-                  : std::vector<int64_t>{1, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
+        !ms_arg.empty() ? ms_arg
+        : quick         ? std::vector<int64_t>{1, 16, 64, 256}
+        : wg_only       ? std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384}
+                        : std::vector<int64_t>{1, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
     for (int64_t M : Ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
       });
       uint16_t* y;
       MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));
-      const int reps = M >= 1024 ? 10 : 30;
+      const int reps = reps_arg > 0 ? reps_arg : M >= 1024 ? 10 : 30;
       auto t4 = [&](bool run, const std::function<void(int)>& fn) {
         return run ? time_us(c4, reps, fn) : 0.0;
       };
@@ -126,14 +138,17 @@ int main(int argc, char** argv) {
         double tw[kCfgs] = {}, best[2] = {1e30, 1e30};  // 3-6, 7-11
         for (int cfg = 3; cfg < kCfgs; ++cfg) {
           // The 64-row-activation configs only to M = 4096 (slow and many blocks above).
-          const bool run = (cfg != 3 && cfg != 8 && cfg != 11) || M <= 4096;
+          const bool run = ((cfg != 3 && cfg != 8 && cfg != 11) || M <= 4096) &&
+                           (only_cfg < 0 || cfg == only_cfg);
           tw[cfg] =
               t4(run, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
           if (run) best[cfg < 7 ? 0 : 1] = std::min(best[cfg < 7 ? 0 : 1], tw[cfg]);
         }
         const double twn =
-            t4(true, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
-        auto tflops = [&](double t) { return 2.0 * M * N * K / t / 1e6; };
+            t4(only_cfg < 0, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
+        for (double& b : best)
+          if (b > 1e29) b = 0;
+        auto tflops = [&](double t) { return t > 0 ? 2.0 * M * N * K / t / 1e6 : 0.0; };
         std::printf(
             "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f "
             "%8.1f %5.2fx %7.0f | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %5.2fx %7.0f | %9.1f "

@@ -8,7 +8,9 @@
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -244,6 +246,23 @@ size_t count_diff(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b
   for (size_t i = 0; i < a.size(); ++i) d += a[i] != b[i];
   return d;
 }
+// Outputs of y ([M, N] BF16) further from y0 than one BF16 ulp of y0 plus
+// 2^-14 of the largest |y0| in the same column (the same weight row). Sums in
+// another order differ by a few FP32 ulps of the terms, which is one BF16 ulp
+// at most -- unless the terms cancel, hence the second part, which still sees
+// a wrong group in a column whose weight row has tiny scales.
+size_t count_far(const std::vector<uint16_t>& y, const std::vector<uint16_t>& y0, int64_t N) {
+  std::vector<double> colmax(size_t(N), 0.0);
+  for (size_t i = 0; i < y0.size(); ++i)
+    colmax[i % size_t(N)] = std::max(colmax[i % size_t(N)], std::fabs(double(from_bf16(y0[i]))));
+  size_t far = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double a = from_bf16(y[i]), b = from_bf16(y0[i]);
+    const double ulp = b == 0 ? 0 : std::ldexp(1.0, std::ilogb(b) - 7);
+    far += std::fabs(a - b) > ulp + std::ldexp(colmax[i % size_t(N)], -14);
+  }
+  return far;
+}
 // config >= -1: w4a16_wgmma with that config; -2: the w4a16_gemm dispatch;
 // -3: the dispatch without a workspace.
 double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) {
@@ -440,7 +459,15 @@ std::vector<uint16_t> run_variant(const gpu::TcWeight& tw, const Acts& a, int64_
   });
 }
 
-// Every variant against the float64 reference and bit for bit against variant 0.
+// Every variant against the float64 reference, and against variant 0 output by
+// output (count_far): variants 1-3 hand the mma the same products in another
+// k order within each 16-k step (pairs (k, k + 4) instead of (k, k + 1)), and
+// the tensor core's internal sum over a step is not order-independent, so a
+// few outputs round differently (measured on the H200: 1-2 of ~10^4, some
+// more than one ulp where the sum cancels). A wrong scale, a lost subnormal or
+// a wrong pairing moves outputs much further.
+// The three variants share that k order and must agree with each other bit
+// for bit.
 void check_variants(const Case& c, int tiles, const std::vector<int64_t>& Ms, std::mt19937& rng,
                     const std::string& what) {
   gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
@@ -448,12 +475,18 @@ void check_variants(const Case& c, int tiles, const std::vector<int64_t>& Ms, st
     const Acts a = make_acts(c, M, rng);
     const std::vector<uint16_t> y0 = run_variant(tw, a, M, 0);
     EXPECT_LE(rel_error(y0, a.ref), 5e-3) << what << " tiles=" << tw.tiles << " M=" << M;
+    std::vector<uint16_t> y1;
     for (int v : {1, 2, 3}) {
       const std::vector<uint16_t> y = run_variant(tw, a, M, v);
-      EXPECT_LE(rel_error(y, a.ref), 5e-3)
-          << what << " tiles=" << tw.tiles << " M=" << M << " variant=" << v;
-      EXPECT_EQ(count_diff(y, y0), 0u) << what << " tiles=" << tw.tiles << " M=" << M
-                                       << " variant=" << v << ": outputs differ from variant 0";
+      const std::string at = what + " tiles=" + std::to_string(tw.tiles) +
+                             " M=" + std::to_string(M) + " variant=" + std::to_string(v);
+      EXPECT_LE(rel_error(y, a.ref), 5e-3) << at;
+      EXPECT_EQ(count_far(y, y0, tw.N), 0u) << at << ": outputs far from variant 0's";
+      EXPECT_LE(count_diff(y, y0), y.size() / 100) << at << ": too many outputs differ";
+      if (v == 1)
+        y1 = y;
+      else
+        EXPECT_EQ(count_diff(y, y1), 0u) << at << ": differs from variant 1";
     }
   }
   gpu::free_tensor_core_weight(tw);
@@ -486,7 +519,7 @@ TEST_F(GpuTc, StreamedVariantsMatchFloat64AndVariant0AtOddSizes) {
 // single groups: MXFP4 bytes 0..4 (subnormal products), 128 (the largest that
 // folds 2^126 into the scale) and 129..140 (the warp falls back to two
 // multiplies); NVFP4 E4M3 subnormals 0x01..0x07 and the largest, 0x7E = 448.
-TEST_F(GpuTc, StreamedVariantsEqualVariant0AtExtremeScales) {
+TEST_F(GpuTc, StreamedVariantsMatchVariant0AtExtremeScales) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     Case c;
