@@ -7,7 +7,7 @@
 #              DIR are used (e.g. a build-lgpu made elsewhere and carried over).
 #   test       every GPU test program (test_kernels, test_w4a16_tc, test_w4a4_fp8)
 #   sanitize   compute-sanitizer memcheck on the small cases of each kernel
-#   w4a16      bench_w4a16_tc: streamed kernel and its variants, dequantize + cuBLAS, dispatch
+#   w4a16      bench_w4a16_tc: streamed kernel (both decodes), dequantize + cuBLAS, dispatch
 #   wgmma      bench_w4a16_tc --wg: every warpgroup-kernel config vs cuBLAS, M = 64..16384
 #   fp8        bench_w4a4_fp8: kernel 1 vs copy, MXFP4 W4A4 on the FP8 tensor cores
 #   fp4        bench_fp4: the table
@@ -61,7 +61,7 @@ if want sanitize && command -v compute-sanitizer >/dev/null; then
   san kernels test_kernels '*W4A16*:*BadShapes*:*ActivationQuantizer*:*ReLaidOut*'
   san fp8 test_w4a4_fp8 '*Rotated*:*128x128*'
   san w4a16 test_w4a16_tc \
-    '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedVariantsSmall*'
+    '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedDecodesSmall*:*ManyWaves*'
 fi
 
 bench() {  # stage title file binary args...
@@ -74,7 +74,7 @@ bench() {  # stage title file binary args...
   summary+=("$stage: $title, ${PIPESTATUS[0]} exit, $((SECONDS - t0)) s -> $file")
 }
 # shellcheck disable=SC2086
-bench w4a16 "W4A16: streamed kernel (and variants), dequantize + cuBLAS, dispatch" \
+bench w4a16 "W4A16: streamed kernel (both decodes), dequantize + cuBLAS, dispatch" \
   bench_w4a16_tc.txt bench_w4a16_tc ${BENCH_ARGS:-}
 # shellcheck disable=SC2086
 bench wgmma "W4A16 warpgroup kernel: every config vs cuBLAS" bench_w4a16_wgmma.txt \

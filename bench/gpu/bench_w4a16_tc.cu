@@ -6,9 +6,8 @@
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
 // M = 1024).
-// --wg: only cuBLAS BF16 and the wgmma kernel, configs 3-6 (measured, chosen automatically)
-// vs the prepared configs 7-11 (one-multiply decode, K-split consumer warpgroups; not chosen
-// automatically yet), MXFP4, best of each side; M from 64.
+// --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-7) and its automatic choice,
+// MXFP4 (and the automatic choice on NVFP4); M from 64.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -52,34 +51,26 @@ int main(int argc, char** argv) {
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
   if (wg_only)
     std::printf(
-        "%-12s %5s %9s | %8s %8s %8s %8s %8s %6s %7s | %8s %8s %8s %8s "
-        "%8s %8s %6s %7s | %9s %6s\n"
-        "(new = configs 3-6 (64x64, 128x64, 256x128, 128x256 weight x activation rows); "
-        "next = configs 7-11: 7 = 6 with the one-multiply decode, 8 = 64x64 with 2 K-split "
-        "consumer warpgroups, 9 = 64x128 x2, 10 = 64x256 x2, 11 = 64x64 x4, all one-multiply; "
-        "ratio = cuBLAS / best; auto = w4a16_wgmma's own choice, NVFP4 weight)\n",
-        "N x K", "M", "bf16 us", "new3 us", "new4 us", "new5 us", "new6 us", "best", "ratio",
-        "TFLOP/s", "nx7 us", "nx8 us", "nx9 us", "nx10 us", "nx11 us", "best", "ratio", "TFLOP/s",
-        "auto nv us", "ratio");
+        "%-12s %5s %9s | %8s %8s %8s %8s %8s %8s %6s %7s | %9s %6s | %9s %6s\n"
+        "(configs 3-6: 64x64, 128x64, 256x128, 128x256 weight x activation rows; 7: 64x128 with "
+        "the k-chunks split over 2 consumer warpgroups, one-multiply decode; best = the fastest "
+        "config, ratio = cuBLAS / best; auto = w4a16_wgmma's own choice)\n",
+        "N x K", "M", "bf16 us", "cfg3 us", "cfg4 us", "cfg5 us", "cfg6 us", "cfg7 us", "best",
+        "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us", "ratio");
   else
     std::printf(
-        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | "
-        "%9s %6s | %9s %6s || %9s %6s | %9s %6s | %9s %6s || %9s %6s | %9s %6s | %9s %6s | %9s "
-        "%6s\n",
-        "N x K", "M", "bf16 us", "tma mx us", "ratio", "deq+cublas", "ratio", "wg3 mx us", "ratio",
-        "wg4 mx us", "ratio", "wg5 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
-        "ratio", "gemm nv us", "ratio", "rm mx us", "ratio", "v1 mx us", "ratio", "v2 mx us",
-        "ratio", "v3 mx us", "ratio", "tma nv us", "ratio", "v1 nv us", "ratio", "v2 nv us",
-        "ratio", "v3 nv us", "ratio");
-  std::printf(
-      "(tma = streamed kernel on the re-laid-out weight (M <= 512), deq+cublas = dequantize + "
-      "cuBLAS BF16, wg3/4/5 = wgmma kernel configs 3 (64x64 blocks), 4 (128x64), 5 (256x128; "
-      "3 and 4 up to M = 512), wg nv = wgmma kernel, automatic config, NVFP4, gemm = the "
-      "w4a16_gemm dispatch, rm = register-pipelined kernel on the row-major weight, M <= 16; "
-      "v1/v2/v3 = w4a16_tensor_core_variant 1-3, the streamed kernel's table-free variants "
-      "(1: same rings, 2: rings twice as deep, 3: activations a step ahead in shared memory "
-      "by cp.async), M <= 32, tma nv = the "
-      "streamed kernel (variant 0) on the NVFP4 weight)\n");
+        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s "
+        "%7s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n"
+        "(tma = streamed kernel on the re-laid-out weight, its own decode choice (M <= 512); "
+        "table / tfree = the same with the table decode / the table-free decode at every M "
+        "(M <= 32); deq+cublas = dequantize + cuBLAS BF16; wg3/4/5 = wgmma kernel configs 3 "
+        "(64x64 blocks), 4 (128x64), 5 (256x128; 3 and 4 up to M = 512); wg nv = wgmma kernel, "
+        "automatic config, NVFP4; gemm = the w4a16_gemm dispatch; rm = register-pipelined "
+        "kernel on the row-major weight, M <= 16)\n",
+        "N x K", "M", "bf16 us", "tma mx us", "ratio", "table us", "ratio", "tfree us", "ratio",
+        "deq+cublas", "ratio", "wg3 mx us", "ratio", "wg4 mx us", "ratio", "wg5 mx us", "ratio",
+        "TFLOP/s", "wg nv us", "ratio", "gemm mx us", "ratio", "gemm nv us", "ratio", "rm mx us",
+        "ratio");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
@@ -134,28 +125,25 @@ int main(int argc, char** argv) {
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
       auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
       if (wg_only) {
-        constexpr int kCfgs = 12;
-        double tw[kCfgs] = {}, best[2] = {1e30, 1e30};  // 3-6, 7-11
+        constexpr int kCfgs = 8;
+        double tw[kCfgs] = {}, best = 1e30;
         for (int cfg = 3; cfg < kCfgs; ++cfg) {
-          // The 64-row-activation configs only to M = 4096 (slow and many blocks above).
-          const bool run = ((cfg != 3 && cfg != 8 && cfg != 11) || M <= 4096) &&
-                           (only_cfg < 0 || cfg == only_cfg);
+          // The 64-row-activation config only to M = 4096 (slow and many blocks above).
+          const bool run = (cfg != 3 || M <= 4096) && (only_cfg < 0 || cfg == only_cfg);
           tw[cfg] =
               t4(run, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
-          if (run) best[cfg < 7 ? 0 : 1] = std::min(best[cfg < 7 ? 0 : 1], tw[cfg]);
+          if (run) best = std::min(best, tw[cfg]);
         }
-        const double twn =
+        if (best > 1e29) best = 0;
+        const double tam =
+            t4(only_cfg < 0, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr); });
+        const double tan =
             t4(only_cfg < 0, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
-        for (double& b : best)
-          if (b > 1e29) b = 0;
-        auto tflops = [&](double t) { return t > 0 ? 2.0 * M * N * K / t / 1e6 : 0.0; };
         std::printf(
-            "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f "
-            "%8.1f %5.2fx %7.0f | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %5.2fx %7.0f | %9.1f "
-            "%5.2fx\n",
-            N, K, M, tb, tw[3], tw[4], tw[5], tw[6], best[0], ratio(best[0]), tflops(best[0]),
-            tw[7], tw[8], tw[9], tw[10], tw[11], best[1], ratio(best[1]), tflops(best[1]), twn,
-            ratio(twn));
+            "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %5.2fx %7.0f | %9.1f "
+            "%5.2fx | %9.1f %5.2fx\n",
+            N, K, M, tb, tw[3], tw[4], tw[5], tw[6], tw[7], best, ratio(best),
+            best > 0 ? 2.0 * M * N * K / best / 1e6 : 0.0, tam, ratio(tam), tan, ratio(tan));
         std::fflush(stdout);
         MRGPTQ_CUDA_CHECK(cudaFree(x));
         MRGPTQ_CUDA_CHECK(cudaFree(y));
@@ -180,24 +168,20 @@ int main(int argc, char** argv) {
       const double tr = t4(M <= 16, [&](int i) {
         gpu::w4a16_tensor_core(x, M, view(i, Format::MXFP4), y, nullptr);
       });
-      // The streamed kernel's opt-in variants, [0] MXFP4 and [1] NVFP4 (variant 0 of
-      // NVFP4 too, as their baseline).
-      double tv[2][4];
-      for (int nv = 0; nv < 2; ++nv)
-        for (int v = 0; v < 4; ++v)
-          tv[nv][v] = nv == 0 && v == 0 ? tm : t4(M <= 32, [&](int i) {
-            gpu::w4a16_tensor_core_variant(x, M, (nv ? tnv : tmx)[size_t(i)], y, nullptr, v);
-          });
+      double tdec[2];  // the table / table-free decode at every M
+      for (int d = 0; d < 2; ++d)
+        tdec[d] = t4(M <= 32, [&](int i) {
+          gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr,
+                                 d ? gpu::StreamDecode::kTableFree : gpu::StreamDecode::kTable);
+        });
       std::printf(
           "%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | "
-          "%9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx || "
-          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx || %9.1f %5.2fx | %9.1f %5.2fx | %9.1f "
-          "%5.2fx | %9.1f %5.2fx\n",
-          N, K, M, tb, tm, ratio(tm), td, ratio(td), tw[0], ratio(tw[0]), tw[1], ratio(tw[1]),
-          tw[2], ratio(tw[2]), 2.0 * M * N * K / tw[2] / 1e6, twn, ratio(twn), tg, ratio(tg), tgn,
-          ratio(tgn), tr, ratio(tr), tv[0][1], ratio(tv[0][1]), tv[0][2], ratio(tv[0][2]), tv[0][3],
-          ratio(tv[0][3]), tv[1][0], ratio(tv[1][0]), tv[1][1], ratio(tv[1][1]), tv[1][2],
-          ratio(tv[1][2]), tv[1][3], ratio(tv[1][3]));
+          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | "
+          "%9.1f %5.2fx | %9.1f %5.2fx\n",
+          N, K, M, tb, tm, ratio(tm), tdec[0], ratio(tdec[0]), tdec[1], ratio(tdec[1]), td,
+          ratio(td), tw[0], ratio(tw[0]), tw[1], ratio(tw[1]), tw[2], ratio(tw[2]),
+          2.0 * M * N * K / tw[2] / 1e6, twn, ratio(twn), tg, ratio(tg), tgn, ratio(tgn), tr,
+          ratio(tr));
       std::fflush(stdout);
       MRGPTQ_CUDA_CHECK(cudaFree(x));
       MRGPTQ_CUDA_CHECK(cudaFree(y));

@@ -63,18 +63,16 @@ struct TcWeight {
 // tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0);
 void free_tensor_core_weight(TcWeight& w);
+// How the streamed kernel decodes the weight: kAuto = its measured choice (the
+// shared-memory table to M = 8, shifts and masks above), or one of them at every
+// M (for tests and bench_w4a16_tc). The decoded values are the same bits; the
+// mma sums them in another k order within a 16-k step, so outputs may differ in
+// the last bit.
+enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2 };
 // The streamed kernel alone, any M >= 1 (8, 16 or 32 activation rows per
 // block; larger M runs more blocks over the same weight, which L2 then serves).
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
-                       cudaStream_t stream);
-// Opt-in variants of the streamed kernel, for tests and bench_w4a16_tc (the
-// dispatch does not use them): 0 = w4a16_tensor_core above; 1..3 decode the
-// weight by shifts and masks instead of a shared-memory table (the same bits;
-// NVFP4: unless an FP32 partial sum is subnormal), 1 with the same rings and
-// occupancy, 2 with rings twice as deep, 3 with the activations copied a step
-// ahead into shared memory by cp.async (see launch_variant in w4a16_tc.cu).
-void w4a16_tensor_core_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
-                               cudaStream_t stream, int variant);
+                       cudaStream_t stream, StreamDecode decode = StreamDecode::kAuto);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured
@@ -89,13 +87,9 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // M >= 1, K a multiple of 32, X 16-byte aligned. config: -1 = chosen from M and N, or
 // 3 (64 weight rows x 64 activation rows per block, two blocks per SM), 4 (128 x 64, two per
 // SM), 5 (256 x 128, one per SM), 6 (128 x 256, one per SM), activations copied by
-// tensor-map TMA (0, 1, 2 alias 3, 4, 5: their first versions were removed);
-// not chosen automatically yet (compiled, not yet run on a GPU): 7 = 6 decoding with one
-// multiply per BF16 pair (MXFP4 chunks whose scales are all <= 2^1; NVFP4 always, the 2^-9 it
-// folds in undone in the epilogue; bit-identical to 6), 8-11 = tiles of 64 weight rows with
-// two or four consumer warpgroups splitting each tile's 128-k chunks (partial sums added in
-// shared memory at the end), one-multiply decode: 8 = 64 x 64 x 2 groups (two blocks per
-// SM), 9 = 64 x 128 x 2, 10 = 64 x 256 x 2, 11 = 64 x 64 x 4.
+// tensor-map TMA (0, 1, 2 alias 3, 4, 5: their first versions were removed), or 7 (64 x 128,
+// one per SM, each 64-row tile's 128-k chunks split over two consumer warpgroups whose partial
+// sums are added in shared memory at the end; decoding with one multiply per BF16 pair).
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream,
                  int config = -1);
 // Whether w4a16_wgmma accepts these arguments (else w4a16_gemm takes another path).

@@ -341,20 +341,24 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
 }
 
 // W4A16 on the re-laid-out weight (w4a16_tc.cu, w4a16_wgmma.cu): which kernel at which M.
-// Crossovers measured on the H200 (2026-11-30 ~06:05 UTC, bench_fp4 and
-// bench_w4a16_tc --wg; docs/PERFORMANCE.md): the streamed kernel up to M = 32;
-// the warpgroup kernel (TMA activations) from M = 33 (M = 64: 40.6 us vs the
-// streamed 85.8 on 8192x8192, 64.2 vs 71.5 on 4096x14336) to M = 4096, where
-// it ties dequantize + cuBLAS (8192x8192: 747 vs 748 us; 28672x8192: 2642 vs
-// 2594; 4096x14336: 631 vs 639) without needing the N x K workspace;
-// dequantize + cuBLAS above (M = 16384: 2747 vs 2979 us on 8192x8192), when a
-// workspace is given.
+// Crossovers measured on the H200 (2026-11-30, bench_w4a16_tc; docs/PERFORMANCE.md):
+//  * the streamed kernel up to M = 16, and to M = 32 unless the warpgroup kernel's 128 x 64
+//    tiles fill the GPU (config 4): 28672x8192 M = 32: config 4 99.4 us vs the streamed
+//    kernel's 121.3; on the other three layer shapes the streamed kernel ties or wins (8192x8192
+//    44.4 vs 44.1 for config 3, 8192x28672 118.2 vs 133.1, 4096x14336 36.7 vs 64.5);
+//  * the warpgroup kernel (TMA activations, its own config choice) from there to M = 4096,
+//    where it ties dequantize + cuBLAS (8192x8192: 745 vs 732 us; 8192x28672: 2685 vs 2814;
+//    4096x14336: 621 vs 632) without needing the N x K workspace;
+//  * dequantize + cuBLAS above (M = 16384: 2667 vs 3106 us on 8192x8192), when a workspace is
+//    given.
 constexpr int64_t kStreamMaxM = 32, kWgmmaMaxM = 4096;
 
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t st) {
   if (M <= 0) throw Error("W4A16: M must be positive");
-  if (M <= kStreamMaxM) return w4a16_tensor_core(X, M, w, Y, st);
+  if (M <= kStreamMaxM &&
+      (M <= 16 || !w4a16_wgmma_supports(X, M, w) || w4a16_wgmma_config_for(M, w.N) != 4))
+    return w4a16_tensor_core(X, M, w, Y, st);
   if ((M <= kWgmmaMaxM || !workspace) && w4a16_wgmma_supports(X, M, w))
     return w4a16_wgmma(X, M, w, Y, st);
   if (!workspace)  // the warpgroup kernel does not take these arguments: let it say why

@@ -185,17 +185,14 @@ __device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4],
     mma_pair<NT, NV, false>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u, x, lut);
 }
 
-// ------------------------------------------- table-free decode (variants) --
-// Opt-in variants of the streamed kernel (w4a16_tensor_core_variant; the
-// dispatch does not use them yet). The weight is decoded by shifts and masks
-// instead of the shared table: nibbles I and I + 4 of a 32-bit code word
-// (k = 8w + I and 8w + I + 4 of the lane's word w) become the BF16 pair
-// code x 2^-126, exactly (fp4x2_raw, w4a16_common.cuh). One multiply by the
-// group scale with 2^126 folded in gives the
-// table path's value bit for bit (both are one rounding of the same exact
-// product). The mma pairs k and k + 1 in a register, so the activation
-// registers are re-paired once per chunk by byte permutes (shared by every
-// tile of the warp) instead of the weights.
+// ------------------------------------------------------ table-free decode --
+// The streamed kernel's decode above M = 8 (launch_m, StreamDecode): the
+// weight is decoded by shifts and masks instead of the shared table: nibbles I and I + 4 of a
+// 32-bit code word (k = 8w + I and 8w + I + 4 of the lane's word w) become the BF16 pair code x
+// 2^-126, exactly (fp4x2_raw, w4a16_common.cuh). One multiply by the group scale with 2^126 folded
+// in gives the table path's value bit for bit (both are one rounding of the same exact product).
+// The mma pairs k and k + 1 in a register, so the activation registers are re-paired once per chunk
+// by byte permutes (shared by every tile of the warp) instead of the weights.
 
 // The activation registers in fp4x2_raw order: p[nt][w][I] = the BF16 pair
 // (x[8w + I], x[8w + I + 4]) of the lane's 32 k.
@@ -376,42 +373,28 @@ namespace tma {
 
 constexpr int kWarps = 8, kThreads = kWarps * 32;
 
-// RAW: the table-free decode (no table in shared memory). XNT > 0: two
-// buffers of every lane's activations (XNT n-tiles, 64 bytes each) behind the ring.
-template <int TILES, bool NV, int kStages, bool RAW = false, int XNT = 0>
+// RAW: the table-free decode (no table in shared memory).
+template <int TILES, bool NV, int kStages, bool RAW = false>
 struct Layout {
   static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
   static constexpr uint32_t stage_codes = kWarps * chunk_codes,
                             stage_scales = kWarps * chunk_scales;
   static constexpr uint32_t lut = RAW ? 0 : 256 * 32 * 4, codes = lut,
                             scales = codes + kStages * stage_codes,
-                            xbuf = scales + kStages * stage_scales, xwarp = XNT * 4 * 32 * 16,
-                            bars = xbuf + 2 * kWarps * xwarp, bytes = bars + 2 * kStages * 8;
+                            bars = scales + kStages * stage_scales, bytes = bars + 2 * kStages * 8;
 };
 
-// 16 bytes global -> shared without registers; src_bytes = 0 writes zeros.
-__device__ __forceinline__ void cp_async16(uint32_t dst, const void* src, uint32_t src_bytes) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(src_bytes)
-               : "memory");
-}
-
-// Blocks per SM (MINB = 0: the default): three for the 2-stage M <= 8 variant
-// (85 registers, 67 KB of shared memory each), two for M <= 16 (128 registers:
-// the register file of each of the 4 schedulers holds 4 warps), one for the
-// 32-row variant.
-#define MRGPTQ_STREAM_MINB(NT, STAGES, MINB) \
-  ((MINB) ? (MINB) : (NT) == 1 && (STAGES) == 2 ? 3 : (NT) <= 2 ? 2 : 1)
+// Blocks per SM: three for the 2-stage M <= 8 kernel (85 registers, 67 KB of
+// shared memory each), two for M <= 16 (128 registers: the register file of
+// each of the 4 schedulers holds 4 warps), one for the 32-row kernel.
+#define MRGPTQ_STREAM_MINB(NT, STAGES) ((NT) == 1 && (STAGES) == 2 ? 3 : (NT) <= 2 ? 2 : 1)
 // RAW: table-free decode (mma_chunk_raw; NVFP4 then expects inv_g = kNvFold / G).
-// MINB: blocks per SM for __launch_bounds__. XSM: each lane copies its
-// activations for the next step into shared memory with cp.async (one step
-// ahead, no registers held) instead of loading them at the top of the step,
-// so the L2 latency of x hides behind a whole step.
-template <int TILES, bool NV, int NT, int kStages, bool RAW = false, int MINB = 0, bool XSM = false>
-__global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages, MINB))
+template <int TILES, bool NV, int NT, int kStages, bool RAW = false>
+__global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
                  bool evict_first, uint16_t* __restrict__ Y) {
-  using L = Layout<TILES, NV, kStages, RAW, XSM ? NT : 0>;
+  using L = Layout<TILES, NV, kStages, RAW>;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + kStages;
@@ -449,28 +432,6 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages, MINB
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
   }
   const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
-  // XSM: lane's piece (nt, c) of step s at xbuf + (((s & 1) * kWarps + warp) * NT * 4 + nt * 4 +
-  // c) * 512 + lane * 16: each lane reads back only what it wrote, conflict-free.
-  const uint32_t xlane = su32(smem + L::xbuf) + warp * L::xwarp + lane * 16;
-  auto copy_x = [&](int64_t s2) {
-    const int64_t ch2 = s2 * kWarps + warp;
-    if (ch2 >= chunks) return;
-    const int64_t k2 = ch2 * 128 + 32 * t;
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt) {
-      const int m = m_base + nt * 8 + grp;
-      const bool in = m < M && k2 < K;  // K is a multiple of 32: all 32 k in or out
-      const uint16_t* src = X + (in ? int64_t(m) * K + k2 : 0);
-#pragma unroll
-      for (int c = 0; c < 4; ++c)
-        cp_async16(xlane + uint32_t(s2 & 1) * kWarps * L::xwarp + (nt * 4 + c) * 512, src + 8 * c,
-                   in ? 16u : 0u);
-    }
-  };
-  if constexpr (XSM) {
-    copy_x(0);
-    asm volatile("cp.async.commit_group;" ::: "memory");
-  }
   if constexpr (!RAW) fill_lut(reinterpret_cast<uint32_t*>(smem));
   __syncthreads();
 
@@ -489,14 +450,7 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages, MINB
     // The activation loads go out before the wait for the weight bytes, so
     // that their L2 latency overlaps the TMA's instead of following it.
     XFrag<NT> x;
-    if constexpr (XSM) {
-      if (s + 1 < stages) copy_x(s + 1);
-      asm volatile("cp.async.commit_group;" ::: "memory");
-      asm volatile("cp.async.wait_group 1;" ::: "memory");  // this step's x has landed
-      (void)k0;
-    } else if (active) {
-      load_x<NT>(x, X, M, K, m_base, grp, k0);
-    }
+    if (active) load_x<NT>(x, X, M, K, m_base, grp, k0);
     mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
     uint4 q[TILES];
     uint32_t sc[TILES];
@@ -507,18 +461,6 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages, MINB
       for (int i = 0; i < TILES; ++i) {
         q[i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
         sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
-      }
-    }
-    if constexpr (XSM) {
-      if (active) {
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-          for (int c = 0; c < 4; ++c)
-            asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
-                         : "=r"(x.v[nt][c].x), "=r"(x.v[nt][c].y), "=r"(x.v[nt][c].z),
-                           "=r"(x.v[nt][c].w)
-                         : "r"(xlane + uint32_t(s & 1) * kWarps * L::xwarp + (nt * 4 + c) * 512));
       }
     }
     __syncwarp();
@@ -532,17 +474,16 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages, MINB
   }
   static_assert(kWarps * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage_codes,
                 "the reduction fits in the ring");
-  if constexpr (XSM) asm volatile("cp.async.wait_all;" ::: "memory");
   __syncthreads();  // every stage has landed and been read: reuse the ring
   reduce_store<kWarps, NT, TILES>(reinterpret_cast<float*>(smem + L::codes), acc, threadIdx.x, warp,
                                   lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
-template <int TILES, bool NV, int NT, int STG, bool RAW = false, int MINB = 0, bool XSM = false>
+template <int TILES, bool NV, int NT, int STG, bool RAW = false>
 void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  using L = Layout<TILES, NV, STG, RAW, XSM ? NT : 0>;
-  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, MINB, XSM>;
-  static_assert(L::bytes * MRGPTQ_STREAM_MINB(NT, STG, MINB) <= 227 * 1024,
+  using L = Layout<TILES, NV, STG, RAW>;
+  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW>;
+  static_assert(L::bytes * MRGPTQ_STREAM_MINB(NT, STG) <= 227 * 1024,
                 "MINB blocks fit in one SM's shared memory");
   static const bool configured = [] {
     MRGPTQ_CUDA_CHECK(
@@ -563,47 +504,32 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
+// 8, 16 or 32 activation rows per block; beyond, more blocks over the same
+// weight. M <= 8 runs a 2-stage ring at three blocks per SM: measured on the
+// H100, 24 warps hide the table lookups' latency better than 4 stages at two
+// blocks (M = 1: 2.65x vs 2.47x over BF16 on 8192x8192, 3.16x vs 3.01x on
+// 28672x8192); wider tiles need the registers of two blocks. Decode: the
+// shared table to M = 8, table-free above (RAW): measured on the H200
+// (bench_w4a16_tc, 2026-11-30), table-free is 2-15% faster at M = 16 and 32 on
+// the four layer shapes but 1-12% slower at M = 1, where the table's 32 KB
+// costs nothing (the ring is not what limits) and the byte permutes that
+// re-pair the activations are pure overhead. (Two more table-free variants --
+// rings twice as deep in the freed 32 KB, activations staged a step ahead by
+// cp.async -- were slower everywhere and were removed.)
+// decode: 0 = that choice, 1 = the table at every M, 2 = table-free at every M.
 template <int TILES, bool NV>
-void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  // 8, 16 or 32 activation rows per block; beyond, more blocks over the same
-  // weight. M <= 8 runs a 2-stage ring at three blocks per SM: measured on
-  // the H100, 24 warps hide the table lookups' latency better than 4 stages
-  // at two blocks (M = 1: 2.65x vs 2.47x over BF16 on 8192x8192, 3.16x vs
-  // 3.01x on 28672x8192); wider tiles need the registers of two blocks.
-  if (M <= 8) return launch<TILES, NV, 1, 2>(X, int(M), w, Y, st);
-  if (M <= 16) return launch<TILES, NV, 2, 4>(X, int(M), w, Y, st);
-  return launch<TILES, NV, 4, 4>(X, int(M), w, Y, st);
-}
-
-// The opt-in variants (w4a16_tensor_core_variant), all on the table-free
-// decode: 1 = the dispatch's rings and blocks per SM; 2 = the 32 KB the table
-// freed spent on a ring twice as deep (M <= 8: 4 stages at 3 blocks per SM,
-// M <= 16: 6 at 2, M <= 32: 8 at 1); 3 = activations copied one step ahead
-// into shared memory by cp.async (XSM) in the space of the table (M <= 8: 2
-// stages at 3 blocks per SM; M <= 16: 2 stages at 2; M <= 32: 4 stages at 1).
-// (More blocks per SM instead -- 4 at M <= 8, 3 at M <= 16 -- spilled: 40-504
-// bytes of stack at the 64/80-register caps.)
-template <int TILES, bool NV>
-void launch_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, int variant,
-                    cudaStream_t st) {
+void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, int decode,
+              cudaStream_t st) {
   const int m = int(M);
-  switch (variant) {
-    case 0:
-      return launch_m<TILES, NV>(X, M, w, Y, st);
-    case 1:
-      if (M <= 8) return launch<TILES, NV, 1, 2, true>(X, m, w, Y, st);
-      if (M <= 16) return launch<TILES, NV, 2, 4, true>(X, m, w, Y, st);
-      return launch<TILES, NV, 4, 4, true>(X, m, w, Y, st);
-    case 2:
-      if (M <= 8) return launch<TILES, NV, 1, 4, true, 3>(X, m, w, Y, st);
-      if (M <= 16) return launch<TILES, NV, 2, 6, true, 2>(X, m, w, Y, st);
-      return launch<TILES, NV, 4, 8, true, 1>(X, m, w, Y, st);
-    case 3:
-      if (M <= 8) return launch<TILES, NV, 1, 2, true, 3, true>(X, m, w, Y, st);
-      if (M <= 16) return launch<TILES, NV, 2, 2, true, 2, true>(X, m, w, Y, st);
-      return launch<TILES, NV, 4, 4, true, 1, true>(X, m, w, Y, st);
-  }
-  throw Error("W4A16 streamed kernel: variant must be 0..3, not " + std::to_string(variant));
+  const bool raw = decode == 2 || (decode == 0 && M > 8);
+  if (M <= 8)
+    return raw ? launch<TILES, NV, 1, 2, true>(X, m, w, Y, st)
+               : launch<TILES, NV, 1, 2>(X, m, w, Y, st);
+  if (M <= 16)
+    return raw ? launch<TILES, NV, 2, 4, true>(X, m, w, Y, st)
+               : launch<TILES, NV, 2, 4>(X, m, w, Y, st);
+  return raw ? launch<TILES, NV, 4, 4, true>(X, m, w, Y, st)
+             : launch<TILES, NV, 4, 4>(X, m, w, Y, st);
 }
 
 }  // namespace tma
@@ -755,26 +681,21 @@ void free_tensor_core_weight(TcWeight& w) {
 }
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
-                       cudaStream_t st) {
-  w4a16_tensor_core_variant(X, M, w, Y, st, 0);
-}
-
-void w4a16_tensor_core_variant(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
-                               cudaStream_t st, int variant) {
+                       cudaStream_t st, StreamDecode decode) {
   check_args(X, M, w.N, w.K, int64_t(0x7FFFFFFF));
-  if (variant < 0 || variant > 3)
-    throw Error("W4A16 streamed kernel: variant must be 0..3, not " + std::to_string(variant));
+  const int d = int(decode);
+  if (d < 0 || d > 2) throw Error("W4A16 streamed kernel: unknown decode " + std::to_string(d));
   const bool nv = w.format == Format::NVFP4;
   switch (w.tiles) {
     case 4:
-      return nv ? tma::launch_variant<4, true>(X, M, w, Y, variant, st)
-                : tma::launch_variant<4, false>(X, M, w, Y, variant, st);
+      return nv ? tma::launch_m<4, true>(X, M, w, Y, d, st)
+                : tma::launch_m<4, false>(X, M, w, Y, d, st);
     case 2:
-      return nv ? tma::launch_variant<2, true>(X, M, w, Y, variant, st)
-                : tma::launch_variant<2, false>(X, M, w, Y, variant, st);
+      return nv ? tma::launch_m<2, true>(X, M, w, Y, d, st)
+                : tma::launch_m<2, false>(X, M, w, Y, d, st);
     case 1:
-      return nv ? tma::launch_variant<1, true>(X, M, w, Y, variant, st)
-                : tma::launch_variant<1, false>(X, M, w, Y, variant, st);
+      return nv ? tma::launch_m<1, true>(X, M, w, Y, d, st)
+                : tma::launch_m<1, false>(X, M, w, Y, d, st);
   }
   throw Error("W4A16 tensor-core kernel: weight was not made by make_tensor_core_weight");
 }

@@ -30,9 +30,11 @@
 //
 // Configs 3-6 are the measured ones (0-2, a first version whose producer
 // warpgroup permuted the activations through registers, topped out at ~0.55x
-// of cuBLAS and was removed; the numbers now alias 3-5). Configs 7-11
-// (w4a16_wgmma_tma2_kernel, not chosen automatically yet) add a one-multiply
-// decode and K-split consumer warpgroups (see TCfg).
+// of cuBLAS and was removed; the numbers now alias 3-5). Config 7
+// (w4a16_wgmma_tma2_kernel) adds a one-multiply decode and K-split consumer
+// warpgroups (see TCfg); it is the one of five such configs that won somewhere
+// on the H200 (64 < M <= 256 where one wave of its tiles fills the GPU); the
+// other four were removed (docs/PERFORMANCE.md has their figures).
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
@@ -144,7 +146,7 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 // this costs a permute, a shift and a LOP3 more than the first version's decode; its producer
 // warpgroup's work was ~2x that per stage.
 //
-// Configs 7+ add two options (configs 3-6 are the defaults: KW = 1, FOLD = false):
+// Config 7 adds two options (configs 3-6 are the defaults: KW = 1, FOLD = false):
 //  * FOLD: decode with one multiply per BF16 pair instead of two. MXFP4: when
 //    every E8M0 scale s of the warpgroup's rows in a chunk is <= 128, 2^126 x
 //    2^(s-127) = 2^(s-1) is a normal BF16 (s * 0x00800080 + 0x3F003F00, one
@@ -449,7 +451,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   }
 }
 
-// Configs 7+ (FOLD and/or KW > 1, see TCfg): the same set-up, producer and
+// Config 7 (FOLD and KW > 1, see TCfg): the same set-up, producer and
 // stores, the consumer loop with the one-multiply decode and the K groups. A
 // kernel of its own, so that configs 3-6 keep the consumer code that was
 // measured.
@@ -702,7 +704,12 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   int sms = 132;
   MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  const int64_t want = sms * 4 / 5;
+  const int64_t want = sms * 4 / 5, r64 = (N + 63) / 64;
+  // Config 7 where 64 x 64 tiles would need a second wave but its 64 x 128 tiles fit one
+  // (8192xK M = 128: 48.4 us vs 58.7 for config 3; 4096x14336 M = 256: 79.0 vs 98.5); with
+  // fewer tiles config 3 wins (4096x14336 M = 128: 66.8 vs 78.8), with more, 5 or 6
+  // (28672x8192 M = 128: config 5 127.5 vs 176).
+  if (M > 64 && M <= 256 && r64 * ((M + 63) / 64) > sms && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M >= 256 && ((N + 127) / 128) * ((M + 255) / 256) >= sms * 2 / 5) return 6;
   if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
   if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 4;
@@ -735,19 +742,10 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<2, 128, 2, 1, 4>(X, M, w, Y, st);
     case 6:
       return launch_tma_f<1, 256, 2, 2, 3>(X, M, w, Y, st);
-    // 7-11: not chosen automatically (compiled, not yet run on a GPU); see TCfg.
-    case 7:  // 6 with the one-multiply decode
-      return launch_tma_f<1, 256, 2, 2, 3, 1, true>(X, M, w, Y, st);
-    case 8:  // 64 x 64 (3's tile), two K groups, 5 stages, two blocks per SM
-      return launch_tma_f<1, 64, 1, 1, 5, 2, true, 2>(X, M, w, Y, st);
-    case 9:  // 64 x 128, two K groups, 4 stages
+    case 7:  // 64 x 128, two K groups, 4 stages, one-multiply decode
       return launch_tma_f<1, 128, 1, 1, 4, 2, true, 1>(X, M, w, Y, st);
-    case 10:  // 64 x 256 (2 x m64n128 per step), two K groups, 3 stages
-      return launch_tma_f<1, 256, 1, 2, 3, 2, true, 1>(X, M, w, Y, st);
-    case 11:  // 64 x 64, four K groups, 6 stages
-      return launch_tma_f<1, 64, 1, 1, 6, 4, true, 1>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..11");
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..7");
 }
 
 }  // namespace mrgptq::gpu

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -131,7 +132,7 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   // Row blocks of 1, 2 and 4 tiles, N not a multiple of the row block, K not a
   // multiple of the 128-wide chunk nor of the stage, M across the 8/16/32-row
-  // variants and several blocks over the same rows.
+  // kernels and several blocks over the same rows.
   struct Shape {
     int64_t n, k;
     int tiles;
@@ -280,9 +281,9 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   // N not a multiple of the 64/128/256-row block, K not a multiple of the 128-wide chunk (96,
   // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
-  // GPU), M across the 64- and 128-row activation tiles; every config (3-6: the measured ones,
-  // 7-11: with the one-multiply decode and/or K-split consumer warpgroups; 0-2 alias 3-5) and
-  // the automatic choice.
+  // GPU), M across the 64- and 128-row activation tiles; every config (3-6, and 7 with the
+  // one-multiply decode and K-split consumer warpgroups; 0-2 alias 3-5) and the automatic
+  // choice.
   struct Shape {
     int64_t n, k;
     int tiles;
@@ -295,7 +296,7 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
       for (int64_t M : {1, 3, 17, 64, 65, 200, 1000}) {
         const Acts a = make_acts(c, M, rng);
-        for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11, -1})
+        for (int config : {3, 4, 5, 6, 7, -1})
           EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
               << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
               << " M=" << M << " config=" << config;
@@ -314,7 +315,7 @@ TEST_F(GpuTc, WgmmaEveryConfigSmall) {
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
     for (int64_t M : {3, 65, 200}) {
       const Acts a = make_acts(c, M, rng);
-      for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11})
+      for (int config : {3, 4, 5, 6, 7})
         EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
             << to_string(f) << " M=" << M << " config=" << config;
     }
@@ -322,11 +323,10 @@ TEST_F(GpuTc, WgmmaEveryConfigSmall) {
   }
 }
 
-// The TMA-activation configs (3-11) where the tensor-map boxes leave the tensor: K below one
+// The TMA-activation configs (3-7) where the tensor-map boxes leave the tensor: K below one
 // 64-k box (32), K ending inside the first (96) or second (160, 1056) box of a chunk, M below
 // one box of rows (1), M ending inside a tile (63, 257, 300), row blocks of 1, 2 and 4 tiles.
-// K = 32 and 96 (one chunk) also leave the K groups 1.. of configs 8-11 without a chunk, and
-// K = 160 (two chunks) leaves config 11's groups 2 and 3 without one.
+// K = 32 and 96 (one chunk) also leave config 7's second K group without a chunk.
 TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
   std::mt19937 rng(std::random_device{}());
   struct Shape {
@@ -341,7 +341,7 @@ TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
       for (int64_t M : {1, 63, 257, 300}) {
         const Acts a = make_acts(c, M, rng);
-        for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11})
+        for (int config : {3, 4, 5, 6, 7})
           EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
               << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
               << " M=" << M << " config=" << config;
@@ -375,11 +375,12 @@ void make_mixed_scale_case(Case& c, int64_t N, int64_t K, Format f, std::mt19937
 
 }  // namespace
 
-// The one-multiply decode (config 7 = config 6 with it) gives the same bits as config 6: both
-// decodes are exact, the MXFP4 chunks whose scales exceed 2^1 take the two-multiply copy, and
-// NVFP4's 2^-9 fold is undone exactly in the epilogue. Also every new config against float64
-// on the same mixed-scale weights (chunks of both copies in one block and one warpgroup).
-TEST_F(GpuTc, WgmmaFoldedDecodeIsBitIdenticalAcrossScaleRanges) {
+// Config 7's one-multiply decode on weights whose scales span the fold's limit
+// (MXFP4 chunks with a scale above 2^1 take the two-multiply copy of the loop
+// body, NVFP4's 2^-9 fold is undone in the epilogue): against float64, and
+// output by output against config 3 (two multiplies, one K group), which
+// differs only in the order of the FP32 sums (count_far).
+TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     Case c;
@@ -394,13 +395,31 @@ TEST_F(GpuTc, WgmmaFoldedDecodeIsBitIdenticalAcrossScaleRanges) {
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
     for (int64_t M : {3, 200, 300}) {
       const Acts a = make_acts(c, M, rng);
-      const std::vector<uint16_t> y6 = wgmma_output(tw, a, M, 6), y7 = wgmma_output(tw, a, M, 7);
-      EXPECT_EQ(count_diff(y6, y7), 0u)
-          << to_string(f) << " M=" << M << ": config 7 differs from config 6";
-      EXPECT_LE(rel_error(y6, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=6";
-      for (int config : {8, 9, 10, 11})
+      const std::vector<uint16_t> y3 = wgmma_output(tw, a, M, 3), y7 = wgmma_output(tw, a, M, 7);
+      EXPECT_LE(rel_error(y3, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=3";
+      EXPECT_LE(rel_error(y7, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=7";
+      EXPECT_EQ(count_far(y7, y3, tw.N), 0u)
+          << to_string(f) << " M=" << M << ": config 7 far from config 3";
+    }
+    gpu::free_tensor_core_weight(tw);
+  }
+}
+
+// More blocks than the GPU holds at once (19200 rows: 300 blocks of config 7 at M <= 128,
+// 2.3 waves on 132 SMs; the other configs several waves too): blocks start on SMs that other
+// blocks of the same launch have left. (A removed K-split config faulted only in this
+// situation, on 28672x8192.)
+TEST_F(GpuTc, WgmmaManyWavesOfBlocks) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    Case c;
+    make_case(c, 19200, 256, f, rng);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    for (int64_t M : {64, 100}) {
+      const Acts a = make_acts(c, M, rng);
+      for (int config : {3, 4, 5, 6, 7, -1})
         EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
-            << to_string(f) << " M=" << M << " config=" << config << " (mixed scales)";
+            << to_string(f) << " M=" << M << " config=" << config;
     }
     gpu::free_tensor_core_weight(tw);
   }
@@ -412,8 +431,8 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
     Case c;
     make_case(c, 264, 384, f, rng);
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    // Streamed to M = 32, wgmma to 4096 (config 6 from 256 where its grid is
-    // large enough), then dequantize + cuBLAS.
+    // Streamed to M = 32 (table decode to 8, table-free above), wgmma to 4096,
+    // then dequantize + cuBLAS (GemmDispatchOnWideWeights: the grid-dependent routes).
     for (int64_t M : {1, 16, 32, 33, 64, 65, 128, 129, 256, 257, 600, 4096, 4097}) {
       const Acts a = make_acts(c, M, rng);
       EXPECT_LE(run_wgmma(tw, a, M, -2), 5e-3) << to_string(f) << " M=" << M;
@@ -424,6 +443,35 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
     }
     gpu::free_tensor_core_weight(tw);
   }
+}
+
+// The routes that depend on the grid filling the GPU: wide enough weights that
+// M = 17..32 goes to the warpgroup kernel's config 4 (13440 rows: 105 tiles of
+// 128 rows) and M = 65..128 to config 7 (6400 rows: 200 tiles of 64 x 64, 100 of
+// 64 x 128); which config each M gets is printed, the result is checked.
+TEST_F(GpuTc, GemmDispatchOnWideWeights) {
+  std::mt19937 rng(std::random_device{}());
+  struct Shape {
+    int64_t n, k;
+    std::vector<int64_t> ms;
+  };
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (const Shape& sh : {Shape{13440, 128, {17, 32}}, Shape{6400, 256, {100, 128}}}) {
+      Case c;
+      make_case(c, sh.n, sh.k, f, rng);
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+      for (int64_t M : sh.ms) {
+        const Acts a = make_acts(c, M, rng);
+        EXPECT_LE(run_wgmma(tw, a, M, -2), 5e-3)
+            << to_string(f) << " N=" << sh.n << " M=" << M
+            << " (config_for: " << gpu::w4a16_wgmma_config_for(M, sh.n) << ")";
+      }
+      if (f == Format::MXFP4)
+        std::printf("N=%ld: config_for(M=%ld) = %d, config_for(M=%ld) = %d\n", long(sh.n),
+                    long(sh.ms[0]), gpu::w4a16_wgmma_config_for(sh.ms[0], sh.n), long(sh.ms[1]),
+                    gpu::w4a16_wgmma_config_for(sh.ms[1], sh.n));
+      gpu::free_tensor_core_weight(tw);
+    }
 }
 
 TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
@@ -452,52 +500,48 @@ TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
 
 namespace {
 
-// Y (raw BF16 bits) of w4a16_tensor_core_variant.
-std::vector<uint16_t> run_variant(const gpu::TcWeight& tw, const Acts& a, int64_t M, int variant) {
+// Y (raw BF16 bits) of the streamed kernel with a given decode.
+std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t M,
+                                 gpu::StreamDecode d) {
   return output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
-    gpu::w4a16_tensor_core_variant(dx, M, tw, dy, nullptr, variant);
+    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr, d);
   });
 }
 
-// Every variant against the float64 reference, and against variant 0 output by
-// output (count_far): variants 1-3 hand the mma the same products in another
-// k order within each 16-k step (pairs (k, k + 4) instead of (k, k + 1)), and
-// the tensor core's internal sum over a step is not order-independent, so a
-// few outputs round differently (measured on the H200: 1-2 of ~10^4, some
-// more than one ulp where the sum cancels). A wrong scale, a lost subnormal or
-// a wrong pairing moves outputs much further.
-// The three variants share that k order and must agree with each other bit
-// for bit.
-void check_variants(const Case& c, int tiles, const std::vector<int64_t>& Ms, std::mt19937& rng,
-                    const std::string& what) {
+// Both decodes of the streamed kernel and its automatic choice against the
+// float64 reference, and the table-free decode against the table's output by
+// output (count_far): it hands the mma the same products in another k order
+// within each 16-k step (pairs (k, k + 4) instead of (k, k + 1)), and the
+// tensor core's sum over a step depends on the order, so a few outputs round
+// differently (measured on the H200: 1-2 of ~10^4, some more than one ulp
+// where the sum cancels). A wrong scale, a lost subnormal or a wrong pairing
+// moves outputs much further. The automatic choice must be one of the two,
+// bit for bit.
+void check_decodes(const Case& c, int tiles, const std::vector<int64_t>& Ms, std::mt19937& rng,
+                   const std::string& what) {
+  using gpu::StreamDecode;
   gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
   for (int64_t M : Ms) {
     const Acts a = make_acts(c, M, rng);
-    const std::vector<uint16_t> y0 = run_variant(tw, a, M, 0);
-    EXPECT_LE(rel_error(y0, a.ref), 5e-3) << what << " tiles=" << tw.tiles << " M=" << M;
-    std::vector<uint16_t> y1;
-    for (int v : {1, 2, 3}) {
-      const std::vector<uint16_t> y = run_variant(tw, a, M, v);
-      const std::string at = what + " tiles=" + std::to_string(tw.tiles) +
-                             " M=" + std::to_string(M) + " variant=" + std::to_string(v);
-      EXPECT_LE(rel_error(y, a.ref), 5e-3) << at;
-      EXPECT_EQ(count_far(y, y0, tw.N), 0u) << at << ": outputs far from variant 0's";
-      EXPECT_LE(count_diff(y, y0), y.size() / 100) << at << ": too many outputs differ";
-      if (v == 1)
-        y1 = y;
-      else
-        EXPECT_EQ(count_diff(y, y1), 0u) << at << ": differs from variant 1";
-    }
+    const std::string at = what + " tiles=" + std::to_string(tw.tiles) + " M=" + std::to_string(M);
+    const std::vector<uint16_t> yt = run_decode(tw, a, M, StreamDecode::kTable),
+                                yf = run_decode(tw, a, M, StreamDecode::kTableFree),
+                                ya = run_decode(tw, a, M, StreamDecode::kAuto);
+    EXPECT_LE(rel_error(yt, a.ref), 5e-3) << at << " table";
+    EXPECT_LE(rel_error(yf, a.ref), 5e-3) << at << " table-free";
+    EXPECT_EQ(count_far(yf, yt, tw.N), 0u) << at << ": table-free outputs far from the table's";
+    EXPECT_LE(count_diff(yf, yt), yf.size() / 100) << at << ": too many outputs differ";
+    EXPECT_EQ(count_diff(ya, M > 8 ? yf : yt), 0u) << at << ": automatic choice";
   }
   gpu::free_tensor_core_weight(tw);
 }
 
 }  // namespace
 
-// The opt-in variants of the streamed kernel (table-free decode): odd sizes as
-// in StreamedKernelMatchesFloat64AtOddSizes, M across the 8/16/32-row kernels
-// and several blocks over the same rows.
-TEST_F(GpuTc, StreamedVariantsMatchFloat64AndVariant0AtOddSizes) {
+// Both decodes of the streamed kernel: odd sizes as in
+// StreamedKernelMatchesFloat64AtOddSizes, M across the 8/16/32-row kernels and
+// several blocks over the same rows.
+TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   struct Shape {
     int64_t n, k;
@@ -511,7 +555,7 @@ TEST_F(GpuTc, StreamedVariantsMatchFloat64AndVariant0AtOddSizes) {
       make_case(c, sh.n, sh.k, f, rng);
       const std::string what =
           std::string(to_string(f)) + " N=" + std::to_string(sh.n) + " K=" + std::to_string(sh.k);
-      check_variants(c, sh.tiles, {1, 3, 8, 9, 16, 17, 32, 33, 100}, rng, what);
+      check_decodes(c, sh.tiles, {1, 3, 8, 9, 16, 17, 32, 33, 100}, rng, what);
     }
 }
 
@@ -519,7 +563,7 @@ TEST_F(GpuTc, StreamedVariantsMatchFloat64AndVariant0AtOddSizes) {
 // single groups: MXFP4 bytes 0..4 (subnormal products), 128 (the largest that
 // folds 2^126 into the scale) and 129..140 (the warp falls back to two
 // multiplies); NVFP4 E4M3 subnormals 0x01..0x07 and the largest, 0x7E = 448.
-TEST_F(GpuTc, StreamedVariantsMatchVariant0AtExtremeScales) {
+TEST_F(GpuTc, StreamedDecodesMatchAtExtremeScales) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     Case c;
@@ -544,22 +588,22 @@ TEST_F(GpuTc, StreamedVariantsMatchVariant0AtExtremeScales) {
     c.deq = dequantize(c.q);
     ASSERT_EQ(cudaMemcpy(c.scales, c.q.scales.data(), c.q.scales.size(), cudaMemcpyHostToDevice),
               cudaSuccess);
-    check_variants(c, 0, {1, 9, 17, 40}, rng, std::string(to_string(f)) + " extreme scales");
+    check_decodes(c, 0, {1, 9, 17, 40}, rng, std::string(to_string(f)) + " extreme scales");
   }
 }
 
-// Small and quick, for compute-sanitizer: every variant, both formats, a
+// Small and quick, for compute-sanitizer: both decodes, both formats, a
 // partial row block, a partial chunk and a partial stage, M in each kernel.
-TEST_F(GpuTc, StreamedVariantsSmall) {
+TEST_F(GpuTc, StreamedDecodesSmall) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     Case c;
     make_case(c, 300, 1056, f, rng);
-    check_variants(c, 0, {3, 16, 33}, rng, to_string(f));
+    check_decodes(c, 0, {3, 16, 33}, rng, to_string(f));
   }
 }
 
-TEST_F(GpuTc, StreamedVariantsFailAPlantedWrongScale) {
+TEST_F(GpuTc, StreamedDecodesFailAPlantedWrongScale) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     Case c;
@@ -571,9 +615,9 @@ TEST_F(GpuTc, StreamedVariantsFailAPlantedWrongScale) {
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
     for (int64_t M : {5, 40}) {
       const Acts a = make_acts(c, M, rng);  // c.deq: the correct scales
-      for (int v : {1, 2, 3})
-        EXPECT_GT(rel_error(run_variant(tw, a, M, v), a.ref), 5e-3)
-            << to_string(f) << ": a planted wrong scale passed (variant " << v << ", M = " << M
+      for (gpu::StreamDecode d : {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree})
+        EXPECT_GT(rel_error(run_decode(tw, a, M, d), a.ref), 5e-3)
+            << to_string(f) << ": a planted wrong scale passed (decode " << int(d) << ", M = " << M
             << ")";
     }
     gpu::free_tensor_core_weight(tw);
@@ -592,7 +636,9 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   gpu::TcWeight t;  // not made by make_tensor_core_weight
   t.N = 8, t.K = 64;
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr), Error);
-  EXPECT_THROW(gpu::w4a16_tensor_core_variant(nullptr, 1, t, nullptr, nullptr, 1), Error);
+  EXPECT_THROW(
+      gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr, gpu::StreamDecode::kTableFree),
+      Error);
   EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
   EXPECT_THROW(gpu::w4a16_wgmma(nullptr, 100, t, nullptr, nullptr), Error);
   EXPECT_FALSE(gpu::w4a16_wgmma_supports(nullptr, 100, t));
