@@ -1,7 +1,7 @@
 // FP4 kernels vs cuBLASLt BF16, measured in the same run on the same GPU.
 // CUDA events around every call, median of the repeats, weights rotated over
 // enough copies to exceed the L2 cache, random data (never zeros).
-// usage: bench_fp4 [--quick]
+// usage: bench_fp4 [--quick] [--only NxK]   (--only: that layer shape alone)
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "bench_util.cuh"
@@ -33,7 +34,12 @@ struct Fp4Copies {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false;
+  const char* only = nullptr;  // one layer shape, e.g. 4096x14336
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+  }
   if (!gpu::device_available()) {
     std::printf("no CUDA device: benchmark skipped\n");
     return 0;
@@ -74,7 +80,20 @@ int main(int argc, char** argv) {
         std::printf("  quantize %s rot %-3d     %9.1f us  %7.0f GB/s  %5.1f%% of copy bandwidth\n",
                     to_string(f), rot, t, bytes / t / 1e3, 100.0 * (bytes / t / 1e3) / copy_gbs);
       }
-    cudaFree(x), cudaFree(y), cudaFree(p), cudaFree(s);
+    // With the exactly dequantized BF16 values written too (what w4a4_linear reads back):
+    // 2 bytes more per value.
+    uint16_t* dq;
+    MRGPTQ_CUDA_CHECK(cudaMalloc(&dq, n * 2));
+    for (Format f : {Format::MXFP4, Format::NVFP4}) {
+      const int group = format_info(f).group, rot = group;
+      const double t = time_us(1, 20, [&](int) {
+        gpu::quantize_activations(x, M, K, f, rot, 448.f, p, s, dq, nullptr);
+      });
+      const double bytes = n * 4.0 + n / 2.0 + double(n) / group;
+      std::printf("  + BF16 out %s rot %-3d   %9.1f us  %7.0f GB/s  %5.1f%% of copy bandwidth\n",
+                  to_string(f), rot, t, bytes / t / 1e3, 100.0 * (bytes / t / 1e3) / copy_gbs);
+    }
+    cudaFree(x), cudaFree(y), cudaFree(p), cudaFree(s), cudaFree(dq);
   }
 
   // ---- GEMMs ----
@@ -91,6 +110,7 @@ int main(int argc, char** argv) {
       "w4a16_gemm on the re-laid-out weight, no weight workspace up to M = 4096)\n");
   for (const auto& shape_nk : shapes) {
     const int64_t N = shape_nk.first, K = shape_nk.second;
+    if (only && std::to_string(N) + "x" + std::to_string(K) != only) continue;
     const size_t wbytes4 = size_t(N * K / 2), wbytes16 = size_t(N * K * 2);
     const int c4 = int(std::max<size_t>(1, rotate_bytes / wbytes4 + 1));
     const int c16 = int(std::max<size_t>(1, rotate_bytes / wbytes16 + 1));

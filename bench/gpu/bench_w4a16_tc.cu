@@ -2,10 +2,12 @@
 // once), the warpgroup (wgmma) kernel in each config, the dequantize + cuBLAS
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
-// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C]] [--ms M1,M2,...] [--reps R]
+// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C]] [--ms M1,...] [--reps R]
+//                       [--tiles T]
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
-// M = 1024).
+// M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4; default: the
+// library's choice from N).
 // --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-7) and its automatic choice,
 // MXFP4 (and the automatic choice on NVFP4); M from 64.
 #include <cuda_runtime.h>
@@ -29,7 +31,7 @@ using namespace mrgptq::bench;
 int main(int argc, char** argv) {
   bool quick = false, wg_only = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
-  int only_cfg = -1, reps_arg = 0;
+  int only_cfg = -1, reps_arg = 0, tiles_arg = 0;
   std::vector<int64_t> ms_arg;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     if (std::strcmp(argv[i], "--cfg") == 0 && i + 1 < argc) only_cfg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps_arg = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--tiles") == 0 && i + 1 < argc) tiles_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--ms") == 0 && i + 1 < argc)
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
         ms_arg.push_back(std::atoll(t));
@@ -102,8 +105,8 @@ int main(int argc, char** argv) {
     };
     std::vector<gpu::TcWeight> tmx, tnv;  // re-laid out once, as at load time
     for (int i = 0; i < c4; ++i) {
-      tmx.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr));
-      tnv.push_back(gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr));
+      tmx.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg));
+      tnv.push_back(gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr, tiles_arg));
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
     const std::vector<int64_t> Ms =
