@@ -1,6 +1,9 @@
 // FP4 kernels vs cuBLASLt BF16, measured in the same run on the same GPU.
 // CUDA events around every call, median of the repeats, weights rotated over
-// enough copies to exceed the L2 cache, random data (never zeros).
+// enough copies to exceed the L2 cache, random data (never zeros); each GEMM
+// candidate alternates call for call with the cuBLAS baseline it is compared
+// with (time_pair_us), so that a GPU whose clocks fall as it heats does not
+// charge the drop to whichever was timed last.
 // usage: bench_fp4 [--quick] [--only NxK]   (--only: that layer shape alone)
 #include <cuda_runtime.h>
 
@@ -102,12 +105,16 @@ int main(int argc, char** argv) {
   const std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 16, 4096}
                                         : std::vector<int64_t>{1, 16, 64, 256, 1024, 4096, 16384};
   std::printf(
-      "\n%-13s %6s %10s | %10s %6s | %10s %6s | %10s %6s | %10s %6s | %10s %6s | %10s %6s\n",
-      "N x K", "M", "bf16 us", "w4a16 mx", "ratio", "w4a16 nv", "ratio", "w4a4 mx", "ratio",
-      "w4a4 nv", "ratio", "w4a4 mx tc", "ratio", "w4a4 nv tc", "ratio");
+      "\n%-13s %6s %10s %13s | %10s %6s | %10s %6s | %10s %6s | %10s %6s | %10s %6s | %10s "
+      "%6s\n",
+      "N x K", "M", "bf16 us", "paired bf16", "w4a16 mx", "ratio", "w4a16 nv", "ratio", "w4a4 mx",
+      "ratio", "w4a4 nv", "ratio", "w4a4 mx tc", "ratio", "w4a4 nv tc", "ratio");
   std::printf(
-      "(w4a4 = kernel 1 + weight expanded per call + cuBLAS BF16; w4a4 tc = kernel 1 + "
-      "w4a16_gemm on the re-laid-out weight, no weight workspace up to M = 4096)\n");
+      "(bf16 = cuBLAS BF16 timed alone first; each candidate is timed alternating with cuBLAS "
+      "BF16, call for call, and its ratio is over that paired baseline, whose range over the "
+      "six candidates is the 'paired bf16' column; w4a4 = kernel 1 + weight expanded per call "
+      "+ cuBLAS BF16; w4a4 tc = kernel 1 + w4a16_gemm on the re-laid-out weight, no weight "
+      "workspace up to M = 4096)\n");
   for (const auto& shape_nk : shapes) {
     const int64_t N = shape_nk.first, K = shape_nk.second;
     if (only && std::to_string(N) + "x" + std::to_string(K) != only) continue;
@@ -148,33 +155,39 @@ int main(int argc, char** argv) {
       MRGPTQ_CUDA_CHECK(cudaMalloc(&as, size_t(M * K / 16)));
       const double flops = 2.0 * M * N * K;
       const int reps = flops > 1e12 ? 5 : 20;
-      const double tb = time_us(
-          c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
-      const double tm =
-          time_us(c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); });
-      const double tn =
-          time_us(c4, reps, [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); });
-      const double t4m = time_us(c4, reps, [&](int i) {
-        gpu::w4a4_linear(x, M, mx.view(i, Format::MXFP4, N, K, 1.f), 32, 1.f, y, aw, ap, as, ws,
-                         nullptr);
-      });
-      const double t4n = time_us(c4, reps, [&](int i) {
-        gpu::w4a4_linear(x, M, nv.view(i, Format::NVFP4, N, K, 1000.f), 16, 448.f, y, aw, ap, as,
-                         ws, nullptr);
-      });
-      const double t4mt = time_us(c4, reps, [&](int i) {
-        gpu::w4a4_linear(x, M, tmx[size_t(i)], 32, 1.f, y, aw, ap, as, ws, nullptr);
-      });
-      const double t4nt = time_us(c4, reps, [&](int i) {
-        gpu::w4a4_linear(x, M, tnv[size_t(i)], 16, 448.f, y, aw, ap, as, ws, nullptr);
-      });
+      auto bf16 = [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); };
+      const double tb = time_us(c16, reps, bf16);
+      // Each candidate alternates with cuBLAS BF16 (time_pair_us); its ratio is over that
+      // paired baseline. The first column is cuBLAS timed alone, before the others.
+      const std::vector<std::function<void(int)>> cands = {
+          [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); },
+          [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); },
+          [&](int i) {
+            gpu::w4a4_linear(x, M, mx.view(i, Format::MXFP4, N, K, 1.f), 32, 1.f, y, aw, ap, as, ws,
+                             nullptr);
+          },
+          [&](int i) {
+            gpu::w4a4_linear(x, M, nv.view(i, Format::NVFP4, N, K, 1000.f), 16, 448.f, y, aw, ap,
+                             as, ws, nullptr);
+          },
+          [&](int i) {
+            gpu::w4a4_linear(x, M, tmx[size_t(i)], 32, 1.f, y, aw, ap, as, ws, nullptr);
+          },
+          [&](int i) {
+            gpu::w4a4_linear(x, M, tnv[size_t(i)], 16, 448.f, y, aw, ap, as, ws, nullptr);
+          }};
+      std::vector<PairTimes> pt;
+      double lo = 1e30, hi = 0;
+      for (const auto& c : cands) {
+        pt.push_back(time_pair_us(c16, bf16, c4, c, reps));
+        lo = std::min(lo, pt.back().a), hi = std::max(hi, pt.back().a);
+      }
       char shape[32];
       std::snprintf(shape, sizeof shape, "%ldx%ld", N, K);
-      std::printf(
-          "%-13s %6ld %10.1f | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx | %10.1f %5.2fx | "
-          "%10.1f %5.2fx | %10.1f %5.2fx   (bf16 %.0f TFLOP/s, w4a16 mx %.0f GB/s)\n",
-          shape, M, tb, tm, tb / tm, tn, tb / tn, t4m, tb / t4m, t4n, tb / t4n, t4mt, tb / t4mt,
-          t4nt, tb / t4nt, flops / tb / 1e6, (N * K / 2.0 + N * K / 32.0 + M * K * 2.0) / tm / 1e3);
+      std::printf("%-13s %6ld %10.1f %6.1f-%-6.1f", shape, M, tb, lo, hi);
+      for (const PairTimes& p : pt) std::printf(" | %10.1f %5.2fx", p.b, p.a / p.b);
+      std::printf("   (bf16 %.0f TFLOP/s, w4a16 mx %.0f GB/s)\n", flops / tb / 1e6,
+                  (N * K / 2.0 + N * K / 32.0 + M * K * 2.0) / pt[0].b / 1e3);
       std::fflush(stdout);
       cudaFree(x), cudaFree(y), cudaFree(aw), cudaFree(ap), cudaFree(as);
     }

@@ -59,4 +59,35 @@ inline double time_us(int copies, int reps, const std::function<void(int)>& fn) 
   return 1000.0 * ms[ms.size() / 2];
 }
 
+// The medians (µs) of a and b timed alternately, a then b in every repeat, so
+// that both see the same clocks: a long run of dense GEMMs heats the GPU and
+// its clocks fall, which timing a baseline first and a candidate afterwards
+// would charge to the candidate alone.
+struct PairTimes {
+  double a, b;
+};
+inline PairTimes time_pair_us(int copies_a, const std::function<void(int)>& a, int copies_b,
+                              const std::function<void(int)>& b, int reps) {
+  for (int i = 0; i < 3; ++i) a(i % copies_a), b(i % copies_b);
+  std::vector<float> ta, tb;
+  cudaEvent_t e[3];
+  for (auto& x : e) MRGPTQ_CUDA_CHECK(cudaEventCreate(&x));
+  for (int i = 0; i < reps; ++i) {
+    MRGPTQ_CUDA_CHECK(cudaEventRecord(e[0]));
+    a(i % copies_a);
+    MRGPTQ_CUDA_CHECK(cudaEventRecord(e[1]));
+    b(i % copies_b);
+    MRGPTQ_CUDA_CHECK(cudaEventRecord(e[2]));
+    MRGPTQ_CUDA_CHECK(cudaEventSynchronize(e[2]));
+    float x, y;
+    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&x, e[0], e[1]));
+    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&y, e[1], e[2]));
+    ta.push_back(x), tb.push_back(y);
+  }
+  for (auto& x : e) MRGPTQ_CUDA_CHECK(cudaEventDestroy(x));
+  std::sort(ta.begin(), ta.end());
+  std::sort(tb.begin(), tb.end());
+  return {1000.0 * ta[ta.size() / 2], 1000.0 * tb[tb.size() / 2]};
+}
+
 }  // namespace mrgptq::bench
