@@ -10,17 +10,28 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "kernels/fp4_device.cuh"
 
 namespace mrgptq::bench {
 
+// n values from gen, made on up to 16 host threads (a 470 MB weight copy took
+// seconds on one), each with its own mt19937 seeded from (seed, part):
+// the same data for the same seed on any machine.
 template <class T, class Gen>
 T* dev_random(size_t n, uint32_t seed, Gen gen) {
   std::vector<T> h(n);
-  std::mt19937 rng(seed);
-  for (auto& v : h) v = T(gen(rng));
+  const size_t parts = std::min<size_t>(16, n / 65536 + 1), per = (n + parts - 1) / parts;
+  std::vector<std::thread> th;
+  for (size_t p = 0; p < parts; ++p)
+    th.emplace_back([&, p] {
+      std::mt19937 rng(seed * 7919u + uint32_t(p));
+      Gen g = gen;
+      for (size_t i = p * per; i < std::min(n, (p + 1) * per); ++i) h[i] = T(g(rng));
+    });
+  for (auto& t : th) t.join();
   T* d;
   MRGPTQ_CUDA_CHECK(cudaMalloc(&d, n * sizeof(T)));
   MRGPTQ_CUDA_CHECK(cudaMemcpy(d, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
@@ -37,26 +48,46 @@ inline uint16_t random_bf16(std::mt19937& r) {
   return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
 }
 
+// GPU time of each call: events around every call, all calls enqueued before
+// the one synchronisation at the end, so that the host runs ahead and every
+// call starts as soon as the one before has finished. (Synchronising after
+// each call, as these programs did before 2026-11-30 ~08:30 UTC, put the
+// host's launch latency -- a few µs -- inside every interval, which the
+// small-M kernels of 17-50 µs felt most.)
+struct EventTimer {
+  std::vector<cudaEvent_t> ev;
+  explicit EventTimer(size_t n) : ev(n) {
+    for (auto& e : ev) MRGPTQ_CUDA_CHECK(cudaEventCreate(&e));
+  }
+  ~EventTimer() {
+    for (auto& e : ev) cudaEventDestroy(e);
+  }
+  void record(size_t i) { MRGPTQ_CUDA_CHECK(cudaEventRecord(ev[i])); }
+  // Median of the intervals (ev[first + stride * r], ev[first + stride * r + 1]), in µs.
+  double median_us(size_t first, size_t stride, size_t count) const {
+    std::vector<float> ms;
+    for (size_t r = 0; r < count; ++r) {
+      float t;
+      MRGPTQ_CUDA_CHECK(
+          cudaEventElapsedTime(&t, ev[first + stride * r], ev[first + stride * r + 1]));
+      ms.push_back(t);
+    }
+    std::sort(ms.begin(), ms.end());
+    return 1000.0 * ms[ms.size() / 2];
+  }
+};
+
 // Median time in microseconds of fn(i % copies) over `reps` calls.
 inline double time_us(int copies, int reps, const std::function<void(int)>& fn) {
   for (int i = 0; i < 3; ++i) fn(i % copies);
-  std::vector<float> ms;
-  cudaEvent_t a, b;
-  MRGPTQ_CUDA_CHECK(cudaEventCreate(&a));
-  MRGPTQ_CUDA_CHECK(cudaEventCreate(&b));
+  EventTimer t(size_t(2 * reps));
   for (int i = 0; i < reps; ++i) {
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(a));
+    t.record(size_t(2 * i));
     fn(i % copies);
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(b));
-    MRGPTQ_CUDA_CHECK(cudaEventSynchronize(b));
-    float t;
-    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&t, a, b));
-    ms.push_back(t);
+    t.record(size_t(2 * i + 1));
   }
-  MRGPTQ_CUDA_CHECK(cudaEventDestroy(a));
-  MRGPTQ_CUDA_CHECK(cudaEventDestroy(b));
-  std::sort(ms.begin(), ms.end());
-  return 1000.0 * ms[ms.size() / 2];
+  MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
+  return t.median_us(0, 2, size_t(reps));
 }
 
 // The medians (µs) of a and b timed alternately, a then b in every repeat, so
@@ -69,25 +100,17 @@ struct PairTimes {
 inline PairTimes time_pair_us(int copies_a, const std::function<void(int)>& a, int copies_b,
                               const std::function<void(int)>& b, int reps) {
   for (int i = 0; i < 3; ++i) a(i % copies_a), b(i % copies_b);
-  std::vector<float> ta, tb;
-  cudaEvent_t e[3];
-  for (auto& x : e) MRGPTQ_CUDA_CHECK(cudaEventCreate(&x));
+  EventTimer t(size_t(4 * reps));
   for (int i = 0; i < reps; ++i) {
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(e[0]));
+    t.record(size_t(4 * i));
     a(i % copies_a);
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(e[1]));
+    t.record(size_t(4 * i + 1));
+    t.record(size_t(4 * i + 2));
     b(i % copies_b);
-    MRGPTQ_CUDA_CHECK(cudaEventRecord(e[2]));
-    MRGPTQ_CUDA_CHECK(cudaEventSynchronize(e[2]));
-    float x, y;
-    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&x, e[0], e[1]));
-    MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&y, e[1], e[2]));
-    ta.push_back(x), tb.push_back(y);
+    t.record(size_t(4 * i + 3));
   }
-  for (auto& x : e) MRGPTQ_CUDA_CHECK(cudaEventDestroy(x));
-  std::sort(ta.begin(), ta.end());
-  std::sort(tb.begin(), tb.end());
-  return {1000.0 * ta[ta.size() / 2], 1000.0 * tb[tb.size() / 2]};
+  MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
+  return {t.median_us(0, 4, size_t(reps)), t.median_us(2, 4, size_t(reps))};
 }
 
 }  // namespace mrgptq::bench
