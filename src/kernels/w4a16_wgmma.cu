@@ -171,14 +171,16 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 //    fixed order and writes Y (FP32 accumulation throughout; the sum order per
 //    output differs from configs 3-6).
 template <int WM_, int BN_, int CWG_, int NSUB_, int STAGES_, bool NV_, int KW_ = 1,
-          bool FOLD_ = false, int MINB_ = 0>
+          bool FOLD_ = false, int MINB_ = 0, int SPLIT_ = 1>
 struct TCfg {
   static constexpr int WM = WM_, BN = BN_, CWG = CWG_;   // m-tiles per consumer WG, act rows, WGs
   static constexpr int NSUB = NSUB_, BNW = BN_ / NSUB_;  // wgmma n-subtiles of BNW rows
   static constexpr bool NV = NV_;
-  static constexpr int KW = KW_;            // consumer warpgroups along K per CWG position
-  static constexpr bool FOLD = FOLD_;       // one-multiply decode (see above)
-  static constexpr int NC = CWG * KW;       // consumer warpgroups
+  static constexpr int KW = KW_;       // consumer warpgroups along K per CWG position
+  static constexpr bool FOLD = FOLD_;  // one-multiply decode (see above)
+  static constexpr int NC = CWG * KW;  // consumer warpgroups
+  static constexpr int SPLIT =
+      SPLIT_;  // CTAs of a cluster splitting K (see w4a16_wgmma_tma_kernel)
   static constexpr int WN = 64 * WM * CWG;  // weight rows per block
   static constexpr int THREADS = 128 * (NC + 1);
   static constexpr int SB = NV ? 2 : 1;                             // scale bytes per lane unit
@@ -204,6 +206,8 @@ struct TCfg {
   static_assert(CREGS >= 64, "consumer registers");
   static_assert(KW == 1 || STAGES > KW, "a K group waits for its next chunk before it releases");
   static_assert(uint64_t(KW - 1) * CWG * 128 * ACC * 4 <= BARS, "K-group partial sums");
+  static_assert(SPLIT == 1 || (KW == 1 && uint64_t(CWG) * 128 * ACC * 4 <= BARS),
+                "a split CTA's partial sums fit in its stages");
 };
 
 __device__ __forceinline__ void tma_2d(void* dst, const CUtensorMap* map, int x, int y,
@@ -293,11 +297,12 @@ __device__ __forceinline__ uint8_t* block_setup(uint8_t* smem_raw, uint64_t*& fu
 // Warpgroup 0: gives its registers to the consumers (40 a thread left), then
 // thread 0 fills the stages in chunk order: the two 64-k activation boxes by
 // tensor-map TMA and the row tile's weight bytes (codes, scales) by bulk copies.
+// Chunks c0 .. c0 + n - 1 of the `chunks` of a row; stage c % STAGES for the block's c-th.
 template <class C>
 __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* __restrict__ packed,
                                         const uint8_t* __restrict__ scales, uint8_t* smem,
                                         uint64_t* full, uint64_t* empty, int N, int tiles,
-                                        int chunks, int rb, int mb) {
+                                        int chunks, int c0, int n, int rb, int mb) {
   asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
   if (threadIdx.x != 0) return;
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
@@ -307,16 +312,16 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
   uint64_t policy;
   asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
   const int row0 = mb * C::BN;
-  for (int c = 0; c < chunks; ++c) {
-    const int slot = c % C::STAGES;
+  for (int c = 0; c < n; ++c) {
+    const int slot = c % C::STAGES, gc = c0 + c;
     mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
     uint8_t* st = smem + slot * C::STAGE;
     // The boxes count in full (zero-filled parts included).
     mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * (blk_codes + blk_scales));
-    tma_2d(st, &xmap, c * 128, row0, &full[slot]);
-    tma_2d(st + C::PANEL, &xmap, c * 128 + 64, row0, &full[slot]);
+    tma_2d(st, &xmap, gc * 128, row0, &full[slot]);
+    tma_2d(st + C::PANEL, &xmap, gc * 128 + 64, row0, &full[slot]);
     for (int b = 0; b < nblk; ++b) {
-      const int64_t unit = ((int64_t(b0 + b) * chunks + c) * tiles) * 32;
+      const int64_t unit = ((int64_t(b0 + b) * chunks + gc) * tiles) * 32;
       bulk_load(st + C::X_BYTES + b * blk_codes, packed + unit * 16, blk_codes, &full[slot],
                 policy);
       bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, scales + unit * C::SB, blk_scales,
@@ -345,6 +350,66 @@ __device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::NSUB][C:
       }
 }
 
+// Every thread of every CTA of the cluster (not .aligned: the producer warp's
+// threads arrive from different places).
+__device__ __forceinline__ void cluster_sync() {
+  asm volatile("barrier.cluster.arrive.release;\nbarrier.cluster.wait.acquire;\n" ::: "memory");
+}
+
+// SPLIT > 1 (configs 8, 9): the SPLIT CTAs of a cluster computed the same tile over
+// different K ranges. Each writes its FP32 partial sums into its own (now idle) stage
+// memory, [warpgroup][accumulator][thread] so that consecutive threads are consecutive
+// words; after a cluster barrier, CTA `rank` finishes the rank-th SPLIT-th of the tile:
+// it reads that share from every CTA's shared memory (its own and, through distributed
+// shared memory, the others'), adds them in rank order (the same sum whichever CTA adds),
+// and stores BF16. A second barrier keeps every CTA's shared memory alive until all reads
+// are done. Called by the consumer threads; the producer warpgroup meets the barriers.
+template <class C>
+__device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::NSUB][C::BNW / 2],
+                                            uint8_t* smem, int rank, int rb, int mb, int M, int N,
+                                            float inv_g, uint16_t* __restrict__ Y) {
+  constexpr int A = C::WM * C::NSUB * (C::BNW / 2), E = C::CWG * A * 128;
+  const int tid = int(threadIdx.x) - 128;  // 0 .. 128 CWG - 1
+  const int cw = tid >> 7, tw = tid & 127;
+  float* red = reinterpret_cast<float*>(smem);
+  // Both consumer warpgroups read the same activation stages: neither may overwrite them
+  // before the other's last wgmma has completed. The stages were last written by the TMA
+  // unit (async proxy); these are generic writes.
+  asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#pragma unroll
+  for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+    for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+      for (int i = 0; i < C::BNW / 2; ++i)
+        red[(cw * A + (mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128 + tw] = acc[mi][ns][i];
+  cluster_sync();
+  const uint32_t base = su32(red);
+  for (int e = rank * E / C::SPLIT + tid; e < (rank + 1) * E / C::SPLIT; e += C::CWG * 128) {
+    float v = 0.f;
+#pragma unroll
+    for (int q = 0; q < C::SPLIT; ++q) {
+      uint32_t remote;
+      float x;
+      asm volatile("mapa.shared::cluster.u32 %0, %1, %2;"
+                   : "=r"(remote)
+                   : "r"(base + 4u * e), "r"(q));
+      asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(x) : "r"(remote) : "memory");
+      v += x;
+    }
+    // Element e = (warpgroup ecw, accumulator a = (mi, ns, i), thread et): store_tile's map.
+    const int ecw = e / (A * 128), a = (e / 128) % A, et = e % 128;
+    const int mi = a / (C::NSUB * (C::BNW / 2)), ns = (a / (C::BNW / 2)) % C::NSUB,
+              i = a % (C::BNW / 2);
+    const int ww = et >> 5, g = (et & 31) >> 2, t = et & 3;
+    const int n = rb * C::WN + (ecw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
+    const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
+    if (n < N && m < M) Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
+  }
+  cluster_sync();
+}
+
 template <class C>
 __global__ void __launch_bounds__(C::THREADS, C::MINB)
     w4a16_wgmma_tma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
@@ -355,12 +420,16 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   uint64_t *full, *empty;
   uint8_t* smem = block_setup<C>(smem_raw, full, empty);
   int rb, mb;
-  raster(int(blockIdx.x), rtiles, mtiles, rb, mb);
+  raster(int(blockIdx.x) / C::SPLIT, rtiles, mtiles, rb, mb);
   const int chunks = (K + 127) / 128;
+  // SPLIT > 1: the cluster's CTA `rank` takes chunks c0 .. c0 + n - 1 (possibly none).
+  const int rank = C::SPLIT > 1 ? int(blockIdx.x) % C::SPLIT : 0;
+  const int c0 = rank * chunks / C::SPLIT, n = (rank + 1) * chunks / C::SPLIT - c0;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
 
   if (wg == 0) {  // producer
-    produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, rb, mb);
+    produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, c0, n, rb, mb);
+    if constexpr (C::SPLIT > 1) cluster_sync(), cluster_sync();  // see split_store
   } else {
     // ----------------------------------------------------------- consumers --
     if constexpr (C::CWG == 2)
@@ -382,10 +451,12 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
         for (int i = 0; i < C::BNW / 2; ++i) acc[mi][ns][i] = 0.f;
     WPair<C> cur, nxt;
     WScales<C> sw, swn;
-    mbar_wait(&full[0], 0u);
-    w_pair<C>(cur, smem + code_off, 0);
-    w_scales<C>(sw, smem + scale_off);
-    for (int c = 0; c < chunks; ++c) {
+    if (n > 0) {
+      mbar_wait(&full[0], 0u);
+      w_pair<C>(cur, smem + code_off, 0);
+      w_scales<C>(sw, smem + scale_off);
+    }
+    for (int c = 0; c < n; ++c) {
       const int slot = c % C::STAGES;
       const uint8_t* st = smem + slot * C::STAGE;
       const uint32_t xs = su32(st);
@@ -395,7 +466,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
         // pair's decode, so that the shared-memory latency hides behind two k-steps.
         if (p < 3) {
           w_pair<C>(nxt, st + code_off, p + 1);
-        } else if (c + 1 < chunks) {
+        } else if (c + 1 < n) {
           const int ns = (c + 1) % C::STAGES;
           mbar_wait(&full[ns], uint32_t(((c + 1) / C::STAGES) & 1));
           const uint8_t* st1 = smem + ns * C::STAGE;
@@ -447,7 +518,10 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
       for (int ns = 0; ns < C::NSUB; ++ns) pin(acc[mi][ns]);
-    store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
+    if constexpr (C::SPLIT > 1)
+      split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
+    else
+      store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
   }
 }
 
@@ -470,7 +544,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
 
   if (wg == 0) {  // producer
-    produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, rb, mb);
+    produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, 0, chunks, rb, mb);
   } else {
     // ----------------------------------------------------------- consumers --
     asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(C::CREGS) : "memory");
@@ -674,21 +748,36 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   }();
   (void)configured;
   const int64_t rtiles = (w.N + C::WN - 1) / C::WN, mtiles = (M + C::BN - 1) / C::BN;
-  if (rtiles * mtiles > int64_t(0x7FFFFFFF))
+  if (rtiles * mtiles * C::SPLIT > int64_t(0x7FFFFFFF))
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
   const CUtensorMap map = x_map(X, M, w.K, C::BN);
-  kernel<<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
-      map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
-      C::NV ? (C::FOLD ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f, Y);
+  const float inv_g = C::NV ? (C::FOLD ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
+  if constexpr (C::SPLIT == 1) {
+    kernel<<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
+        map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
+        inv_g, Y);
+  } else {  // clusters of SPLIT CTAs along x: CTA rank = blockIdx.x % SPLIT
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(unsigned(rtiles * mtiles * C::SPLIT));
+    cfg.blockDim = dim3(C::THREADS);
+    cfg.dynamicSmemBytes = C::SMEM;
+    cfg.stream = st;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = C::SPLIT, attr[0].val.clusterDim.y = 1, attr[0].val.clusterDim.z = 1;
+    cfg.attrs = attr, cfg.numAttrs = 1;
+    MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, w.scales, int(w.N),
+                                         int(w.K), w.tiles, int(rtiles), int(mtiles), inv_g, Y));
+  }
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
 template <int WM, int BN, int CWG, int NSUB, int STAGES, int KW = 1, bool FOLD = false,
-          int MINB = 0>
+          int MINB = 0, int SPLIT = 1>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   if (w.format == Format::NVFP4)
-    return launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, true, KW, FOLD, MINB>>(X, M, w, Y, st);
-  launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, false, KW, FOLD, MINB>>(X, M, w, Y, st);
+    return launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, true, KW, FOLD, MINB, SPLIT>>(X, M, w, Y, st);
+  launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, false, KW, FOLD, MINB, SPLIT>>(X, M, w, Y, st);
 }
 
 }  // namespace
@@ -744,8 +833,13 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 256, 2, 2, 3>(X, M, w, Y, st);
     case 7:  // 64 x 128, two K groups, 4 stages, one-multiply decode
       return launch_tma_f<1, 128, 1, 1, 4, 2, true, 1>(X, M, w, Y, st);
+    // 8, 9: not chosen automatically (written after the device time ran out, not yet run).
+    case 8:  // config 6's tile, K split over a cluster of 2 CTAs
+      return launch_tma_f<1, 256, 2, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
+    case 9:  // config 6's tile, K split over a cluster of 4 CTAs
+      return launch_tma_f<1, 256, 2, 2, 3, 1, false, 0, 4>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..7");
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..9");
 }
 
 }  // namespace mrgptq::gpu
