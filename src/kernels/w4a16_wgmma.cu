@@ -350,6 +350,20 @@ __device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::NSUB][C:
       }
 }
 
+// A consumer thread's accumulators into shared memory at r[a * 128], a = (mi, ns, i) flattened:
+// 128 threads of a warpgroup write 128 consecutive words per accumulator.
+template <class C>
+__device__ __forceinline__ void stash_acc(float* r,
+                                          const float (&acc)[C::WM][C::NSUB][C::BNW / 2]) {
+#pragma unroll
+  for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+    for (int ns = 0; ns < C::NSUB; ++ns)
+#pragma unroll
+      for (int i = 0; i < C::BNW / 2; ++i)
+        r[((mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128] = acc[mi][ns][i];
+}
+
 // Every thread of every CTA of the cluster (not .aligned: the producer warp's
 // threads arrive from different places).
 __device__ __forceinline__ void cluster_sync() {
@@ -377,13 +391,7 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::NSUB][C
   // unit (async proxy); these are generic writes.
   asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-#pragma unroll
-  for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-    for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-      for (int i = 0; i < C::BNW / 2; ++i)
-        red[(cw * A + (mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128 + tw] = acc[mi][ns][i];
+  stash_acc<C>(red + cw * A * 128 + tw, acc);
   cluster_sync();
   const uint32_t base = su32(red);
   for (int e = rank * E / C::SPLIT + tid; e < (rank + 1) * E / C::SPLIT; e += C::CWG * 128) {
@@ -671,16 +679,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
       asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
       float* red = reinterpret_cast<float*>(smem);
       const int tid = threadIdx.x & 127;
-      if (kg > 0) {
-        float* r = red + ((kg - 1) * C::CWG + cw) * (C::ACC * 128) + tid;
-#pragma unroll
-        for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-          for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-            for (int i = 0; i < C::BNW / 2; ++i)
-              r[((mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128] = acc[mi][ns][i];
-      }
+      if (kg > 0) stash_acc<C>(red + ((kg - 1) * C::CWG + cw) * (C::ACC * 128) + tid, acc);
       asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
       if (kg > 0) return;
 #pragma unroll 1
