@@ -71,8 +71,11 @@ void free_tensor_core_weight(TcWeight& w);
 enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2 };
 // The streamed kernel alone, any M >= 1 (8, 16 or 32 activation rows per
 // block; larger M runs more blocks over the same weight, which L2 then serves).
+// early_refill: opt-in, not yet measured -- each stage is refilled as soon as every warp
+// has copied it rather than a step later (see EARLY in w4a16_tc.cu); the same result.
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
-                       cudaStream_t stream, StreamDecode decode = StreamDecode::kAuto);
+                       cudaStream_t stream, StreamDecode decode = StreamDecode::kAuto,
+                       bool early_refill = false);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured

@@ -389,7 +389,13 @@ struct Layout {
 // each of the 4 schedulers holds 4 warps), one for the 32-row kernel.
 #define MRGPTQ_STREAM_MINB(NT, STAGES) ((NT) == 1 && (STAGES) == 2 ? 3 : (NT) <= 2 ? 2 : 1)
 // RAW: table-free decode (mma_chunk_raw; NVFP4 then expects inv_g = kNvFold / G).
-template <int TILES, bool NV, int NT, int kStages, bool RAW = false>
+// EARLY (opt-in, not yet measured): the producer refills the stage of step s as soon as
+// every warp has copied it, inside step s, instead of at the top of step s + 1 -- after its
+// own warp's decode of step s. With the 2-stage ring of M <= 8 that is about one decode
+// more of lead time for each stage's bytes (the ring keeps ~1 step in flight otherwise,
+// which at ~48 KB per SM and step bounds the M = 1 kernel near 3 TB/s: ncu saw 55% of
+// DRAM peak); warp 0 then waits for the slowest warp's copy.
+template <int TILES, bool NV, int NT, int kStages, bool RAW = false, bool EARLY = false>
 __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
@@ -439,7 +445,7 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
   float acc[(TILES + 1) / 2][NT][4] = {};
   for (int64_t s = 0; s < stages; ++s) {
     const int slot = int(s % kStages);
-    if (producer && s >= 1 && s - 1 + kStages < stages) {
+    if (!EARLY && producer && s >= 1 && s - 1 + kStages < stages) {
       const int64_t r = s - 1;
       mbar_wait(&empty[r % kStages], uint32_t((r / kStages) & 1));
       issue(r + kStages);
@@ -465,6 +471,13 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     }
     __syncwarp();
     if (lane == 0) mbar_arrive(&empty[slot]);  // the bytes are in registers: refill the stage
+    if constexpr (EARLY) {
+      if (producer && s + kStages < stages) {
+        mbar_wait(&empty[slot], uint32_t((s / kStages) & 1));
+        issue(s + kStages);
+      }
+      __syncwarp();
+    }
     if (active) {
       if constexpr (RAW)
         mma_chunk_raw<NT, TILES, NV>(acc, q, sc, x);
@@ -479,10 +492,10 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
                                   lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
-template <int TILES, bool NV, int NT, int STG, bool RAW = false>
+template <int TILES, bool NV, int NT, int STG, bool RAW = false, bool EARLY = false>
 void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   using L = Layout<TILES, NV, STG, RAW>;
-  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW>;
+  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, EARLY>;
   static_assert(L::bytes * MRGPTQ_STREAM_MINB(NT, STG) <= 227 * 1024,
                 "MINB blocks fit in one SM's shared memory");
   static const bool configured = [] {
@@ -516,20 +529,27 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // re-pair the activations are pure overhead. (Two more table-free variants --
 // rings twice as deep in the freed 32 KB, activations staged a step ahead by
 // cp.async -- were slower everywhere and were removed.)
-// decode: 0 = that choice, 1 = the table at every M, 2 = table-free at every M.
-template <int TILES, bool NV>
-void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, int decode,
-              cudaStream_t st) {
+// decode: 0 = that choice, 1 = the table at every M, 2 = table-free at every M;
+// early: the opt-in early refill (EARLY above).
+template <int TILES, bool NV, bool EARLY>
+void launch_m_e(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, bool raw,
+                cudaStream_t st) {
   const int m = int(M);
-  const bool raw = decode == 2 || (decode == 0 && M > 8);
   if (M <= 8)
-    return raw ? launch<TILES, NV, 1, 2, true>(X, m, w, Y, st)
-               : launch<TILES, NV, 1, 2>(X, m, w, Y, st);
+    return raw ? launch<TILES, NV, 1, 2, true, EARLY>(X, m, w, Y, st)
+               : launch<TILES, NV, 1, 2, false, EARLY>(X, m, w, Y, st);
   if (M <= 16)
-    return raw ? launch<TILES, NV, 2, 4, true>(X, m, w, Y, st)
-               : launch<TILES, NV, 2, 4>(X, m, w, Y, st);
-  return raw ? launch<TILES, NV, 4, 4, true>(X, m, w, Y, st)
-             : launch<TILES, NV, 4, 4>(X, m, w, Y, st);
+    return raw ? launch<TILES, NV, 2, 4, true, EARLY>(X, m, w, Y, st)
+               : launch<TILES, NV, 2, 4, false, EARLY>(X, m, w, Y, st);
+  return raw ? launch<TILES, NV, 4, 4, true, EARLY>(X, m, w, Y, st)
+             : launch<TILES, NV, 4, 4, false, EARLY>(X, m, w, Y, st);
+}
+template <int TILES, bool NV>
+void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, int decode, bool early,
+              cudaStream_t st) {
+  const bool raw = decode == 2 || (decode == 0 && M > 8);
+  if (early) return launch_m_e<TILES, NV, true>(X, M, w, Y, raw, st);
+  launch_m_e<TILES, NV, false>(X, M, w, Y, raw, st);
 }
 
 }  // namespace tma
@@ -681,21 +701,21 @@ void free_tensor_core_weight(TcWeight& w) {
 }
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
-                       cudaStream_t st, StreamDecode decode) {
+                       cudaStream_t st, StreamDecode decode, bool early_refill) {
   check_args(X, M, w.N, w.K, int64_t(0x7FFFFFFF));
   const int d = int(decode);
   if (d < 0 || d > 2) throw Error("W4A16 streamed kernel: unknown decode " + std::to_string(d));
   const bool nv = w.format == Format::NVFP4;
   switch (w.tiles) {
     case 4:
-      return nv ? tma::launch_m<4, true>(X, M, w, Y, d, st)
-                : tma::launch_m<4, false>(X, M, w, Y, d, st);
+      return nv ? tma::launch_m<4, true>(X, M, w, Y, d, early_refill, st)
+                : tma::launch_m<4, false>(X, M, w, Y, d, early_refill, st);
     case 2:
-      return nv ? tma::launch_m<2, true>(X, M, w, Y, d, st)
-                : tma::launch_m<2, false>(X, M, w, Y, d, st);
+      return nv ? tma::launch_m<2, true>(X, M, w, Y, d, early_refill, st)
+                : tma::launch_m<2, false>(X, M, w, Y, d, early_refill, st);
     case 1:
-      return nv ? tma::launch_m<1, true>(X, M, w, Y, d, st)
-                : tma::launch_m<1, false>(X, M, w, Y, d, st);
+      return nv ? tma::launch_m<1, true>(X, M, w, Y, d, early_refill, st)
+                : tma::launch_m<1, false>(X, M, w, Y, d, early_refill, st);
   }
   throw Error("W4A16 tensor-core kernel: weight was not made by make_tensor_core_weight");
 }

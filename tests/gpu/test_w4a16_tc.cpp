@@ -503,9 +503,9 @@ namespace {
 
 // Y (raw BF16 bits) of the streamed kernel with a given decode.
 std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t M,
-                                 gpu::StreamDecode d) {
+                                 gpu::StreamDecode d, bool early_refill = false) {
   return output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
-    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr, d);
+    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr, d, early_refill);
   });
 }
 
@@ -517,7 +517,8 @@ std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t
 // differently (measured on the H200: 1-2 of ~10^4, some more than one ulp
 // where the sum cancels). A wrong scale, a lost subnormal or a wrong pairing
 // moves outputs much further. The automatic choice must be one of the two,
-// bit for bit.
+// bit for bit, and so must the early-refill ring (the same arithmetic, only
+// the copies are issued sooner).
 void check_decodes(const Case& c, int tiles, const std::vector<int64_t>& Ms, std::mt19937& rng,
                    const std::string& what) {
   using gpu::StreamDecode;
@@ -533,6 +534,10 @@ void check_decodes(const Case& c, int tiles, const std::vector<int64_t>& Ms, std
     EXPECT_EQ(count_far(yf, yt, tw.N), 0u) << at << ": table-free outputs far from the table's";
     EXPECT_LE(count_diff(yf, yt), yf.size() / 100) << at << ": too many outputs differ";
     EXPECT_EQ(count_diff(ya, M > 8 ? yf : yt), 0u) << at << ": automatic choice";
+    EXPECT_EQ(count_diff(run_decode(tw, a, M, StreamDecode::kTable, true), yt), 0u)
+        << at << ": table decode, early refill";
+    EXPECT_EQ(count_diff(run_decode(tw, a, M, StreamDecode::kTableFree, true), yf), 0u)
+        << at << ": table-free decode, early refill";
   }
   gpu::free_tensor_core_weight(tw);
 }
