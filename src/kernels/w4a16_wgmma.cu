@@ -350,18 +350,26 @@ __device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::NSUB][C:
       }
 }
 
-// A consumer thread's accumulators into shared memory at r[a * 128], a = (mi, ns, i) flattened:
-// 128 threads of a warpgroup write 128 consecutive words per accumulator.
-template <class C>
-__device__ __forceinline__ void stash_acc(float* r,
-                                          const float (&acc)[C::WM][C::NSUB][C::BNW / 2]) {
+// A consumer thread's accumulators into shared memory at r[a * 128], a = (mi, ns, i) flattened
+// (128 threads of a warpgroup write 128 consecutive words per accumulator), and added back.
+template <class C, class F>
+__device__ __forceinline__ void for_each_acc(F f) {
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
     for (int ns = 0; ns < C::NSUB; ++ns)
 #pragma unroll
-      for (int i = 0; i < C::BNW / 2; ++i)
-        r[((mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128] = acc[mi][ns][i];
+      for (int i = 0; i < C::BNW / 2; ++i) f(mi, ns, i, (mi * C::NSUB + ns) * (C::BNW / 2) + i);
+}
+template <class C>
+__device__ __forceinline__ void stash_acc(float* r,
+                                          const float (&acc)[C::WM][C::NSUB][C::BNW / 2]) {
+  for_each_acc<C>([&](int mi, int ns, int i, int a) { r[a * 128] = acc[mi][ns][i]; });
+}
+template <class C>
+__device__ __forceinline__ void add_stashed_acc(float (&acc)[C::WM][C::NSUB][C::BNW / 2],
+                                                const float* r) {
+  for_each_acc<C>([&](int mi, int ns, int i, int a) { acc[mi][ns][i] += r[a * 128]; });
 }
 
 // Every thread of every CTA of the cluster (not .aligned: the producer warp's
@@ -683,16 +691,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
       asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
       if (kg > 0) return;
 #pragma unroll 1
-      for (int k = 1; k < C::KW; ++k) {
-        const float* r = red + ((k - 1) * C::CWG + cw) * (C::ACC * 128) + tid;
-#pragma unroll
-        for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-          for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-            for (int i = 0; i < C::BNW / 2; ++i)
-              acc[mi][ns][i] += r[((mi * C::NSUB + ns) * (C::BNW / 2) + i) * 128];
-      }
+      for (int k = 1; k < C::KW; ++k)
+        add_stashed_acc<C>(acc, red + ((k - 1) * C::CWG + cw) * (C::ACC * 128) + tid);
     }
     store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
   }
