@@ -4,7 +4,7 @@
 # Stages, in this order (default: all of them):
 #   build      GPU-only CMake build in $BUILD (default build-gpu; that machine has
 #              no OpenBLAS/CLI11). With --prebuilt DIR: no build, the binaries in
-#              DIR are used (e.g. a build-lgpu made elsewhere and carried over).
+#              DIR are used (made elsewhere by scripts/gpu-pack.sh DIR and carried over).
 #   test       every GPU test program (test_kernels, test_w4a16_tc, test_w4a4_fp8)
 #   sanitize   compute-sanitizer memcheck on the small cases of each kernel
 #   w4a16      bench_w4a16_tc: streamed kernel (both decodes), dequantize + cuBLAS, dispatch
