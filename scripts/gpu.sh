@@ -24,6 +24,7 @@ prebuilt=0
 if [ "${1:-}" = "--prebuilt" ]; then
   BUILD=$2 prebuilt=1
   shift 2
+  chmod +x "$BUILD"/* 2>/dev/null || true  # a copy may arrive without its exec bits
 fi
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma fp8 fp4)
