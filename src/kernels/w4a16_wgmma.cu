@@ -378,7 +378,7 @@ __device__ __forceinline__ void cluster_sync() {
   asm volatile("barrier.cluster.arrive.release;\nbarrier.cluster.wait.acquire;\n" ::: "memory");
 }
 
-// SPLIT > 1 (configs 8, 9): the SPLIT CTAs of a cluster computed the same tile over
+// SPLIT > 1 (configs 8-11): the SPLIT CTAs of a cluster computed the same tile over
 // different K ranges. Each writes its FP32 partial sums into its own (now idle) stage
 // memory, [warpgroup][accumulator][thread] so that consecutive threads are consecutive
 // words; after a cluster barrier, CTA `rank` finishes the rank-th SPLIT-th of the tile:
@@ -832,13 +832,17 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 256, 2, 2, 3>(X, M, w, Y, st);
     case 7:  // 64 x 128, two K groups, 4 stages, one-multiply decode
       return launch_tma_f<1, 128, 1, 1, 4, 2, true, 1>(X, M, w, Y, st);
-    // 8, 9: not chosen automatically (written after the device time ran out, not yet run).
+    // 8-11: not chosen automatically (written after the device time ran out, not yet run).
     case 8:  // config 6's tile, K split over a cluster of 2 CTAs
       return launch_tma_f<1, 256, 2, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
     case 9:  // config 6's tile, K split over a cluster of 4 CTAs
       return launch_tma_f<1, 256, 2, 2, 3, 1, false, 0, 4>(X, M, w, Y, st);
+    case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
+      return launch_tma_f<1, 64, 1, 1, 4, 1, false, 0, 2>(X, M, w, Y, st);
+    case 11:  // config 3's tile, K split over a cluster of 4 CTAs
+      return launch_tma_f<1, 64, 1, 1, 4, 1, false, 0, 4>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..9");
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..11");
 }
 
 }  // namespace mrgptq::gpu

@@ -282,8 +282,8 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
   // N not a multiple of the 64/128/256-row block, K not a multiple of the 128-wide chunk (96,
   // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
   // GPU), M across the 64- and 128-row activation tiles; every config (3-6; 7 with the
-  // one-multiply decode and K-split consumer warpgroups; 8 and 9, config 6's tile with K split
-  // over a cluster of 2 or 4 CTAs; 0-2 alias 3-5) and the automatic choice.
+  // one-multiply decode and K-split consumer warpgroups; 8-11, config 6's or 3's tile with K
+  // split over a cluster of 2 or 4 CTAs; 0-2 alias 3-5) and the automatic choice.
   struct Shape {
     int64_t n, k;
     int tiles;
@@ -296,7 +296,7 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
       for (int64_t M : {1, 3, 17, 64, 65, 200, 1000}) {
         const Acts a = make_acts(c, M, rng);
-        for (int config : {3, 4, 5, 6, 7, 8, 9, -1})
+        for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11, -1})
           EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
               << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
               << " M=" << M << " config=" << config;
@@ -315,7 +315,7 @@ TEST_F(GpuTc, WgmmaEveryConfigSmall) {
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
     for (int64_t M : {3, 65, 200}) {
       const Acts a = make_acts(c, M, rng);
-      for (int config : {3, 4, 5, 6, 7, 8, 9})
+      for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11})
         EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
             << to_string(f) << " M=" << M << " config=" << config;
     }
@@ -327,7 +327,7 @@ TEST_F(GpuTc, WgmmaEveryConfigSmall) {
 // 64-k box (32), K ending inside the first (96) or second (160, 1056) box of a chunk, M below
 // one box of rows (1), M ending inside a tile (63, 257, 300), row blocks of 1, 2 and 4 tiles.
 // K = 32 and 96 (one chunk) also leave config 7's second K group without a chunk, and CTAs of
-// configs 8 and 9's clusters without one (their partial sums are zero).
+// configs 8-11's clusters without one (their partial sums are zero).
 TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
   std::mt19937 rng(std::random_device{}());
   struct Shape {
@@ -342,7 +342,7 @@ TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
       for (int64_t M : {1, 63, 257, 300}) {
         const Acts a = make_acts(c, M, rng);
-        for (int config : {3, 4, 5, 6, 7, 8, 9})
+        for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11})
           EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
               << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
               << " M=" << M << " config=" << config;
@@ -418,7 +418,7 @@ TEST_F(GpuTc, WgmmaManyWavesOfBlocks) {
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
     for (int64_t M : {64, 100}) {
       const Acts a = make_acts(c, M, rng);
-      for (int config : {3, 4, 5, 6, 7, 8, 9, -1})
+      for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11, -1})
         EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
             << to_string(f) << " M=" << M << " config=" << config;
     }
