@@ -205,6 +205,14 @@ struct TCfg {
   static_assert(LAUNCH_REGS <= 255 || MINB * THREADS >= 256, "registers at launch");
   static_assert(CREGS >= 64, "consumer registers");
   static_assert(KW == 1 || STAGES > KW, "a K group waits for its next chunk before it releases");
+  // A K group waits on the full barrier of its chunk c + KW by phase parity, and a parity wait
+  // returns at once if the barrier is still in the phase before the one expected (it reads as
+  // "that parity's phase is done"). The stage's previous chunk, c + KW - STAGES, must therefore
+  // be one this group has itself waited for, i.e. of the same group: STAGES % KW == 0. The
+  // removed 64x256 config (KW = 2, 3 stages) broke this -- its previous chunk was the other
+  // group's c - 1, whose bulk copies may complete after c's -- which is the likely cause of its
+  // fault on 28672x8192 in a timing loop (not reproduced under memcheck).
+  static_assert(KW == 1 || STAGES % KW == 0, "a K group's stages hold only its own chunks");
   static_assert(uint64_t(KW - 1) * CWG * 128 * ACC * 4 <= BARS, "K-group partial sums");
   static_assert(SPLIT == 1 || (KW == 1 && uint64_t(CWG) * 128 * ACC * 4 <= BARS),
                 "a split CTA's partial sums fit in its stages");
