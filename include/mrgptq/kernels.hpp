@@ -90,7 +90,7 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // M >= 1, K a multiple of 32, X 16-byte aligned. config: -1 = chosen from M and N, or
 // 3 (64 weight rows x 64 activation rows per block, two blocks per SM), 4 (128 x 64, two per
 // SM), 5 (256 x 128, one per SM), 6 (128 x 256, one per SM), activations copied by
-// tensor-map TMA (0, 1, 2 alias 3, 4, 5: their first versions were removed), or 7 (64 x 128,
+// tensor-map TMA, or 7 (64 x 128,
 // one per SM, each 64-row tile's 128-k chunks split over two consumer warpgroups whose partial
 // sums are added in shared memory at the end; decoding with one multiply per BF16 pair);
 // not chosen automatically (written after the device time ran out, not yet run on a GPU):

@@ -28,13 +28,14 @@
 // once the first group of chunk c + 1 has been waited for (then chunk c's last
 // wgmma has completed). Epilogue: FP32 x (1/G for NVFP4) -> BF16, masked stores.
 //
-// Configs 3-6 are the measured ones (0-2, a first version whose producer
-// warpgroup permuted the activations through registers, topped out at ~0.55x
-// of cuBLAS and was removed; the numbers now alias 3-5). Config 7
-// (w4a16_wgmma_tma2_kernel) adds a one-multiply decode and K-split consumer
+// Configs 3-6 are tile shapes (0-2, a first version whose producer warpgroup
+// permuted the activations through registers, topped out at ~0.55x of cuBLAS
+// and was removed). Config 7 adds a one-multiply decode and K-split consumer
 // warpgroups (see TCfg); it is the one of five such configs that won somewhere
 // on the H200 (64 < M <= 256 where one wave of its tiles fills the GPU); the
-// other four were removed (docs/PERFORMANCE.md has their figures).
+// other four were removed (docs/PERFORMANCE.md has their figures). Configs 8-11
+// split K over the CTAs of a cluster (split_store). One kernel,
+// w4a16_wgmma_kernel, serves them all.
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
@@ -128,8 +129,8 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
   mb = r / gsz;
 }
 
-// ---------------------------------------------------- TMA-activation variant --
-// Configs 3-6. The activations reach shared memory by 2-D tensor-map TMA copies
+// ------------------------------------------------------- TMA activations --
+// The activations reach shared memory by 2-D tensor-map TMA copies
 // in their natural k order (two 64-k boxes of BN rows per chunk, 128-byte
 // swizzle, rows >= M and k >= K filled with zeros by the TMA unit), so the
 // producer is one thread issuing copies (the first version's 128-thread
@@ -176,11 +177,10 @@ struct TCfg {
   static constexpr int WM = WM_, BN = BN_, CWG = CWG_;   // m-tiles per consumer WG, act rows, WGs
   static constexpr int NSUB = NSUB_, BNW = BN_ / NSUB_;  // wgmma n-subtiles of BNW rows
   static constexpr bool NV = NV_;
-  static constexpr int KW = KW_;       // consumer warpgroups along K per CWG position
-  static constexpr bool FOLD = FOLD_;  // one-multiply decode (see above)
-  static constexpr int NC = CWG * KW;  // consumer warpgroups
-  static constexpr int SPLIT =
-      SPLIT_;  // CTAs of a cluster splitting K (see w4a16_wgmma_tma_kernel)
+  static constexpr int KW = KW_;            // consumer warpgroups along K per CWG position
+  static constexpr bool FOLD = FOLD_;       // one-multiply decode (see above)
+  static constexpr int NC = CWG * KW;       // consumer warpgroups
+  static constexpr int SPLIT = SPLIT_;      // CTAs of a cluster splitting K (see split_store)
   static constexpr int WN = 64 * WM * CWG;  // weight rows per block
   static constexpr int THREADS = 128 * (NC + 1);
   static constexpr int SB = NV ? 2 : 1;                             // scale bytes per lane unit
@@ -338,28 +338,22 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
   }
 }
 
-// The consumer warpgroup's tile: FP32 x inv_g (1/G for NVFP4) -> BF16, masked
-// stores. Accumulator i of lane (g, t) in (mi, ns): weight row 16 ww + g +
-// 8 ((i/2) % 2) of m-tile mi, activation row ns * BNW + 8 (i/4) + 2t + i % 2.
+// Where an accumulator lands, and its masked BF16 store (FP32 x inv_g, 1/G for NVFP4):
+// accumulator i of lane (g, t) of warp ww in (mi, ns) of consumer position cw is weight row
+// 16 ww + g + 8 ((i/2) % 2) of m-tile cw WM + mi and activation row ns BNW + 8 (i/4) + 2t + i % 2
+// of the block's tile (rb, mb).
 template <class C>
-__device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::NSUB][C::BNW / 2], int rb,
-                                           int mb, int cw, int ww, int g, int t, int M, int N,
-                                           float inv_g, uint16_t* __restrict__ Y) {
-#pragma unroll
-  for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-    for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-      for (int i = 0; i < C::BNW / 2; ++i) {
-        const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
-        const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
-        if (n < N && m < M)
-          Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[mi][ns][i] * inv_g));
-      }
+__device__ __forceinline__ void store_acc(float v, int rb, int mb, int cw, int mi, int ns, int i,
+                                          int ww, int g, int t, int M, int N, float inv_g,
+                                          uint16_t* __restrict__ Y) {
+  const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
+  const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
+  if (n < N && m < M) Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
 }
 
-// A consumer thread's accumulators into shared memory at r[a * 128], a = (mi, ns, i) flattened
-// (128 threads of a warpgroup write 128 consecutive words per accumulator), and added back.
+// A consumer thread's accumulators, each at a = (mi, ns, i) flattened: stored, stashed in
+// shared memory at r[a * 128] (128 threads of a warpgroup write 128 consecutive words per
+// accumulator) and added back.
 template <class C, class F>
 __device__ __forceinline__ void for_each_acc(F f) {
 #pragma unroll
@@ -369,6 +363,15 @@ __device__ __forceinline__ void for_each_acc(F f) {
 #pragma unroll
       for (int i = 0; i < C::BNW / 2; ++i) f(mi, ns, i, (mi * C::NSUB + ns) * (C::BNW / 2) + i);
 }
+template <class C>
+__device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::NSUB][C::BNW / 2], int rb,
+                                           int mb, int cw, int ww, int g, int t, int M, int N,
+                                           float inv_g, uint16_t* __restrict__ Y) {
+  for_each_acc<C>([&](int mi, int ns, int i, int) {
+    store_acc<C>(acc[mi][ns][i], rb, mb, cw, mi, ns, i, ww, g, t, M, N, inv_g, Y);
+  });
+}
+
 template <class C>
 __device__ __forceinline__ void stash_acc(float* r,
                                           const float (&acc)[C::WM][C::NSUB][C::BNW / 2]) {
@@ -422,31 +425,30 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::NSUB][C
       asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(x) : "r"(remote) : "memory");
       v += x;
     }
-    // Element e = (warpgroup ecw, accumulator a = (mi, ns, i), thread et): store_tile's map.
+    // Element e = (warpgroup ecw, accumulator a = (mi, ns, i), thread et of that warpgroup).
     const int ecw = e / (A * 128), a = (e / 128) % A, et = e % 128;
-    const int mi = a / (C::NSUB * (C::BNW / 2)), ns = (a / (C::BNW / 2)) % C::NSUB,
-              i = a % (C::BNW / 2);
-    const int ww = et >> 5, g = (et & 31) >> 2, t = et & 3;
-    const int n = rb * C::WN + (ecw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
-    const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
-    if (n < N && m < M) Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
+    store_acc<C>(v, rb, mb, ecw, a / (C::NSUB * (C::BNW / 2)), (a / (C::BNW / 2)) % C::NSUB,
+                 a % (C::BNW / 2), et >> 5, (et & 31) >> 2, et & 3, M, N, inv_g, Y);
   }
   cluster_sync();
 }
 
+// Every config: warpgroup 0 produces, warpgroups 1..NC consume. Consumer warpgroup cwg sits
+// at position cw along the weight rows and in K group kg (the block's chunks kg, kg + KW, ...);
+// KW = 1 for all but config 7. SPLIT > 1: the cluster's CTA `rank` takes the row's chunks
+// c0 .. c0 + n - 1 (possibly none); local chunk c sits in stage c % STAGES.
 template <class C>
 __global__ void __launch_bounds__(C::THREADS, C::MINB)
-    w4a16_wgmma_tma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
-                           const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
-                           int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
-                           uint16_t* __restrict__ Y) {
+    w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
+                       const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
+                       int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
+                       uint16_t* __restrict__ Y) {
   extern __shared__ uint8_t smem_raw[];
   uint64_t *full, *empty;
   uint8_t* smem = block_setup<C>(smem_raw, full, empty);
   int rb, mb;
   raster(int(blockIdx.x) / C::SPLIT, rtiles, mtiles, rb, mb);
   const int chunks = (K + 127) / 128;
-  // SPLIT > 1: the cluster's CTA `rank` takes chunks c0 .. c0 + n - 1 (possibly none).
   const int rank = C::SPLIT > 1 ? int(blockIdx.x) % C::SPLIT : 0;
   const int c0 = rank * chunks / C::SPLIT, n = (rank + 1) * chunks / C::SPLIT - c0;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
@@ -454,48 +456,52 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   if (wg == 0) {  // producer
     produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, c0, n, rb, mb);
     if constexpr (C::SPLIT > 1) cluster_sync(), cluster_sync();  // see split_store
-  } else {
-    // ----------------------------------------------------------- consumers --
-    if constexpr (C::CWG == 2)
-      asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
-    else
-      asm volatile("setmaxnreg.inc.sync.aligned.u32 216;\n" ::: "memory");
-    const int cw = wg - 1, ww = warp & 3, g = lane >> 2, t = lane & 3;
-    const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
-    // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane; its quad's 64 bytes at g * 64.
-    const uint32_t code_off = C::X_BYTES + ((cw * C::WM) * 8 + 2 * ww) * 512 + g * 64;
-    const uint32_t scale_off =
-        C::X_BYTES + C::W_CODES + (((cw * C::WM) * 8 + 2 * ww) * 32 + g * 4) * C::SB;
-    float acc[C::WM][C::NSUB][C::BNW / 2];
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-      for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-        for (int i = 0; i < C::BNW / 2; ++i) acc[mi][ns][i] = 0.f;
-    WPair<C> cur, nxt;
-    WScales<C> sw, swn;
-    if (n > 0) {
-      mbar_wait(&full[0], 0u);
-      w_pair<C>(cur, smem + code_off, 0);
-      w_scales<C>(sw, smem + scale_off);
-    }
-    for (int c = 0; c < n; ++c) {
-      const int slot = c % C::STAGES;
-      const uint8_t* st = smem + slot * C::STAGE;
-      const uint32_t xs = su32(st);
+    return;
+  }
+  // ------------------------------------------------------------- consumers --
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(C::CREGS) : "memory");
+  const int cwg = wg - 1;
+  const int cw = C::KW == 1 ? cwg : cwg % C::CWG, kg = C::KW == 1 ? 0 : cwg / C::CWG;
+  const int ww = warp & 3, g = lane >> 2, t = lane & 3;
+  const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
+  // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane; its quad's 64 bytes at g * 64.
+  const uint32_t code_off = C::X_BYTES + ((cw * C::WM) * 8 + 2 * ww) * 512 + g * 64;
+  const uint32_t scale_off =
+      C::X_BYTES + C::W_CODES + (((cw * C::WM) * 8 + 2 * ww) * 32 + g * 4) * C::SB;
+  // MXFP4 FOLD: the warpgroup's scale bytes of a stage, for the per-chunk choice.
+  constexpr bool kMxFold = C::FOLD && !C::NV;
+  const uint32_t wg_scale_off = C::X_BYTES + C::W_CODES + cw * C::WM * 256;
+  float acc[C::WM][C::NSUB][C::BNW / 2];
+  for_each_acc<C>([&](int mi, int ns, int i, int) { acc[mi][ns][i] = 0.f; });
+  WPair<C> cur, nxt;
+  WScales<C> sw, swn;
+  bool fold = C::FOLD, fold_n = C::FOLD;  // MXFP4: this chunk's and the next own chunk's choice
+  if (kg < n) {
+    mbar_wait(&full[kg % C::STAGES], uint32_t((kg / C::STAGES) & 1));
+    const uint8_t* st0 = smem + (kg % C::STAGES) * C::STAGE;
+    w_pair<C>(cur, st0 + code_off, 0);
+    w_scales<C>(sw, st0 + scale_off);
+    if constexpr (kMxFold) fold = mx_fold_ok<C>(st0 + wg_scale_off, lane);
+  }
+  for (int c = kg; c < n; c += C::KW) {
+    const uint8_t* st = smem + (c % C::STAGES) * C::STAGE;
+    const uint32_t xs = su32(st);
+    // One chunk; F: decode with one multiply (folded scales).
+    auto chunk = [&](auto f_tag) {
+      constexpr bool F = decltype(f_tag)::value;
 #pragma unroll
       for (int p = 0; p < 4; ++p) {
-        // The next pair's bytes (at p = 3: the first pair of the next chunk) before this
+        // The next pair's bytes (at p = 3: the first pair of the next own chunk) before this
         // pair's decode, so that the shared-memory latency hides behind two k-steps.
         if (p < 3) {
           w_pair<C>(nxt, st + code_off, p + 1);
-        } else if (c + 1 < n) {
-          const int ns = (c + 1) % C::STAGES;
-          mbar_wait(&full[ns], uint32_t(((c + 1) / C::STAGES) & 1));
+        } else if (c + C::KW < n) {
+          const int ns = (c + C::KW) % C::STAGES;
+          mbar_wait(&full[ns], uint32_t(((c + C::KW) / C::STAGES) & 1));
           const uint8_t* st1 = smem + ns * C::STAGE;
           w_pair<C>(nxt, st1 + code_off, 0);
           w_scales<C>(swn, st1 + scale_off);
+          if constexpr (kMxFold) fold_n = mx_fold_ok<C>(st1 + wg_scale_off, lane);
         }
         uint32_t sc[C::WM][2][2];
 #pragma unroll
@@ -504,7 +510,10 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
           for (int h = 0; h < 2; ++h) {
             const uint32_t s = C::NV ? (sw.s[mi][h][p / 2] >> (16 * (p % 2))) & 0xFFFFu
                                      : (sw.s[mi][h][0] >> (8 * p)) & 0xFFu;
-            scale_pairs<C::NV>(s, sc[mi][h]);
+            if constexpr (F)
+              folded_scale_pairs<C::NV>(s, sc[mi][h]);
+            else
+              scale_pairs<C::NV>(s, sc[mi][h]);
           }
 #pragma unroll
         for (int jj = 0; jj < 2; ++jj) {
@@ -517,8 +526,13 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
               const uint32_t* q = &cur.q[mi][h].x;
               const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
               const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
-              a[mi][h] = fp4x2<0>(xw, sc[mi][h][jj]);
-              a[mi][2 + h] = fp4x2<2>(xw, sc[mi][h][jj]);
+              if constexpr (F) {
+                a[mi][h] = bf16x2_mul(fp4x2_raw<0>(xw), sc[mi][h][jj]);
+                a[mi][2 + h] = bf16x2_mul(fp4x2_raw<2>(xw), sc[mi][h][jj]);
+              } else {
+                a[mi][h] = fp4x2<0>(xw, sc[mi][h][jj]);
+                a[mi][2 + h] = fp4x2<2>(xw, sc[mi][h][jj]);
+              }
             }
           wgmma_fence();
 #pragma unroll
@@ -530,180 +544,48 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
           }
           wgmma_commit();
           wgmma_wait<1>();
-          // Chunk c - 1's last group has completed: its stage may be refilled.
-          if (j == 0 && c > 0 && lane == 0) mbar_arrive(&empty[(c - 1) % C::STAGES]);
+          // The previous own chunk's last group has completed: its stage may be refilled.
+          if (j == 0 && c >= C::KW && lane == 0) mbar_arrive(&empty[(c - C::KW) % C::STAGES]);
         }
         cur = nxt;
         if (p == 3) sw = swn;
       }
+    };
+    if constexpr (kMxFold) {
+      // Warpgroup-uniform (mx_fold_ok): both copies hold their own wgmma instructions.
+      if (fold)
+        chunk(std::true_type{});
+      else
+        chunk(std::false_type{});
+      fold = fold_n;
+    } else {
+      chunk(std::integral_constant<bool, C::FOLD>{});
     }
-    wgmma_wait<0>();
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-      for (int ns = 0; ns < C::NSUB; ++ns) pin(acc[mi][ns]);
-    if constexpr (C::SPLIT > 1)
-      split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
-    else
-      store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
   }
-}
-
-// Config 7 (FOLD and KW > 1, see TCfg): the same set-up, producer and
-// stores, the consumer loop with the one-multiply decode and the K groups. A
-// kernel of its own, so that configs 3-6 keep the consumer code that was
-// measured.
-template <class C>
-__global__ void __launch_bounds__(C::THREADS, C::MINB)
-    w4a16_wgmma_tma2_kernel(const __grid_constant__ CUtensorMap xmap, int M,
-                            const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
-                            int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
-                            uint16_t* __restrict__ Y) {
-  extern __shared__ uint8_t smem_raw[];
-  uint64_t *full, *empty;
-  uint8_t* smem = block_setup<C>(smem_raw, full, empty);
-  int rb, mb;
-  raster(int(blockIdx.x), rtiles, mtiles, rb, mb);
-  const int chunks = (K + 127) / 128;
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
-
-  if (wg == 0) {  // producer
-    produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, 0, chunks, rb, mb);
-  } else {
-    // ----------------------------------------------------------- consumers --
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(C::CREGS) : "memory");
-    // Consumer warpgroup wg - 1: position cw along the weight rows, K group kg (chunks
-    // kg, kg + KW, ...).
-    const int cwg = wg - 1;
-    const int cw = C::KW == 1 ? cwg : cwg % C::CWG, kg = C::KW == 1 ? 0 : cwg / C::CWG;
-    const int ww = warp & 3, g = lane >> 2, t = lane & 3;
-    const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
-    // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane; its quad's 64 bytes at g * 64.
-    const uint32_t code_off = C::X_BYTES + ((cw * C::WM) * 8 + 2 * ww) * 512 + g * 64;
-    const uint32_t scale_off =
-        C::X_BYTES + C::W_CODES + (((cw * C::WM) * 8 + 2 * ww) * 32 + g * 4) * C::SB;
-    // MXFP4 FOLD: the warpgroup's scale bytes of a stage, for the per-chunk choice.
-    constexpr bool kMxFold = C::FOLD && !C::NV;
-    const uint32_t wg_scale_off = C::X_BYTES + C::W_CODES + cw * C::WM * 256;
-    float acc[C::WM][C::NSUB][C::BNW / 2];
+  wgmma_wait<0>();
 #pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
+  for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
-      for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-        for (int i = 0; i < C::BNW / 2; ++i) acc[mi][ns][i] = 0.f;
-    WPair<C> cur, nxt;
-    WScales<C> sw, swn;
-    bool fold = C::FOLD, fold_n = C::FOLD;  // MXFP4: this chunk's and the next own chunk's choice
-    if (C::KW == 1 || kg < chunks) {
-      mbar_wait(&full[kg % C::STAGES], uint32_t((kg / C::STAGES) & 1));
-      const uint8_t* st0 = smem + (kg % C::STAGES) * C::STAGE;
-      w_pair<C>(cur, st0 + code_off, 0);
-      w_scales<C>(sw, st0 + scale_off);
-      if constexpr (kMxFold) fold = mx_fold_ok<C>(st0 + wg_scale_off, lane);
-    }
-    for (int c = kg; c < chunks; c += C::KW) {
-      const int slot = c % C::STAGES;
-      const uint8_t* st = smem + slot * C::STAGE;
-      const uint32_t xs = su32(st);
-      // One chunk; F: decode with one multiply (folded scales).
-      auto chunk = [&](auto f_tag) {
-        constexpr bool F = decltype(f_tag)::value;
-#pragma unroll
-        for (int p = 0; p < 4; ++p) {
-          // The next pair's bytes (at p = 3: the first pair of the next own chunk) before this
-          // pair's decode, so that the shared-memory latency hides behind two k-steps.
-          if (p < 3) {
-            w_pair<C>(nxt, st + code_off, p + 1);
-          } else if (c + C::KW < chunks) {
-            const int ns = (c + C::KW) % C::STAGES;
-            mbar_wait(&full[ns], uint32_t(((c + C::KW) / C::STAGES) & 1));
-            const uint8_t* st1 = smem + ns * C::STAGE;
-            w_pair<C>(nxt, st1 + code_off, 0);
-            w_scales<C>(swn, st1 + scale_off);
-            if constexpr (kMxFold) fold_n = mx_fold_ok<C>(st1 + wg_scale_off, lane);
-          }
-          uint32_t sc[C::WM][2][2];
-#pragma unroll
-          for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-              const uint32_t s = C::NV ? (sw.s[mi][h][p / 2] >> (16 * (p % 2))) & 0xFFFFu
-                                       : (sw.s[mi][h][0] >> (8 * p)) & 0xFFu;
-              if constexpr (F)
-                folded_scale_pairs<C::NV>(s, sc[mi][h]);
-              else
-                scale_pairs<C::NV>(s, sc[mi][h]);
-            }
-#pragma unroll
-          for (int jj = 0; jj < 2; ++jj) {
-            const int j = 2 * p + jj;
-            uint32_t a[C::WM][4];
-#pragma unroll
-            for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-              for (int h = 0; h < 2; ++h) {
-                const uint32_t* q = &cur.q[mi][h].x;
-                const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
-                const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
-                if constexpr (F) {
-                  a[mi][h] = bf16x2_mul(fp4x2_raw<0>(xw), sc[mi][h][jj]);
-                  a[mi][2 + h] = bf16x2_mul(fp4x2_raw<2>(xw), sc[mi][h][jj]);
-                } else {
-                  a[mi][h] = fp4x2<0>(xw, sc[mi][h][jj]);
-                  a[mi][2 + h] = fp4x2<2>(xw, sc[mi][h][jj]);
-                }
-              }
-            wgmma_fence();
-#pragma unroll
-            for (int ns = 0; ns < C::NSUB; ++ns) {
-              const uint64_t desc =
-                  desc_sw128(xs + (j / 4) * C::PANEL + ns * (C::BNW * 128) + (j % 4) * 32);
-#pragma unroll
-              for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi][ns], a[mi], desc);
-            }
-            wgmma_commit();
-            wgmma_wait<1>();
-            // The previous own chunk's last group has completed: its stage may be refilled.
-            if (j == 0 && c >= C::KW && lane == 0) mbar_arrive(&empty[(c - C::KW) % C::STAGES]);
-          }
-          cur = nxt;
-          if (p == 3) sw = swn;
-        }
-      };
-      if constexpr (kMxFold) {
-        // Warpgroup-uniform (mx_fold_ok): both copies hold their own wgmma instructions.
-        if (fold)
-          chunk(std::true_type{});
-        else
-          chunk(std::false_type{});
-        fold = fold_n;
-      } else {
-        chunk(std::integral_constant<bool, C::FOLD>{});
-      }
-    }
-    wgmma_wait<0>();
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-      for (int ns = 0; ns < C::NSUB; ++ns) pin(acc[mi][ns]);
-    if constexpr (C::KW > 1) {
-      // K groups 1..KW-1 hand their partial sums to group 0 through the stage memory: every
-      // chunk has been waited for and every wgmma has completed once all consumers pass the
-      // first barrier, so no stage is read or written any more.
-      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-      asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
-      float* red = reinterpret_cast<float*>(smem);
-      const int tid = threadIdx.x & 127;
-      if (kg > 0) stash_acc<C>(red + ((kg - 1) * C::CWG + cw) * (C::ACC * 128) + tid, acc);
-      asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
-      if (kg > 0) return;
+    for (int ns = 0; ns < C::NSUB; ++ns) pin(acc[mi][ns]);
+  if constexpr (C::KW > 1) {
+    // K groups 1..KW-1 hand their partial sums to group 0 through the stage memory: every
+    // chunk has been waited for and every wgmma has completed once all consumers pass the
+    // first barrier, so no stage is read or written any more.
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
+    float* red = reinterpret_cast<float*>(smem);
+    const int tid = threadIdx.x & 127;
+    if (kg > 0) stash_acc<C>(red + ((kg - 1) * C::CWG + cw) * (C::ACC * 128) + tid, acc);
+    asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
+    if (kg > 0) return;
 #pragma unroll 1
-      for (int k = 1; k < C::KW; ++k)
-        add_stashed_acc<C>(acc, red + ((k - 1) * C::CWG + cw) * (C::ACC * 128) + tid);
-    }
-    store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
+    for (int k = 1; k < C::KW; ++k)
+      add_stashed_acc<C>(acc, red + ((k - 1) * C::CWG + cw) * (C::ACC * 128) + tid);
   }
+  if constexpr (C::SPLIT > 1)
+    split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
+  else
+    store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
 }
 
 // cuTensorMapEncodeTiled from the driver (no link against libcuda).
@@ -736,16 +618,8 @@ CUtensorMap x_map(const uint16_t* X, int64_t M, int64_t K, int BN) {
 }
 
 template <class C>
-constexpr auto tma_kernel_of() {
-  if constexpr (C::KW > 1 || C::FOLD)
-    return w4a16_wgmma_tma2_kernel<C>;
-  else
-    return w4a16_wgmma_tma_kernel<C>;
-}
-
-template <class C>
 void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  constexpr auto kernel = tma_kernel_of<C>();
+  constexpr auto kernel = w4a16_wgmma_kernel<C>;
   static const bool configured = [] {
     MRGPTQ_CUDA_CHECK(
         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(C::SMEM)));
@@ -827,13 +701,10 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
         std::to_string(M) + ", K = " + std::to_string(w.K) + ")");
   if (config < 0) config = w4a16_wgmma_config_for(M, w.N);
   switch (config) {
-    case 0:  // 0-2: the removed register-permute versions of 3-5's tiles
     case 3:
       return launch_tma_f<1, 64, 1, 1, 4>(X, M, w, Y, st);
-    case 1:
     case 4:
       return launch_tma_f<2, 64, 1, 1, 4>(X, M, w, Y, st);
-    case 2:
     case 5:
       return launch_tma_f<2, 128, 2, 1, 4>(X, M, w, Y, st);
     case 6:
@@ -850,7 +721,8 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
     case 11:  // config 3's tile, K split over a cluster of 4 CTAs
       return launch_tma_f<1, 64, 1, 1, 4, 1, false, 0, 4>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 0..11");
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 3..11, not " +
+              std::to_string(config));
 }
 
 }  // namespace mrgptq::gpu

@@ -283,7 +283,7 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
   // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
   // GPU), M across the 64- and 128-row activation tiles; every config (3-6; 7 with the
   // one-multiply decode and K-split consumer warpgroups; 8-11, config 6's or 3's tile with K
-  // split over a cluster of 2 or 4 CTAs; 0-2 alias 3-5) and the automatic choice.
+  // split over a cluster of 2 or 4 CTAs) and the automatic choice.
   struct Shape {
     int64_t n, k;
     int tiles;
