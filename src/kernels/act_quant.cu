@@ -133,13 +133,12 @@ __device__ __forceinline__ uint32_t nv_group(float* v, float g, float r, const f
 // bytes of codes (one store) and its scale byte(s).
 constexpr int kVals = 32;
 
-template <int B, int GROUP, bool NV, bool FP8>
+template <int B, bool NV, bool FP8>
 __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
     act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale,
                      uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
                      uint16_t* __restrict__ deq, Fp8Out f8,
                      const __grid_constant__ TableArg<NV> tab) {
-  static_assert(GROUP == (NV ? 16 : kVals));
   // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
   constexpr bool kFold = B == 16 || B == 64;
   constexpr float kRscale = B == 16 ? 0.25f : 0.125f;
@@ -332,7 +331,7 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
   }
 }
 
-template <int B, int GROUP, bool NV, bool FP8 = false>
+template <int B, bool NV, bool FP8 = false>
 void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s, uint16_t* d,
             cudaStream_t st, Fp8Out f8 = {}) {
   const int64_t vecs = M * K / 8, threads = (vecs + 3) / 4;
@@ -346,32 +345,32 @@ void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_
     for (int b = 0; b < 128; ++b)
       tab.e[b] =
           rules::nv_entry(b < 127 ? scale_multiplier(Format::NVFP4, uint8_t(b), g) : 480.f / g);
-  act_quant_kernel<B, GROUP, NV, FP8>
+  act_quant_kernel<B, NV, FP8>
       <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, p, s, d, f8, tab);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-template <int GROUP, bool NV>
+template <bool NV>
 void dispatch(int rot, const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s,
               uint16_t* d, cudaStream_t st) {
   switch (rot) {
     case 0:
-      return launch<1, GROUP, NV>(x, M, K, g, p, s, d, st);
+      return launch<1, NV>(x, M, K, g, p, s, d, st);
     case 16:
-      return launch<16, GROUP, NV>(x, M, K, g, p, s, d, st);
+      return launch<16, NV>(x, M, K, g, p, s, d, st);
     case 32:
-      return launch<32, GROUP, NV>(x, M, K, g, p, s, d, st);
+      return launch<32, NV>(x, M, K, g, p, s, d, st);
     case 64:
-      return launch<64, GROUP, NV>(x, M, K, g, p, s, d, st);
+      return launch<64, NV>(x, M, K, g, p, s, d, st);
     case 128:
-      return launch<128, GROUP, NV>(x, M, K, g, p, s, d, st);
+      return launch<128, NV>(x, M, K, g, p, s, d, st);
   }
   throw Error("quantize_activations: rotation block must be 0, 16, 32, 64 or 128");
 }
 
 template <int B>
 void launch_fp8(const uint16_t* x, int64_t M, int64_t K, Fp8Out f8, cudaStream_t st) {
-  launch<B, 32, false, true>(x, M, K, 1.f, nullptr, nullptr, nullptr, st, f8);
+  launch<B, false, true>(x, M, K, 1.f, nullptr, nullptr, nullptr, st, f8);
 }
 
 }  // namespace
@@ -420,9 +419,9 @@ void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int
   if (f == Format::NVFP4) {
     if (!(global_scale > 0.f))
       throw Error("quantize_activations: NVFP4 needs a positive global scale");
-    dispatch<16, true>(rot_block, x, M, K, global_scale, packed, scales, dequant_out, stream);
+    dispatch<true>(rot_block, x, M, K, global_scale, packed, scales, dequant_out, stream);
   } else {
-    dispatch<32, false>(rot_block, x, M, K, 1.f, packed, scales, dequant_out, stream);
+    dispatch<false>(rot_block, x, M, K, 1.f, packed, scales, dequant_out, stream);
   }
 }
 

@@ -89,6 +89,14 @@ __device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
   return lo | (hi << 16);
 }
 
+// The weight expansions (dequantize_to_bf16 of both layouts, gemm.cu and w4a16_tc.cu): a
+// thread expands kExpandPieces pieces of 8 values (4 code bytes -> 16 output bytes) a
+// block-width apart, all loads issued before any arithmetic, so that loads (4 bytes a thread)
+// and stores (16 bytes) stay contiguous across the warp in every instruction and a thread keeps
+// 4 loads in flight. On the H200 one piece per thread ran at about half the copy bandwidth,
+// and 64 contiguous values per thread (every store instruction touching 32 lines) ~4x slower.
+constexpr int kExpandPieces = 4, kExpandThreads = 256;
+
 // A word of 8 codes (element i in nibble i) times m: 8 BF16 values, 16 bytes.
 __device__ __forceinline__ uint4 dequant8_bf16(uint32_t word, float m) {
   return make_uint4(dequant_bf16x2(word & 0xFF, m), dequant_bf16x2((word >> 8) & 0xFF, m),

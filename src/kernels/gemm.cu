@@ -172,30 +172,23 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
 }
 
-// Each thread expands four pieces of 4 code bytes (8 values, 16 output bytes)
-// a block-width apart, all four loads issued before any arithmetic: loads
-// (4 bytes a thread) and stores (16 bytes a thread) stay contiguous across
-// the warp in every instruction, and a thread keeps 4 loads in flight. Measured
-// on the H200: 64 contiguous values per thread made every store instruction
-// touch 32 lines and ran ~4x slower than one piece per thread.
-constexpr int kDequantPieces = 4, kDequantThreads = 256;
-
+// The row-major weight's expansion (dev::kExpandPieces says how a thread works).
 template <bool NV>
 __global__ void dequant_kernel(const uint8_t* __restrict__ packed,
                                const uint8_t* __restrict__ scales, int64_t pieces, float g,
                                uint16_t* __restrict__ out) {
   constexpr int GROUP = NV ? 16 : 32;  // values per scale; a piece (8 values) has one
-  const int64_t base = int64_t(blockIdx.x) * kDequantThreads * kDequantPieces + threadIdx.x;
-  uint32_t q[kDequantPieces], s[kDequantPieces];
+  const int64_t base = int64_t(blockIdx.x) * dev::kExpandThreads * dev::kExpandPieces + threadIdx.x;
+  uint32_t q[dev::kExpandPieces], s[dev::kExpandPieces];
 #pragma unroll
-  for (int j = 0; j < kDequantPieces; ++j) {
-    const int64_t p = base + j * kDequantThreads;
+  for (int j = 0; j < dev::kExpandPieces; ++j) {
+    const int64_t p = base + j * dev::kExpandThreads;
     q[j] = p < pieces ? __ldg(reinterpret_cast<const uint32_t*>(packed) + p) : 0u;
     s[j] = p < pieces ? __ldg(scales + p * 8 / GROUP) : 0u;
   }
 #pragma unroll
-  for (int j = 0; j < kDequantPieces; ++j) {
-    const int64_t p = base + j * kDequantThreads;
+  for (int j = 0; j < dev::kExpandPieces; ++j) {
+    const int64_t p = base + j * dev::kExpandThreads;
     if (p >= pieces) break;
     const float m = NV ? __fdiv_rn(dev::e4m3_decode(s[j]), g) : dev::e8m0_decode(s[j]);
     reinterpret_cast<uint4*>(out)[p] = dev::dequant8_bf16(q[j], m);
@@ -279,14 +272,14 @@ void bf16_gemm(const uint16_t* X, int64_t M, const uint16_t* W, int64_t N, int64
 
 void dequantize_to_bf16(const Fp4Weight& w, uint16_t* out, cudaStream_t stream) {
   const int64_t pieces = w.N * w.K / 8;  // 8 values each (K % 32 == 0)
-  const int64_t per_block = int64_t(kDequantThreads) * kDequantPieces;
+  const int64_t per_block = int64_t(dev::kExpandThreads) * dev::kExpandPieces;
   const unsigned blocks = unsigned((pieces + per_block - 1) / per_block);
   if (w.format == Format::NVFP4)
-    dequant_kernel<true>
-        <<<blocks, kDequantThreads, 0, stream>>>(w.packed, w.scales, pieces, w.global_scale, out);
+    dequant_kernel<true><<<blocks, dev::kExpandThreads, 0, stream>>>(w.packed, w.scales, pieces,
+                                                                     w.global_scale, out);
   else
     dequant_kernel<false>
-        <<<blocks, kDequantThreads, 0, stream>>>(w.packed, w.scales, pieces, 1.f, out);
+        <<<blocks, dev::kExpandThreads, 0, stream>>>(w.packed, w.scales, pieces, 1.f, out);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -356,13 +349,11 @@ constexpr int64_t kStreamMaxM = 32, kWgmmaMaxM = 4096;
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t st) {
   if (M <= 0) throw Error("W4A16: M must be positive");
-  if (M <= kStreamMaxM &&
-      (M <= 16 || !w4a16_wgmma_supports(X, M, w) || w4a16_wgmma_config_for(M, w.N) != 4))
+  const bool wg = w4a16_wgmma_supports(X, M, w);
+  if (M <= 16 || (M <= kStreamMaxM && (!wg || w4a16_wgmma_config_for(M, w.N) != 4)))
     return w4a16_tensor_core(X, M, w, Y, st);
-  if ((M <= kWgmmaMaxM || !workspace) && w4a16_wgmma_supports(X, M, w))
-    return w4a16_wgmma(X, M, w, Y, st);
-  if (!workspace)  // the warpgroup kernel does not take these arguments: let it say why
-    return w4a16_wgmma(X, M, w, Y, st);
+  // Without a workspace the warpgroup kernel runs, or says why it cannot.
+  if ((wg && M <= kWgmmaMaxM) || !workspace) return w4a16_wgmma(X, M, w, Y, st);
   dequantize_to_bf16(w, workspace, st);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
 }

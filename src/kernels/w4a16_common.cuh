@@ -8,7 +8,23 @@
 
 #include <cstdint>
 
+#include "kernels/fp4_device.cuh"
+
 namespace mrgptq::gpu::w4 {
+
+// Host, once per kernel: let it take `bytes` of dynamic shared memory, with all of the unified
+// L1/shared array as shared memory, so that the blocks per SM it was sized for fit.
+template <auto kernel>
+void use_dynamic_smem(int bytes) {
+  static const bool done = [bytes] {
+    MRGPTQ_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+    MRGPTQ_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
+    return true;
+  }();
+  (void)done;
+}
 
 __device__ __forceinline__ uint32_t su32(const void* p) {
   return uint32_t(__cvta_generic_to_shared(p));
@@ -19,11 +35,6 @@ __device__ __forceinline__ void mbar_init(uint64_t* b, uint32_t count) {
 // Arrive (one count) and expect `bytes` of TMA transactions on the current phase.
 __device__ __forceinline__ void mbar_expect_tx(uint64_t* b, uint32_t bytes) {
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(su32(b)), "r"(bytes)
-               : "memory");
-}
-// Expect `bytes` of TMA transactions without arriving.
-__device__ __forceinline__ void mbar_expect_tx_only(uint64_t* b, uint32_t bytes) {
-  asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;" ::"r"(su32(b)), "r"(bytes)
                : "memory");
 }
 __device__ __forceinline__ void mbar_arrive(uint64_t* b) {

@@ -498,15 +498,7 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, EARLY>;
   static_assert(L::bytes * MRGPTQ_STREAM_MINB(NT, STG) <= 227 * 1024,
                 "MINB blocks fit in one SM's shared memory");
-  static const bool configured = [] {
-    MRGPTQ_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(L::bytes)));
-    // All of the unified L1/shared array as shared memory, so that two blocks fit.
-    MRGPTQ_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
-    return true;
-  }();
-  (void)configured;
+  use_dynamic_smem<kernel>(int(L::bytes));
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
@@ -607,23 +599,25 @@ void check_args(const uint16_t* X, int64_t M, int64_t N, int64_t K, int64_t max_
                 std::to_string(max_m));
 }
 
-// One thread per quarter unit (8 values: 4 code bytes -> 16 output bytes),
-// four quarters a block-width apart per thread, all loads issued before any
-// arithmetic: consecutive threads read consecutive 4 bytes and write
-// consecutive 16 bytes of one row segment in every instruction. (One quarter
-// per thread ran at about half the copy bandwidth; two whole units per thread
-// made each store instruction touch 32 lines and ran ~4x slower.)
-constexpr int kRelaidPieces = 4, kRelaidThreads = 256;
+// 16-byte lane units of the re-laid-out [N, K] weight: each block of 8 x tiles rows holds every
+// 128-k chunk (the last ones partial), each 8-row tile 32 lane units per chunk.
+int64_t relaid_units(int64_t N, int64_t K, int tiles) {
+  const int64_t rows = 8 * tiles;
+  return (N + rows - 1) / rows * ((K + 127) / 128) * tiles * 32;
+}
+
+// The re-laid-out weight's expansion: a piece is a quarter unit (8 values of one row
+// segment); dev::kExpandPieces says how a thread works.
 
 template <bool NV>
 __global__ void dequant_relaid(const uint8_t* __restrict__ packed,
                                const uint8_t* __restrict__ scales, int tiles, int64_t N, int64_t K,
                                int64_t chunks, int64_t units, float g, uint16_t* __restrict__ out) {
-  const int64_t base = int64_t(blockIdx.x) * kRelaidThreads * kRelaidPieces + threadIdx.x;
-  uint32_t q[kRelaidPieces], s[kRelaidPieces];
+  const int64_t base = int64_t(blockIdx.x) * dev::kExpandThreads * dev::kExpandPieces + threadIdx.x;
+  uint32_t q[dev::kExpandPieces], s[dev::kExpandPieces];
 #pragma unroll
-  for (int j = 0; j < kRelaidPieces; ++j) {
-    const int64_t v = base + j * kRelaidThreads;
+  for (int j = 0; j < dev::kExpandPieces; ++j) {
+    const int64_t v = base + j * dev::kExpandThreads;
     const bool in = v < 4 * units;
     q[j] = in ? reinterpret_cast<const uint32_t*>(packed)[v] : 0u;
     s[j] = !in  ? 0u
@@ -631,8 +625,8 @@ __global__ void dequant_relaid(const uint8_t* __restrict__ packed,
                 : uint32_t(scales[v >> 2]);
   }
 #pragma unroll
-  for (int j = 0; j < kRelaidPieces; ++j) {
-    const int64_t v = base + j * kRelaidThreads;
+  for (int j = 0; j < dev::kExpandPieces; ++j) {
+    const int64_t v = base + j * dev::kExpandThreads;
     if (v >= 4 * units) break;
     // 32-bit index arithmetic (units < 2^31, checked at make time): 64-bit
     // division is a long software sequence and made this kernel 3x slower.
@@ -669,8 +663,7 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles)
   TcWeight r;
   r.format = w.format, r.N = w.N, r.K = w.K, r.global_scale = w.global_scale;
   r.tiles = tiles ? tiles : stream_tiles_for(w.N);
-  const int64_t rows = 8 * r.tiles, chunks = (w.K + 127) / 128, blocks = (w.N + rows - 1) / rows;
-  const int64_t units = blocks * chunks * r.tiles * 32;
+  const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, r.tiles);
   if (units >= (int64_t(1) << 31))
     throw Error("W4A16: weight [" + std::to_string(w.N) + ", " + std::to_string(w.K) +
                 "] is too large for one re-laid-out tensor (split it)");
@@ -723,16 +716,15 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4)
     throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
-  const int64_t rows = 8 * w.tiles, chunks = (w.K + 127) / 128, blocks = (w.N + rows - 1) / rows;
-  const int64_t units = blocks * chunks * w.tiles * 32;
-  const int64_t per_block = int64_t(kRelaidThreads) * kRelaidPieces;
+  const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, w.tiles);
+  const int64_t per_block = int64_t(dev::kExpandThreads) * dev::kExpandPieces;
   const unsigned grid = unsigned((4 * units + per_block - 1) / per_block);
   if (w.format == Format::NVFP4)
-    dequant_relaid<true><<<grid, kRelaidThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K,
-                                                          chunks, units, w.global_scale, out);
+    dequant_relaid<true><<<grid, dev::kExpandThreads, 0, st>>>(
+        w.packed, w.scales, w.tiles, w.N, w.K, chunks, units, w.global_scale, out);
   else
-    dequant_relaid<false><<<grid, kRelaidThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K,
-                                                           chunks, units, 1.f, out);
+    dequant_relaid<false><<<grid, dev::kExpandThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N,
+                                                                w.K, chunks, units, 1.f, out);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 

@@ -620,14 +620,7 @@ CUtensorMap x_map(const uint16_t* X, int64_t M, int64_t K, int BN) {
 template <class C>
 void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   constexpr auto kernel = w4a16_wgmma_kernel<C>;
-  static const bool configured = [] {
-    MRGPTQ_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(C::SMEM)));
-    MRGPTQ_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
-    return true;
-  }();
-  (void)configured;
+  use_dynamic_smem<kernel>(int(C::SMEM));
   const int64_t rtiles = (w.N + C::WN - 1) / C::WN, mtiles = (M + C::BN - 1) / C::BN;
   if (rtiles * mtiles * C::SPLIT > int64_t(0x7FFFFFFF))
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
