@@ -1,14 +1,19 @@
-// Helpers shared by the GPU tests: BF16 bits, device upload/download, and
-// output buffers poisoned with 0xFF bytes (NaN as BF16) so that unwritten
-// elements are caught.
+// Helpers shared by the GPU tests: BF16 bits, device upload/download, output
+// buffers poisoned with 0xFF bytes (NaN as BF16) so that unwritten elements are
+// caught, random FP4 weights and activations, planted wrong scales, and the
+// float64 reference error.
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "mrgptq/error.hpp"
+#include "mrgptq/formats.hpp"
+#include "mrgptq/kernels.hpp"
 
 #define CK(x) ASSERT_EQ((x), cudaSuccess) << #x
 
@@ -51,6 +56,72 @@ T* poisoned(size_t n) {
       cudaMemset(d, 0xFF, n * sizeof(T)) != cudaSuccess)
     throw Error("device allocation failed");
   return d;
+}
+
+// Activations [M, K] ~ N(0, 1) with an outlier channel (x30) every 53rd column.
+inline std::vector<uint16_t> random_activations(int64_t M, int64_t K, std::mt19937& rng) {
+  std::normal_distribution<float> g(0.f, 1.f);
+  std::vector<uint16_t> x(size_t(M * K));
+  for (int64_t i = 0; i < M * K; ++i)
+    x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
+  return x;
+}
+
+// An FP4 weight on the device with its CPU quantization and dequantized values.
+struct DeviceWeight {
+  QuantizedTensor q;
+  MatrixF deq;
+  uint8_t *packed = nullptr, *scales = nullptr;
+  gpu::Fp4Weight view() const {
+    gpu::Fp4Weight w;
+    w.format = q.format, w.N = q.rows, w.K = q.padded_cols, w.packed = packed, w.scales = scales;
+    w.global_scale = q.global_scale;
+    return w;
+  }
+  ~DeviceWeight() { cudaFree(packed), cudaFree(scales); }
+};
+
+// w [N, K] quantized by RTN with the format's default scale rule, then uploaded.
+inline void upload_weight(DeviceWeight& d, const std::vector<float>& w, int64_t N, int64_t K,
+                          Format f) {
+  QuantOptions o;
+  o.rule = format_info(f).default_rule;
+  d.q = quantize_rtn(w.data(), N, K, f, o);
+  d.deq = dequantize(d.q);
+  d.packed = upload(d.q.packed);
+  d.scales = upload(d.q.scales);
+}
+
+// A weight of heavy-tailed values (Student t(4) x 0.02).
+inline void make_weight(DeviceWeight& d, int64_t N, int64_t K, Format f, std::mt19937& rng) {
+  std::student_t_distribution<float> t(4.f);
+  std::vector<float> w(size_t(N * K));
+  for (auto& v : w) v = 0.02f * t(rng);
+  upload_weight(d, w, N, K, f);
+}
+
+// The weight's scale bytes with the first quarter wrong: each doubled (E8M0 + 1) or about
+// doubled (E4M3 + 8), for the tests that prove the float64 check can fail.
+inline std::vector<uint8_t> wrong_scales(const QuantizedTensor& q) {
+  std::vector<uint8_t> bad = q.scales;
+  for (size_t i = 0; i < bad.size() / 4; ++i)
+    bad[i] = uint8_t(bad[i] + (q.format == Format::MXFP4 ? 1 : 8));
+  return bad;
+}
+
+// Relative Frobenius error of Y (BF16 [M, N]) against the float64 product A W^T;
+// infinity when any output is not finite (an unwritten, NaN-poisoned entry).
+inline double rel_error_vs_f64(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
+  double num = 0, den = 0;
+  for (int64_t m = 0; m < A.rows; ++m)
+    for (int64_t n = 0; n < W.rows; ++n) {
+      double ref = 0;
+      for (int64_t k = 0; k < A.cols; ++k) ref += double(A(m, k)) * W(n, k);
+      const double got = from_bf16(Y[size_t(m * W.rows + n)]);
+      if (!std::isfinite(got)) return INFINITY;
+      num += (got - ref) * (got - ref), den += ref * ref;
+    }
+  return std::sqrt(num / den);
 }
 
 }  // namespace mrgptq::gputest

@@ -22,14 +22,6 @@ using namespace mrgptq::gputest;
 
 namespace {
 
-std::vector<uint16_t> random_activations(int64_t M, int64_t K, std::mt19937& rng) {
-  std::normal_distribution<float> g(0.f, 1.f);
-  std::vector<uint16_t> x(size_t(M * K));
-  for (int64_t i = 0; i < M * K; ++i)
-    x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
-  return x;
-}
-
 // CPU reference of kernel 1: bf16 -> float -> rotation -> quantize_rtn.
 QuantizedTensor cpu_quant(const std::vector<uint16_t>& x, int64_t M, int64_t K, Format f, int rot,
                           float g) {
@@ -42,45 +34,6 @@ QuantizedTensor cpu_quant(const std::vector<uint16_t>& x, int64_t M, int64_t K, 
   return quantize_rtn(xf.data(), M, K, f, o);
 }
 
-double rel_error_vs_f64(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
-  double num = 0, den = 0;
-  for (int64_t m = 0; m < A.rows; ++m)
-    for (int64_t n = 0; n < W.rows; ++n) {
-      double ref = 0;
-      for (int64_t k = 0; k < A.cols; ++k) ref += double(A(m, k)) * W(n, k);
-      const double got = from_bf16(Y[size_t(m * W.rows + n)]);
-      if (!std::isfinite(got)) return INFINITY;  // unwritten (poison) or broken
-      num += (got - ref) * (got - ref);
-      den += ref * ref;
-    }
-  return std::sqrt(num / den);
-}
-
-struct DeviceWeight {
-  QuantizedTensor q;
-  MatrixF deq;
-  uint8_t *packed = nullptr, *scales = nullptr;
-  gpu::Fp4Weight view() const {
-    gpu::Fp4Weight w;
-    w.format = q.format, w.N = q.rows, w.K = q.padded_cols, w.packed = packed, w.scales = scales;
-    w.global_scale = q.global_scale;
-    return w;
-  }
-  ~DeviceWeight() { cudaFree(packed), cudaFree(scales); }
-};
-
-void make_weight(DeviceWeight& d, int64_t N, int64_t K, Format f, std::mt19937& rng) {
-  std::student_t_distribution<float> t(4.f);
-  std::vector<float> w(size_t(N * K));
-  for (auto& v : w) v = 0.02f * t(rng);
-  QuantOptions o;
-  o.rule = format_info(f).default_rule;
-  d.q = quantize_rtn(w.data(), N, K, f, o);
-  d.deq = dequantize(d.q);
-  d.packed = upload(d.q.packed);
-  d.scales = upload(d.q.scales);
-}
-
 }  // namespace
 
 class Gpu : public ::testing::Test {
@@ -90,37 +43,52 @@ class Gpu : public ::testing::Test {
   }
 };
 
+namespace {
+
+struct Mismatches {
+  size_t codes = 0, deq = 0;  // code and scale bytes; BF16 outputs (with_deq)
+};
+// Kernel 1 on x against the CPU reference (cpu_quant): the code and scale bytes
+// that differ, and with with_deq the BF16 outputs that differ from the CPU's
+// dequantized values; every output buffer poisoned first.
+Mismatches kernel1_mismatches(const std::vector<uint16_t>& x, int64_t M, int64_t K, Format f,
+                              int rot, bool with_deq) {
+  const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
+  const QuantizedTensor ref = cpu_quant(x, M, K, f, rot, g);
+  uint16_t* dx = upload(x);
+  auto* dp = poisoned<uint8_t>(ref.packed.size());
+  auto* ds = poisoned<uint8_t>(ref.scales.size());
+  auto* dd = with_deq ? poisoned<uint16_t>(size_t(M * K)) : nullptr;
+  gpu::quantize_activations(dx, M, K, f, rot, g, dp, ds, dd, nullptr);
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  Mismatches r;
+  const auto p = download(dp, ref.packed.size());
+  const auto s = download(ds, ref.scales.size());
+  for (size_t i = 0; i < p.size(); ++i) r.codes += p[i] != ref.packed[i];
+  for (size_t i = 0; i < s.size(); ++i) r.codes += s[i] != ref.scales[i];
+  if (with_deq) {
+    const auto d = download(dd, size_t(M * K));
+    const MatrixF deq = dequantize(ref);
+    for (int64_t i = 0; i < M * K; ++i) r.deq += d[size_t(i)] != to_bf16(deq.data[size_t(i)]);
+  }
+  cudaFree(dx), cudaFree(dp), cudaFree(ds), cudaFree(dd);
+  return r;
+}
+
+}  // namespace
+
 TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
   std::mt19937 rng(std::random_device{}());
   // K = 80 and 96: the last thread of NVFP4 (32 elements per thread) owns
   // only 16 when M * K is an odd multiple of 16.
   for (auto [M, K] : {std::pair<int64_t, int64_t>{37, 1024}, {37, 80}, {5, 96}})
-    for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    for (Format f : {Format::MXFP4, Format::NVFP4})
       for (int rot : {0, 16, 32, 64, 128}) {
         if (K % std::max<int64_t>(rot, format_info(f).group)) continue;
-        const auto x = random_activations(M, K, rng);
-        const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
-        const QuantizedTensor ref = cpu_quant(x, M, K, f, rot, g);
-        uint16_t* dx = upload(x);
-        auto* dp = poisoned<uint8_t>(ref.packed.size());
-        auto* ds = poisoned<uint8_t>(ref.scales.size());
-        auto* dd = poisoned<uint16_t>(size_t(M * K));
-        gpu::quantize_activations(dx, M, K, f, rot, g, dp, ds, dd, nullptr);
-        CK(cudaDeviceSynchronize());
-        const auto p = download(dp, ref.packed.size());
-        const auto s = download(ds, ref.scales.size());
-        const auto d = download(dd, size_t(M * K));
-        size_t bad = 0;
-        for (size_t i = 0; i < p.size(); ++i) bad += p[i] != ref.packed[i];
-        for (size_t i = 0; i < s.size(); ++i) bad += s[i] != ref.scales[i];
-        EXPECT_EQ(bad, 0u) << to_string(f) << " rotation " << rot << " K " << K;
-        const MatrixF deq = dequantize(ref);
-        size_t bad_deq = 0;
-        for (int64_t i = 0; i < M * K; ++i) bad_deq += d[size_t(i)] != to_bf16(deq.data[size_t(i)]);
-        EXPECT_EQ(bad_deq, 0u) << to_string(f) << " rotation " << rot << " K " << K;
-        cudaFree(dx), cudaFree(dp), cudaFree(ds), cudaFree(dd);
+        const Mismatches r = kernel1_mismatches(random_activations(M, K, rng), M, K, f, rot, true);
+        EXPECT_EQ(r.codes, 0u) << to_string(f) << " rotation " << rot << " K " << K;
+        EXPECT_EQ(r.deq, 0u) << to_string(f) << " rotation " << rot << " K " << K;
       }
-    }
   EXPECT_THROW(gpu::quantize_activations(nullptr, 4, 48, Format::MXFP4, 0, 1.f, nullptr, nullptr,
                                          nullptr, nullptr),
                Error);
@@ -141,22 +109,9 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReferenceFromTinyToHuge) {
       x[size_t(r * K + k)] = r % 16 == 5 ? 0 : to_bf16(std::ldexp(nd(rng), e));
     }
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (int rot : {0, 16, 32, 64, 128}) {
-      const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
-      const QuantizedTensor ref = cpu_quant(x, M, K, f, rot, g);
-      uint16_t* dx = upload(x);
-      auto* dp = poisoned<uint8_t>(ref.packed.size());
-      auto* ds = poisoned<uint8_t>(ref.scales.size());
-      gpu::quantize_activations(dx, M, K, f, rot, g, dp, ds, nullptr, nullptr);
-      CK(cudaDeviceSynchronize());
-      const auto p = download(dp, ref.packed.size());
-      const auto s = download(ds, ref.scales.size());
-      size_t bad = 0;
-      for (size_t i = 0; i < p.size(); ++i) bad += p[i] != ref.packed[i];
-      for (size_t i = 0; i < s.size(); ++i) bad += s[i] != ref.scales[i];
-      EXPECT_EQ(bad, 0u) << to_string(f) << " rotation " << rot;
-      cudaFree(dx), cudaFree(dp), cudaFree(ds);
-    }
+    for (int rot : {0, 16, 32, 64, 128})
+      EXPECT_EQ(kernel1_mismatches(x, M, K, f, rot, false).codes, 0u)
+          << to_string(f) << " rotation " << rot;
 }
 
 TEST_F(Gpu, W4A16MatchesFloat64AtOddSizes) {
@@ -216,9 +171,7 @@ void check_w4a4_linear(Format f, int64_t M, bool relaid, std::mt19937& rng) {
   const std::string what = std::string(to_string(f)) + " M=" + std::to_string(M) +
                            (relaid ? " (re-laid-out weight)" : "");
   EXPECT_LE(run(), 5e-3) << what;
-  std::vector<uint8_t> bad = w.q.scales;
-  for (size_t i = 0; i < bad.size() / 4; ++i)
-    bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
+  const std::vector<uint8_t> bad = wrong_scales(w.q);
   CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
   EXPECT_GT(run(), 5e-3) << what << ": a planted wrong scale passed";
   cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ap), cudaFree(as), cudaFree(ww);

@@ -27,180 +27,15 @@ using namespace mrgptq::gputest;
 
 namespace {
 
-// Relative Frobenius error of Y (BF16 [M, N]) against float64 A W^T; infinity
-// when any output is not finite (an unwritten NaN-poisoned entry).
-double rel_error(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
-  double num = 0, den = 0;
-  for (int64_t m = 0; m < A.rows; ++m)
-    for (int64_t n = 0; n < W.rows; ++n) {
-      double ref = 0;
-      for (int64_t k = 0; k < A.cols; ++k) ref += double(A(m, k)) * W(n, k);
-      const double got = from_bf16(Y[size_t(m * W.rows + n)]);
-      if (!std::isfinite(got)) return INFINITY;
-      num += (got - ref) * (got - ref), den += ref * ref;
-    }
-  return std::sqrt(num / den);
-}
-
-struct Case {
-  QuantizedTensor q;
-  MatrixF deq;
-  uint8_t *packed = nullptr, *scales = nullptr;
-  ~Case() { cudaFree(packed), cudaFree(scales); }
-  gpu::Fp4Weight view() const {
-    gpu::Fp4Weight w;
-    w.format = q.format, w.N = q.rows, w.K = q.padded_cols, w.packed = packed, w.scales = scales;
-    w.global_scale = q.global_scale;
-    return w;
-  }
-};
-
-enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
-
-// Y for M activation rows (outlier channel every 53rd column) through one path.
-double run_case(const Case& c, int64_t M, std::mt19937& rng, Path path = Path::RowMajor,
-                int tiles = 0) {
-  const int64_t N = c.q.rows, K = c.q.padded_cols;
-  std::normal_distribution<float> g(0.f, 1.f);
-  std::vector<uint16_t> x(size_t(M * K));
-  MatrixF A(M, K);
-  for (int64_t i = 0; i < M * K; ++i) {
-    x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
-    A.data[size_t(i)] = from_bf16(x[size_t(i)]);
-  }
-  uint16_t* dx = upload(x);
-  uint16_t* dy = poisoned<uint16_t>(size_t(M * N));
-  if (path == Path::RowMajor) {
-    gpu::w4a16_tensor_core(dx, M, c.view(), dy, nullptr);
-  } else {
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
-    uint16_t* ws = poisoned<uint16_t>(size_t(N * K));
-    if (path == Path::Streamed)
-      gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
-    else if (path == Path::Wgmma)
-      gpu::w4a16_wgmma(dx, M, tw, dy, nullptr);
-    else
-      gpu::w4a16_gemm(dx, M, tw, dy, ws, nullptr);
-    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-    gpu::free_tensor_core_weight(tw);
-    cudaFree(ws);
-  }
-  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  std::vector<uint16_t> y = download(dy, size_t(M * N));
-  cudaFree(dx), cudaFree(dy);
-  return rel_error(y, A, c.deq);
-}
-
-void make_case(Case& c, int64_t N, int64_t K, Format f, std::mt19937& rng) {
-  std::student_t_distribution<float> t(4.f);
-  std::vector<float> w(size_t(N * K));
-  for (auto& v : w) v = 0.02f * t(rng);
-  QuantOptions o;
-  o.rule = format_info(f).default_rule;
-  c.q = quantize_rtn(w.data(), N, K, f, o);
-  c.deq = dequantize(c.q);
-  c.packed = upload(c.q.packed);
-  c.scales = upload(c.q.scales);
-}
-
-}  // namespace
-
-class GpuTc : public ::testing::Test {
- protected:
-  void SetUp() override {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0)
-      GTEST_SKIP() << "no CUDA device present: GPU test skipped";
-  }
-};
-
-TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
-  std::mt19937 rng(std::random_device{}());
-  // N not a multiple of the 32-row block, K not a multiple of the 128-wide chunk.
-  for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (auto nk :
-         {std::pair<int64_t, int64_t>{300, 640}, {37, 96}, {256, 1056}, {2000, 384}, {9000, 256}}) {
-      Case c;
-      make_case(c, nk.first, nk.second, f, rng);
-      for (int64_t M : {1, 2, 3, 8, 15, 16})
-        EXPECT_LE(run_case(c, M, rng), 5e-3)
-            << to_string(f) << " N=" << nk.first << " K=" << nk.second << " M=" << M;
-    }
-}
-
-TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
-  std::mt19937 rng(std::random_device{}());
-  // Row blocks of 1, 2 and 4 tiles, N not a multiple of the row block, K not a
-  // multiple of the 128-wide chunk nor of the stage, M across the 8/16/32-row
-  // kernels and several blocks over the same rows.
-  struct Shape {
-    int64_t n, k;
-    int tiles;
-  };
-  for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (Shape sh : {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0},
-                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2}}) {
-      Case c;
-      make_case(c, sh.n, sh.k, f, rng);
-      for (int64_t M : {1, 3, 9, 16, 17, 32, 33, 100})
-        EXPECT_LE(run_case(c, M, rng, Path::Streamed, sh.tiles), 5e-3)
-            << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << sh.tiles
-            << " M=" << M;
-    }
-}
-
-TEST_F(GpuTc, DispatchMatchesFloat64OnBothSidesOfTheCrossover) {
-  std::mt19937 rng(std::random_device{}());
-  for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 264, 384, f, rng);
-    for (int64_t M : {1, 64, 300})  // streamed, streamed, dequantize + cuBLAS
-      EXPECT_LE(run_case(c, M, rng, Path::Dispatch), 5e-3) << to_string(f) << " M=" << M;
-  }
-}
-
-TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
-  std::mt19937 rng(std::random_device{}());
-  for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 4500, 640, f, rng);  // 4-tile row blocks
-    const size_t n = size_t(c.q.rows * c.q.padded_cols);
-    uint16_t* a = poisoned<uint16_t>(n);
-    uint16_t* b = poisoned<uint16_t>(n);
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    gpu::dequantize_to_bf16(c.view(), a, nullptr);
-    gpu::dequantize_to_bf16(tw, b, nullptr);
-    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-    const std::vector<uint16_t> ha = download(a, n), hb = download(b, n);
-    // Both expansions equal the CPU's dequantized values rounded once to BF16
-    // (E2M1 x multiplier in float, then BF16), so neither is checked only
-    // against the other.
-    ASSERT_EQ(c.deq.data.size(), n);
-    size_t diff = 0, nan = 0, off_cpu = 0;
-    for (size_t i = 0; i < n; ++i)
-      diff += ha[i] != hb[i], nan += ha[i] == 0xFFFF, off_cpu += ha[i] != to_bf16(c.deq.data[i]);
-    EXPECT_EQ(diff, 0u) << to_string(f);
-    EXPECT_EQ(nan, 0u) << to_string(f) << ": unwritten elements";
-    EXPECT_EQ(off_cpu, 0u) << to_string(f) << ": elements differ from the CPU reference";
-    gpu::free_tensor_core_weight(tw);
-    cudaFree(a), cudaFree(b);
-  }
-}
-
-namespace {
-
-// Random activations (outlier channel every 53rd column) and the float64 reference A W^T.
+// Random activations and the float64 reference A W^T of the weight's dequantized values.
 struct Acts {
   std::vector<uint16_t> x;
   std::vector<double> ref;
 };
-Acts make_acts(const Case& c, int64_t M, std::mt19937& rng) {
+Acts make_acts(const DeviceWeight& c, int64_t M, std::mt19937& rng) {
   const int64_t N = c.q.rows, K = c.q.padded_cols;
-  std::normal_distribution<float> g(0.f, 1.f);
   Acts a;
-  a.x.resize(size_t(M * K));
-  for (int64_t i = 0; i < M * K; ++i)
-    a.x[size_t(i)] = to_bf16(g(rng) * ((i % K) % 53 == 7 ? 30.f : 1.f));
+  a.x = random_activations(M, K, rng);
   a.ref.assign(size_t(M * N), 0.0);
   std::vector<double> row(static_cast<size_t>(K));
   for (int64_t m = 0; m < M; ++m) {
@@ -275,33 +110,148 @@ double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) 
   return rel_error(y, a.ref);
 }
 
+enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
+
+// The warpgroup kernel's configs (3-6 tile shapes; 7 with the one-multiply decode and K-split
+// consumer warpgroups; 8-11, config 6's or 3's tile with K split over a cluster of 2 or 4 CTAs).
+const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10, 11};
+
+// run_wgmma for every config of `configs` at every M of `Ms`, on c re-laid out in blocks of
+// `tiles` 8-row tiles (0: the library's choice).
+void check_wgmma(const DeviceWeight& c, int tiles, const std::vector<int64_t>& Ms,
+                 const std::vector<int>& configs, std::mt19937& rng, const std::string& what) {
+  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
+  for (int64_t M : Ms) {
+    const Acts a = make_acts(c, M, rng);
+    for (int config : configs)
+      EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
+          << what << " tiles=" << tw.tiles << " M=" << M << " config=" << config;
+  }
+  gpu::free_tensor_core_weight(tw);
+}
+// A weight shape and its re-laid-out row blocks (tiles 8-row tiles; 0: the library's choice).
+struct Shape {
+  int64_t n, k;
+  int tiles;
+};
+std::string shape_of(Format f, int64_t N, int64_t K) {
+  return std::string(to_string(f)) + " N=" + std::to_string(N) + " K=" + std::to_string(K);
+}
+
+// The float64 error of one path at M activation rows (the re-laid-out paths with `tiles`).
+double run_case(const DeviceWeight& c, int64_t M, std::mt19937& rng, Path path = Path::RowMajor,
+                int tiles = 0) {
+  const Acts a = make_acts(c, M, rng);
+  if (path == Path::RowMajor)
+    return rel_error(
+        output_of(a, [&](const uint16_t* dx,
+                         uint16_t* dy) { gpu::w4a16_tensor_core(dx, M, c.view(), dy, nullptr); }),
+        a.ref);
+  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
+  uint16_t* ws = poisoned<uint16_t>(size_t(tw.N * tw.K));
+  const std::vector<uint16_t> y = output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
+    if (path == Path::Streamed)
+      gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
+    else if (path == Path::Wgmma)
+      gpu::w4a16_wgmma(dx, M, tw, dy, nullptr);
+    else
+      gpu::w4a16_gemm(dx, M, tw, dy, ws, nullptr);
+  });
+  gpu::free_tensor_core_weight(tw);
+  cudaFree(ws);
+  return rel_error(y, a.ref);
+}
+
+// The weight's scales on the device replaced by wrong_scales (c.deq keeps the right ones).
+void plant_wrong_scales(const DeviceWeight& c) {
+  const std::vector<uint8_t> bad = wrong_scales(c.q);
+  ASSERT_EQ(cudaMemcpy(c.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice), cudaSuccess);
+}
+
 }  // namespace
+
+class GpuTc : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0)
+      GTEST_SKIP() << "no CUDA device present: GPU test skipped";
+  }
+};
+
+TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
+  std::mt19937 rng(std::random_device{}());
+  // N not a multiple of the 32-row block, K not a multiple of the 128-wide chunk.
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (auto nk :
+         {std::pair<int64_t, int64_t>{300, 640}, {37, 96}, {256, 1056}, {2000, 384}, {9000, 256}}) {
+      DeviceWeight c;
+      make_weight(c, nk.first, nk.second, f, rng);
+      for (int64_t M : {1, 2, 3, 8, 15, 16})
+        EXPECT_LE(run_case(c, M, rng), 5e-3)
+            << to_string(f) << " N=" << nk.first << " K=" << nk.second << " M=" << M;
+    }
+}
+
+TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
+  std::mt19937 rng(std::random_device{}());
+  // Row blocks of 1, 2 and 4 tiles, N not a multiple of the row block, K not a
+  // multiple of the 128-wide chunk nor of the stage, M across the 8/16/32-row
+  // kernels and several blocks over the same rows.
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (Shape sh : {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0},
+                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2}}) {
+      DeviceWeight c;
+      make_weight(c, sh.n, sh.k, f, rng);
+      for (int64_t M : {1, 3, 9, 16, 17, 32, 33, 100})
+        EXPECT_LE(run_case(c, M, rng, Path::Streamed, sh.tiles), 5e-3)
+            << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << sh.tiles
+            << " M=" << M;
+    }
+}
+
+TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    DeviceWeight c;
+    make_weight(c, 4500, 640, f, rng);  // 4-tile row blocks
+    const size_t n = size_t(c.q.rows * c.q.padded_cols);
+    uint16_t* a = poisoned<uint16_t>(n);
+    uint16_t* b = poisoned<uint16_t>(n);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    gpu::dequantize_to_bf16(c.view(), a, nullptr);
+    gpu::dequantize_to_bf16(tw, b, nullptr);
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    const std::vector<uint16_t> ha = download(a, n), hb = download(b, n);
+    // Both expansions equal the CPU's dequantized values rounded once to BF16
+    // (E2M1 x multiplier in float, then BF16), so neither is checked only
+    // against the other.
+    ASSERT_EQ(c.deq.data.size(), n);
+    size_t diff = 0, nan = 0, off_cpu = 0;
+    for (size_t i = 0; i < n; ++i)
+      diff += ha[i] != hb[i], nan += ha[i] == 0xFFFF, off_cpu += ha[i] != to_bf16(c.deq.data[i]);
+    EXPECT_EQ(diff, 0u) << to_string(f);
+    EXPECT_EQ(nan, 0u) << to_string(f) << ": unwritten elements";
+    EXPECT_EQ(off_cpu, 0u) << to_string(f) << ": elements differ from the CPU reference";
+    gpu::free_tensor_core_weight(tw);
+    cudaFree(a), cudaFree(b);
+  }
+}
 
 TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   // N not a multiple of the 64/128/256-row block, K not a multiple of the 128-wide chunk (96,
   // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
-  // GPU), M across the 64- and 128-row activation tiles; every config (3-6; 7 with the
-  // one-multiply decode and K-split consumer warpgroups; 8-11, config 6's or 3's tile with K
-  // split over a cluster of 2 or 4 CTAs) and the automatic choice.
-  struct Shape {
-    int64_t n, k;
-    int tiles;
-  };
+  // GPU), M across the 64- and 128-row activation tiles; every config and the automatic choice.
+  std::vector<int> configs = kEveryConfig;
+  configs.push_back(-1);
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh : {Shape{328, 96, 0}, Shape{328, 160, 0}, Shape{328, 640, 0}, Shape{600, 1056, 1},
                      Shape{600, 1056, 2}, Shape{3400, 256, 0}}) {
-      Case c;
-      make_case(c, sh.n, sh.k, f, rng);
-      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
-      for (int64_t M : {1, 3, 17, 64, 65, 200, 1000}) {
-        const Acts a = make_acts(c, M, rng);
-        for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11, -1})
-          EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
-              << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
-              << " M=" << M << " config=" << config;
-      }
-      gpu::free_tensor_core_weight(tw);
+      DeviceWeight c;
+      make_weight(c, sh.n, sh.k, f, rng);
+      check_wgmma(c, sh.tiles, {1, 3, 17, 64, 65, 200, 1000}, configs, rng,
+                  shape_of(f, sh.n, sh.k));
     }
 }
 
@@ -310,44 +260,25 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
 TEST_F(GpuTc, WgmmaEveryConfigSmall) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 328, 160, f, rng);
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    for (int64_t M : {3, 65, 200}) {
-      const Acts a = make_acts(c, M, rng);
-      for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11})
-        EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
-            << to_string(f) << " M=" << M << " config=" << config;
-    }
-    gpu::free_tensor_core_weight(tw);
+    DeviceWeight c;
+    make_weight(c, 328, 160, f, rng);
+    check_wgmma(c, 0, {3, 65, 200}, kEveryConfig, rng, shape_of(f, 328, 160));
   }
 }
 
-// The TMA-activation configs (3-7) where the tensor-map boxes leave the tensor: K below one
-// 64-k box (32), K ending inside the first (96) or second (160, 1056) box of a chunk, M below
-// one box of rows (1), M ending inside a tile (63, 257, 300), row blocks of 1, 2 and 4 tiles.
-// K = 32 and 96 (one chunk) also leave config 7's second K group without a chunk, and CTAs of
-// configs 8-11's clusters without one (their partial sums are zero).
+// Where the tensor-map boxes leave the tensor: K below one 64-k box (32), K ending inside the
+// first (96) or second (160, 1056) box of a chunk, M below one box of rows (1), M ending inside
+// a tile (63, 257, 300), row blocks of 1, 2 and 4 tiles. K = 32 and 96 (one chunk) also leave
+// config 7's second K group without a chunk, and CTAs of configs 8-11's clusters without one
+// (their partial sums are zero).
 TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
   std::mt19937 rng(std::random_device{}());
-  struct Shape {
-    int64_t n, k;
-    int tiles;
-  };
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh :
          {Shape{200, 32, 0}, Shape{328, 96, 1}, Shape{328, 160, 2}, Shape{600, 1056, 4}}) {
-      Case c;
-      make_case(c, sh.n, sh.k, f, rng);
-      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
-      for (int64_t M : {1, 63, 257, 300}) {
-        const Acts a = make_acts(c, M, rng);
-        for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11})
-          EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
-              << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << tw.tiles
-              << " M=" << M << " config=" << config;
-      }
-      gpu::free_tensor_core_weight(tw);
+      DeviceWeight c;
+      make_weight(c, sh.n, sh.k, f, rng);
+      check_wgmma(c, sh.tiles, {1, 63, 257, 300}, kEveryConfig, rng, shape_of(f, sh.n, sh.k));
     }
 }
 
@@ -359,19 +290,14 @@ namespace {
 // and 2^10 above (129.., the two-multiply copy of the loop body), 2^-40 near the bottom (E8M0
 // ~81); bands of 48 rows, so that a warpgroup's 64 rows mix them. For NVFP4 the E4M3 scales
 // are relative to the global scale and span its range.
-void make_mixed_scale_case(Case& c, int64_t N, int64_t K, Format f, std::mt19937& rng) {
+void make_mixed_scale_case(DeviceWeight& c, int64_t N, int64_t K, Format f, std::mt19937& rng) {
   std::student_t_distribution<float> t(4.f);
   static const int kExp[] = {0, 6, 7, 8, 10, -40};
   std::vector<float> w(size_t(N * K));
   for (int64_t n = 0; n < N; ++n)
     for (int64_t k = 0; k < K; ++k)
       w[size_t(n * K + k)] = std::ldexp(0.02f * t(rng), kExp[(n / 48 + 5 * (k / 128)) % 6]);
-  QuantOptions o;
-  o.rule = format_info(f).default_rule;
-  c.q = quantize_rtn(w.data(), N, K, f, o);
-  c.deq = dequantize(c.q);
-  c.packed = upload(c.q.packed);
-  c.scales = upload(c.q.scales);
+  upload_weight(c, w, N, K, f);
 }
 
 }  // namespace
@@ -384,7 +310,7 @@ void make_mixed_scale_case(Case& c, int64_t N, int64_t K, Format f, std::mt19937
 TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
+    DeviceWeight c;
     make_mixed_scale_case(c, 328, 1056, f, rng);
     size_t over = 0, at = 0;  // MXFP4 scales above 128 (two-multiply copy), equal to 128
     for (uint8_t s : c.q.scales) over += s > 128, at += s == 128;
@@ -412,37 +338,26 @@ TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
 // situation, on 28672x8192.)
 TEST_F(GpuTc, WgmmaManyWavesOfBlocks) {
   std::mt19937 rng(std::random_device{}());
+  std::vector<int> configs = kEveryConfig;
+  configs.push_back(-1);
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 19200, 256, f, rng);
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    for (int64_t M : {64, 100}) {
-      const Acts a = make_acts(c, M, rng);
-      for (int config : {3, 4, 5, 6, 7, 8, 9, 10, 11, -1})
-        EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
-            << to_string(f) << " M=" << M << " config=" << config;
-    }
-    gpu::free_tensor_core_weight(tw);
+    DeviceWeight c;
+    make_weight(c, 19200, 256, f, rng);
+    check_wgmma(c, 0, {64, 100}, configs, rng, shape_of(f, 19200, 256));
   }
 }
 
+// The dispatch (-2) at every crossover: streamed to M = 32 (table decode to 8, table-free
+// above), the warpgroup kernel to 4096, then dequantize + cuBLAS; without a workspace (-3) the
+// warpgroup kernel at any M. GemmDispatchOnWideWeights: the grid-dependent routes.
 TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 264, 384, f, rng);
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    // Streamed to M = 32 (table decode to 8, table-free above), wgmma to 4096,
-    // then dequantize + cuBLAS (GemmDispatchOnWideWeights: the grid-dependent routes).
-    for (int64_t M : {1, 16, 32, 33, 64, 65, 128, 129, 256, 257, 600, 4096, 4097}) {
-      const Acts a = make_acts(c, M, rng);
-      EXPECT_LE(run_wgmma(tw, a, M, -2), 5e-3) << to_string(f) << " M=" << M;
-    }
-    for (int64_t M : {65, 4097}) {  // no workspace: the warpgroup kernel at any M
-      const Acts a = make_acts(c, M, rng);
-      EXPECT_LE(run_wgmma(tw, a, M, -3), 5e-3) << to_string(f) << " M=" << M << ", no workspace";
-    }
-    gpu::free_tensor_core_weight(tw);
+    DeviceWeight c;
+    make_weight(c, 264, 384, f, rng);
+    check_wgmma(c, 0, {1, 16, 32, 33, 64, 65, 128, 129, 256, 257, 600, 4096, 4097}, {-2}, rng,
+                shape_of(f, 264, 384));
+    check_wgmma(c, 0, {65, 4097}, {-3}, rng, shape_of(f, 264, 384) + " (no workspace)");
   }
 }
 
@@ -452,42 +367,32 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // 64 x 128); which config each M gets is printed, the result is checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   std::mt19937 rng(std::random_device{}());
-  struct Shape {
+  struct Wide {
     int64_t n, k;
     std::vector<int64_t> ms;
   };
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (const Shape& sh : {Shape{13440, 128, {17, 32}}, Shape{6400, 256, {100, 128}}}) {
-      Case c;
-      make_case(c, sh.n, sh.k, f, rng);
-      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-      for (int64_t M : sh.ms) {
-        const Acts a = make_acts(c, M, rng);
-        EXPECT_LE(run_wgmma(tw, a, M, -2), 5e-3)
-            << to_string(f) << " N=" << sh.n << " M=" << M
-            << " (config_for: " << gpu::w4a16_wgmma_config_for(M, sh.n) << ")";
-      }
+    for (const Wide& sh : {Wide{13440, 128, {17, 32}}, Wide{6400, 256, {100, 128}}}) {
+      DeviceWeight c;
+      make_weight(c, sh.n, sh.k, f, rng);
+      check_wgmma(c, 0, sh.ms, {-2}, rng, shape_of(f, sh.n, sh.k));
       if (f == Format::MXFP4)
-        std::printf("N=%ld: config_for(M=%ld) = %d, config_for(M=%ld) = %d\n", long(sh.n),
-                    long(sh.ms[0]), gpu::w4a16_wgmma_config_for(sh.ms[0], sh.n), long(sh.ms[1]),
-                    gpu::w4a16_wgmma_config_for(sh.ms[1], sh.n));
-      gpu::free_tensor_core_weight(tw);
+        for (int64_t M : sh.ms)
+          std::printf("N=%ld M=%ld: config_for = %d\n", long(sh.n), long(M),
+                      gpu::w4a16_wgmma_config_for(M, sh.n));
     }
 }
 
 TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 96, 512, f, rng);
+    DeviceWeight c;
+    make_weight(c, 96, 512, f, rng);
     ASSERT_LE(run_case(c, 5, rng), 5e-3);
     ASSERT_LE(run_case(c, 5, rng, Path::Streamed), 5e-3);
     ASSERT_LE(run_case(c, 5, rng, Path::Wgmma), 5e-3);
     ASSERT_LE(run_case(c, 100, rng, Path::Wgmma), 5e-3);
-    std::vector<uint8_t> bad = c.q.scales;
-    for (size_t i = 0; i < bad.size() / 4; ++i)
-      bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
-    ASSERT_EQ(cudaMemcpy(c.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice), cudaSuccess);
+    plant_wrong_scales(c);
     EXPECT_GT(run_case(c, 5, rng), 5e-3) << to_string(f) << ": a planted wrong scale passed";
     EXPECT_GT(run_case(c, 5, rng, Path::Streamed), 5e-3)
         << to_string(f) << ": a planted wrong scale passed (streamed)";
@@ -519,8 +424,8 @@ std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t
 // moves outputs much further. The automatic choice must be one of the two,
 // bit for bit, and so must the early-refill ring (the same arithmetic, only
 // the copies are issued sooner).
-void check_decodes(const Case& c, int tiles, const std::vector<int64_t>& Ms, std::mt19937& rng,
-                   const std::string& what) {
+void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>& Ms,
+                   std::mt19937& rng, const std::string& what) {
   using gpu::StreamDecode;
   gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
   for (int64_t M : Ms) {
@@ -549,16 +454,12 @@ void check_decodes(const Case& c, int tiles, const std::vector<int64_t>& Ms, std
 // several blocks over the same rows.
 TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
   std::mt19937 rng(std::random_device{}());
-  struct Shape {
-    int64_t n, k;
-    int tiles;
-  };
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh :
          {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
           Shape{600, 1056, 4}, Shape{600, 1056, 2}, Shape{600, 1056, 1}}) {
-      Case c;
-      make_case(c, sh.n, sh.k, f, rng);
+      DeviceWeight c;
+      make_weight(c, sh.n, sh.k, f, rng);
       const std::string what =
           std::string(to_string(f)) + " N=" + std::to_string(sh.n) + " K=" + std::to_string(sh.k);
       check_decodes(c, sh.tiles, {1, 3, 8, 9, 16, 17, 32, 33, 100}, rng, what);
@@ -572,8 +473,8 @@ TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
 TEST_F(GpuTc, StreamedDecodesMatchAtExtremeScales) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 328, 1056, f, rng);
+    DeviceWeight c;
+    make_weight(c, 328, 1056, f, rng);
     const int64_t groups = c.q.padded_cols / (f == Format::MXFP4 ? 32 : 16);
     for (int64_t r = 0; r < c.q.rows; ++r)
       for (int64_t g = 0; g < groups; ++g) {
@@ -603,8 +504,8 @@ TEST_F(GpuTc, StreamedDecodesMatchAtExtremeScales) {
 TEST_F(GpuTc, StreamedDecodesSmall) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 300, 1056, f, rng);
+    DeviceWeight c;
+    make_weight(c, 300, 1056, f, rng);
     check_decodes(c, 0, {3, 16, 33}, rng, to_string(f));
   }
 }
@@ -612,12 +513,9 @@ TEST_F(GpuTc, StreamedDecodesSmall) {
 TEST_F(GpuTc, StreamedDecodesFailAPlantedWrongScale) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    Case c;
-    make_case(c, 96, 512, f, rng);
-    std::vector<uint8_t> bad = c.q.scales;
-    for (size_t i = 0; i < bad.size() / 4; ++i)
-      bad[i] = uint8_t(bad[i] + (f == Format::MXFP4 ? 1 : 8));
-    ASSERT_EQ(cudaMemcpy(c.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice), cudaSuccess);
+    DeviceWeight c;
+    make_weight(c, 96, 512, f, rng);
+    plant_wrong_scales(c);
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
     for (int64_t M : {5, 40}) {
       const Acts a = make_acts(c, M, rng);  // c.deq: the correct scales
@@ -651,8 +549,8 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   // X not 16-byte aligned: every entry and path says so instead of faulting
   // inside a kernel (the kernels read X with 16-byte loads).
   std::mt19937 rng(std::random_device{}());
-  Case c;
-  make_case(c, 64, 128, Format::MXFP4, rng);
+  DeviceWeight c;
+  make_weight(c, 64, 128, Format::MXFP4, rng);
   gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
   uint16_t* x = poisoned<uint16_t>(size_t(64 * 128 + 8));
   uint16_t* y = poisoned<uint16_t>(size_t(64 * 64));

@@ -21,19 +21,6 @@ using namespace mrgptq::gputest;
 
 namespace {
 
-double rel_error(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
-  double num = 0, den = 0;
-  for (int64_t m = 0; m < A.rows; ++m)
-    for (int64_t n = 0; n < W.rows; ++n) {
-      double ref = 0;
-      for (int64_t k = 0; k < A.cols; ++k) ref += double(A(m, k)) * W(n, k);
-      const double got = from_bf16(Y[size_t(m * W.rows + n)]);
-      if (!std::isfinite(got)) return INFINITY;  // unwritten (poison) or broken
-      num += (got - ref) * (got - ref), den += ref * ref;
-    }
-  return std::sqrt(num / den);
-}
-
 QuantizedTensor mx_quant(const std::vector<float>& v, int64_t rows, int64_t K) {
   QuantOptions o;
   o.rule = format_info(Format::MXFP4).default_rule;
@@ -117,7 +104,7 @@ TEST_F(GpuFp8, BlockScaledProductMatchesFloat64) {
     const int64_t M = mnk[0], N = mnk[1], K = mnk[2];
     Operand a(activations(M, K, rng), M, K), w(weights(N, K, rng), N, K);
     EXPECT_EQ(a.lost() + w.lost(), 0u) << "groups not exactly re-expressed, M=" << M;
-    EXPECT_LE(rel_error(product(a, w), a.deq, w.deq), 5e-3)
+    EXPECT_LE(rel_error_vs_f64(product(a, w), a.deq, w.deq), 5e-3)
         << "M=" << M << " N=" << N << " K=" << K;
   }
 }
@@ -143,7 +130,7 @@ TEST_F(GpuFp8, RotatedLinearMatchesFloat64AndFusedBytesEqualTwoPass) {
     CK(cudaDeviceSynchronize());
     std::vector<uint16_t> y(size_t(M * N));
     CK(cudaMemcpy(y.data(), dy, y.size() * 2, cudaMemcpyDeviceToHost));
-    EXPECT_LE(rel_error(y, A, w.deq), 5e-3) << "M=" << M;
+    EXPECT_LE(rel_error_vs_f64(y, A, w.deq), 5e-3) << "M=" << M;
     // The fused quantizer's FP8 bytes and block scales equal the two-pass path
     // (kernel 1's MXFP4 codes, then the re-expression kernel).
     uint8_t* ap = poisoned<uint8_t>(size_t(M * K / 2));
@@ -173,12 +160,12 @@ TEST_F(GpuFp8, PlantedWrongBlockScaleFailsTheCheck) {
   std::mt19937 rng(std::random_device{}());
   const int64_t M = 16, N = 256, K = 512;
   Operand a(activations(M, K, rng), M, K), w(weights(N, K, rng), N, K);
-  ASSERT_LE(rel_error(product(a, w), a.deq, w.deq), 5e-3);
+  ASSERT_LE(rel_error_vs_f64(product(a, w), a.deq, w.deq), 5e-3);
   std::vector<float> s(size_t(N * K / 128));
   CK(cudaMemcpy(s.data(), w.fp8.scales, s.size() * 4, cudaMemcpyDeviceToHost));
   for (size_t i = 0; i < s.size() / 4; ++i) s[i] *= 2.f;
   CK(cudaMemcpy(w.fp8.scales, s.data(), s.size() * 4, cudaMemcpyHostToDevice));
-  EXPECT_GT(rel_error(product(a, w), a.deq, w.deq), 5e-3) << "a planted wrong scale passed";
+  EXPECT_GT(rel_error_vs_f64(product(a, w), a.deq, w.deq), 5e-3) << "a planted wrong scale passed";
 }
 
 TEST_F(GpuFp8, WeightWith128x128BlockScalesMatchesFloat64) {
@@ -199,7 +186,7 @@ TEST_F(GpuFp8, WeightWith128x128BlockScalesMatchesFloat64) {
   EXPECT_EQ(nlost, 0u) << "weight groups not exactly re-expressed against the 128x128 block";
   for (int64_t M : {16, 33}) {
     Operand a(activations(M, K, rng), M, K);
-    const double err = rel_error(product(a, w), a.deq, wdeq);
+    const double err = rel_error_vs_f64(product(a, w), a.deq, wdeq);
     EXPECT_LE(err, 5e-3) << "M=" << M;
     if (err > 5e-3) {  // say whether the other scale layout would have been right
       std::vector<float> s(size_t(N * K / 16384)), t(s.size());
@@ -209,7 +196,7 @@ TEST_F(GpuFp8, WeightWith128x128BlockScalesMatchesFloat64) {
         for (int64_t n = 0; n < nb; ++n) t[size_t(kb * nb + n)] = s[size_t(n * kbs + kb)];
       CK(cudaMemcpy(w.scales, t.data(), t.size() * 4, cudaMemcpyHostToDevice));
       ADD_FAILURE() << "with the transposed scale layout the error is "
-                    << rel_error(product(a, w), a.deq, wdeq);
+                    << rel_error_vs_f64(product(a, w), a.deq, wdeq);
       CK(cudaMemcpy(w.scales, s.data(), s.size() * 4, cudaMemcpyHostToDevice));
     }
   }
