@@ -53,64 +53,55 @@ inline uint16_t random_bf16(std::mt19937& r) {
 // call starts as soon as the one before has finished. (Synchronising after
 // each call, as these programs did before 2026-11-30 ~08:30 UTC, put the
 // host's launch latency -- a few µs -- inside every interval, which the
-// small-M kernels of 17-50 µs felt most.)
-struct EventTimer {
-  std::vector<cudaEvent_t> ev;
-  explicit EventTimer(size_t n) : ev(n) {
-    for (auto& e : ev) MRGPTQ_CUDA_CHECK(cudaEventCreate(&e));
-  }
-  ~EventTimer() {
-    for (auto& e : ev) cudaEventDestroy(e);
-  }
-  void record(size_t i) { MRGPTQ_CUDA_CHECK(cudaEventRecord(ev[i])); }
-  // Median of the intervals (ev[first + stride * r], ev[first + stride * r + 1]), in µs.
-  double median_us(size_t first, size_t stride, size_t count) const {
-    std::vector<float> ms;
-    for (size_t r = 0; r < count; ++r) {
-      float t;
-      MRGPTQ_CUDA_CHECK(
-          cudaEventElapsedTime(&t, ev[first + stride * r], ev[first + stride * r + 1]));
-      ms.push_back(t);
-    }
-    std::sort(ms.begin(), ms.end());
-    return 1000.0 * ms[ms.size() / 2];
-  }
+// small-M kernels of 17-50 µs felt most.) fns[j] is called as fn(i % copies)
+// in repeat i; several functions are called in turn within each repeat, so
+// that all see the same clocks: a long run of dense GEMMs heats the GPU and
+// its clocks fall, which timing a baseline first and a candidate afterwards
+// would charge to the candidate alone. Three warm-up repeats first; the
+// result is each function's median in µs.
+struct Timed {
+  int copies;
+  std::function<void(int)> fn;
 };
+inline std::vector<double> time_rounds(const std::vector<Timed>& fns, int reps) {
+  for (int i = 0; i < 3; ++i)
+    for (const Timed& f : fns) f.fn(i % f.copies);
+  const size_t F = fns.size();
+  std::vector<cudaEvent_t> ev(2 * F * size_t(reps));
+  for (auto& e : ev) MRGPTQ_CUDA_CHECK(cudaEventCreate(&e));
+  for (int i = 0; i < reps; ++i)
+    for (size_t j = 0; j < F; ++j) {
+      MRGPTQ_CUDA_CHECK(cudaEventRecord(ev[2 * (size_t(i) * F + j)]));
+      fns[j].fn(i % fns[j].copies);
+      MRGPTQ_CUDA_CHECK(cudaEventRecord(ev[2 * (size_t(i) * F + j) + 1]));
+    }
+  MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<double> med(F);
+  for (size_t j = 0; j < F; ++j) {
+    std::vector<float> ms(static_cast<size_t>(reps));
+    for (int i = 0; i < reps; ++i)
+      MRGPTQ_CUDA_CHECK(cudaEventElapsedTime(&ms[size_t(i)], ev[2 * (size_t(i) * F + j)],
+                                             ev[2 * (size_t(i) * F + j) + 1]));
+    std::sort(ms.begin(), ms.end());
+    med[j] = 1000.0 * ms[ms.size() / 2];
+  }
+  for (auto& e : ev) MRGPTQ_CUDA_CHECK(cudaEventDestroy(e));
+  return med;
+}
 
 // Median time in microseconds of fn(i % copies) over `reps` calls.
 inline double time_us(int copies, int reps, const std::function<void(int)>& fn) {
-  for (int i = 0; i < 3; ++i) fn(i % copies);
-  EventTimer t(size_t(2 * reps));
-  for (int i = 0; i < reps; ++i) {
-    t.record(size_t(2 * i));
-    fn(i % copies);
-    t.record(size_t(2 * i + 1));
-  }
-  MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
-  return t.median_us(0, 2, size_t(reps));
+  return time_rounds({{copies, fn}}, reps)[0];
 }
 
-// The medians (µs) of a and b timed alternately, a then b in every repeat, so
-// that both see the same clocks: a long run of dense GEMMs heats the GPU and
-// its clocks fall, which timing a baseline first and a candidate afterwards
-// would charge to the candidate alone.
+// The medians (µs) of a and b timed alternately, a then b in every repeat.
 struct PairTimes {
   double a, b;
 };
 inline PairTimes time_pair_us(int copies_a, const std::function<void(int)>& a, int copies_b,
                               const std::function<void(int)>& b, int reps) {
-  for (int i = 0; i < 3; ++i) a(i % copies_a), b(i % copies_b);
-  EventTimer t(size_t(4 * reps));
-  for (int i = 0; i < reps; ++i) {
-    t.record(size_t(4 * i));
-    a(i % copies_a);
-    t.record(size_t(4 * i + 1));
-    t.record(size_t(4 * i + 2));
-    b(i % copies_b);
-    t.record(size_t(4 * i + 3));
-  }
-  MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
-  return {t.median_us(0, 4, size_t(reps)), t.median_us(2, 4, size_t(reps))};
+  const std::vector<double> t = time_rounds({{copies_a, a}, {copies_b, b}}, reps);
+  return {t[0], t[1]};
 }
 
 }  // namespace mrgptq::bench
