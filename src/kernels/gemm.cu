@@ -334,7 +334,8 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
 }
 
 // W4A16 on the re-laid-out weight (w4a16_tc.cu, w4a16_wgmma.cu): which kernel at which M.
-// Crossovers measured on the H200 (2026-11-30, bench_w4a16_tc; docs/PERFORMANCE.md):
+// Crossovers measured on the H200 (2026-11-30, bench_w4a16_tc at 3462135:
+// docs/kernels/h200/bench-w4a16-3462135-variants.txt, v1 = the table-free decode):
 //  * the streamed kernel up to M = 16, and to M = 32 unless the warpgroup kernel's 128 x 64
 //    tiles fill the GPU (config 4): 28672x8192 M = 32: config 4 99.4 us vs the streamed
 //    kernel's 121.3; on the other three layer shapes the streamed kernel ties or wins (8192x8192

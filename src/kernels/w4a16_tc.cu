@@ -392,9 +392,9 @@ struct Layout {
 // EARLY (opt-in, not yet measured): the producer refills the stage of step s as soon as
 // every warp has copied it, inside step s, instead of at the top of step s + 1 -- after its
 // own warp's decode of step s. With the 2-stage ring of M <= 8 that is about one decode
-// more of lead time for each stage's bytes (the ring keeps ~1 step in flight otherwise,
-// which at ~48 KB per SM and step bounds the M = 1 kernel near 3 TB/s: ncu saw 55% of
-// DRAM peak); warp 0 then waits for the slowest warp's copy.
+// more of lead time for each stage's bytes (the ring keeps ~1 step in flight otherwise:
+// ~48 KB per SM, which by Little's law would bound the M = 1 kernel near 3 TB/s -- an
+// estimate; ncu saw 55% of DRAM peak); warp 0 then waits for the slowest warp's copy.
 template <int TILES, bool NV, int NT, int kStages, bool RAW = false, bool EARLY = false>
 __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
@@ -515,10 +515,11 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // blocks (M = 1: 2.65x vs 2.47x over BF16 on 8192x8192, 3.16x vs 3.01x on
 // 28672x8192); wider tiles need the registers of two blocks. Decode: the
 // shared table to M = 8, table-free above (RAW): measured on the H200
-// (bench_w4a16_tc, 2026-11-30), table-free is 2-15% faster at M = 16 and 32 on
-// the four layer shapes but 1-12% slower at M = 1, where the table's 32 KB
-// costs nothing (the ring is not what limits) and the byte permutes that
-// re-pair the activations are pure overhead. (Two more table-free variants --
+// (bench_w4a16_tc at 9d86113, docs/kernels/h200/bench-w4a16-9d86113.txt),
+// table-free is 3-17% faster at M = 32 on the four layer shapes and 3-13% at
+// M = 16 on three (2% slower on 4096x14336), but 1-13% slower at M = 1 (the
+// cause is not measured; the byte permutes that re-pair the activations are
+// the extra work it does there). (Two more table-free variants --
 // rings twice as deep in the freed 32 KB, activations staged a step ahead by
 // cp.async -- were slower everywhere and were removed.)
 // decode: 0 = that choice, 1 = the table at every M, 2 = table-free at every M;

@@ -669,9 +669,10 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   const int64_t want = sms * 4 / 5, r64 = (N + 63) / 64;
   // Config 7 where 64 x 64 tiles would need a second wave but its 64 x 128 tiles fit one
-  // (8192xK M = 128: 48.4 us vs 58.7 for config 3; 4096x14336 M = 256: 79.0 vs 98.5); with
-  // fewer tiles config 3 wins (4096x14336 M = 128: 66.8 vs 78.8), with more, 5 or 6
-  // (28672x8192 M = 128: config 5 127.5 vs 176).
+  // (8192x8192 M = 128: 48.4 us vs 58.7 for config 3; 4096x14336 M = 256: 79.0 vs 98.5); with
+  // fewer tiles config 3 wins (4096x14336 M = 128: 66.8 vs 78.8), with more, 5 or 6 (28672x8192
+  // M = 128: config 5 129.7 vs 175.3). docs/kernels/h200/bench-w4a16-wgmma-3462135-cfg7-11-*.txt
+  // (7 was numbered 9 there) and bench-w4a16-wgmma-9d86113.txt.
   if (M > 64 && M <= 256 && r64 * ((M + 63) / 64) > sms && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M >= 256 && ((N + 127) / 128) * ((M + 255) / 256) >= sms * 2 / 5) return 6;
   if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
