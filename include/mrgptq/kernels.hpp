@@ -71,11 +71,11 @@ void free_tensor_core_weight(TcWeight& w);
 enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2 };
 // The streamed kernel alone, any M >= 1 (8, 16 or 32 activation rows per
 // block; larger M runs more blocks over the same weight, which L2 then serves).
-// early_refill: opt-in, not yet measured -- each stage is refilled as soon as every warp
-// has copied it rather than a step later (see EARLY in w4a16_tc.cu); the same result.
+// early_refill (the default; false for comparisons): each stage is refilled as soon as every
+// warp has copied it rather than a step later (see EARLY in w4a16_tc.cu); the same result.
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                        cudaStream_t stream, StreamDecode decode = StreamDecode::kAuto,
-                       bool early_refill = false);
+                       bool early_refill = true);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured
@@ -92,10 +92,9 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // SM), 5 (256 x 128, one per SM), 6 (128 x 256, one per SM), activations copied by
 // tensor-map TMA, or 7 (64 x 128,
 // one per SM, each 64-row tile's 128-k chunks split over two consumer warpgroups whose partial
-// sums are added in shared memory at the end; decoding with one multiply per BF16 pair);
-// not chosen automatically (written after the device time ran out, not yet run on a GPU):
-// 8, 9 = config 6's tile and 10, 11 = config 3's tile with K split over a cluster of 2 / 4
-// CTAs, the partial sums added through distributed shared memory.
+// sums are added in shared memory at the end; decoding with one multiply per BF16 pair),
+// 8 = config 6's tile and 10 = config 3's tile with K split over a cluster of 2 CTAs, the
+// partial sums added through distributed shared memory.
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream,
                  int config = -1);
 // Whether w4a16_wgmma accepts these arguments (else w4a16_gemm takes another path).

@@ -389,12 +389,14 @@ struct Layout {
 // each of the 4 schedulers holds 4 warps), one for the 32-row kernel.
 #define MRGPTQ_STREAM_MINB(NT, STAGES) ((NT) == 1 && (STAGES) == 2 ? 3 : (NT) <= 2 ? 2 : 1)
 // RAW: table-free decode (mma_chunk_raw; NVFP4 then expects inv_g = kNvFold / G).
-// EARLY (opt-in, not yet measured): the producer refills the stage of step s as soon as
-// every warp has copied it, inside step s, instead of at the top of step s + 1 -- after its
-// own warp's decode of step s. With the 2-stage ring of M <= 8 that is about one decode
-// more of lead time for each stage's bytes (the ring keeps ~1 step in flight otherwise:
-// ~48 KB per SM, which by Little's law would bound the M = 1 kernel near 3 TB/s -- an
-// estimate; ncu saw 55% of DRAM peak); warp 0 then waits for the slowest warp's copy.
+// EARLY (the default since 2026-11-30, measured): the producer refills the stage of step s as
+// soon as every warp has copied it, inside step s, instead of at the top of step s + 1 -- after
+// its own warp's decode of step s. That is about one decode more of lead time for each stage's
+// bytes; warp 0 then waits for the slowest warp's copy. bench_w4a16_tc at 2ea760c on the H200
+// (docs/kernels/h200/bench-w4a16-2ea760c.txt), MXFP4, normal vs early refill: M = 1 (table)
+// 18.3 -> 17.6 us on 8192x8192, 50.4 -> 48.0 on 28672x8192, 47.7 -> 44.8 on 8192x28672,
+// 18.5 -> 17.9 on 4096x14336; M = 16 (table-free) 26.9 -> 26.5, 73.5 -> 71.3, 71.9 -> 65.0,
+// 25.9 -> 24.3; M = 32 ties or wins (117.5 -> 101.0 on 8192x28672).
 template <int TILES, bool NV, int NT, int kStages, bool RAW = false, bool EARLY = false>
 __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
@@ -523,7 +525,7 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // rings twice as deep in the freed 32 KB, activations staged a step ahead by
 // cp.async -- were slower everywhere and were removed.)
 // decode: 0 = that choice, 1 = the table at every M, 2 = table-free at every M;
-// early: the opt-in early refill (EARLY above).
+// early: the early refill (EARLY above; the default).
 template <int TILES, bool NV, bool EARLY>
 void launch_m_e(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, bool raw,
                 cudaStream_t st) {

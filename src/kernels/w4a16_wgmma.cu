@@ -33,8 +33,9 @@
 // and was removed). Config 7 adds a one-multiply decode and K-split consumer
 // warpgroups (see TCfg); it is the one of five such configs that won somewhere
 // on the H200 (64 < M <= 256 where one wave of its tiles fills the GPU); the
-// other four were removed (docs/PERFORMANCE.md has their figures). Configs 8-11
-// split K over the CTAs of a cluster (split_store). One kernel,
+// other four were removed (docs/PERFORMANCE.md has their figures). Configs 8 and 10
+// split K over the two CTAs of a cluster (split_store) where the plain tiles leave SMs idle
+// (9 and 11, the same over clusters of four, never won and were removed). One kernel,
 // w4a16_wgmma_kernel, serves them all.
 #include <cuda.h>
 #include <cudaTypedefs.h>
@@ -389,7 +390,7 @@ __device__ __forceinline__ void cluster_sync() {
   asm volatile("barrier.cluster.arrive.release;\nbarrier.cluster.wait.acquire;\n" ::: "memory");
 }
 
-// SPLIT > 1 (configs 8-11): the SPLIT CTAs of a cluster computed the same tile over
+// SPLIT > 1 (configs 8, 10): the SPLIT CTAs of a cluster computed the same tile over
 // different K ranges. Each writes its FP32 partial sums into its own (now idle) stage
 // memory, [warpgroup][accumulator][thread] so that consecutive threads are consecutive
 // words; after a cluster barrier, CTA `rank` finishes the rank-th SPLIT-th of the tile:
@@ -656,25 +657,31 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 
 }  // namespace
 
-// Measured on the H200 (bench_w4a16_tc --wg, 2026-11-30 ~06:05 UTC, MXFP4;
-// docs/PERFORMANCE.md): config 6 (128 weight x 256 activation rows, 2 x
-// m64n128 per k-step) is the fastest from M = 256 wherever its grid has at
-// least ~0.4 blocks per SM (8192x8192 M = 256: 64 blocks, 91.6 us vs 99.7 for
-// config 4; 4096x14336 M = 256: 32 blocks, 150 us vs 95 for config 3) and
-// reaches 736-770 TFLOP/s at M = 512-4096; below, the largest of the 3/4/5
-// tiles whose grid covers ~0.8 of the GPU (28672x8192 M = 64: config 4 99.7 us,
-// 3 110; M = 128: config 5 128 us, 3 187).
+// Measured on the H200 (bench_w4a16_tc --wg; docs/PERFORMANCE.md): config 6 (128 weight x
+// 256 activation rows, 2 x m64n128 per k-step) is the fastest from M = 256 wherever its grid
+// has more than ~half a block per SM, and reaches 730-770 TFLOP/s at M = 512-4096. Where a
+// tile shape would leave SMs idle, the same tile with K split over a cluster of 2 CTAs wins
+// (2ea760c, docs/kernels/h200/bench-w4a16-wgmma-2ea760c.txt):
+//  * config 10 (config 3's 64 x 64) when config 3 has at most one tile per SM: 8192x8192
+//    M = 64 35.5 us vs 39.2 for config 3, 8192x28672 M = 64 99.8 vs 122.4, 4096x14336 M = 64
+//    38.3 vs 63.8 and M = 128 54.5 vs 64.1 (config 7 75.3);
+//  * config 8 (config 6's 128 x 256) from M = 256 when config 6 has at most half a tile per
+//    SM: 8192x8192 M = 256 62.5 vs 90.8 (config 7 87.7), 8192x28672 M = 256 179.7 vs 294.3,
+//    4096x14336 M = 512 97.3 vs 150.6; with more tiles config 6 wins (8192x8192 M = 512: 94.7
+//    vs 119.7);
+//  * config 7 (64 x 128, two K groups) for 64 < M <= 256 where 64 x 64 tiles would need a
+//    second wave but 64 x 128 fit one (8192x8192 M = 128: 47.1 vs 57.4 for config 3;
+//    4096x14336 M = 256: 75.7 vs 95.1, config 8 93.8);
+//  * below, the largest of the 3/4/5 tiles whose grid covers ~0.8 of the GPU (28672x8192
+//    M = 64: config 4 96.4 us, 3 110.1; M = 128: config 5 125.7, 3 189.8).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   int sms = 132;
   MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   const int64_t want = sms * 4 / 5, r64 = (N + 63) / 64;
-  // Config 7 where 64 x 64 tiles would need a second wave but its 64 x 128 tiles fit one
-  // (8192x8192 M = 128: 48.4 us vs 58.7 for config 3; 4096x14336 M = 256: 79.0 vs 98.5); with
-  // fewer tiles config 3 wins (4096x14336 M = 128: 66.8 vs 78.8), with more, 5 or 6 (28672x8192
-  // M = 128: config 5 129.7 vs 175.3). docs/kernels/h200/bench-w4a16-wgmma-3462135-cfg7-11-*.txt
-  // (7 was numbered 9 there) and bench-w4a16-wgmma-9d86113.txt.
-  if (M > 64 && M <= 256 && r64 * ((M + 63) / 64) > sms && r64 * ((M + 127) / 128) <= sms) return 7;
-  if (M >= 256 && ((N + 127) / 128) * ((M + 255) / 256) >= sms * 2 / 5) return 6;
+  const int64_t tiles3 = r64 * ((M + 63) / 64), tiles6 = ((N + 127) / 128) * ((M + 255) / 256);
+  if (tiles3 <= sms) return 10;
+  if (M > 64 && M <= 256 && r64 * ((M + 127) / 128) <= sms) return 7;
+  if (M >= 256) return tiles6 <= sms / 2 ? 8 : 6;
   if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
   if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 4;
   return 3;
@@ -705,17 +712,12 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 256, 2, 2, 3>(X, M, w, Y, st);
     case 7:  // 64 x 128, two K groups, 4 stages, one-multiply decode
       return launch_tma_f<1, 128, 1, 1, 4, 2, true, 1>(X, M, w, Y, st);
-    // 8-11: not chosen automatically (written after the device time ran out, not yet run).
     case 8:  // config 6's tile, K split over a cluster of 2 CTAs
       return launch_tma_f<1, 256, 2, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
-    case 9:  // config 6's tile, K split over a cluster of 4 CTAs
-      return launch_tma_f<1, 256, 2, 2, 3, 1, false, 0, 4>(X, M, w, Y, st);
     case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
       return launch_tma_f<1, 64, 1, 1, 4, 1, false, 0, 2>(X, M, w, Y, st);
-    case 11:  // config 3's tile, K split over a cluster of 4 CTAs
-      return launch_tma_f<1, 64, 1, 1, 4, 1, false, 0, 4>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto) or 3..11, not " +
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..8 or 10, not " +
               std::to_string(config));
 }
 

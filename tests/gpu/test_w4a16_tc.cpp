@@ -113,8 +113,8 @@ double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) 
 enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
 
 // The warpgroup kernel's configs (3-6 tile shapes; 7 with the one-multiply decode and K-split
-// consumer warpgroups; 8-11, config 6's or 3's tile with K split over a cluster of 2 or 4 CTAs).
-const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10, 11};
+// consumer warpgroups; 8 and 10, config 6's and 3's tile with K split over a cluster of 2 CTAs).
+const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 10};
 
 // run_wgmma for every config of `configs` at every M of `Ms`, on c re-laid out in blocks of
 // `tiles` 8-row tiles (0: the library's choice).
@@ -269,7 +269,7 @@ TEST_F(GpuTc, WgmmaEveryConfigSmall) {
 // Where the tensor-map boxes leave the tensor: K below one 64-k box (32), K ending inside the
 // first (96) or second (160, 1056) box of a chunk, M below one box of rows (1), M ending inside
 // a tile (63, 257, 300), row blocks of 1, 2 and 4 tiles. K = 32 and 96 (one chunk) also leave
-// config 7's second K group without a chunk, and CTAs of configs 8-11's clusters without one
+// config 7's second K group without a chunk, and CTAs of configs 8 and 10's clusters without one
 // (their partial sums are zero).
 TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
   std::mt19937 rng(std::random_device{}());
