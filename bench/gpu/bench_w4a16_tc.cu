@@ -162,10 +162,9 @@ int main(int argc, char** argv) {
                                  d % 2 ? gpu::StreamDecode::kTableFree : gpu::StreamDecode::kTable,
                                  d >= 2);
         });
-      // The streamed kernel's own choice: to M = 32 one of the two decodes just timed.
-      const double tm = M <= 32 ? tdec[M > 8 ? 1 : 0] : t4(M <= 512, [&](int i) {
-        gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr);
-      });
+      // The streamed kernel's own choice (decode and refill).
+      const double tm =
+          t4(M <= 512, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
       const double td = t4(true, [&](int i) {
         gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr);
         gpu::bf16_gemm(x, M, ws, N, K, y, nullptr);

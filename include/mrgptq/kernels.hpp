@@ -64,11 +64,14 @@ struct TcWeight {
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0);
 void free_tensor_core_weight(TcWeight& w);
 // How the streamed kernel decodes the weight: kAuto = its measured choice (the
-// shared-memory table to M = 8, shifts and masks above), or one of them at every
+// shared-memory table to M = kStreamTableMaxM, shifts and masks above), or one of them at every
 // M (for tests and bench_w4a16_tc). The decoded values are the same bits; the
 // mma sums them in another k order within a 16-k step, so outputs may differ in
 // the last bit.
 enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2 };
+// Measured on the H200 with the early refill (docs/kernels/h200/bench-w4a16-0b20264.txt): the
+// table is faster at M = 1-4 on three of the four layer shapes, table-free at M = 8 on three.
+constexpr int64_t kStreamTableMaxM = 4;
 // The streamed kernel alone, any M >= 1 (8, 16 or 32 activation rows per
 // block; larger M runs more blocks over the same weight, which L2 then serves).
 // early_refill (the default; false for comparisons): each stage is refilled as soon as every

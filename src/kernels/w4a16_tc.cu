@@ -516,12 +516,15 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // H100, 24 warps hide the table lookups' latency better than 4 stages at two
 // blocks (M = 1: 2.65x vs 2.47x over BF16 on 8192x8192, 3.16x vs 3.01x on
 // 28672x8192); wider tiles need the registers of two blocks. Decode: the
-// shared table to M = 8, table-free above (RAW): measured on the H200
-// (bench_w4a16_tc at 9d86113, docs/kernels/h200/bench-w4a16-9d86113.txt),
-// table-free is 3-17% faster at M = 32 on the four layer shapes and 3-13% at
-// M = 16 on three (2% slower on 4096x14336), but 1-13% slower at M = 1 (the
-// cause is not measured; the byte permutes that re-pair the activations are
-// the extra work it does there). (Two more table-free variants --
+// shared table to M = kStreamTableMaxM (kernels.hpp), table-free above (RAW).
+// Measured on the H200 with the early refill (bench_w4a16_tc at 0b20264,
+// docs/kernels/h200/bench-w4a16-0b20264.txt), table vs table-free: M = 1
+// 17.6 vs 18.9 us on 8192x8192, 44.7 vs 49.7 on 8192x28672, 17.8 vs 19.3 on
+// 4096x14336 (47.7 vs 47.4 on 28672x8192); M = 4 the same way; M = 8 19.8 vs
+// 20.6 (table-free first), 51.7 vs 57.9, 51.5 vs 53.4 (20.3 vs 19.7 on
+// 4096x14336); M = 16 and 32 table-free by 2-20%. The table's lookups cost
+// PRMT + IMAD + LDS per BF16 pair; the table-free decode more ALU work and the
+// byte permutes that re-pair the activations. (Two more table-free variants --
 // rings twice as deep in the freed 32 KB, activations staged a step ahead by
 // cp.async -- were slower everywhere and were removed.)
 // decode: 0 = that choice, 1 = the table at every M, 2 = table-free at every M;
@@ -542,7 +545,7 @@ void launch_m_e(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, bo
 template <int TILES, bool NV>
 void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, int decode, bool early,
               cudaStream_t st) {
-  const bool raw = decode == 2 || (decode == 0 && M > 8);
+  const bool raw = decode == 2 || (decode == 0 && M > kStreamTableMaxM);
   if (early) return launch_m_e<TILES, NV, true>(X, M, w, Y, raw, st);
   launch_m_e<TILES, NV, false>(X, M, w, Y, raw, st);
 }
