@@ -438,7 +438,8 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
     EXPECT_LE(rel_error(yf, a.ref), 5e-3) << at << " table-free";
     EXPECT_EQ(count_far(yf, yt, tw.N), 0u) << at << ": table-free outputs far from the table's";
     EXPECT_LE(count_diff(yf, yt), yf.size() / 100) << at << ": too many outputs differ";
-    EXPECT_EQ(count_diff(ya, M > gpu::kStreamTableMaxM ? yf : yt), 0u) << at << ": automatic choice";
+    EXPECT_EQ(count_diff(ya, M > gpu::kStreamTableMaxM ? yf : yt), 0u)
+        << at << ": automatic choice";
     EXPECT_EQ(count_diff(run_decode(tw, a, M, StreamDecode::kTable, true), yt), 0u)
         << at << ": table decode, early refill";
     EXPECT_EQ(count_diff(run_decode(tw, a, M, StreamDecode::kTableFree, true), yf), 0u)
