@@ -74,11 +74,8 @@ enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2 };
 constexpr int64_t kStreamTableMaxM = 4;
 // The streamed kernel alone, any M >= 1 (8, 16 or 32 activation rows per
 // block; larger M runs more blocks over the same weight, which L2 then serves).
-// early_refill (the default; false for comparisons): each stage is refilled as soon as every
-// warp has copied it rather than a step later (see EARLY in w4a16_tc.cu); the same result.
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
-                       cudaStream_t stream, StreamDecode decode = StreamDecode::kAuto,
-                       bool early_refill = true);
+                       cudaStream_t stream, StreamDecode decode = StreamDecode::kAuto);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured

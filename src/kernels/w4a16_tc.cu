@@ -4,6 +4,8 @@
 //  - w4a16_stream: the weight re-laid out once at load time (TcWeight), any M,
 //                  loaded by the TMA engine into a shared-memory ring.
 // See the comments on each for the tricks; the host entries check arguments.
+#include <type_traits>
+
 #include "kernels/fp4_device.cuh"
 #include "kernels/w4a16_common.cuh"
 #include "mrgptq/kernels.hpp"
@@ -389,15 +391,15 @@ struct Layout {
 // each of the 4 schedulers holds 4 warps), one for the 32-row kernel.
 #define MRGPTQ_STREAM_MINB(NT, STAGES) ((NT) == 1 && (STAGES) == 2 ? 3 : (NT) <= 2 ? 2 : 1)
 // RAW: table-free decode (mma_chunk_raw; NVFP4 then expects inv_g = kNvFold / G).
-// EARLY (the default since 2026-11-30, measured): the producer refills the stage of step s as
-// soon as every warp has copied it, inside step s, instead of at the top of step s + 1 -- after
-// its own warp's decode of step s. That is about one decode more of lead time for each stage's
-// bytes; warp 0 then waits for the slowest warp's copy. bench_w4a16_tc at 2ea760c on the H200
-// (docs/kernels/h200/bench-w4a16-2ea760c.txt), MXFP4, normal vs early refill: M = 1 (table)
-// 18.3 -> 17.6 us on 8192x8192, 50.4 -> 48.0 on 28672x8192, 47.7 -> 44.8 on 8192x28672,
-// 18.5 -> 17.9 on 4096x14336; M = 16 (table-free) 26.9 -> 26.5, 73.5 -> 71.3, 71.9 -> 65.0,
-// 25.9 -> 24.3; M = 32 ties or wins (117.5 -> 101.0 on 8192x28672).
-template <int TILES, bool NV, int NT, int kStages, bool RAW = false, bool EARLY = false>
+// The producer refills the stage of step s as soon as every warp has copied it, inside step s
+// ("early refill"), not at the top of step s + 1 after its own warp's decode of step s: about
+// one decode more of lead time for each stage's bytes, while warp 0 waits for the slowest
+// warp's copy. Measured against the late refill on the H200 (bench_w4a16_tc at 2ea760c,
+// docs/kernels/h200/bench-w4a16-2ea760c.txt, MXFP4, late -> early): M = 1 (table) 18.3 -> 17.6
+// us on 8192x8192, 50.4 -> 48.0 on 28672x8192, 47.7 -> 44.8 on 8192x28672, 18.5 -> 17.9 on
+// 4096x14336; M = 16 (table-free) 26.9 -> 26.5, 73.5 -> 71.3, 71.9 -> 65.0, 25.9 -> 24.3; M = 32
+// ties or wins (117.5 -> 101.0 on 8192x28672); the late refill is gone.
+template <int TILES, bool NV, int NT, int kStages, bool RAW>
 __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
@@ -412,7 +414,7 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
   const int64_t stages = (chunks + kWarps - 1) / kWarps;
 
   // Thread 0 is the producer: it fills the ring, then refills the stage of
-  // step s - 1 at step s (every warp has released that by then: a warp
+  // step s inside step s, once every warp has copied it to registers (a warp
   // releases its stage before decoding it). No dedicated producer warp: 8
   // warps x 2 blocks x 128 registers is exactly one SM's register file, a
   // ninth warp would cost the second block.
@@ -447,11 +449,6 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
   float acc[(TILES + 1) / 2][NT][4] = {};
   for (int64_t s = 0; s < stages; ++s) {
     const int slot = int(s % kStages);
-    if (!EARLY && producer && s >= 1 && s - 1 + kStages < stages) {
-      const int64_t r = s - 1;
-      mbar_wait(&empty[r % kStages], uint32_t((r / kStages) & 1));
-      issue(r + kStages);
-    }
     const int64_t ch = s * kWarps + warp;
     const bool active = ch < chunks;  // warp-uniform
     const int64_t k0 = ch * 128 + 32 * t;
@@ -473,13 +470,11 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     }
     __syncwarp();
     if (lane == 0) mbar_arrive(&empty[slot]);  // the bytes are in registers: refill the stage
-    if constexpr (EARLY) {
-      if (producer && s + kStages < stages) {
-        mbar_wait(&empty[slot], uint32_t((s / kStages) & 1));
-        issue(s + kStages);
-      }
-      __syncwarp();
+    if (producer && s + kStages < stages) {    // the early refill (above)
+      mbar_wait(&empty[slot], uint32_t((s / kStages) & 1));
+      issue(s + kStages);
     }
+    __syncwarp();
     if (active) {
       if constexpr (RAW)
         mma_chunk_raw<NT, TILES, NV>(acc, q, sc, x);
@@ -494,10 +489,10 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
                                   lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
-template <int TILES, bool NV, int NT, int STG, bool RAW = false, bool EARLY = false>
+template <int TILES, bool NV, int NT, int STG, bool RAW>
 void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   using L = Layout<TILES, NV, STG, RAW>;
-  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, EARLY>;
+  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW>;
   static_assert(L::bytes * MRGPTQ_STREAM_MINB(NT, STG) <= 227 * 1024,
                 "MINB blocks fit in one SM's shared memory");
   use_dynamic_smem<kernel>(int(L::bytes));
@@ -527,27 +522,12 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // byte permutes that re-pair the activations. (Two more table-free variants --
 // rings twice as deep in the freed 32 KB, activations staged a step ahead by
 // cp.async -- were slower everywhere and were removed.)
-// decode: 0 = that choice, 1 = the table at every M, 2 = table-free at every M;
-// early: the early refill (EARLY above; the default).
-template <int TILES, bool NV, bool EARLY>
-void launch_m_e(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, bool raw,
-                cudaStream_t st) {
+template <int TILES, bool NV, bool RAW>
+void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   const int m = int(M);
-  if (M <= 8)
-    return raw ? launch<TILES, NV, 1, 2, true, EARLY>(X, m, w, Y, st)
-               : launch<TILES, NV, 1, 2, false, EARLY>(X, m, w, Y, st);
-  if (M <= 16)
-    return raw ? launch<TILES, NV, 2, 4, true, EARLY>(X, m, w, Y, st)
-               : launch<TILES, NV, 2, 4, false, EARLY>(X, m, w, Y, st);
-  return raw ? launch<TILES, NV, 4, 4, true, EARLY>(X, m, w, Y, st)
-             : launch<TILES, NV, 4, 4, false, EARLY>(X, m, w, Y, st);
-}
-template <int TILES, bool NV>
-void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, int decode, bool early,
-              cudaStream_t st) {
-  const bool raw = decode == 2 || (decode == 0 && M > kStreamTableMaxM);
-  if (early) return launch_m_e<TILES, NV, true>(X, M, w, Y, raw, st);
-  launch_m_e<TILES, NV, false>(X, M, w, Y, raw, st);
+  if (M <= 8) return launch<TILES, NV, 1, 2, RAW>(X, m, w, Y, st);
+  if (M <= 16) return launch<TILES, NV, 2, 4, RAW>(X, m, w, Y, st);
+  launch<TILES, NV, 4, 4, RAW>(X, m, w, Y, st);
 }
 
 }  // namespace tma
@@ -700,21 +680,30 @@ void free_tensor_core_weight(TcWeight& w) {
 }
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
-                       cudaStream_t st, StreamDecode decode, bool early_refill) {
+                       cudaStream_t st, StreamDecode decode) {
   check_args(X, M, w.N, w.K, int64_t(0x7FFFFFFF));
-  const int d = int(decode);
-  if (d < 0 || d > 2) throw Error("W4A16 streamed kernel: unknown decode " + std::to_string(d));
+  if (decode != StreamDecode::kAuto && decode != StreamDecode::kTable &&
+      decode != StreamDecode::kTableFree)
+    throw Error("W4A16 streamed kernel: unknown decode " + std::to_string(int(decode)));
+  const bool raw =
+      decode == StreamDecode::kTableFree || (decode == StreamDecode::kAuto && M > kStreamTableMaxM);
   const bool nv = w.format == Format::NVFP4;
+  // The weight's row blocks (1, 2 or 4 tiles) x format x decode.
+  auto go = [&](auto tiles) {
+    constexpr int T = decltype(tiles)::value;
+    if (nv)
+      return raw ? tma::launch_m<T, true, true>(X, M, w, Y, st)
+                 : tma::launch_m<T, true, false>(X, M, w, Y, st);
+    return raw ? tma::launch_m<T, false, true>(X, M, w, Y, st)
+               : tma::launch_m<T, false, false>(X, M, w, Y, st);
+  };
   switch (w.tiles) {
     case 4:
-      return nv ? tma::launch_m<4, true>(X, M, w, Y, d, early_refill, st)
-                : tma::launch_m<4, false>(X, M, w, Y, d, early_refill, st);
+      return go(std::integral_constant<int, 4>{});
     case 2:
-      return nv ? tma::launch_m<2, true>(X, M, w, Y, d, early_refill, st)
-                : tma::launch_m<2, false>(X, M, w, Y, d, early_refill, st);
+      return go(std::integral_constant<int, 2>{});
     case 1:
-      return nv ? tma::launch_m<1, true>(X, M, w, Y, d, early_refill, st)
-                : tma::launch_m<1, false>(X, M, w, Y, d, early_refill, st);
+      return go(std::integral_constant<int, 1>{});
   }
   throw Error("W4A16 tensor-core kernel: weight was not made by make_tensor_core_weight");
 }

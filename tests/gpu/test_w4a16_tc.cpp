@@ -347,9 +347,10 @@ TEST_F(GpuTc, WgmmaManyWavesOfBlocks) {
   }
 }
 
-// The dispatch (-2) at every crossover: streamed to M = 32 (table decode to 8, table-free
-// above), the warpgroup kernel to 4096, then dequantize + cuBLAS; without a workspace (-3) the
-// warpgroup kernel at any M. GemmDispatchOnWideWeights: the grid-dependent routes.
+// The dispatch (-2) at every crossover: streamed to M = 32 (table decode to
+// kStreamTableMaxM, table-free above), the warpgroup kernel to 4096, then dequantize + cuBLAS;
+// without a workspace (-3) the warpgroup kernel at any M. GemmDispatchOnWideWeights: the
+// grid-dependent routes.
 TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
@@ -408,9 +409,9 @@ namespace {
 
 // Y (raw BF16 bits) of the streamed kernel with a given decode.
 std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t M,
-                                 gpu::StreamDecode d, bool early_refill = false) {
+                                 gpu::StreamDecode d) {
   return output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
-    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr, d, early_refill);
+    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr, d);
   });
 }
 
@@ -422,8 +423,7 @@ std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t
 // differently (measured on the H200: 1-2 of ~10^4, some more than one ulp
 // where the sum cancels). A wrong scale, a lost subnormal or a wrong pairing
 // moves outputs much further. The automatic choice must be one of the two,
-// bit for bit, and so must the early-refill ring (the same arithmetic, only
-// the copies are issued sooner).
+// bit for bit.
 void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>& Ms,
                    std::mt19937& rng, const std::string& what) {
   using gpu::StreamDecode;
@@ -440,10 +440,6 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
     EXPECT_LE(count_diff(yf, yt), yf.size() / 100) << at << ": too many outputs differ";
     EXPECT_EQ(count_diff(ya, M > gpu::kStreamTableMaxM ? yf : yt), 0u)
         << at << ": automatic choice";
-    EXPECT_EQ(count_diff(run_decode(tw, a, M, StreamDecode::kTable, true), yt), 0u)
-        << at << ": table decode, early refill";
-    EXPECT_EQ(count_diff(run_decode(tw, a, M, StreamDecode::kTableFree, true), yf), 0u)
-        << at << ": table-free decode, early refill";
   }
   gpu::free_tensor_core_weight(tw);
 }
