@@ -74,12 +74,16 @@ __device__ __forceinline__ uint32_t bf16x2_splat(float v) {
 // Group scale(s) of one lane's 32 weights as BF16 pairs: [0] for k 0..15, [1]
 // for 16..31. Built from the bits: the float decoders (ldexpf) cost ~15
 // instructions a scale, and these kernels are issue-bound once the bytes flow.
+// NVFP4: the two E4M3 scale bytes of s as floats, by E4M3 -> F16 (one cvt for both) -> F32:
+// exact, 4-bit significands.
+__device__ __forceinline__ float2 e4m3x2_to_float2(uint32_t s) {
+  const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
+  return __half22float2(*reinterpret_cast<const __half2*>(&h));
+}
 template <bool NV>
 __device__ __forceinline__ void scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
   if constexpr (NV) {
-    // E4M3 -> F16 (one cvt for both scales) -> F32 -> BF16: all exact, 4-bit significands.
-    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
-    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+    const float2 f = e4m3x2_to_float2(s);  // then to BF16, exactly
     sc[0] = bf16x2_splat(f.x);
     sc[1] = bf16x2_splat(f.y);
   } else {
@@ -116,13 +120,29 @@ constexpr float kNvFold = 512.f;
 template <bool NV>
 __device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
   if constexpr (NV) {
-    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(__nv_fp8x2_storage_t(s), __NV_E4M3);
-    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+    const float2 f = e4m3x2_to_float2(s);
     sc[0] = bf16x2_splat(f.x * 0x1p117f);
     sc[1] = bf16x2_splat(f.y * 0x1p117f);
   } else {
     sc[0] = sc[1] = s * 0x00800080u + 0x3F003F00u;  // ((s + 126) << 7) in both halves
   }
+}
+
+// The table-free decode's two forms, shared by the streamed and the warpgroup kernel:
+// FOLD: the group scale pairs of folded_scale_pairs, one multiply; else scale_pairs' and the
+// exact two-step raw x 2^126 x scale.
+template <bool NV, bool FOLD>
+__device__ __forceinline__ void raw_scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
+  if constexpr (FOLD)
+    folded_scale_pairs<NV>(s, sc);
+  else
+    scale_pairs<NV>(s, sc);
+}
+// Nibbles I and I + 4 of q as a BF16 pair times the group scale sc (from raw_scale_pairs<FOLD>).
+template <int I, bool FOLD>
+__device__ __forceinline__ uint32_t decode_pair(uint32_t q, uint32_t sc) {
+  return FOLD ? bf16x2_mul(fp4x2_raw<I>(q), sc)
+              : bf16x2_mul(bf16x2_mul(fp4x2_raw<I>(q), kTwo126), sc);
 }
 
 }  // namespace mrgptq::gpu::w4

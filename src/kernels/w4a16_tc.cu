@@ -223,27 +223,19 @@ template <int NT, bool NV, bool HAS1, bool FOLD>
 __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
                                              const uint4& q1, uint32_t s1, const XPair<NT>& x) {
   uint32_t sc0[2], sc1[2] = {0, 0};
-  if constexpr (FOLD) {
-    folded_scale_pairs<NV>(s0, sc0);
-    if constexpr (HAS1) folded_scale_pairs<NV>(s1, sc1);
-  } else {
-    scale_pairs<NV>(s0, sc0);
-    if constexpr (HAS1) scale_pairs<NV>(s1, sc1);
-  }
-  auto dec = [](uint32_t raw, uint32_t sc) {
-    return FOLD ? bf16x2_mul(raw, sc) : bf16x2_mul(bf16x2_mul(raw, kTwo126), sc);
-  };
+  raw_scale_pairs<NV, FOLD>(s0, sc0);
+  if constexpr (HAS1) raw_scale_pairs<NV, FOLD>(s1, sc1);
 #pragma unroll
   for (int j = 0; j < 8; ++j) {
     const uint32_t w0 = (&q0.x)[j / 2], w1 = (&q1.x)[j / 2];
     const uint32_t c0 = sc0[j / 4], c1 = sc1[j / 4];
     uint32_t a0, a1 = 0, a2, a3 = 0;
     if (j % 2 == 0) {
-      a0 = dec(fp4x2_raw<0>(w0), c0), a2 = dec(fp4x2_raw<1>(w0), c0);
-      if constexpr (HAS1) a1 = dec(fp4x2_raw<0>(w1), c1), a3 = dec(fp4x2_raw<1>(w1), c1);
+      a0 = decode_pair<0, FOLD>(w0, c0), a2 = decode_pair<1, FOLD>(w0, c0);
+      if constexpr (HAS1) a1 = decode_pair<0, FOLD>(w1, c1), a3 = decode_pair<1, FOLD>(w1, c1);
     } else {
-      a0 = dec(fp4x2_raw<2>(w0), c0), a2 = dec(fp4x2_raw<3>(w0), c0);
-      if constexpr (HAS1) a1 = dec(fp4x2_raw<2>(w1), c1), a3 = dec(fp4x2_raw<3>(w1), c1);
+      a0 = decode_pair<2, FOLD>(w0, c0), a2 = decode_pair<3, FOLD>(w0, c0);
+      if constexpr (HAS1) a1 = decode_pair<2, FOLD>(w1, c1), a3 = decode_pair<3, FOLD>(w1, c1);
     }
     const int i0 = 2 * (j % 2);
 #pragma unroll
@@ -643,7 +635,7 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
 }
 
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles) {
-  check_args(nullptr, 1, w.N, w.K, 1);
+  check_args(nullptr, 1, w.N, w.K, 1);  // the shape only: no activations here
   if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4)
     throw Error("make_tensor_core_weight: tiles must be 0 (auto), 1, 2 or 4");
   TcWeight r;

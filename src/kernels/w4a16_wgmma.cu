@@ -113,12 +113,6 @@ __device__ __forceinline__ uint64_t desc_sw128(uint32_t saddr) {
          (uint64_t(1) << 62);
 }
 
-// Nibbles i and i + 4 of q as a BF16 pair (fp4x2_raw) times 2^126 and the group scale.
-template <int I>
-__device__ __forceinline__ uint32_t fp4x2(uint32_t q, uint32_t sc) {
-  return bf16x2_mul(bf16x2_mul(fp4x2_raw<I>(q), kTwo126), sc);
-}
-
 // Blocks in groups of kGroupRows row tiles: inside a group the row tile runs
 // fastest, so that neighbours share the activation tile and a group's weight
 // rows stay in L2 while the m tiles sweep past.
@@ -143,7 +137,7 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 // stage in shared memory (one 16-byte load per row and pair of k-steps; the quad reads the same
 // address, a broadcast). One byte permute gathers the two bytes as X = [L, H, L, H]; X' = (X &
 // 0xFFFF) | ((X >> 4) & 0xFFFF0000) puts the two nibbles of L 16 bits apart (nibbles 0, 4) and
-// those of H too (2, 6), which is the pairing the shift decode fp4x2<0>, fp4x2<2> expects. The
+// those of H too (2, 6), which is the pairing decode_pair<0>, decode_pair<2> expect. The
 // group scale of step j is quad-mate j/2's (its scale word is read with the codes). Per 16 weights
 // this costs a permute, a shift and a LOP3 more than the first version's decode; its producer
 // warpgroup's work was ~2x that per stage.
@@ -511,10 +505,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
           for (int h = 0; h < 2; ++h) {
             const uint32_t s = C::NV ? (sw.s[mi][h][p / 2] >> (16 * (p % 2))) & 0xFFFFu
                                      : (sw.s[mi][h][0] >> (8 * p)) & 0xFFu;
-            if constexpr (F)
-              folded_scale_pairs<C::NV>(s, sc[mi][h]);
-            else
-              scale_pairs<C::NV>(s, sc[mi][h]);
+            raw_scale_pairs<C::NV, F>(s, sc[mi][h]);
           }
 #pragma unroll
         for (int jj = 0; jj < 2; ++jj) {
@@ -527,13 +518,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
               const uint32_t* q = &cur.q[mi][h].x;
               const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
               const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
-              if constexpr (F) {
-                a[mi][h] = bf16x2_mul(fp4x2_raw<0>(xw), sc[mi][h][jj]);
-                a[mi][2 + h] = bf16x2_mul(fp4x2_raw<2>(xw), sc[mi][h][jj]);
-              } else {
-                a[mi][h] = fp4x2<0>(xw, sc[mi][h][jj]);
-                a[mi][2 + h] = fp4x2<2>(xw, sc[mi][h][jj]);
-              }
+              a[mi][h] = decode_pair<0, F>(xw, sc[mi][h][jj]);
+              a[mi][2 + h] = decode_pair<2, F>(xw, sc[mi][h][jj]);
             }
           wgmma_fence();
 #pragma unroll

@@ -109,19 +109,28 @@ inline std::vector<uint8_t> wrong_scales(const QuantizedTensor& q) {
   return bad;
 }
 
-// Relative Frobenius error of Y (BF16 [M, N]) against the float64 product A W^T;
-// infinity when any output is not finite (an unwritten, NaN-poisoned entry).
-inline double rel_error_vs_f64(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
+// Relative Frobenius error of Y (BF16) against a float64 reference of the same
+// shape; infinity when any output is not finite (an unwritten, NaN-poisoned entry).
+inline double rel_error(const std::vector<uint16_t>& y, const std::vector<double>& ref) {
   double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double got = from_bf16(y[i]);
+    if (!std::isfinite(got)) return INFINITY;
+    num += (got - ref[i]) * (got - ref[i]), den += ref[i] * ref[i];
+  }
+  return std::sqrt(num / den);
+}
+
+// rel_error of Y (BF16 [M, N]) against the float64 product A W^T.
+inline double rel_error_vs_f64(const std::vector<uint16_t>& Y, const MatrixF& A, const MatrixF& W) {
+  std::vector<double> ref(size_t(A.rows * W.rows));
   for (int64_t m = 0; m < A.rows; ++m)
     for (int64_t n = 0; n < W.rows; ++n) {
-      double ref = 0;
-      for (int64_t k = 0; k < A.cols; ++k) ref += double(A(m, k)) * W(n, k);
-      const double got = from_bf16(Y[size_t(m * W.rows + n)]);
-      if (!std::isfinite(got)) return INFINITY;
-      num += (got - ref) * (got - ref), den += ref * ref;
+      double s = 0;
+      for (int64_t k = 0; k < A.cols; ++k) s += double(A(m, k)) * W(n, k);
+      ref[size_t(m * W.rows + n)] = s;
     }
-  return std::sqrt(num / den);
+  return rel_error(Y, ref);
 }
 
 }  // namespace mrgptq::gputest

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -48,17 +47,6 @@ Acts make_acts(const DeviceWeight& c, int64_t M, std::mt19937& rng) {
     }
   }
   return a;
-}
-// Relative Frobenius error of the device output against the reference; infinity
-// when any output is not finite (an unwritten NaN-poisoned entry).
-double rel_error(const std::vector<uint16_t>& y, const std::vector<double>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double got = from_bf16(y[i]);
-    if (!std::isfinite(got)) return INFINITY;
-    num += (got - ref[i]) * (got - ref[i]), den += ref[i] * ref[i];
-  }
-  return std::sqrt(num / den);
 }
 // Y (raw BF16 bits) of call(dx, dy) on a's activations, dy poisoned first.
 template <class Call>
@@ -360,28 +348,37 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
                 shape_of(f, 264, 384));
     check_wgmma(c, 0, {65, 4097}, {-3}, rng, shape_of(f, 264, 384) + " (no workspace)");
   }
+  // The split-K configs are on the routes above (264 rows leave SMs idle): config 10 where
+  // config 3 has at most one 64 x 64 tile per SM, config 8 from M = 256 where config 6 has at
+  // most half a 128 x 256 tile per SM (on a GPU of at least 96 SMs).
+  for (int64_t M : {33, 64, 65, 128, 600}) EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, 264), 10) << M;
+  EXPECT_EQ(gpu::w4a16_wgmma_config_for(4096, 264), 8);
 }
 
-// The routes that depend on the grid filling the GPU: wide enough weights that
-// M = 17..32 goes to the warpgroup kernel's config 4 (13440 rows: 105 tiles of
-// 128 rows) and M = 65..128 to config 7 (6400 rows: 200 tiles of 64 x 64, 100 of
-// 64 x 128); which config each M gets is printed, the result is checked.
+// The routes that depend on the grid filling the GPU, on weights sized from the SM count:
+// M = 17..32 goes to the warpgroup kernel's config 4 when its 128-row tiles cover 4/5 of the
+// SMs (13440 rows on 132 SMs), M = 65..128 to config 7 when 64 x 64 tiles would need a second
+// wave but 64 x 128 tiles fit one (6336 rows). The route is asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   std::mt19937 rng(std::random_device{}());
+  int sms = 0;
+  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   struct Wide {
     int64_t n, k;
     std::vector<int64_t> ms;
+    int config;
   };
-  for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (const Wide& sh : {Wide{13440, 128, {17, 32}}, Wide{6400, 256, {100, 128}}}) {
+  const Wide wides[] = {{128 * (sms * 4 / 5), 128, {17, 32}, 4},
+                        {64 * (sms * 3 / 4), 256, {100, 128}, 7}};
+  for (const Wide& sh : wides) {
+    for (int64_t M : sh.ms)
+      EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
+    for (Format f : {Format::MXFP4, Format::NVFP4}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       check_wgmma(c, 0, sh.ms, {-2}, rng, shape_of(f, sh.n, sh.k));
-      if (f == Format::MXFP4)
-        for (int64_t M : sh.ms)
-          std::printf("N=%ld M=%ld: config_for = %d\n", long(sh.n), long(M),
-                      gpu::w4a16_wgmma_config_for(M, sh.n));
     }
+  }
 }
 
 TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
