@@ -68,7 +68,10 @@ void free_tensor_core_weight(TcWeight& w);
 // M (for tests and bench_w4a16_tc). The decoded values are the same bits; the
 // mma sums them in another k order within a 16-k step, so outputs may differ in
 // the last bit.
-enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2 };
+// kTablePersistent: the table decode in the persistent kernel (one block per SM over many row
+// blocks, the table at a 64 KB-aligned address), M <= kStreamPersistentMaxM.
+enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2, kTablePersistent = 3 };
+constexpr int64_t kStreamPersistentMaxM = 8;
 // Measured on the H200 with the early refill (docs/kernels/h200/bench-w4a16-0b20264.txt): the
 // table is faster at M = 1-4 on three of the four layer shapes, table-free at M = 8 on three.
 constexpr int64_t kStreamTableMaxM = 4;

@@ -437,6 +437,11 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
     EXPECT_LE(count_diff(yf, yt), yf.size() / 100) << at << ": too many outputs differ";
     EXPECT_EQ(count_diff(ya, M > gpu::kStreamTableMaxM ? yf : yt), 0u)
         << at << ": automatic choice";
+    if (M <= gpu::kStreamPersistentMaxM) {  // the same decode, K split over 16 warps, not 8
+      const std::vector<uint16_t> yp = run_decode(tw, a, M, StreamDecode::kTablePersistent);
+      EXPECT_LE(rel_error(yp, a.ref), 5e-3) << at << " persistent";
+      EXPECT_EQ(count_far(yp, yt, tw.N), 0u) << at << ": persistent outputs far from the table's";
+    }
   }
   gpu::free_tensor_core_weight(tw);
 }
@@ -457,6 +462,25 @@ TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
       const std::string what =
           std::string(to_string(f)) + " N=" + std::to_string(sh.n) + " K=" + std::to_string(sh.k);
       check_decodes(c, sh.tiles, {1, 3, 4, 5, 8, 9, 16, 17, 32, 33, 100}, rng, what);
+    }
+}
+
+// The persistent kernel with several row blocks per block (one block per SM,
+// 132 on the H200; sized from the GPU's SM count): both partial-sum buffers
+// reused (the storer's hand-back), each tile count, a K of two chunks (one
+// step with 14 of 16 warps idle) and partial stages.
+TEST_F(GpuTc, PersistentKernelManyRowBlocksPerBlock) {
+  std::mt19937 rng(std::random_device{}());
+  int sms = 0;
+  ASSERT_EQ(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0), cudaSuccess);
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (Shape sh : {Shape{sms * 32 * 3 + 40, 256, 4}, Shape{sms * 8 * 5 + 3, 1056, 1},
+                     Shape{sms * 16 * 4 + 9, 640, 2}}) {
+      DeviceWeight c;
+      make_weight(c, sh.n, sh.k, f, rng);
+      const std::string what =
+          std::string(to_string(f)) + " N=" + std::to_string(sh.n) + " K=" + std::to_string(sh.k);
+      check_decodes(c, sh.tiles, {1, 3, 8}, rng, what);
     }
 }
 
@@ -513,10 +537,13 @@ TEST_F(GpuTc, StreamedDecodesFailAPlantedWrongScale) {
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
     for (int64_t M : {5, 40}) {
       const Acts a = make_acts(c, M, rng);  // c.deq: the correct scales
-      for (gpu::StreamDecode d : {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree})
-        EXPECT_GT(rel_error(run_decode(tw, a, M, d), a.ref), 5e-3)
-            << to_string(f) << ": a planted wrong scale passed (decode " << int(d) << ", M = " << M
-            << ")";
+      for (gpu::StreamDecode d : {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree,
+                                  gpu::StreamDecode::kTablePersistent})
+        if (d != gpu::StreamDecode::kTablePersistent || M <= gpu::kStreamPersistentMaxM) {
+          EXPECT_GT(rel_error(run_decode(tw, a, M, d), a.ref), 5e-3)
+              << to_string(f) << ": a planted wrong scale passed (decode " << int(d)
+              << ", M = " << M << ")";
+        }
     }
     gpu::free_tensor_core_weight(tw);
   }
@@ -536,6 +563,9 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr), Error);
   EXPECT_THROW(
       gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr, gpu::StreamDecode::kTableFree),
+      Error);
+  EXPECT_THROW(
+      gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr, gpu::StreamDecode::kTablePersistent),
       Error);
   EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
   EXPECT_THROW(gpu::w4a16_wgmma(nullptr, 100, t, nullptr, nullptr), Error);
