@@ -867,6 +867,17 @@ void free_tensor_core_weight(TcWeight& w) {
   w.packed = w.scales = nullptr;
 }
 
+// The table to M = kStreamTableMaxM, table-free above; the persistent kernel where the table
+// kernel would run at most one block (8 warps) per SM: measured on the H200 at 02f3396
+// (docs/kernels/h200/bench-w4a16-persist-02f3396.txt), 4096x14336 (128 row blocks of 32) at M = 1,
+// 2 and 4: 16.8 / 16.8 / 18.0 us against 17.9 / 18.0 / 18.5 for the table kernel; with more row
+// blocks than SMs it lost on the three other shapes (8192x8192 M = 1: 18.8 vs 17.6 us).
+StreamDecode stream_decode_for(int64_t M, const TcWeight& w) {
+  if (M > kStreamTableMaxM) return StreamDecode::kTableFree;
+  const int64_t rows = w.tiles > 0 ? (w.N + w.tiles * 8 - 1) / (w.tiles * 8) : 0;
+  return rows > 0 && rows <= sm_count() ? StreamDecode::kTablePersistent : StreamDecode::kTable;
+}
+
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                        cudaStream_t st, StreamDecode decode) {
   check_args(X, M, w.N, w.K, int64_t(0x7FFFFFFF));
@@ -876,9 +887,9 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
   if (decode == StreamDecode::kTablePersistent && M > kStreamPersistentMaxM)
     throw Error("W4A16 streamed kernel: the persistent kernel takes M <= " +
                 std::to_string(kStreamPersistentMaxM) + ", not " + std::to_string(M));
+  if (decode == StreamDecode::kAuto) decode = stream_decode_for(M, w);
   const bool persistent = decode == StreamDecode::kTablePersistent;
-  const bool raw =
-      decode == StreamDecode::kTableFree || (decode == StreamDecode::kAuto && M > kStreamTableMaxM);
+  const bool raw = decode == StreamDecode::kTableFree;
   const bool nv = w.format == Format::NVFP4;
   // The weight's row blocks (1, 2 or 4 tiles) x format x decode.
   auto go = [&](auto tiles) {

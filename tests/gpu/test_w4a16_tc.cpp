@@ -419,8 +419,9 @@ std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t
 // tensor core's sum over a step depends on the order, so a few outputs round
 // differently (measured on the H200: 1-2 of ~10^4, some more than one ulp
 // where the sum cancels). A wrong scale, a lost subnormal or a wrong pairing
-// moves outputs much further. The automatic choice must be one of the two,
-// bit for bit.
+// moves outputs much further. The persistent kernel (M <= 8) sums K in
+// another split and is held to the same bounds. The automatic choice must be
+// the decode stream_decode_for names, bit for bit.
 void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>& Ms,
                    std::mt19937& rng, const std::string& what) {
   using gpu::StreamDecode;
@@ -435,12 +436,23 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
     EXPECT_LE(rel_error(yf, a.ref), 5e-3) << at << " table-free";
     EXPECT_EQ(count_far(yf, yt, tw.N), 0u) << at << ": table-free outputs far from the table's";
     EXPECT_LE(count_diff(yf, yt), yf.size() / 100) << at << ": too many outputs differ";
-    EXPECT_EQ(count_diff(ya, M > gpu::kStreamTableMaxM ? yf : yt), 0u)
-        << at << ": automatic choice";
+    const StreamDecode route = gpu::stream_decode_for(M, tw);
+    if (M > gpu::kStreamTableMaxM) {
+      EXPECT_EQ(route, StreamDecode::kTableFree) << at;
+    } else {
+      EXPECT_NE(route, StreamDecode::kTableFree) << at;
+    }
+    if (route != StreamDecode::kTablePersistent) {
+      EXPECT_EQ(count_diff(ya, route == StreamDecode::kTableFree ? yf : yt), 0u)
+          << at << ": automatic choice";
+    }
     if (M <= gpu::kStreamPersistentMaxM) {  // the same decode, K split over 16 warps, not 8
       const std::vector<uint16_t> yp = run_decode(tw, a, M, StreamDecode::kTablePersistent);
       EXPECT_LE(rel_error(yp, a.ref), 5e-3) << at << " persistent";
       EXPECT_EQ(count_far(yp, yt, tw.N), 0u) << at << ": persistent outputs far from the table's";
+      if (route == StreamDecode::kTablePersistent) {
+        EXPECT_EQ(count_diff(ya, yp), 0u) << at << ": automatic choice (persistent)";
+      }
     }
   }
   gpu::free_tensor_core_weight(tw);
