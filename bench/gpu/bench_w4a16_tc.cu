@@ -63,19 +63,20 @@ int main(int argc, char** argv) {
         "cfg10 us", "best", "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us", "ratio");
   else
     std::printf(
-        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | "
+        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | "
         "%9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n"
         "(tma = streamed kernel on the re-laid-out weight, its own decode choice (M <= 512); "
         "table / tfree = the same with the table decode / the table-free decode at every M "
-        "(M <= 32); persist = the persistent table kernel (M <= 8); deq+cublas = "
+        "(M <= 32); persist = the persistent table kernel (M <= 8); layout2 = the weight with its "
+        "bits spread (w4_layout.hpp), table-free (M <= 32); deq+cublas = "
         "dequantize + cuBLAS BF16; wg3/4/5 = wgmma kernel configs 3 "
         "(64x64 blocks), 4 (128x64), 5 (256x128; 3 and 4 up to M = 512); wg nv = wgmma kernel, "
         "automatic config, NVFP4; gemm = the w4a16_gemm dispatch; rm = register-pipelined "
         "kernel on the row-major weight, M <= 16)\n",
         "N x K", "M", "bf16 us", "tma mx us", "ratio", "table us", "ratio", "tfree us", "ratio",
-        "persist us", "ratio", "deq+cublas", "ratio", "wg3 mx us", "ratio", "wg4 mx us", "ratio",
-        "wg5 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us", "ratio", "gemm nv us",
-        "ratio", "rm mx us", "ratio");
+        "persist us", "ratio", "layout2 us", "ratio", "deq+cublas", "ratio", "wg3 mx us", "ratio",
+        "wg4 mx us", "ratio", "wg5 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
+        "ratio", "gemm nv us", "ratio", "rm mx us", "ratio");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
@@ -105,10 +106,12 @@ int main(int argc, char** argv) {
       w.global_scale = f == Format::MXFP4 ? 1.f : 1000.f;
       return w;
     };
-    std::vector<gpu::TcWeight> tmx, tnv;  // re-laid out once, as at load time
+    std::vector<gpu::TcWeight> tmx, tnv, tmx2;  // re-laid out once, as at load time
     for (int i = 0; i < c4; ++i) {
       tmx.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg));
       tnv.push_back(gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr, tiles_arg));
+      if (!wg_only)
+        tmx2.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg, 2));
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
     const std::vector<int64_t> Ms =
@@ -155,13 +158,16 @@ int main(int argc, char** argv) {
         MRGPTQ_CUDA_CHECK(cudaFree(y));
         continue;
       }
-      double tdec[3];  // the table / table-free decode at every M, the persistent kernel
+      // The table / table-free decode at every M, the persistent kernel, layout 2.
+      double tdec[4];
       const gpu::StreamDecode decs[3] = {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree,
                                          gpu::StreamDecode::kTablePersistent};
       for (int d = 0; d < 3; ++d)
         tdec[d] = t4(d == 2 ? M <= gpu::kStreamPersistentMaxM : M <= 32, [&](int i) {
           gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr, decs[d]);
         });
+      tdec[3] =
+          t4(M <= 32, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx2[size_t(i)], y, nullptr); });
       // The streamed kernel's own choice.
       const double tm =
           t4(M <= 512, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
@@ -184,18 +190,20 @@ int main(int argc, char** argv) {
       });
       std::printf(
           "%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | "
-          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx %7.0f | "
+          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx "
+          "%7.0f | "
           "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx\n",
           N, K, M, tb, tm, ratio(tm), tdec[0], ratio(tdec[0]), tdec[1], ratio(tdec[1]), tdec[2],
-          ratio(tdec[2]), td, ratio(td), tw[0], ratio(tw[0]), tw[1], ratio(tw[1]), tw[2],
-          ratio(tw[2]), 2.0 * M * N * K / tw[2] / 1e6, twn, ratio(twn), tg, ratio(tg), tgn,
-          ratio(tgn), tr, ratio(tr));
+          ratio(tdec[2]), tdec[3], ratio(tdec[3]), td, ratio(td), tw[0], ratio(tw[0]), tw[1],
+          ratio(tw[1]), tw[2], ratio(tw[2]), 2.0 * M * N * K / tw[2] / 1e6, twn, ratio(twn), tg,
+          ratio(tg), tgn, ratio(tgn), tr, ratio(tr));
       std::fflush(stdout);
       MRGPTQ_CUDA_CHECK(cudaFree(x));
       MRGPTQ_CUDA_CHECK(cudaFree(y));
     }
     for (auto& t : tmx) gpu::free_tensor_core_weight(t);
     for (auto& t : tnv) gpu::free_tensor_core_weight(t);
+    for (auto& t : tmx2) gpu::free_tensor_core_weight(t);
     for (int i = 0; i < c4; ++i)
       cudaFree(packed[size_t(i)]), cudaFree(mxs[size_t(i)]), cudaFree(nvs[size_t(i)]);
     for (auto* w : wbf) cudaFree(w);

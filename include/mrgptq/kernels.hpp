@@ -55,13 +55,17 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
 struct TcWeight {
   Format format = Format::MXFP4;
   int64_t N = 0, K = 0;
-  int tiles = 0;  // 8-row tiles per thread block, chosen from N and the GPU
+  int tiles = 0;   // 8-row tiles per thread block, chosen from N and the GPU
+  int layout = 1;  // 1: codes as nibbles; 2: bits spread for a cheaper decode (w4_layout.hpp)
   uint8_t* packed = nullptr;
   uint8_t* scales = nullptr;
   float global_scale = 1.f;
 };
 // tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
-TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0);
+// layout 2: the codes in mma A-fragment order with their bits spread (src/kernels/w4_layout.hpp):
+// the streamed kernel's table-free decode only, for now (the other paths reject it).
+TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0,
+                                 int layout = 1);
 void free_tensor_core_weight(TcWeight& w);
 // How the streamed kernel decodes the weight: kAuto = its measured choice (stream_decode_for:
 // the shared-memory table to M = kStreamTableMaxM, in the persistent kernel where the weight has

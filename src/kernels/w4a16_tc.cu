@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
+#include "kernels/w4_layout.hpp"
 #include "kernels/w4a16_common.cuh"
 #include "mrgptq/kernels.hpp"
 
@@ -68,9 +69,15 @@ __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restri
 
 // One thread per 16-byte unit of the re-laid-out weight (see load_raw):
 // unit ((b * chunks + c) * TILES + i) * 32 + g * 4 + t holds row
-// b * 8 * TILES + i * 8 + g, k = 128 c + 32 t .. + 31; rows past N and k past
-// K are zero codes (their scales are then irrelevant).
-template <int TILES, bool NV>
+// b * 8 * TILES + i * 8 + g of 128-k chunk c; rows past N and k past K are zero
+// codes (their scales are then irrelevant). Its scale byte(s) are those of k =
+// 128 c + 32 t .. + 31 (one MXFP4 group, two NVFP4 groups) in both layouts.
+// Layout 1: the codes of k = 128 c + 32 t .. + 31 as plain nibbles. Layout 2
+// (w4_layout.hpp): word w holds the k of mma steps j = 2w, 2w + 1 in the
+// tensor cores' A-fragment order (lane (g, t) of step j: k = 16 j + 2t, + 1 and
+// 16 j + 2t + 8, + 9), its bits spread for a cheap decode; a step's group scale
+// is then quad-mate j / 2's.
+template <int TILES, bool NV, int LAYOUT>
 __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
                                 const uint8_t* __restrict__ scales, int64_t N, int64_t K,
                                 int64_t chunks, int64_t units, uint8_t* __restrict__ packed_out,
@@ -83,8 +90,29 @@ __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
                 b = bc / chunks;
   const int64_t n = b * 8 * TILES + i * 8 + g, k0 = c * 128 + 32 * t;
   const bool in = n < N && k0 < K;
-  reinterpret_cast<uint4*>(packed_out)[u] =
-      in ? *reinterpret_cast<const uint4*>(packed + n * (K / 2) + k0 / 2) : make_uint4(0, 0, 0, 0);
+  if constexpr (LAYOUT == 1) {
+    reinterpret_cast<uint4*>(packed_out)[u] =
+        in ? *reinterpret_cast<const uint4*>(packed + n * (K / 2) + k0 / 2)
+           : make_uint4(0, 0, 0, 0);
+  } else {
+    uint32_t word[4];
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      // Pair p of word w: k = 128 c + 32 w + 16 (p / 2) + 2 t + 8 (p % 2) and k + 1, one byte of
+      // the row-major codes (low nibble first). K is a multiple of 32: a word is all in or out.
+      const int64_t kw = c * 128 + 32 * w;
+      uint8_t lo[4], hi[4];
+#pragma unroll
+      for (int p = 0; p < 4; ++p) {
+        const uint8_t byte =
+            n < N && kw < K ? packed[n * (K / 2) + (kw + 16 * (p / 2) + 2 * t + 8 * (p % 2)) / 2]
+                            : uint8_t(0);
+        lo[p] = byte & 15, hi[p] = byte >> 4;
+      }
+      word[w] = layout::pack_word(lo, hi);
+    }
+    reinterpret_cast<uint4*>(packed_out)[u] = make_uint4(word[0], word[1], word[2], word[3]);
+  }
   if constexpr (NV)
     reinterpret_cast<uint16_t*>(scales_out)[u] =
         in ? *reinterpret_cast<const uint16_t*>(scales + n * (K / GROUP) + k0 / GROUP)
@@ -305,6 +333,104 @@ __device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][
   mma_tiles_raw<NT, TILES, NV, true>(acc, q, s, x);
 }
 
+// ------------------------------------------------------------ layout 2 --
+// The weight in mma A-fragment order with its bits spread (w4_layout.hpp):
+// word w of a lane's unit gives the A registers of steps 2w (pairs 0, 1) and
+// 2w + 1 (pairs 2, 3), 2.75 instructions a pair plus the scale multiply; no
+// table, and the activations need no re-pairing, only loads in the mma's own
+// order. Step j's group scale is quad-mate j / 2's unit's (MXFP4: one group per
+// word; NVFP4: that unit's two groups, one per step).
+
+// The B registers of step j: k = 16 j + 2t, + 1 and 16 j + 2t + 8, + 9 of activation row
+// m_base + 8 nt + grp (rows >= M and k >= K read as zeros; K is a multiple of 32, so a word's
+// two steps are both in or both out).
+template <int NT>
+struct XNat {
+  uint32_t b[NT][8][2];
+};
+template <int NT>
+__device__ __forceinline__ void load_x_nat(XNat<NT>& x, const uint16_t* __restrict__ X, int M,
+                                           int64_t K, int m_base, int grp, int t, int64_t kc) {
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt) {
+    const int m = m_base + nt * 8 + grp;
+    const uint32_t* p = reinterpret_cast<const uint32_t*>(X + int64_t(m < M ? m : 0) * K + kc) + t;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const bool in = m < M && kc + 32 * (j / 2) < K;
+      x.b[nt][j][0] = in ? __ldg(p + 8 * j) : 0u;
+      x.b[nt][j][1] = in ? __ldg(p + 8 * j + 4) : 0u;
+    }
+  }
+}
+
+// Quad-mate w's scale of a tile from the quad's scale words (MXFP4: 4 bytes in .x; NVFP4: four
+// 16-bit pairs).
+template <bool NV>
+__device__ __forceinline__ uint32_t quad_scale(uint2 q, int w) {
+  return NV ? ((w < 2 ? q.x : q.y) >> (16 * (w & 1))) & 0xFFFFu : (q.x >> (8 * w)) & 0xFFu;
+}
+
+template <bool FOLD>
+__device__ __forceinline__ uint32_t scale_raw(uint32_t raw, uint32_t sc) {
+  return FOLD ? bf16x2_mul(raw, sc) : bf16x2_mul(bf16x2_mul(raw, kTwo126), sc);
+}
+
+template <int NT, bool NV, bool HAS1, bool FOLD>
+__device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0, uint2 s0,
+                                            const uint4& q1, uint2 s1, const XNat<NT>& x) {
+#pragma unroll
+  for (int w = 0; w < 4; ++w) {
+    uint32_t c0[2], c1[2] = {0, 0};
+    raw_scale_pairs<NV, FOLD>(quad_scale<NV>(s0, w), c0);
+    if constexpr (HAS1) raw_scale_pairs<NV, FOLD>(quad_scale<NV>(s1, w), c1);
+    const uint32_t w0 = (&q0.x)[w], w1 = (&q1.x)[w];
+    uint32_t a0 = scale_raw<FOLD>(layout::pair_raw<0>(w0), c0[0]),
+             a2 = scale_raw<FOLD>(layout::pair_raw<1>(w0), c0[0]), a1 = 0, a3 = 0;
+    if constexpr (HAS1)
+      a1 = scale_raw<FOLD>(layout::pair_raw<0>(w1), c1[0]),
+      a3 = scale_raw<FOLD>(layout::pair_raw<1>(w1), c1[0]);
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+      mma_bf16(acc[nt], a0, a1, a2, a3, x.b[nt][2 * w][0], x.b[nt][2 * w][1]);
+    a0 = scale_raw<FOLD>(layout::pair_raw<2>(w0), c0[1]);
+    a2 = scale_raw<FOLD>(layout::pair_raw<3>(w0), c0[1]);
+    if constexpr (HAS1)
+      a1 = scale_raw<FOLD>(layout::pair_raw<2>(w1), c1[1]),
+      a3 = scale_raw<FOLD>(layout::pair_raw<3>(w1), c1[1]);
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+      mma_bf16(acc[nt], a0, a1, a2, a3, x.b[nt][2 * w + 1][0], x.b[nt][2 * w + 1][1]);
+  }
+}
+
+// The chunk's mma steps on layout 2: folded scales unless an MXFP4 scale byte of the warp's chunk
+// exceeds 128 (warp-uniform choice, as mma_chunk_raw).
+template <int NT, int TILES, bool NV, bool FOLD>
+__device__ __forceinline__ void mma_tiles_l2(float (&acc)[(TILES + 1) / 2][NT][4],
+                                             const uint4 (&q)[TILES], const uint2 (&s)[TILES],
+                                             const XNat<NT>& x) {
+#pragma unroll
+  for (int p = 0; p < TILES / 2; ++p)
+    mma_pair_l2<NT, NV, true, FOLD>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x);
+  if constexpr (TILES % 2)
+    mma_pair_l2<NT, NV, false, FOLD>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1],
+                                     make_uint2(0, 0), x);
+}
+template <int NT, int TILES, bool NV>
+__device__ __forceinline__ void mma_chunk_l2(float (&acc)[(TILES + 1) / 2][NT][4],
+                                             const uint4 (&q)[TILES], const uint2 (&s)[TILES],
+                                             const XNat<NT>& x) {
+  if constexpr (!NV) {
+    uint32_t big = 0;  // per byte b: b > 128 iff bit 7 and some low bit are set
+#pragma unroll
+    for (int i = 0; i < TILES; ++i) big |= ((s[i].x & 0x7F7F7F7Fu) + 0x7F7F7F7Fu) & s[i].x;
+    if (__any_sync(0xFFFFFFFFu, (big & 0x80808080u) != 0))
+      return mma_tiles_l2<NT, TILES, NV, false>(acc, q, s, x);
+  }
+  mma_tiles_l2<NT, TILES, NV, true>(acc, q, s, x);
+}
+
 // Sum the warps' partial tiles (each warp saw a strided share of K) through
 // shared memory and store BF16. `red` holds WARPS x NT x PAIRS x 4 x 32
 // floats; `tid` counts the participating threads from 0. Accumulator r of
@@ -422,7 +548,7 @@ struct Layout {
 // us on 8192x8192, 50.4 -> 48.0 on 28672x8192, 47.7 -> 44.8 on 8192x28672, 18.5 -> 17.9 on
 // 4096x14336; M = 16 (table-free) 26.9 -> 26.5, 73.5 -> 71.3, 71.9 -> 65.0, 25.9 -> 24.3; M = 32
 // ties or wins (117.5 -> 101.0 on 8192x28672); the late refill is gone.
-template <int TILES, bool NV, int NT, int kStages, bool RAW>
+template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT = 1>
 __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
@@ -477,18 +603,28 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     const int64_t k0 = ch * 128 + 32 * t;
     // The activation loads go out before the wait for the weight bytes, so
     // that their L2 latency overlaps the TMA's instead of following it.
-    XFrag<NT> x;
-    if (active) load_x<NT>(x, X, M, K, m_base, grp, k0);
+    constexpr bool L2 = LAYOUT == 2;
+    std::conditional_t<L2, XNat<NT>, XFrag<NT>> x;
+    if (active) {
+      if constexpr (L2)
+        load_x_nat<NT>(x, X, M, K, m_base, grp, t, ch * 128);
+      else
+        load_x<NT>(x, X, M, K, m_base, grp, k0);
+    }
     mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
     uint4 q[TILES];
-    uint32_t sc[TILES];
+    std::conditional_t<L2, uint2, uint32_t> sc[TILES];  // layout 2: the quad's scale words
     if (active) {
       const uint8_t* cs = smem + L::codes + slot * L::stage_codes + warp * L::chunk_codes;
       const uint8_t* ss = smem + L::scales + slot * L::stage_scales + warp * L::chunk_scales;
 #pragma unroll
       for (int i = 0; i < TILES; ++i) {
         q[i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
-        sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
+        if constexpr (L2)
+          sc[i] = NV ? reinterpret_cast<const uint2*>(ss)[i * 8 + grp]
+                     : make_uint2(reinterpret_cast<const uint32_t*>(ss)[i * 8 + grp], 0u);
+        else
+          sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
       }
     }
     __syncwarp();
@@ -499,7 +635,9 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     }
     __syncwarp();
     if (active) {
-      if constexpr (RAW)
+      if constexpr (L2)
+        mma_chunk_l2<NT, TILES, NV>(acc, q, sc, x);
+      else if constexpr (RAW)
         mma_chunk_raw<NT, TILES, NV>(acc, q, sc, x);
       else
         mma_tiles<NT, TILES, NV>(acc, q, sc, x, lut);
@@ -512,10 +650,11 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
                                   lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
-template <int TILES, bool NV, int NT, int STG, bool RAW>
+template <int TILES, bool NV, int NT, int STG, bool RAW, int LAYOUT = 1>
 void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  static_assert(LAYOUT == 1 || RAW, "layout 2 has no table decode");
   using L = Layout<TILES, NV, STG, RAW>;
-  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW>;
+  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT>;
   static_assert(L::bytes * MRGPTQ_STREAM_MINB(NT, STG) <= 227 * 1024,
                 "MINB blocks fit in one SM's shared memory");
   use_dynamic_smem<kernel>(int(L::bytes));
@@ -545,12 +684,12 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // byte permutes that re-pair the activations. (Two more table-free variants --
 // rings twice as deep in the freed 32 KB, activations staged a step ahead by
 // cp.async -- were slower everywhere and were removed.)
-template <int TILES, bool NV, bool RAW>
+template <int TILES, bool NV, bool RAW, int LAYOUT = 1>
 void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   const int m = int(M);
-  if (M <= 8) return launch<TILES, NV, 1, 2, RAW>(X, m, w, Y, st);
-  if (M <= 16) return launch<TILES, NV, 2, 4, RAW>(X, m, w, Y, st);
-  launch<TILES, NV, 4, 4, RAW>(X, m, w, Y, st);
+  if (M <= 8) return launch<TILES, NV, 1, 2, RAW, LAYOUT>(X, m, w, Y, st);
+  if (M <= 16) return launch<TILES, NV, 2, 4, RAW, LAYOUT>(X, m, w, Y, st);
+  launch<TILES, NV, 4, 4, RAW, LAYOUT>(X, m, w, Y, st);
 }
 
 }  // namespace tma
@@ -830,12 +969,14 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
   }
 }
 
-TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles) {
+TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles, int layout) {
   check_args(nullptr, 1, w.N, w.K, 1);  // the shape only: no activations here
   if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4)
     throw Error("make_tensor_core_weight: tiles must be 0 (auto), 1, 2 or 4");
+  if (layout != 1 && layout != 2) throw Error("make_tensor_core_weight: layout must be 1 or 2");
   TcWeight r;
   r.format = w.format, r.N = w.N, r.K = w.K, r.global_scale = w.global_scale;
+  r.layout = layout;
   r.tiles = tiles ? tiles : stream_tiles_for(w.N);
   const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, r.tiles);
   if (units >= (int64_t(1) << 31))
@@ -845,11 +986,12 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles)
   MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, size_t(units) * 16));
   MRGPTQ_CUDA_CHECK(cudaMalloc(&r.scales, size_t(units) * (nv ? 2 : 1)));
   const unsigned grid = unsigned((units + 255) / 256);
-#define MRGPTQ_RELAYOUT(T)                                                                     \
-  (nv ? relayout_kernel<T, true>                                                               \
+#define MRGPTQ_RELAYOUT_L(T, L)                                                                \
+  (nv ? relayout_kernel<T, true, L>                                                            \
        <<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales) \
-      : relayout_kernel<T, false>                                                              \
+      : relayout_kernel<T, false, L>                                                           \
        <<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales))
+#define MRGPTQ_RELAYOUT(T) (layout == 2 ? MRGPTQ_RELAYOUT_L(T, 2) : MRGPTQ_RELAYOUT_L(T, 1))
   if (r.tiles == 4)
     MRGPTQ_RELAYOUT(4);
   else if (r.tiles == 2)
@@ -857,6 +999,7 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles)
   else
     MRGPTQ_RELAYOUT(1);
 #undef MRGPTQ_RELAYOUT
+#undef MRGPTQ_RELAYOUT_L
   MRGPTQ_CUDA_LAUNCH_CHECK();
   return r;
 }
@@ -873,7 +1016,7 @@ void free_tensor_core_weight(TcWeight& w) {
 // 2 and 4: 16.8 / 16.8 / 18.0 us against 17.9 / 18.0 / 18.5 for the table kernel; with more row
 // blocks than SMs it lost on the three other shapes (8192x8192 M = 1: 18.8 vs 17.6 us).
 StreamDecode stream_decode_for(int64_t M, const TcWeight& w) {
-  if (M > kStreamTableMaxM) return StreamDecode::kTableFree;
+  if (M > kStreamTableMaxM || w.layout == 2) return StreamDecode::kTableFree;
   const int64_t rows = w.tiles > 0 ? (w.N + w.tiles * 8 - 1) / (w.tiles * 8) : 0;
   return rows > 0 && rows <= sm_count() ? StreamDecode::kTablePersistent : StreamDecode::kTable;
 }
@@ -887,6 +1030,8 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
   if (decode == StreamDecode::kTablePersistent && M > kStreamPersistentMaxM)
     throw Error("W4A16 streamed kernel: the persistent kernel takes M <= " +
                 std::to_string(kStreamPersistentMaxM) + ", not " + std::to_string(M));
+  if (w.layout == 2 && decode != StreamDecode::kAuto && decode != StreamDecode::kTableFree)
+    throw Error("W4A16 streamed kernel: a layout-2 weight has only the table-free decode");
   if (decode == StreamDecode::kAuto) decode = stream_decode_for(M, w);
   const bool persistent = decode == StreamDecode::kTablePersistent;
   const bool raw = decode == StreamDecode::kTableFree;
@@ -894,6 +1039,9 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
   // The weight's row blocks (1, 2 or 4 tiles) x format x decode.
   auto go = [&](auto tiles) {
     constexpr int T = decltype(tiles)::value;
+    if (w.layout == 2)
+      return nv ? tma::launch_m<T, true, true, 2>(X, M, w, Y, st)
+                : tma::launch_m<T, false, true, 2>(X, M, w, Y, st);
     if (persistent)
       return nv ? launch_persist<T, true>(X, M, w, Y, st)
                 : launch_persist<T, false>(X, M, w, Y, st);
@@ -917,6 +1065,7 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4)
     throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
+  if (w.layout != 1) throw Error("dequantize_to_bf16: layout-2 weights are not supported yet");
   const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, w.tiles);
   const int64_t per_block = int64_t(dev::kExpandThreads) * dev::kExpandPieces;
   const unsigned grid = unsigned((4 * units + per_block - 1) / per_block);

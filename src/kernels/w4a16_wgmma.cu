@@ -674,16 +674,17 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
 }
 
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w) {
-  return (w.tiles == 1 || w.tiles == 2 || w.tiles == 4) && w.K > 0 && w.K % 32 == 0 &&
-         w.K < (int64_t(1) << 30) && w.N > 0 && w.N < (int64_t(1) << 30) && M >= 1 &&
-         M < (int64_t(1) << 30) && reinterpret_cast<uintptr_t>(X) % 16 == 0;
+  return (w.tiles == 1 || w.tiles == 2 || w.tiles == 4) && w.layout == 1 && w.K > 0 &&
+         w.K % 32 == 0 && w.K < (int64_t(1) << 30) && w.N > 0 && w.N < (int64_t(1) << 30) &&
+         M >= 1 && M < (int64_t(1) << 30) && reinterpret_cast<uintptr_t>(X) % 16 == 0;
 }
 
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st,
                  int config) {
   if (!w4a16_wgmma_supports(X, M, w))
     throw Error(
-        "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight, K a positive "
+        "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight (layout 1), K a "
+        "positive "
         "multiple of 32, 1 <= M < 2^30 and X 16-byte aligned (M = " +
         std::to_string(M) + ", K = " + std::to_string(w.K) + ")");
   if (config < 0) config = w4a16_wgmma_config_for(M, w.N);

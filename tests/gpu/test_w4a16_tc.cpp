@@ -426,9 +426,16 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
                    std::mt19937& rng, const std::string& what) {
   using gpu::StreamDecode;
   gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
+  gpu::TcWeight tw2 = gpu::make_tensor_core_weight(c.view(), nullptr, tiles, 2);
   for (int64_t M : Ms) {
     const Acts a = make_acts(c, M, rng);
     const std::string at = what + " tiles=" + std::to_string(tw.tiles) + " M=" + std::to_string(M);
+    {  // layout 2: the same products in the mma's own k order, bits spread (w4_layout.hpp)
+      const std::vector<uint16_t> y2 = run_decode(tw2, a, M, StreamDecode::kAuto),
+                                  yt1 = run_decode(tw, a, M, StreamDecode::kTable);
+      EXPECT_LE(rel_error(y2, a.ref), 5e-3) << at << " layout 2";
+      EXPECT_EQ(count_far(y2, yt1, tw.N), 0u) << at << ": layout 2 far from the table's";
+    }
     const std::vector<uint16_t> yt = run_decode(tw, a, M, StreamDecode::kTable),
                                 yf = run_decode(tw, a, M, StreamDecode::kTableFree),
                                 ya = run_decode(tw, a, M, StreamDecode::kAuto);
@@ -456,6 +463,7 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
     }
   }
   gpu::free_tensor_core_weight(tw);
+  gpu::free_tensor_core_weight(tw2);
 }
 
 }  // namespace
@@ -547,8 +555,11 @@ TEST_F(GpuTc, StreamedDecodesFailAPlantedWrongScale) {
     make_weight(c, 96, 512, f, rng);
     plant_wrong_scales(c);
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    for (int64_t M : {5, 40}) {
+    gpu::TcWeight tw2 = gpu::make_tensor_core_weight(c.view(), nullptr, 0, 2);
+    for (int64_t M : {1, 5, 40}) {
       const Acts a = make_acts(c, M, rng);  // c.deq: the correct scales
+      EXPECT_GT(rel_error(run_decode(tw2, a, M, gpu::StreamDecode::kAuto), a.ref), 5e-3)
+          << to_string(f) << ": a planted wrong scale passed (layout 2, M = " << M << ")";
       for (gpu::StreamDecode d : {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree,
                                   gpu::StreamDecode::kTablePersistent})
         if (d != gpu::StreamDecode::kTablePersistent || M <= gpu::kStreamPersistentMaxM) {
@@ -558,6 +569,7 @@ TEST_F(GpuTc, StreamedDecodesFailAPlantedWrongScale) {
         }
     }
     gpu::free_tensor_core_weight(tw);
+    gpu::free_tensor_core_weight(tw2);
   }
 }
 
@@ -580,6 +592,29 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
       gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr, gpu::StreamDecode::kTablePersistent),
       Error);
   EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
+  {  // layout 2: the streamed kernel's table-free decode only, so far
+    gpu::Fp4Weight w2;
+    w2.N = 64, w2.K = 64;
+    uint8_t *codes = nullptr, *scales = nullptr;
+    ASSERT_EQ(cudaMalloc(&codes, 64 * 32), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(&scales, 64 * 2), cudaSuccess);
+    ASSERT_EQ(cudaMemset(codes, 0, 64 * 32), cudaSuccess);
+    ASSERT_EQ(cudaMemset(scales, 127, 64 * 2), cudaSuccess);
+    w2.packed = codes, w2.scales = scales;
+    EXPECT_THROW(gpu::make_tensor_core_weight(w2, nullptr, 0, 3), Error);
+    gpu::TcWeight t2 = gpu::make_tensor_core_weight(w2, nullptr, 0, 2);
+    uint16_t *x = nullptr, *y = nullptr;
+    ASSERT_EQ(cudaMalloc(&x, 64 * 64 * 2), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(&y, 64 * 64 * 2), cudaSuccess);
+    EXPECT_THROW(gpu::w4a16_tensor_core(x, 1, t2, y, nullptr, gpu::StreamDecode::kTable), Error);
+    EXPECT_THROW(gpu::w4a16_tensor_core(x, 1, t2, y, nullptr, gpu::StreamDecode::kTablePersistent),
+                 Error);
+    EXPECT_FALSE(gpu::w4a16_wgmma_supports(x, 64, t2));
+    EXPECT_THROW(gpu::w4a16_wgmma(x, 64, t2, y, nullptr), Error);
+    EXPECT_THROW(gpu::dequantize_to_bf16(t2, y, nullptr), Error);
+    cudaFree(x), cudaFree(y), cudaFree(codes), cudaFree(scales);
+    gpu::free_tensor_core_weight(t2);
+  }
   EXPECT_THROW(gpu::w4a16_wgmma(nullptr, 100, t, nullptr, nullptr), Error);
   EXPECT_FALSE(gpu::w4a16_wgmma_supports(nullptr, 100, t));
   // X not 16-byte aligned: every entry and path says so instead of faulting
