@@ -2,7 +2,7 @@
 // code (relayout checks in tests/unit/test_w4_layout.cpp) and device code.
 //
 // The W4A16 kernels turn codes into BF16 pairs for the tensor cores' A
-// operand: a register holds the weights of k and k + 1 of one row, each as
+// operand: a register holds the weights of two k (k, k + 1) of one row, each as
 // code x 2^-126 (sign to bit 15, the code's two exponent bits and mantissa
 // bit to bits 8, 7, 6: the low BF16 exponent bits and the top mantissa bit,
 // so e = 0 lands on 0 and the subnormal 2^-127 = 0.5 x 2^-126), the second
@@ -10,8 +10,9 @@
 // in) makes the exact weight. With the codes stored as plain nibbles that
 // took two shifts and two masks per pair. Here each 32-bit word holds its
 // 8 codes already spread so that its 4 pairs come out with 11 instructions
-// in all, 2.75 a pair (an exhaustive search over shift-and-mask layouts found
-// no cheaper one; no layout gives every pair a single shift):
+// in all, 2.75 a pair (a search over the layouts whose pairs take one or two
+// shifted copies of the word found none cheaper; none gives every pair a
+// single shift):
 //   pair 0: w & M
 //   pair 1: (w << 3) & M
 //   pair 2: ((w >> 5) & m, e1 bits) | ((w << 5) & e0, s bits)

@@ -73,10 +73,8 @@ __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restri
 // codes (their scales are then irrelevant). Its scale byte(s) are those of k =
 // 128 c + 32 t .. + 31 (one MXFP4 group, two NVFP4 groups) in both layouts.
 // Layout 1: the codes of k = 128 c + 32 t .. + 31 as plain nibbles. Layout 2
-// (w4_layout.hpp): word w holds the k of mma steps j = 2w, 2w + 1 in the
-// tensor cores' A-fragment order (lane (g, t) of step j: k = 16 j + 2t, + 1 and
-// 16 j + 2t + 8, + 9), its bits spread for a cheap decode; a step's group scale
-// is then quad-mate j / 2's.
+// (w4_layout.hpp): the same codes, word w's bits spread so that its pair p is
+// k = 128 c + 32 t + 8 w + 2 p, + 1 and comes out with a cheap decode.
 template <int TILES, bool NV, int LAYOUT>
 __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
                                 const uint8_t* __restrict__ scales, int64_t N, int64_t K,
@@ -90,25 +88,18 @@ __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
                 b = bc / chunks;
   const int64_t n = b * 8 * TILES + i * 8 + g, k0 = c * 128 + 32 * t;
   const bool in = n < N && k0 < K;
+  const uint4 v =
+      in ? *reinterpret_cast<const uint4*>(packed + n * (K / 2) + k0 / 2) : make_uint4(0, 0, 0, 0);
   if constexpr (LAYOUT == 1) {
-    reinterpret_cast<uint4*>(packed_out)[u] =
-        in ? *reinterpret_cast<const uint4*>(packed + n * (K / 2) + k0 / 2)
-           : make_uint4(0, 0, 0, 0);
-  } else {
+    reinterpret_cast<uint4*>(packed_out)[u] = v;
+  } else {  // pair p of word w: byte p of the row-major word (low nibble first)
     uint32_t word[4];
 #pragma unroll
     for (int w = 0; w < 4; ++w) {
-      // Pair p of word w: k = 128 c + 32 w + 16 (p / 2) + 2 t + 8 (p % 2) and k + 1, one byte of
-      // the row-major codes (low nibble first). K is a multiple of 32: a word is all in or out.
-      const int64_t kw = c * 128 + 32 * w;
+      const uint32_t src = (&v.x)[w];
       uint8_t lo[4], hi[4];
 #pragma unroll
-      for (int p = 0; p < 4; ++p) {
-        const uint8_t byte =
-            n < N && kw < K ? packed[n * (K / 2) + (kw + 16 * (p / 2) + 2 * t + 8 * (p % 2)) / 2]
-                            : uint8_t(0);
-        lo[p] = byte & 15, hi[p] = byte >> 4;
-      }
+      for (int p = 0; p < 4; ++p) lo[p] = (src >> (8 * p)) & 15, hi[p] = (src >> (8 * p + 4)) & 15;
       word[w] = layout::pack_word(lo, hi);
     }
     reinterpret_cast<uint4*>(packed_out)[u] = make_uint4(word[0], word[1], word[2], word[3]);
@@ -334,42 +325,11 @@ __device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][
 }
 
 // ------------------------------------------------------------ layout 2 --
-// The weight in mma A-fragment order with its bits spread (w4_layout.hpp):
-// word w of a lane's unit gives the A registers of steps 2w (pairs 0, 1) and
-// 2w + 1 (pairs 2, 3), 2.75 instructions a pair plus the scale multiply; no
-// table, and the activations need no re-pairing, only loads in the mma's own
-// order. Step j's group scale is quad-mate j / 2's unit's (MXFP4: one group per
-// word; NVFP4: that unit's two groups, one per step).
-
-// The B registers of step j: k = 16 j + 2t, + 1 and 16 j + 2t + 8, + 9 of activation row
-// m_base + 8 nt + grp (rows >= M and k >= K read as zeros; K is a multiple of 32, so a word's
-// two steps are both in or both out).
-template <int NT>
-struct XNat {
-  uint32_t b[NT][8][2];
-};
-template <int NT>
-__device__ __forceinline__ void load_x_nat(XNat<NT>& x, const uint16_t* __restrict__ X, int M,
-                                           int64_t K, int m_base, int grp, int t, int64_t kc) {
-#pragma unroll
-  for (int nt = 0; nt < NT; ++nt) {
-    const int m = m_base + nt * 8 + grp;
-    const uint32_t* p = reinterpret_cast<const uint32_t*>(X + int64_t(m < M ? m : 0) * K + kc) + t;
-#pragma unroll
-    for (int j = 0; j < 8; ++j) {
-      const bool in = m < M && kc + 32 * (j / 2) < K;
-      x.b[nt][j][0] = in ? __ldg(p + 8 * j) : 0u;
-      x.b[nt][j][1] = in ? __ldg(p + 8 * j + 4) : 0u;
-    }
-  }
-}
-
-// Quad-mate w's scale of a tile from the quad's scale words (MXFP4: 4 bytes in .x; NVFP4: four
-// 16-bit pairs).
-template <bool NV>
-__device__ __forceinline__ uint32_t quad_scale(uint2 q, int w) {
-  return NV ? ((w < 2 ? q.x : q.y) >> (16 * (w & 1))) & 0xFFFFu : (q.x >> (8 * w)) & 0xFFu;
-}
+// The codes with their bits spread (w4_layout.hpp): word w of a lane's unit
+// gives the A registers of mma steps 2w (pairs 0, 1: k 8w .. 8w + 3 of the
+// lane's 32) and 2w + 1 (pairs 2, 3), 2.75 instructions a pair plus the scale
+// multiply, no table. The pairs are (k, k + 1), so the activation registers
+// of the table path (XFrag, already in pairs) feed the mma as they are.
 
 template <bool FOLD>
 __device__ __forceinline__ uint32_t scale_raw(uint32_t raw, uint32_t sc) {
@@ -377,55 +337,53 @@ __device__ __forceinline__ uint32_t scale_raw(uint32_t raw, uint32_t sc) {
 }
 
 template <int NT, bool NV, bool HAS1, bool FOLD>
-__device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0, uint2 s0,
-                                            const uint4& q1, uint2 s1, const XNat<NT>& x) {
+__device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
+                                            const uint4& q1, uint32_t s1, const XFrag<NT>& x) {
+  uint32_t c0[2], c1[2] = {0, 0};  // [0]: k 0..15 of the lane's 32 (words 0, 1), [1]: 16..31
+  raw_scale_pairs<NV, FOLD>(s0, c0);
+  if constexpr (HAS1) raw_scale_pairs<NV, FOLD>(s1, c1);
 #pragma unroll
   for (int w = 0; w < 4; ++w) {
-    uint32_t c0[2], c1[2] = {0, 0};
-    raw_scale_pairs<NV, FOLD>(quad_scale<NV>(s0, w), c0);
-    if constexpr (HAS1) raw_scale_pairs<NV, FOLD>(quad_scale<NV>(s1, w), c1);
-    const uint32_t w0 = (&q0.x)[w], w1 = (&q1.x)[w];
-    uint32_t a0 = scale_raw<FOLD>(layout::pair_raw<0>(w0), c0[0]),
-             a2 = scale_raw<FOLD>(layout::pair_raw<1>(w0), c0[0]), a1 = 0, a3 = 0;
+    const uint32_t w0 = (&q0.x)[w], w1 = (&q1.x)[w], sc0 = c0[w / 2], sc1 = c1[w / 2];
+    uint32_t a0 = scale_raw<FOLD>(layout::pair_raw<0>(w0), sc0),
+             a2 = scale_raw<FOLD>(layout::pair_raw<1>(w0), sc0), a1 = 0, a3 = 0;
     if constexpr (HAS1)
-      a1 = scale_raw<FOLD>(layout::pair_raw<0>(w1), c1[0]),
-      a3 = scale_raw<FOLD>(layout::pair_raw<1>(w1), c1[0]);
+      a1 = scale_raw<FOLD>(layout::pair_raw<0>(w1), sc1),
+      a3 = scale_raw<FOLD>(layout::pair_raw<1>(w1), sc1);
 #pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-      mma_bf16(acc[nt], a0, a1, a2, a3, x.b[nt][2 * w][0], x.b[nt][2 * w][1]);
-    a0 = scale_raw<FOLD>(layout::pair_raw<2>(w0), c0[1]);
-    a2 = scale_raw<FOLD>(layout::pair_raw<3>(w0), c0[1]);
+    for (int nt = 0; nt < NT; ++nt) mma_bf16(acc[nt], a0, a1, a2, a3, x.v[nt][w].x, x.v[nt][w].y);
+    a0 = scale_raw<FOLD>(layout::pair_raw<2>(w0), sc0);
+    a2 = scale_raw<FOLD>(layout::pair_raw<3>(w0), sc0);
     if constexpr (HAS1)
-      a1 = scale_raw<FOLD>(layout::pair_raw<2>(w1), c1[1]),
-      a3 = scale_raw<FOLD>(layout::pair_raw<3>(w1), c1[1]);
+      a1 = scale_raw<FOLD>(layout::pair_raw<2>(w1), sc1),
+      a3 = scale_raw<FOLD>(layout::pair_raw<3>(w1), sc1);
 #pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-      mma_bf16(acc[nt], a0, a1, a2, a3, x.b[nt][2 * w + 1][0], x.b[nt][2 * w + 1][1]);
+    for (int nt = 0; nt < NT; ++nt) mma_bf16(acc[nt], a0, a1, a2, a3, x.v[nt][w].z, x.v[nt][w].w);
   }
 }
 
-// The chunk's mma steps on layout 2: folded scales unless an MXFP4 scale byte of the warp's chunk
-// exceeds 128 (warp-uniform choice, as mma_chunk_raw).
 template <int NT, int TILES, bool NV, bool FOLD>
 __device__ __forceinline__ void mma_tiles_l2(float (&acc)[(TILES + 1) / 2][NT][4],
-                                             const uint4 (&q)[TILES], const uint2 (&s)[TILES],
-                                             const XNat<NT>& x) {
+                                             const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
+                                             const XFrag<NT>& x) {
 #pragma unroll
   for (int p = 0; p < TILES / 2; ++p)
     mma_pair_l2<NT, NV, true, FOLD>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x);
   if constexpr (TILES % 2)
-    mma_pair_l2<NT, NV, false, FOLD>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1],
-                                     make_uint2(0, 0), x);
+    mma_pair_l2<NT, NV, false, FOLD>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u,
+                                     x);
 }
+// Folded scales unless an MXFP4 scale byte of the warp's chunk exceeds 128 (warp-uniform
+// choice, as mma_chunk_raw).
 template <int NT, int TILES, bool NV>
 __device__ __forceinline__ void mma_chunk_l2(float (&acc)[(TILES + 1) / 2][NT][4],
-                                             const uint4 (&q)[TILES], const uint2 (&s)[TILES],
-                                             const XNat<NT>& x) {
+                                             const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
+                                             const XFrag<NT>& x) {
   if constexpr (!NV) {
-    uint32_t big = 0;  // per byte b: b > 128 iff bit 7 and some low bit are set
+    uint32_t top = 0;
 #pragma unroll
-    for (int i = 0; i < TILES; ++i) big |= ((s[i].x & 0x7F7F7F7Fu) + 0x7F7F7F7Fu) & s[i].x;
-    if (__any_sync(0xFFFFFFFFu, (big & 0x80808080u) != 0))
+    for (int i = 0; i < TILES; ++i) top = max(top, s[i]);
+    if (__any_sync(0xFFFFFFFFu, top > 128u))
       return mma_tiles_l2<NT, TILES, NV, false>(acc, q, s, x);
   }
   mma_tiles_l2<NT, TILES, NV, true>(acc, q, s, x);
@@ -603,28 +561,18 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     const int64_t k0 = ch * 128 + 32 * t;
     // The activation loads go out before the wait for the weight bytes, so
     // that their L2 latency overlaps the TMA's instead of following it.
-    constexpr bool L2 = LAYOUT == 2;
-    std::conditional_t<L2, XNat<NT>, XFrag<NT>> x;
-    if (active) {
-      if constexpr (L2)
-        load_x_nat<NT>(x, X, M, K, m_base, grp, t, ch * 128);
-      else
-        load_x<NT>(x, X, M, K, m_base, grp, k0);
-    }
+    XFrag<NT> x;
+    if (active) load_x<NT>(x, X, M, K, m_base, grp, k0);
     mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
     uint4 q[TILES];
-    std::conditional_t<L2, uint2, uint32_t> sc[TILES];  // layout 2: the quad's scale words
+    uint32_t sc[TILES];
     if (active) {
       const uint8_t* cs = smem + L::codes + slot * L::stage_codes + warp * L::chunk_codes;
       const uint8_t* ss = smem + L::scales + slot * L::stage_scales + warp * L::chunk_scales;
 #pragma unroll
       for (int i = 0; i < TILES; ++i) {
         q[i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
-        if constexpr (L2)
-          sc[i] = NV ? reinterpret_cast<const uint2*>(ss)[i * 8 + grp]
-                     : make_uint2(reinterpret_cast<const uint32_t*>(ss)[i * 8 + grp], 0u);
-        else
-          sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
+        sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
       }
     }
     __syncwarp();
@@ -635,7 +583,7 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     }
     __syncwarp();
     if (active) {
-      if constexpr (L2)
+      if constexpr (LAYOUT == 2)
         mma_chunk_l2<NT, TILES, NV>(acc, q, sc, x);
       else if constexpr (RAW)
         mma_chunk_raw<NT, TILES, NV>(acc, q, sc, x);
