@@ -3,11 +3,11 @@
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
 // usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C]] [--ms M1,...] [--reps R]
-//                       [--tiles T]
+//                       [--tiles T] [--layout L]
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
 // M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4; default: the
-// library's choice from N).
+// library's choice from N); --layout L: the re-laid-out weight's layout (1 or 2, default 2).
 // --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-8, 10) and its automatic choice,
 // MXFP4 (and the automatic choice on NVFP4); M from 64.
 #include <cuda_runtime.h>
@@ -31,7 +31,7 @@ using namespace mrgptq::bench;
 int main(int argc, char** argv) {
   bool quick = false, wg_only = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
-  int only_cfg = -1, reps_arg = 0, tiles_arg = 0;
+  int only_cfg = -1, reps_arg = 0, tiles_arg = 0, layout_arg = 2;
   std::vector<int64_t> ms_arg;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     if (std::strcmp(argv[i], "--cfg") == 0 && i + 1 < argc) only_cfg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps_arg = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--layout") == 0 && i + 1 < argc) layout_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--tiles") == 0 && i + 1 < argc) tiles_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--ms") == 0 && i + 1 < argc)
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
@@ -65,16 +66,16 @@ int main(int argc, char** argv) {
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | "
         "%9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n"
-        "(tma = streamed kernel on the re-laid-out weight, its own decode choice (M <= 512); "
-        "table / tfree = the same with the table decode / the table-free decode at every M "
-        "(M <= 32); persist = the persistent table kernel (M <= 8); layout2 = the weight with its "
-        "bits spread (w4_layout.hpp), table-free (M <= 32); deq+cublas = "
+        "(tma = streamed kernel on the re-laid-out weight in layout --layout (default 2: bits "
+        "spread, w4_layout.hpp), its own decode choice (M <= 512); on a layout-1 weight (M <= "
+        "32): table / tfree = the table / table-free decode at every M, persist = the persistent "
+        "table kernel (M <= 8), l1 auto = its own choice; deq+cublas = "
         "dequantize + cuBLAS BF16; wg3/4/5 = wgmma kernel configs 3 "
         "(64x64 blocks), 4 (128x64), 5 (256x128; 3 and 4 up to M = 512); wg nv = wgmma kernel, "
         "automatic config, NVFP4; gemm = the w4a16_gemm dispatch; rm = register-pipelined "
         "kernel on the row-major weight, M <= 16)\n",
         "N x K", "M", "bf16 us", "tma mx us", "ratio", "table us", "ratio", "tfree us", "ratio",
-        "persist us", "ratio", "layout2 us", "ratio", "deq+cublas", "ratio", "wg3 mx us", "ratio",
+        "persist us", "ratio", "l1 auto us", "ratio", "deq+cublas", "ratio", "wg3 mx us", "ratio",
         "wg4 mx us", "ratio", "wg5 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us",
         "ratio", "gemm nv us", "ratio", "rm mx us", "ratio");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
@@ -106,12 +107,16 @@ int main(int argc, char** argv) {
       w.global_scale = f == Format::MXFP4 ? 1.f : 1000.f;
       return w;
     };
-    std::vector<gpu::TcWeight> tmx, tnv, tmx2;  // re-laid out once, as at load time
+    // Re-laid out once, as at load time, in layout --layout (default 2); tmx1 in layout 1 for
+    // the table decodes and the layout-1 baseline.
+    std::vector<gpu::TcWeight> tmx, tnv, tmx1;
     for (int i = 0; i < c4; ++i) {
-      tmx.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg));
-      tnv.push_back(gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr, tiles_arg));
+      tmx.push_back(
+          gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg, layout_arg));
+      tnv.push_back(
+          gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr, tiles_arg, layout_arg));
       if (!wg_only)
-        tmx2.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg, 2));
+        tmx1.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg, 1));
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
     const std::vector<int64_t> Ms =
@@ -158,16 +163,17 @@ int main(int argc, char** argv) {
         MRGPTQ_CUDA_CHECK(cudaFree(y));
         continue;
       }
-      // The table / table-free decode at every M, the persistent kernel, layout 2.
+      // Layout 1: the table / table-free decode at every M, the persistent kernel, the automatic
+      // choice.
       double tdec[4];
       const gpu::StreamDecode decs[3] = {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree,
                                          gpu::StreamDecode::kTablePersistent};
       for (int d = 0; d < 3; ++d)
         tdec[d] = t4(d == 2 ? M <= gpu::kStreamPersistentMaxM : M <= 32, [&](int i) {
-          gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr, decs[d]);
+          gpu::w4a16_tensor_core(x, M, tmx1[size_t(i)], y, nullptr, decs[d]);
         });
       tdec[3] =
-          t4(M <= 32, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx2[size_t(i)], y, nullptr); });
+          t4(M <= 32, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx1[size_t(i)], y, nullptr); });
       // The streamed kernel's own choice.
       const double tm =
           t4(M <= 512, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
@@ -203,7 +209,7 @@ int main(int argc, char** argv) {
     }
     for (auto& t : tmx) gpu::free_tensor_core_weight(t);
     for (auto& t : tnv) gpu::free_tensor_core_weight(t);
-    for (auto& t : tmx2) gpu::free_tensor_core_weight(t);
+    for (auto& t : tmx1) gpu::free_tensor_core_weight(t);
     for (int i = 0; i < c4; ++i)
       cudaFree(packed[size_t(i)]), cudaFree(mxs[size_t(i)]), cudaFree(nvs[size_t(i)]);
     for (auto* w : wbf) cudaFree(w);

@@ -62,10 +62,11 @@ struct TcWeight {
   float global_scale = 1.f;
 };
 // tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
-// layout 2: the codes in mma A-fragment order with their bits spread (src/kernels/w4_layout.hpp):
-// the streamed kernel's table-free decode only, for now (the other paths reject it).
+// layout 2 (the default): each word's code bits spread so that the kernels decode a BF16 pair
+// in 2.75 instructions (src/kernels/w4_layout.hpp); layout 1: plain nibbles, which the streamed
+// kernel's table decodes (StreamDecode::kTable, kTablePersistent) need.
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0,
-                                 int layout = 1);
+                                 int layout = 2);
 void free_tensor_core_weight(TcWeight& w);
 // How the streamed kernel decodes the weight: kAuto = its measured choice (stream_decode_for:
 // the shared-memory table to M = kStreamTableMaxM, in the persistent kernel where the weight has

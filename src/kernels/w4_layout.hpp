@@ -61,6 +61,22 @@ MRGPTQ_LAYOUT_HD uint32_t pair_raw(uint32_t w) {
   return ((w << 6) & 0x80C080C0u) | ((w >> 6) & 0x01000100u);
 }
 
+// The codes of a word back as plain nibbles (pair p = byte p, low code first): for the paths
+// that expand the weight in float (dequantize_to_bf16).
+MRGPTQ_LAYOUT_HD uint32_t unpack_word(uint32_t w) {
+  const uint32_t r[4] = {pair_raw<0>(w), pair_raw<1>(w), pair_raw<2>(w), pair_raw<3>(w)};
+  uint32_t out = 0;
+#ifdef __CUDA_ARCH__
+#pragma unroll
+#endif
+  for (int p = 0; p < 4; ++p) {
+    const uint32_t lo = ((r[p] >> 12) & 8u) | ((r[p] >> 6) & 7u);
+    const uint32_t hi = ((r[p] >> 28) & 8u) | ((r[p] >> 22) & 7u);
+    out |= (lo | (hi << 4)) << (8 * p);
+  }
+  return out;
+}
+
 // The BF16 bits of code x 2^-126 (what pair_raw yields per element), for checks.
 MRGPTQ_LAYOUT_HD uint32_t raw_bits(uint32_t code) {
   return ((code & 8u) << 12) | ((code & 7u) << 6);

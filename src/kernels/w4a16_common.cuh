@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/fp4_device.cuh"
+#include "kernels/w4_layout.hpp"
 
 namespace mrgptq::gpu::w4 {
 
@@ -138,11 +139,16 @@ __device__ __forceinline__ void raw_scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
   else
     scale_pairs<NV>(s, sc);
 }
-// Nibbles I and I + 4 of q as a BF16 pair times the group scale sc (from raw_scale_pairs<FOLD>).
+// A raw pair (code x 2^-126, from fp4x2_raw or layout::pair_raw) times the group scale sc (from
+// raw_scale_pairs<FOLD>): the exact weights.
+template <bool FOLD>
+__device__ __forceinline__ uint32_t scale_raw(uint32_t raw, uint32_t sc) {
+  return FOLD ? bf16x2_mul(raw, sc) : bf16x2_mul(bf16x2_mul(raw, kTwo126), sc);
+}
+// Nibbles I and I + 4 of q (layout 1) as a BF16 pair times the group scale sc.
 template <int I, bool FOLD>
 __device__ __forceinline__ uint32_t decode_pair(uint32_t q, uint32_t sc) {
-  return FOLD ? bf16x2_mul(fp4x2_raw<I>(q), sc)
-              : bf16x2_mul(bf16x2_mul(fp4x2_raw<I>(q), kTwo126), sc);
+  return scale_raw<FOLD>(fp4x2_raw<I>(q), sc);
 }
 
 }  // namespace mrgptq::gpu::w4

@@ -7,7 +7,6 @@
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
-#include "kernels/w4_layout.hpp"
 #include "kernels/w4a16_common.cuh"
 #include "mrgptq/kernels.hpp"
 
@@ -330,11 +329,6 @@ __device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][
 // lane's 32) and 2w + 1 (pairs 2, 3), 2.75 instructions a pair plus the scale
 // multiply, no table. The pairs are (k, k + 1), so the activation registers
 // of the table path (XFrag, already in pairs) feed the mma as they are.
-
-template <bool FOLD>
-__device__ __forceinline__ uint32_t scale_raw(uint32_t raw, uint32_t sc) {
-  return FOLD ? bf16x2_mul(raw, sc) : bf16x2_mul(bf16x2_mul(raw, kTwo126), sc);
-}
 
 template <int NT, bool NV, bool HAS1, bool FOLD>
 __device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
@@ -870,7 +864,7 @@ int64_t relaid_units(int64_t N, int64_t K, int tiles) {
 // The re-laid-out weight's expansion: a piece is a quarter unit (8 values of one row
 // segment); dev::kExpandPieces says how a thread works.
 
-template <bool NV>
+template <bool NV, int LAYOUT>
 __global__ void dequant_relaid(const uint8_t* __restrict__ packed,
                                const uint8_t* __restrict__ scales, int tiles, int64_t N, int64_t K,
                                int64_t chunks, int64_t units, float g, uint16_t* __restrict__ out) {
@@ -881,6 +875,7 @@ __global__ void dequant_relaid(const uint8_t* __restrict__ packed,
     const int64_t v = base + j * dev::kExpandThreads;
     const bool in = v < 4 * units;
     q[j] = in ? reinterpret_cast<const uint32_t*>(packed)[v] : 0u;
+    if constexpr (LAYOUT == 2) q[j] = layout::unpack_word(q[j]);
     s[j] = !in  ? 0u
            : NV ? uint32_t(reinterpret_cast<const uint16_t*>(scales)[v >> 2])
                 : uint32_t(scales[v >> 2]);
@@ -1013,16 +1008,20 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4)
     throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
-  if (w.layout != 1) throw Error("dequantize_to_bf16: layout-2 weights are not supported yet");
   const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, w.tiles);
   const int64_t per_block = int64_t(dev::kExpandThreads) * dev::kExpandPieces;
   const unsigned grid = unsigned((4 * units + per_block - 1) / per_block);
+  auto go = [&](auto nv, auto l) {
+    dequant_relaid<decltype(nv)::value, decltype(l)::value>
+        <<<grid, dev::kExpandThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks, units,
+                                               decltype(nv)::value ? w.global_scale : 1.f, out);
+  };
+  using L1 = std::integral_constant<int, 1>;
+  using L2 = std::integral_constant<int, 2>;
   if (w.format == Format::NVFP4)
-    dequant_relaid<true><<<grid, dev::kExpandThreads, 0, st>>>(
-        w.packed, w.scales, w.tiles, w.N, w.K, chunks, units, w.global_scale, out);
+    w.layout == 2 ? go(std::true_type{}, L2{}) : go(std::true_type{}, L1{});
   else
-    dequant_relaid<false><<<grid, dev::kExpandThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N,
-                                                                w.K, chunks, units, 1.f, out);
+    w.layout == 2 ? go(std::false_type{}, L2{}) : go(std::false_type{}, L1{});
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 

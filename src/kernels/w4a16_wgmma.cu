@@ -167,8 +167,9 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 //    fixed order and writes Y (FP32 accumulation throughout; the sum order per
 //    output differs from configs 3-6).
 template <int WM_, int BN_, int CWG_, int NSUB_, int STAGES_, bool NV_, int KW_ = 1,
-          bool FOLD_ = false, int MINB_ = 0, int SPLIT_ = 1>
+          bool FOLD_ = false, int MINB_ = 0, int SPLIT_ = 1, int LAYOUT_ = 1>
 struct TCfg {
+  static constexpr int LAYOUT = LAYOUT_;  // of the weight (TcWeight::layout, see the decode)
   static constexpr int WM = WM_, BN = BN_, CWG = CWG_;   // m-tiles per consumer WG, act rows, WGs
   static constexpr int NSUB = NSUB_, BNW = BN_ / NSUB_;  // wgmma n-subtiles of BNW rows
   static constexpr bool NV = NV_;
@@ -459,6 +460,13 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   const int cw = C::KW == 1 ? cwg : cwg % C::CWG, kg = C::KW == 1 ? 0 : cwg / C::CWG;
   const int ww = warp & 3, g = lane >> 2, t = lane & 3;
   const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
+  // Layout 2 (w4_layout.hpp): the lane takes pair t of its quad-mate's words, i.e.
+  // layout::pair_raw<t> with t a register: ((w x 2^a) & m1) | ((w >> b) & m2).
+  const uint32_t l2_mul = t == 0 ? 1u : t == 1 ? 8u : t == 2 ? 32u : 64u;
+  const uint32_t l2_shr = t == 2 ? 5u : 6u;
+  const uint32_t l2_m1 = t < 2 ? layout::kPairMask : t == 2 ? 0x80808080u : 0x80C080C0u;
+  const uint32_t l2_m2 = t < 2 ? 0u : t == 2 ? 0x01400140u : 0x01000100u;
+  auto l2_pair = [&](uint32_t w) { return ((w * l2_mul) & l2_m1) | ((w >> l2_shr) & l2_m2); };
   // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane; its quad's 64 bytes at g * 64.
   const uint32_t code_off = C::X_BYTES + ((cw * C::WM) * 8 + 2 * ww) * 512 + g * 64;
   const uint32_t scale_off =
@@ -516,10 +524,15 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
               const uint32_t* q = &cur.q[mi][h].x;
-              const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
-              const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
-              a[mi][h] = decode_pair<0, F>(xw, sc[mi][h][jj]);
-              a[mi][2 + h] = decode_pair<2, F>(xw, sc[mi][h][jj]);
+              if constexpr (C::LAYOUT == 2) {
+                a[mi][h] = scale_raw<F>(l2_pair(q[2 * jj]), sc[mi][h][jj]);
+                a[mi][2 + h] = scale_raw<F>(l2_pair(q[2 * jj + 1]), sc[mi][h][jj]);
+              } else {
+                const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
+                const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
+                a[mi][h] = decode_pair<0, F>(xw, sc[mi][h][jj]);
+                a[mi][2 + h] = decode_pair<2, F>(xw, sc[mi][h][jj]);
+              }
             }
           wgmma_fence();
 #pragma unroll
@@ -636,9 +649,15 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
 template <int WM, int BN, int CWG, int NSUB, int STAGES, int KW = 1, bool FOLD = false,
           int MINB = 0, int SPLIT = 1>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  auto go = [&](auto nv, auto l) {
+    launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, decltype(nv)::value, KW, FOLD, MINB, SPLIT,
+                    decltype(l)::value>>(X, M, w, Y, st);
+  };
+  using L1 = std::integral_constant<int, 1>;
+  using L2 = std::integral_constant<int, 2>;
   if (w.format == Format::NVFP4)
-    return launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, true, KW, FOLD, MINB, SPLIT>>(X, M, w, Y, st);
-  launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, false, KW, FOLD, MINB, SPLIT>>(X, M, w, Y, st);
+    return w.layout == 2 ? go(std::true_type{}, L2{}) : go(std::true_type{}, L1{});
+  w.layout == 2 ? go(std::false_type{}, L2{}) : go(std::false_type{}, L1{});
 }
 
 }  // namespace
@@ -674,16 +693,17 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
 }
 
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w) {
-  return (w.tiles == 1 || w.tiles == 2 || w.tiles == 4) && w.layout == 1 && w.K > 0 &&
-         w.K % 32 == 0 && w.K < (int64_t(1) << 30) && w.N > 0 && w.N < (int64_t(1) << 30) &&
-         M >= 1 && M < (int64_t(1) << 30) && reinterpret_cast<uintptr_t>(X) % 16 == 0;
+  return (w.tiles == 1 || w.tiles == 2 || w.tiles == 4) && (w.layout == 1 || w.layout == 2) &&
+         w.K > 0 && w.K % 32 == 0 && w.K < (int64_t(1) << 30) && w.N > 0 &&
+         w.N < (int64_t(1) << 30) && M >= 1 && M < (int64_t(1) << 30) &&
+         reinterpret_cast<uintptr_t>(X) % 16 == 0;
 }
 
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st,
                  int config) {
   if (!w4a16_wgmma_supports(X, M, w))
     throw Error(
-        "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight (layout 1), K a "
+        "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight, K a "
         "positive "
         "multiple of 32, 1 <= M < 2^30 and X 16-byte aligned (M = " +
         std::to_string(M) + ", K = " + std::to_string(w.K) + ")");

@@ -108,14 +108,17 @@ const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 10};
 // `tiles` 8-row tiles (0: the library's choice).
 void check_wgmma(const DeviceWeight& c, int tiles, const std::vector<int64_t>& Ms,
                  const std::vector<int>& configs, std::mt19937& rng, const std::string& what) {
-  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
-  for (int64_t M : Ms) {
-    const Acts a = make_acts(c, M, rng);
-    for (int config : configs)
-      EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
-          << what << " tiles=" << tw.tiles << " M=" << M << " config=" << config;
+  for (int layout : {1, 2}) {
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles, layout);
+    for (int64_t M : Ms) {
+      const Acts a = make_acts(c, M, rng);
+      for (int config : configs)
+        EXPECT_LE(run_wgmma(tw, a, M, config), 5e-3)
+            << what << " tiles=" << tw.tiles << " M=" << M << " config=" << config << " layout "
+            << layout;
+    }
+    gpu::free_tensor_core_weight(tw);
   }
-  gpu::free_tensor_core_weight(tw);
 }
 // A weight shape and its re-laid-out row blocks (tiles 8-row tiles; 0: the library's choice).
 struct Shape {
@@ -200,30 +203,32 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
 
 TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
   std::mt19937 rng(std::random_device{}());
-  for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    DeviceWeight c;
-    make_weight(c, 4500, 640, f, rng);  // 4-tile row blocks
-    const size_t n = size_t(c.q.rows * c.q.padded_cols);
-    uint16_t* a = poisoned<uint16_t>(n);
-    uint16_t* b = poisoned<uint16_t>(n);
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    gpu::dequantize_to_bf16(c.view(), a, nullptr);
-    gpu::dequantize_to_bf16(tw, b, nullptr);
-    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-    const std::vector<uint16_t> ha = download(a, n), hb = download(b, n);
-    // Both expansions equal the CPU's dequantized values rounded once to BF16
-    // (E2M1 x multiplier in float, then BF16), so neither is checked only
-    // against the other.
-    ASSERT_EQ(c.deq.data.size(), n);
-    size_t diff = 0, nan = 0, off_cpu = 0;
-    for (size_t i = 0; i < n; ++i)
-      diff += ha[i] != hb[i], nan += ha[i] == 0xFFFF, off_cpu += ha[i] != to_bf16(c.deq.data[i]);
-    EXPECT_EQ(diff, 0u) << to_string(f);
-    EXPECT_EQ(nan, 0u) << to_string(f) << ": unwritten elements";
-    EXPECT_EQ(off_cpu, 0u) << to_string(f) << ": elements differ from the CPU reference";
-    gpu::free_tensor_core_weight(tw);
-    cudaFree(a), cudaFree(b);
-  }
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (int layout : {1, 2}) {
+      DeviceWeight c;
+      make_weight(c, 4500, 640, f, rng);  // 4-tile row blocks
+      const size_t n = size_t(c.q.rows * c.q.padded_cols);
+      uint16_t* a = poisoned<uint16_t>(n);
+      uint16_t* b = poisoned<uint16_t>(n);
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, layout);
+      gpu::dequantize_to_bf16(c.view(), a, nullptr);
+      gpu::dequantize_to_bf16(tw, b, nullptr);
+      ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+      const std::vector<uint16_t> ha = download(a, n), hb = download(b, n);
+      // Both expansions equal the CPU's dequantized values rounded once to BF16
+      // (E2M1 x multiplier in float, then BF16), so neither is checked only
+      // against the other.
+      ASSERT_EQ(c.deq.data.size(), n);
+      size_t diff = 0, nan = 0, off_cpu = 0;
+      for (size_t i = 0; i < n; ++i)
+        diff += ha[i] != hb[i], nan += ha[i] == 0xFFFF, off_cpu += ha[i] != to_bf16(c.deq.data[i]);
+      EXPECT_EQ(diff, 0u) << to_string(f) << " layout " << layout;
+      EXPECT_EQ(nan, 0u) << to_string(f) << " layout " << layout << ": unwritten elements";
+      EXPECT_EQ(off_cpu, 0u) << to_string(f) << " layout " << layout
+                             << ": elements differ from the CPU reference";
+      gpu::free_tensor_core_weight(tw);
+      cudaFree(a), cudaFree(b);
+    }
 }
 
 TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
@@ -307,16 +312,18 @@ TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
       ASSERT_GT(at, 0u) << "the mixed-scale weight has no scale at the fold's limit";
       ASSERT_LT(over, c.q.scales.size() / 2);
     }
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    for (int64_t M : {3, 200, 300}) {
-      const Acts a = make_acts(c, M, rng);
-      const std::vector<uint16_t> y3 = wgmma_output(tw, a, M, 3), y7 = wgmma_output(tw, a, M, 7);
-      EXPECT_LE(rel_error(y3, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=3";
-      EXPECT_LE(rel_error(y7, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=7";
-      EXPECT_EQ(count_far(y7, y3, tw.N), 0u)
-          << to_string(f) << " M=" << M << ": config 7 far from config 3";
+    for (int layout : {1, 2}) {
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, layout);
+      for (int64_t M : {3, 200, 300}) {
+        const Acts a = make_acts(c, M, rng);
+        const std::vector<uint16_t> y3 = wgmma_output(tw, a, M, 3), y7 = wgmma_output(tw, a, M, 7);
+        EXPECT_LE(rel_error(y3, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=3";
+        EXPECT_LE(rel_error(y7, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=7";
+        EXPECT_EQ(count_far(y7, y3, tw.N), 0u)
+            << to_string(f) << " M=" << M << ": config 7 far from config 3";
+      }
+      gpu::free_tensor_core_weight(tw);
     }
-    gpu::free_tensor_core_weight(tw);
   }
 }
 
@@ -425,7 +432,7 @@ std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t
 void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>& Ms,
                    std::mt19937& rng, const std::string& what) {
   using gpu::StreamDecode;
-  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles);
+  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles, 1);  // the tables'
   gpu::TcWeight tw2 = gpu::make_tensor_core_weight(c.view(), nullptr, tiles, 2);
   for (int64_t M : Ms) {
     const Acts a = make_acts(c, M, rng);
@@ -554,7 +561,7 @@ TEST_F(GpuTc, StreamedDecodesFailAPlantedWrongScale) {
     DeviceWeight c;
     make_weight(c, 96, 512, f, rng);
     plant_wrong_scales(c);
-    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, 1);
     gpu::TcWeight tw2 = gpu::make_tensor_core_weight(c.view(), nullptr, 0, 2);
     for (int64_t M : {1, 5, 40}) {
       const Acts a = make_acts(c, M, rng);  // c.deq: the correct scales

@@ -79,3 +79,14 @@ TEST(W4Layout, RawBitsAreCodeTimesTwoToMinus126) {
     EXPECT_EQ(double(f), want) << "code " << c;
   }
 }
+
+// unpack_word inverts pack_word (pair p = byte p, low code in the low nibble) for random words.
+TEST(W4Layout, UnpackInvertsPack) {
+  std::mt19937 rng(99);
+  for (int rep = 0; rep < 100000; ++rep) {
+    const uint32_t nib = uint32_t(rng());
+    uint8_t lo[4], hi[4];
+    for (int p = 0; p < 4; ++p) lo[p] = (nib >> (8 * p)) & 15, hi[p] = (nib >> (8 * p + 4)) & 15;
+    ASSERT_EQ(unpack_word(pack_word(lo, hi)), nib) << std::hex << nib;
+  }
+}
