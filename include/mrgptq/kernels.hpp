@@ -69,12 +69,12 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int ti
                                  int layout = 2);
 void free_tensor_core_weight(TcWeight& w);
 // How the streamed kernel decodes the weight: kAuto = its measured choice (stream_decode_for:
-// the shared-memory table to M = kStreamTableMaxM, in the persistent kernel where the weight has
-// at most one 32-row block per SM; shifts and masks above), or one of them at every M (for tests
-// and bench_w4a16_tc). The decoded values are the same bits; the
-// mma sums them in another k order within a 16-k step, so outputs may differ in
-// the last bit.
-// kTablePersistent: the table decode in the persistent kernel (one block per SM over many row
+// on a layout-2 weight, the default, always its shifts and masks; on a layout-1 weight the
+// shared-memory table to M = kStreamTableMaxM, in the persistent kernel where the weight has at
+// most one 32-row block per SM, shifts and masks above), or one of them at every M (for tests
+// and bench_w4a16_tc; the table decodes need a layout-1 weight). The decoded values are the same
+// bits; the mma sums them in another k order within a 16-k step, so outputs may differ in the last
+// bit. kTablePersistent: the table decode in the persistent kernel (one block per SM over many row
 // blocks, the table at a 64 KB-aligned address), M <= kStreamPersistentMaxM.
 enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2, kTablePersistent = 3 };
 constexpr int64_t kStreamPersistentMaxM = 8;

@@ -614,8 +614,10 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // weight. M <= 8 runs a 2-stage ring at three blocks per SM: measured on the
 // H100, 24 warps hide the table lookups' latency better than 4 stages at two
 // blocks (M = 1: 2.65x vs 2.47x over BF16 on 8192x8192, 3.16x vs 3.01x on
-// 28672x8192); wider tiles need the registers of two blocks. Decode: the
-// shared table to M = kStreamTableMaxM (kernels.hpp), table-free above (RAW).
+// 28672x8192); wider tiles need the registers of two blocks. Decode
+// (stream_decode_for): layout 2's (LAYOUT = 2) on a layout-2 weight; on a
+// layout-1 weight the shared table to M = kStreamTableMaxM (kernels.hpp),
+// table-free above (RAW).
 // Measured on the H200 with the early refill (bench_w4a16_tc at 0b20264,
 // docs/kernels/h200/bench-w4a16-0b20264.txt), table vs table-free: M = 1
 // 17.6 vs 18.9 us on 8192x8192, 44.7 vs 49.7 on 8192x28672, 17.8 vs 19.3 on
@@ -953,7 +955,10 @@ void free_tensor_core_weight(TcWeight& w) {
   w.packed = w.scales = nullptr;
 }
 
-// The table to M = kStreamTableMaxM, table-free above; the persistent kernel where the table
+// Layout 2 (the default): its decode at every M, faster than every layout-1 path at M = 1-32 on
+// the four layer shapes but 4096x14336 M = 1 (17.0 vs 16.7 us for the persistent kernel;
+// docs/kernels/h200/bench-w4a16-layout2-*.txt). Layout 1: the table to M = kStreamTableMaxM,
+// table-free above; the persistent kernel where the table
 // kernel would run at most one block (8 warps) per SM: measured on the H200 at 02f3396
 // (docs/kernels/h200/bench-w4a16-persist-02f3396.txt), 4096x14336 (128 row blocks of 32) at M = 1,
 // 2 and 4: 16.8 / 16.8 / 18.0 us against 17.9 / 18.0 / 18.5 for the table kernel; with more row
