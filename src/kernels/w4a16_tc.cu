@@ -224,16 +224,37 @@ __device__ __forceinline__ void mma_pair(float (&acc)[NT][4], const uint4& q0, u
 }
 
 // All TILES tiles of a chunk, in pairs.
+// The tiles of a chunk in pairs (rows 0-7 and 8-15 of the mma's A operand), for every decode:
+// pair(acc, q0, s0, q1, s1, has1) with has1 a std::bool_constant, false for a last odd tile.
+template <int TILES, class Acc, class Pair>
+__device__ __forceinline__ void for_tile_pairs(Acc& acc, const uint4 (&q)[TILES],
+                                               const uint32_t (&s)[TILES], Pair pair) {
+#pragma unroll
+  for (int p = 0; p < TILES / 2; ++p)
+    pair(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], std::true_type{});
+  if constexpr (TILES % 2)
+    pair(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u, std::false_type{});
+}
+
+// MXFP4, table-free decodes: whether every scale byte of the warp's chunk is at most 128, so that
+// 2^126 folds into the scale (folded_scale_pairs); warp-uniform.
+template <int TILES>
+__device__ __forceinline__ bool mx_fold_ok(const uint32_t (&s)[TILES]) {
+  uint32_t top = 0;
+#pragma unroll
+  for (int i = 0; i < TILES; ++i) top = max(top, s[i]);
+  return !__any_sync(0xFFFFFFFFu, top > 128u);
+}
+
 template <int NT, int TILES, bool NV, bool AL = false>
 __device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4],
                                           const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
                                           const XFrag<NT>& x, uint32_t lut) {
-#pragma unroll
-  for (int p = 0; p < TILES / 2; ++p)
-    mma_pair<NT, NV, true, AL>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x, lut);
-  if constexpr (TILES % 2)
-    mma_pair<NT, NV, false, AL>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u, x,
-                                lut);
+  for_tile_pairs<TILES>(
+      acc, q, s,
+      [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1) {
+        mma_pair<NT, NV, decltype(has1)::value, AL>(a, q0, s0, q1, s1, x, lut);
+      });
 }
 
 // ------------------------------------------------------ table-free decode --
@@ -293,18 +314,6 @@ __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q
   }
 }
 
-template <int NT, int TILES, bool NV, bool FOLD>
-__device__ __forceinline__ void mma_tiles_raw(float (&acc)[(TILES + 1) / 2][NT][4],
-                                              const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
-                                              const XPair<NT>& x) {
-#pragma unroll
-  for (int p = 0; p < TILES / 2; ++p)
-    mma_pair_raw<NT, NV, true, FOLD>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x);
-  if constexpr (TILES % 2)
-    mma_pair_raw<NT, NV, false, FOLD>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u,
-                                      x);
-}
-
 // The chunk's mma steps on the table-free decode: folded scales unless an
 // MXFP4 scale byte of the warp's chunk exceeds 128 (warp-uniform choice).
 template <int NT, int TILES, bool NV>
@@ -313,14 +322,15 @@ __device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][
                                               const XFrag<NT>& xf) {
   XPair<NT> x;
   pair_x<NT>(x, xf);
-  if constexpr (!NV) {
-    uint32_t top = 0;
-#pragma unroll
-    for (int i = 0; i < TILES; ++i) top = max(top, s[i]);
-    if (__any_sync(0xFFFFFFFFu, top > 128u))
-      return mma_tiles_raw<NT, TILES, NV, false>(acc, q, s, x);
-  }
-  mma_tiles_raw<NT, TILES, NV, true>(acc, q, s, x);
+  auto tiles = [&](auto fold) {
+    for_tile_pairs<TILES>(
+        acc, q, s,
+        [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1) {
+          mma_pair_raw<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
+        });
+  };
+  if (!NV && !mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
+  tiles(std::true_type{});
 }
 
 // ------------------------------------------------------------ layout 2 --
@@ -356,31 +366,20 @@ __device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0
   }
 }
 
-template <int NT, int TILES, bool NV, bool FOLD>
-__device__ __forceinline__ void mma_tiles_l2(float (&acc)[(TILES + 1) / 2][NT][4],
-                                             const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
-                                             const XFrag<NT>& x) {
-#pragma unroll
-  for (int p = 0; p < TILES / 2; ++p)
-    mma_pair_l2<NT, NV, true, FOLD>(acc[p], q[2 * p], s[2 * p], q[2 * p + 1], s[2 * p + 1], x);
-  if constexpr (TILES % 2)
-    mma_pair_l2<NT, NV, false, FOLD>(acc[TILES / 2], q[TILES - 1], s[TILES - 1], q[TILES - 1], 0u,
-                                     x);
-}
-// Folded scales unless an MXFP4 scale byte of the warp's chunk exceeds 128 (warp-uniform
-// choice, as mma_chunk_raw).
+// Folded scales unless an MXFP4 scale byte of the warp's chunk exceeds 128, as mma_chunk_raw.
 template <int NT, int TILES, bool NV>
 __device__ __forceinline__ void mma_chunk_l2(float (&acc)[(TILES + 1) / 2][NT][4],
                                              const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
                                              const XFrag<NT>& x) {
-  if constexpr (!NV) {
-    uint32_t top = 0;
-#pragma unroll
-    for (int i = 0; i < TILES; ++i) top = max(top, s[i]);
-    if (__any_sync(0xFFFFFFFFu, top > 128u))
-      return mma_tiles_l2<NT, TILES, NV, false>(acc, q, s, x);
-  }
-  mma_tiles_l2<NT, TILES, NV, true>(acc, q, s, x);
+  auto tiles = [&](auto fold) {
+    for_tile_pairs<TILES>(
+        acc, q, s,
+        [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1) {
+          mma_pair_l2<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
+        });
+  };
+  if (!NV && !mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
+  tiles(std::true_type{});
 }
 
 // Sum the warps' partial tiles (each warp saw a strided share of K) through
