@@ -459,6 +459,20 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
                                     M, nbase, N, inv_g, Y, sync_block);
 }
 
+// A warp's 128-k chunk of a ring stage (layout L: codes, stage_codes, chunk_codes and the same
+// for scales) into registers: 16 code bytes and the scale byte(s) a lane and tile.
+template <class L, int TILES, bool NV>
+__device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int warp, int lane,
+                                           uint4 (&q)[TILES], uint32_t (&sc)[TILES]) {
+  const uint8_t* cs = smem + L::codes + slot * L::stage_codes + warp * L::chunk_codes;
+  const uint8_t* ss = smem + L::scales + slot * L::stage_scales + warp * L::chunk_scales;
+#pragma unroll
+  for (int i = 0; i < TILES; ++i) {
+    q[i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
+    sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
+  }
+}
+
 // ---------------------------------------------------------- TMA driver -----
 // The re-laid-out weight puts all bytes of one block of 8*TILES rows in one
 // contiguous region, chunk after chunk (see relayout_kernel). So one thread
@@ -559,15 +573,7 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
     mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
     uint4 q[TILES];
     uint32_t sc[TILES];
-    if (active) {
-      const uint8_t* cs = smem + L::codes + slot * L::stage_codes + warp * L::chunk_codes;
-      const uint8_t* ss = smem + L::scales + slot * L::stage_scales + warp * L::chunk_scales;
-#pragma unroll
-      for (int i = 0; i < TILES; ++i) {
-        q[i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
-        sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
-      }
-    }
+    if (active) copy_chunk<L, TILES, NV>(smem, slot, warp, lane, q, sc);
     __syncwarp();
     if (lane == 0) mbar_arrive(&empty[slot]);  // the bytes are in registers: refill the stage
     if (producer && s + kStages < stages) {    // the early refill (above)
@@ -727,15 +733,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       mbar_wait(&full[slot], uint32_t((g / kStages) & 1));
       uint4 q[TILES];
       uint32_t sc[TILES];
-      if (active) {
-        const uint8_t* cs = smem + L::codes + slot * L::stage_codes + warp * L::chunk_codes;
-        const uint8_t* ss = smem + L::scales + slot * L::stage_scales + warp * L::chunk_scales;
-#pragma unroll
-        for (int k = 0; k < TILES; ++k) {
-          q[k] = reinterpret_cast<const uint4*>(cs)[k * 32 + lane];
-          sc[k] = NV ? reinterpret_cast<const uint16_t*>(ss)[k * 32 + lane] : ss[k * 32 + lane];
-        }
-      }
+      if (active) copy_chunk<L, TILES, NV>(smem, slot, warp, lane, q, sc);
       __syncwarp();
       if (lane == 0) mbar_arrive(&empty[slot]);
       if (producer && g + kStages < total) {  // the early refill, as in the TMA driver
