@@ -74,8 +74,9 @@ void free_tensor_core_weight(TcWeight& w);
 // most one 32-row block per SM, shifts and masks above), or one of them at every M (for tests
 // and bench_w4a16_tc; the table decodes need a layout-1 weight). The decoded values are the same
 // bits; the mma sums them in another k order within a 16-k step, so outputs may differ in the last
-// bit. kTablePersistent: the table decode in the persistent kernel (one block per SM over many row
-// blocks, the table at a 64 KB-aligned address), M <= kStreamPersistentMaxM.
+// bit. kTablePersistent: the persistent kernel (one block per SM over many row blocks), M <=
+// kStreamPersistentMaxM, with the weight's decode: on layout 1 the table at a 64 KB-aligned
+// address, on layout 2 its shifts and masks.
 enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2, kTablePersistent = 3 };
 constexpr int64_t kStreamPersistentMaxM = 8;
 // What kAuto resolves to for M activation rows on this weight (and this GPU's SM count).

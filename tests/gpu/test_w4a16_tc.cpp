@@ -437,11 +437,17 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
   for (int64_t M : Ms) {
     const Acts a = make_acts(c, M, rng);
     const std::string at = what + " tiles=" + std::to_string(tw.tiles) + " M=" + std::to_string(M);
-    {  // layout 2: the same products in the mma's own k order, bits spread (w4_layout.hpp)
+    {  // layout 2: the same products, bits spread (w4_layout.hpp); also in the persistent kernel
       const std::vector<uint16_t> y2 = run_decode(tw2, a, M, StreamDecode::kAuto),
                                   yt1 = run_decode(tw, a, M, StreamDecode::kTable);
       EXPECT_LE(rel_error(y2, a.ref), 5e-3) << at << " layout 2";
       EXPECT_EQ(count_far(y2, yt1, tw.N), 0u) << at << ": layout 2 far from the table's";
+      if (M <= gpu::kStreamPersistentMaxM) {
+        const std::vector<uint16_t> y2p = run_decode(tw2, a, M, StreamDecode::kTablePersistent);
+        EXPECT_LE(rel_error(y2p, a.ref), 5e-3) << at << " layout 2, persistent";
+        EXPECT_EQ(count_far(y2p, yt1, tw.N), 0u)
+            << at << ": layout 2 persistent far from the table's";
+      }
     }
     const std::vector<uint16_t> yt = run_decode(tw, a, M, StreamDecode::kTable),
                                 yf = run_decode(tw, a, M, StreamDecode::kTableFree),
@@ -599,7 +605,7 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
       gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr, gpu::StreamDecode::kTablePersistent),
       Error);
   EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
-  {  // layout 2 has no table decode; layouts other than 1 and 2 do not exist
+  {  // layout 2 has no table; layouts other than 1 and 2 do not exist
     gpu::Fp4Weight w2;
     w2.N = 64, w2.K = 64;
     uint8_t *codes = nullptr, *scales = nullptr;
@@ -614,8 +620,6 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
     ASSERT_EQ(cudaMalloc(&x, 64 * 64 * 2), cudaSuccess);
     ASSERT_EQ(cudaMalloc(&y, 64 * 64 * 2), cudaSuccess);
     EXPECT_THROW(gpu::w4a16_tensor_core(x, 1, t2, y, nullptr, gpu::StreamDecode::kTable), Error);
-    EXPECT_THROW(gpu::w4a16_tensor_core(x, 1, t2, y, nullptr, gpu::StreamDecode::kTablePersistent),
-                 Error);
     cudaFree(x), cudaFree(y), cudaFree(codes), cudaFree(scales);
     gpu::free_tensor_core_weight(t2);
   }
