@@ -656,32 +656,36 @@ void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cuda
 // double-buffered by row block parity; a second mbarrier hands a buffer back.
 namespace persist {
 
-constexpr int kWarps = 16, kThreads = kWarps * 32, kStages = 3;
+constexpr int kWarps = 16, kThreads = kWarps * 32;
 // Shared-window address of the first byte of dynamic shared memory on sm_90
 // (the first 1 KB of a block's window is reserved); the kernel checks it.
 constexpr uint32_t kBaseLow = 0x400;
 
-template <int TILES, bool NV>
+// Layout 1 (table decode): below the table, barriers, scale stages and the partial sums (2
+// buffers x kWarps x 32 lanes x 8 floats); above it the code stages. Layout 2 (no table): the
+// same in one run, with a stage more.
+template <int TILES, bool NV, int LAYOUT>
 struct Layout {
+  static constexpr int stages = LAYOUT == 1 ? 3 : 4;
   static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
   static constexpr uint32_t stage_codes = kWarps * chunk_codes,
                             stage_scales = kWarps * chunk_scales;
-  // Below the table: barriers, scale stages and the partial sums (2 buffers x kWarps x 32 lanes x
-  // 8 floats); above it the code stages.
-  static constexpr uint32_t bars = 0, scales = 128, red = scales + kStages * stage_scales,
-                            lut = 0x10000 - kBaseLow, codes = lut + 0x10000,
-                            bytes = codes + kStages * stage_codes;
-  static_assert(red + 2 * kWarps * 32 * 8 * 4 <= lut, "partial sums fit below the table");
+  static constexpr uint32_t bars = 0, scales = 128, red = scales + stages * stage_scales,
+                            red_end = red + 2 * kWarps * 32 * 8 * 4,
+                            lut = LAYOUT == 1 ? 0x10000 - kBaseLow : red_end,
+                            codes = LAYOUT == 1 ? lut + 0x10000 : red_end,
+                            bytes = codes + stages * stage_codes;
+  static_assert(red_end <= lut, "partial sums fit below the table");
   static_assert(bytes <= 227 * 1024, "one block fits in an SM");
 };
 
-template <int TILES, bool NV>
+template <int TILES, bool NV, int LAYOUT>
 __global__ void __launch_bounds__(kThreads, 1)
     w4a16_persist(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                   const uint8_t* __restrict__ scales, int64_t N, int64_t K, float inv_g,
                   uint16_t* __restrict__ Y) {
-  using L = Layout<TILES, NV>;
-  constexpr int PAIRS = (TILES + 1) / 2;
+  using L = Layout<TILES, NV, LAYOUT>;
+  constexpr int PAIRS = (TILES + 1) / 2, kStages = L::stages;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + kStages;
@@ -707,14 +711,14 @@ __global__ void __launch_bounds__(kThreads, 1)
               policy);
   };
   if (producer) {
-    if ((su32(smem) & 0xFFFFu) != kBaseLow) __trap();  // the table would not be 64 KB-aligned
+    if (LAYOUT == 1 && (su32(smem) & 0xFFFFu) != kBaseLow) __trap();  // table not 64 KB-aligned
     for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], kWarps);
     for (int p = 0; p < 2; ++p) mbar_init(&done[p], kWarps), mbar_init(&freed[p], 1);
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
     for (int64_t g = 0; g < kStages && g < total; ++g) issue(g);
   }
-  fill_lut_aligned(reinterpret_cast<uint32_t*>(smem + L::lut));
+  if constexpr (LAYOUT == 1) fill_lut_aligned(reinterpret_cast<uint32_t*>(smem + L::lut));
   __syncthreads();
 
   const uint32_t base = su32(smem + L::lut) + 4 * lane;
@@ -741,7 +745,12 @@ __global__ void __launch_bounds__(kThreads, 1)
         issue(g + kStages);
       }
       __syncwarp();
-      if (active) mma_tiles<1, TILES, NV, true>(acc, q, sc, x, base);
+      if (active) {
+        if constexpr (LAYOUT == 2)
+          mma_chunk_l2<1, TILES, NV>(acc, q, sc, x);
+        else
+          mma_tiles<1, TILES, NV, true>(acc, q, sc, x, base);
+      }
     }
     // Row block i is done: park the partial sums (buffer i % 2, free again once the storer of
     // row block i - 2 has read it), then one warp adds them up and stores.
@@ -813,14 +822,15 @@ int sm_count() {
   return sms;
 }
 
-template <int TILES, bool NV>
+template <int TILES, bool NV, int LAYOUT>
 void launch_persist(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  using L = persist::Layout<TILES, NV>;
-  constexpr auto kernel = persist::w4a16_persist<TILES, NV>;
+  using L = persist::Layout<TILES, NV, LAYOUT>;
+  constexpr auto kernel = persist::w4a16_persist<TILES, NV, LAYOUT>;
   use_dynamic_smem<kernel>(int(L::bytes));
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8);
   const unsigned grid = unsigned(std::min<int64_t>(rows, sm_count()));
-  const float inv_g = NV ? 1.f / w.global_scale : 1.f;
+  // Layout 2's NVFP4 decode has 2^117 folded into its scales (folded_scale_pairs).
+  const float inv_g = NV ? (LAYOUT == 2 ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
   kernel<<<grid, persist::kThreads, L::bytes, st>>>(X, int(M), w.packed, w.scales, w.N, w.K, inv_g,
                                                     Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
@@ -975,8 +985,8 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
   if (decode == StreamDecode::kTablePersistent && M > kStreamPersistentMaxM)
     throw Error("W4A16 streamed kernel: the persistent kernel takes M <= " +
                 std::to_string(kStreamPersistentMaxM) + ", not " + std::to_string(M));
-  if (w.layout == 2 && decode != StreamDecode::kAuto && decode != StreamDecode::kTableFree)
-    throw Error("W4A16 streamed kernel: a layout-2 weight has only the table-free decode");
+  if (w.layout == 2 && decode == StreamDecode::kTable)
+    throw Error("W4A16 streamed kernel: the table decode needs a layout-1 weight");
   if (decode == StreamDecode::kAuto) decode = stream_decode_for(M, w);
   const bool persistent = decode == StreamDecode::kTablePersistent;
   const bool raw = decode == StreamDecode::kTableFree;
@@ -984,12 +994,15 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
   // The weight's row blocks (1, 2 or 4 tiles) x format x decode.
   auto go = [&](auto tiles) {
     constexpr int T = decltype(tiles)::value;
+    if (persistent && w.layout == 2)
+      return nv ? launch_persist<T, true, 2>(X, M, w, Y, st)
+                : launch_persist<T, false, 2>(X, M, w, Y, st);
+    if (persistent)
+      return nv ? launch_persist<T, true, 1>(X, M, w, Y, st)
+                : launch_persist<T, false, 1>(X, M, w, Y, st);
     if (w.layout == 2)
       return nv ? tma::launch_m<T, true, true, 2>(X, M, w, Y, st)
                 : tma::launch_m<T, false, true, 2>(X, M, w, Y, st);
-    if (persistent)
-      return nv ? launch_persist<T, true>(X, M, w, Y, st)
-                : launch_persist<T, false>(X, M, w, Y, st);
     if (nv)
       return raw ? tma::launch_m<T, true, true>(X, M, w, Y, st)
                  : tma::launch_m<T, true, false>(X, M, w, Y, st);
