@@ -64,22 +64,20 @@ int main(int argc, char** argv) {
         "cfg10 us", "best", "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us", "ratio");
   else
     std::printf(
-        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | "
-        "%9s %6s | "
+        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | "
         "%9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n"
         "(tma = streamed kernel on the re-laid-out weight in layout --layout (default 2: bits "
         "spread, w4_layout.hpp), its own decode choice (M <= 512); on a layout-1 weight (M <= "
-        "32): table / tfree = the table / table-free decode at every M, persist = the persistent "
-        "table kernel (M <= 8), l1 auto = its own choice; persist2 = the persistent kernel on the "
-        "--layout weight (M <= 8); deq+cublas = "
+        "32): table / tfree = the table / table-free decode at every M, l1 auto = its own "
+        "choice; deq+cublas = "
         "dequantize + cuBLAS BF16; wg3/4/5 = wgmma kernel configs 3 "
         "(64x64 blocks), 4 (128x64), 5 (256x128; 3 and 4 up to M = 512); wg nv = wgmma kernel, "
         "automatic config, NVFP4; gemm = the w4a16_gemm dispatch; rm = register-pipelined "
         "kernel on the row-major weight, M <= 16)\n",
         "N x K", "M", "bf16 us", "tma mx us", "ratio", "table us", "ratio", "tfree us", "ratio",
-        "persist us", "ratio", "l1 auto us", "ratio", "persist2 us", "ratio", "deq+cublas", "ratio",
-        "wg3 mx us", "ratio", "wg4 mx us", "ratio", "wg5 mx us", "ratio", "TFLOP/s", "wg nv us",
-        "ratio", "gemm mx us", "ratio", "gemm nv us", "ratio", "rm mx us", "ratio");
+        "l1 auto us", "ratio", "deq+cublas", "ratio", "wg3 mx us", "ratio", "wg4 mx us", "ratio",
+        "wg5 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us", "ratio", "gemm nv us",
+        "ratio", "rm mx us", "ratio");
   for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
            {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
     const int64_t N = nk.first, K = nk.second;
@@ -165,22 +163,14 @@ int main(int argc, char** argv) {
         MRGPTQ_CUDA_CHECK(cudaFree(y));
         continue;
       }
-      // Layout 1: the table / table-free decode at every M, the persistent kernel, the automatic
-      // choice.
-      double tdec[4];
+      // Layout 1: the table / table-free decode at every M, the automatic choice.
+      double tdec[3];
       const gpu::StreamDecode decs[3] = {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree,
-                                         gpu::StreamDecode::kTablePersistent};
+                                         gpu::StreamDecode::kAuto};
       for (int d = 0; d < 3; ++d)
-        tdec[d] = t4(d == 2 ? M <= gpu::kStreamPersistentMaxM : M <= 32, [&](int i) {
+        tdec[d] = t4(M <= 32, [&](int i) {
           gpu::w4a16_tensor_core(x, M, tmx1[size_t(i)], y, nullptr, decs[d]);
         });
-      tdec[3] =
-          t4(M <= 32, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx1[size_t(i)], y, nullptr); });
-      // The persistent kernel on the --layout weight (layout 2 by default).
-      const double tp2 = t4(M <= gpu::kStreamPersistentMaxM, [&](int i) {
-        gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr,
-                               gpu::StreamDecode::kTablePersistent);
-      });
       // The streamed kernel's own choice.
       const double tm =
           t4(M <= 512, [&](int i) { gpu::w4a16_tensor_core(x, M, tmx[size_t(i)], y, nullptr); });
@@ -203,13 +193,13 @@ int main(int argc, char** argv) {
       });
       std::printf(
           "%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | "
-          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx "
+          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx "
           "%7.0f | "
           "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx\n",
           N, K, M, tb, tm, ratio(tm), tdec[0], ratio(tdec[0]), tdec[1], ratio(tdec[1]), tdec[2],
-          ratio(tdec[2]), tdec[3], ratio(tdec[3]), tp2, ratio(tp2), td, ratio(td), tw[0],
-          ratio(tw[0]), tw[1], ratio(tw[1]), tw[2], ratio(tw[2]), 2.0 * M * N * K / tw[2] / 1e6,
-          twn, ratio(twn), tg, ratio(tg), tgn, ratio(tgn), tr, ratio(tr));
+          ratio(tdec[2]), td, ratio(td), tw[0], ratio(tw[0]), tw[1], ratio(tw[1]), tw[2],
+          ratio(tw[2]), 2.0 * M * N * K / tw[2] / 1e6, twn, ratio(twn), tg, ratio(tg), tgn,
+          ratio(tgn), tr, ratio(tr));
       std::fflush(stdout);
       MRGPTQ_CUDA_CHECK(cudaFree(x));
       MRGPTQ_CUDA_CHECK(cudaFree(y));

@@ -64,22 +64,18 @@ struct TcWeight {
 // tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
 // layout 2 (the default): each word's code bits spread so that the kernels decode a BF16 pair
 // in 2.75 instructions (src/kernels/w4_layout.hpp); layout 1: plain nibbles, which the streamed
-// kernel's table decodes (StreamDecode::kTable, kTablePersistent) need.
+// kernel's table decode (StreamDecode::kTable) needs.
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0,
                                  int layout = 2);
 void free_tensor_core_weight(TcWeight& w);
 // How the streamed kernel decodes the weight: kAuto = its measured choice (stream_decode_for:
 // on a layout-2 weight, the default, always its shifts and masks; on a layout-1 weight the
-// shared-memory table to M = kStreamTableMaxM, in the persistent kernel where the weight has at
-// most one 32-row block per SM, shifts and masks above), or one of them at every M (for tests
-// and bench_w4a16_tc; the table decodes need a layout-1 weight). The decoded values are the same
-// bits; the mma sums them in another k order within a 16-k step, so outputs may differ in the last
-// bit. kTablePersistent: the persistent kernel (one block per SM over many row blocks), M <=
-// kStreamPersistentMaxM, with the weight's decode: on layout 1 the table at a 64 KB-aligned
-// address, on layout 2 its shifts and masks.
-enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2, kTablePersistent = 3 };
-constexpr int64_t kStreamPersistentMaxM = 8;
-// What kAuto resolves to for M activation rows on this weight (and this GPU's SM count).
+// shared-memory table to M = kStreamTableMaxM, shifts and masks above), or one of them at every
+// M (for tests and bench_w4a16_tc; the table decode needs a layout-1 weight). The decoded values
+// are the same bits; the mma sums them in another k order within a 16-k step, so outputs may differ
+// in the last bit.
+enum class StreamDecode { kAuto = 0, kTable = 1, kTableFree = 2 };
+// What kAuto resolves to for M activation rows on this weight.
 StreamDecode stream_decode_for(int64_t M, const TcWeight& w);
 // Measured on the H200 with the early refill (docs/kernels/h200/bench-w4a16-0b20264.txt): the
 // table is faster at M = 1-4 on three of the four layer shapes, table-free at M = 8 on three.

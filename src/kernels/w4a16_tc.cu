@@ -143,35 +143,6 @@ __device__ __forceinline__ uint32_t decode2(uint32_t lut, uint32_t word, int byt
   return bf16x2_mul(v, sc);
 }
 
-// The same table at a 64 KB-aligned shared address, entries 256 bytes apart
-// (entry e of lane l at e * 256 + 4 l; the upper 128 bytes of each entry are
-// unused), for the persistent kernel (persist::): then the LDS address is the
-// code byte in bits 8-15 over a per-lane base (bits 0-7: 4 l, bits 16-31: the
-// table's address), and one PRMT builds it -- PRMT + LDS + HMUL2 per BF16
-// pair instead of PRMT + IMAD + LDS + HMUL2, on the instruction the M = 1
-// kernel spends most of its issue slots on (ncu: the decode is ~59% of them).
-__device__ __forceinline__ void fill_lut_aligned(uint32_t* table) {
-  for (uint32_t e = threadIdx.x; e < 256; e += blockDim.x) {
-    const uint32_t v = e2m1_bf16_bits(e & 15) | (e2m1_bf16_bits(e >> 4) << 16);
-    uint4* row = reinterpret_cast<uint4*>(table + e * 64);
-#pragma unroll
-    for (int c = 0; c < 8; ++c) row[c] = make_uint4(v, v, v, v);
-  }
-}
-// `base` = the table's shared-window address (64 KB-aligned) + 4 * lane.
-__device__ __forceinline__ uint32_t decode2_aligned(uint32_t base, uint32_t word, int byte,
-                                                    uint32_t sc) {
-  const uint32_t addr = __byte_perm(word, base, 0x7604 | (byte << 4));  // base.b0 code base.b2-3
-  uint32_t v;
-  asm("ld.shared.u32 %0, [%1];" : "=r"(v) : "r"(addr));
-  return bf16x2_mul(v, sc);
-}
-// The table decode in either layout (AL: the aligned one above).
-template <bool AL>
-__device__ __forceinline__ uint32_t decode2_in(uint32_t lut, uint32_t word, int byte, uint32_t sc) {
-  return AL ? decode2_aligned(lut, word, byte, sc) : decode2(lut, word, byte, sc);
-}
-
 // Activation rows as the mma's B operand: n-tile `nt` holds rows
 // m_base + 8 nt + grp, the lane's 32 k (rows >= M and k >= K read as zeros).
 // Step j's B pair is (x, y) or (z, w) of v[nt][j/2]: registers that are
@@ -200,7 +171,7 @@ __device__ __forceinline__ void load_x(XFrag<NT>& x, const uint16_t* __restrict_
 // as B (the previous design) every mma needed 4 register moves of activations.
 // Step j takes the lane's physical k = 4j .. 4j+3 (logical slots 2t, 2t+1 and
 // 2t+8, 2t+9 of the mma): bytes 2(j%2) and 2(j%2)+1 of word j/2.
-template <int NT, bool NV, bool HAS1, bool AL = false>
+template <int NT, bool NV, bool HAS1>
 __device__ __forceinline__ void mma_pair(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
                                          const uint4& q1, uint32_t s1, const XFrag<NT>& x,
                                          uint32_t lut) {
@@ -211,10 +182,9 @@ __device__ __forceinline__ void mma_pair(float (&acc)[NT][4], const uint4& q0, u
   for (int j = 0; j < 8; ++j) {
     const uint32_t w0 = (&q0.x)[j / 2], w1 = (&q1.x)[j / 2];
     const int lo = 2 * (j % 2), hi = lo + 1;
-    const uint32_t a0 = decode2_in<AL>(lut, w0, lo, sc0[j / 4]),
-                   a2 = decode2_in<AL>(lut, w0, hi, sc0[j / 4]);
-    const uint32_t a1 = HAS1 ? decode2_in<AL>(lut, w1, lo, sc1[j / 4]) : 0u;
-    const uint32_t a3 = HAS1 ? decode2_in<AL>(lut, w1, hi, sc1[j / 4]) : 0u;
+    const uint32_t a0 = decode2(lut, w0, lo, sc0[j / 4]), a2 = decode2(lut, w0, hi, sc0[j / 4]);
+    const uint32_t a1 = HAS1 ? decode2(lut, w1, lo, sc1[j / 4]) : 0u;
+    const uint32_t a3 = HAS1 ? decode2(lut, w1, hi, sc1[j / 4]) : 0u;
 #pragma unroll
     for (int nt = 0; nt < NT; ++nt) {
       const uint4& v = x.v[nt][j / 2];
@@ -246,14 +216,14 @@ __device__ __forceinline__ bool mx_fold_ok(const uint32_t (&s)[TILES]) {
   return !__any_sync(0xFFFFFFFFu, top > 128u);
 }
 
-template <int NT, int TILES, bool NV, bool AL = false>
+template <int NT, int TILES, bool NV>
 __device__ __forceinline__ void mma_tiles(float (&acc)[(TILES + 1) / 2][NT][4],
                                           const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
                                           const XFrag<NT>& x, uint32_t lut) {
   for_tile_pairs<TILES>(
       acc, q, s,
       [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1) {
-        mma_pair<NT, NV, decltype(has1)::value, AL>(a, q0, s0, q1, s1, x, lut);
+        mma_pair<NT, NV, decltype(has1)::value>(a, q0, s0, q1, s1, x, lut);
       });
 }
 
@@ -643,159 +613,6 @@ void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cuda
 
 }  // namespace tma
 
-// ---------------------------------------------------- persistent driver ----
-// M <= 8 (one activation n-tile) on the re-laid-out weight, one block per SM
-// that stays: blocks = min(row blocks, SMs), block b takes row blocks b, b +
-// grid, ... The ring of the TMA driver runs across row blocks without
-// draining, the table is filled once per SM (not once per row block) and sits
-// at a 64 KB-aligned address (fill_lut_aligned: one instruction less per
-// pair), and no barrier stops the block between row blocks: at the end of a
-// row block each warp parks its partial sums in shared memory and arrives on
-// an mbarrier; one warp (never warp 0, whose thread 0 refills the ring) sums
-// them and stores Y while the others go on. The partial sums are
-// double-buffered by row block parity; a second mbarrier hands a buffer back.
-namespace persist {
-
-constexpr int kWarps = 16, kThreads = kWarps * 32;
-// Shared-window address of the first byte of dynamic shared memory on sm_90
-// (the first 1 KB of a block's window is reserved); the kernel checks it.
-constexpr uint32_t kBaseLow = 0x400;
-
-// Layout 1 (table decode): below the table, barriers, scale stages and the partial sums (2
-// buffers x kWarps x 32 lanes x 8 floats); above it the code stages. Layout 2 (no table): the
-// same in one run, with a stage more.
-template <int TILES, bool NV, int LAYOUT>
-struct Layout {
-  static constexpr int stages = LAYOUT == 1 ? 3 : 4;
-  static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
-  static constexpr uint32_t stage_codes = kWarps * chunk_codes,
-                            stage_scales = kWarps * chunk_scales;
-  static constexpr uint32_t bars = 0, scales = 128, red = scales + stages * stage_scales,
-                            red_end = red + 2 * kWarps * 32 * 8 * 4,
-                            lut = LAYOUT == 1 ? 0x10000 - kBaseLow : red_end,
-                            codes = LAYOUT == 1 ? lut + 0x10000 : red_end,
-                            bytes = codes + stages * stage_codes;
-  static_assert(red_end <= lut, "partial sums fit below the table");
-  static_assert(bytes <= 227 * 1024, "one block fits in an SM");
-};
-
-template <int TILES, bool NV, int LAYOUT>
-__global__ void __launch_bounds__(kThreads, 1)
-    w4a16_persist(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
-                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, float inv_g,
-                  uint16_t* __restrict__ Y) {
-  using L = Layout<TILES, NV, LAYOUT>;
-  constexpr int PAIRS = (TILES + 1) / 2, kStages = L::stages;
-  extern __shared__ __align__(128) uint8_t smem[];
-  uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
-  uint64_t* empty = full + kStages;
-  uint64_t* done = empty + kStages;  // [2]: every warp has parked its partial sums
-  uint64_t* freed = done + 2;        // [2]: the storing warp has read them
-  float* red = reinterpret_cast<float*>(smem + L::red);
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int64_t chunks = (K + 127) / 128, spr = (chunks + kWarps - 1) / kWarps;
-  const int64_t row_blocks = (N + TILES * 8 - 1) / (TILES * 8);
-  const int64_t mine = (row_blocks - blockIdx.x + gridDim.x - 1) / gridDim.x, total = mine * spr;
-
-  const bool producer = threadIdx.x == 0;
-  uint64_t policy = 0;
-  auto issue = [&](int64_t g) {  // global step g = (this block's row block g / spr, step g % spr)
-    const int slot = int(g % kStages);
-    const int64_t rb = blockIdx.x + (g / spr) * gridDim.x, c0 = (g % spr) * kWarps;
-    const uint32_t n = uint32_t(chunks - c0 < kWarps ? chunks - c0 : kWarps);
-    mbar_expect_tx(&full[slot], n * (L::chunk_codes + L::chunk_scales));
-    bulk_load(smem + L::codes + slot * L::stage_codes, packed + (rb * chunks + c0) * L::chunk_codes,
-              n * L::chunk_codes, &full[slot], policy);
-    bulk_load(smem + L::scales + slot * L::stage_scales,
-              scales + (rb * chunks + c0) * L::chunk_scales, n * L::chunk_scales, &full[slot],
-              policy);
-  };
-  if (producer) {
-    if (LAYOUT == 1 && (su32(smem) & 0xFFFFu) != kBaseLow) __trap();  // table not 64 KB-aligned
-    for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], kWarps);
-    for (int p = 0; p < 2; ++p) mbar_init(&done[p], kWarps), mbar_init(&freed[p], 1);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-    for (int64_t g = 0; g < kStages && g < total; ++g) issue(g);
-  }
-  if constexpr (LAYOUT == 1) fill_lut_aligned(reinterpret_cast<uint32_t*>(smem + L::lut));
-  __syncthreads();
-
-  const uint32_t base = su32(smem + L::lut) + 4 * lane;
-  const int grp = lane >> 2, t = lane & 3;
-  float acc[PAIRS][1][4] = {};
-  int64_t g = 0;
-  for (int64_t i = 0; i < mine; ++i) {
-    const int64_t rb = blockIdx.x + i * gridDim.x;
-    for (int64_t st = 0; st < spr; ++st, ++g) {
-      const int slot = int(g % kStages);
-      const int64_t ch = st * kWarps + warp;
-      const bool active = ch < chunks;  // warp-uniform
-      const int64_t k0 = ch * 128 + 32 * t;
-      XFrag<1> x;
-      if (active) load_x<1>(x, X, M, K, 0, grp, k0);
-      mbar_wait(&full[slot], uint32_t((g / kStages) & 1));
-      uint4 q[TILES];
-      uint32_t sc[TILES];
-      if (active) copy_chunk<L, TILES, NV>(smem, slot, warp, lane, q, sc);
-      __syncwarp();
-      if (lane == 0) mbar_arrive(&empty[slot]);
-      if (producer && g + kStages < total) {  // the early refill, as in the TMA driver
-        mbar_wait(&empty[slot], uint32_t((g / kStages) & 1));
-        issue(g + kStages);
-      }
-      __syncwarp();
-      if (active) {
-        if constexpr (LAYOUT == 2)
-          mma_chunk_l2<1, TILES, NV>(acc, q, sc, x);
-        else
-          mma_tiles<1, TILES, NV, true>(acc, q, sc, x, base);
-      }
-    }
-    // Row block i is done: park the partial sums (buffer i % 2, free again once the storer of
-    // row block i - 2 has read it), then one warp adds them up and stores.
-    const int p = int(i & 1);
-    if (i >= 2) mbar_wait(&freed[p], uint32_t((i / 2 - 1) & 1));
-    float4* park = reinterpret_cast<float4*>(red + ((p * kWarps + warp) * 32 + lane) * 8);
-#pragma unroll
-    for (int pp = 0; pp < PAIRS; ++pp) {
-      park[pp] = make_float4(acc[pp][0][0], acc[pp][0][1], acc[pp][0][2], acc[pp][0][3]);
-#pragma unroll
-      for (int r = 0; r < 4; ++r) acc[pp][0][r] = 0.f;
-    }
-    __syncwarp();
-    if (lane == 0) mbar_arrive(&done[p]);
-    if (warp == 1 + int(i % (kWarps - 1))) {
-      mbar_wait(&done[p], uint32_t((i / 2) & 1));
-      float v[PAIRS][4] = {};
-      for (int w = 0; w < kWarps; ++w) {
-        const float4* src =
-            reinterpret_cast<const float4*>(red + ((p * kWarps + w) * 32 + lane) * 8);
-#pragma unroll
-        for (int pp = 0; pp < PAIRS; ++pp) {
-          const float4 a = src[pp];
-          v[pp][0] += a.x, v[pp][1] += a.y, v[pp][2] += a.z, v[pp][3] += a.w;
-        }
-      }
-      __syncwarp();
-      if (lane == 0) mbar_arrive(&freed[p]);
-        // Accumulator r of lane l in pair pp: weight row 16 pp + 8 (r >= 2) + l / 4 of the row
-        // block, activation row 2 (l % 4) + r % 2 (as in reduce_store).
-#pragma unroll
-      for (int pp = 0; pp < PAIRS; ++pp)
-#pragma unroll
-        for (int r = 0; r < 4; ++r) {
-          const int tile = 2 * pp + (r >= 2 ? 1 : 0), m = (lane & 3) * 2 + (r & 1);
-          const int64_t n = rb * TILES * 8 + tile * 8 + (lane >> 2);
-          if (tile < TILES && m < M && n < N)
-            Y[int64_t(m) * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(v[pp][r] * inv_g));
-        }
-    }
-  }
-}
-
-}  // namespace persist
-
 template <int TILES, int NT>
 void launch_tc_nt(const uint16_t* X, int M, Format f, int64_t N, int64_t K, const uint8_t* packed,
                   const uint8_t* scales, float g, uint16_t* Y, cudaStream_t st) {
@@ -820,20 +637,6 @@ int sm_count() {
   int sms = 132;
   MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   return sms;
-}
-
-template <int TILES, bool NV, int LAYOUT>
-void launch_persist(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  using L = persist::Layout<TILES, NV, LAYOUT>;
-  constexpr auto kernel = persist::w4a16_persist<TILES, NV, LAYOUT>;
-  use_dynamic_smem<kernel>(int(L::bytes));
-  const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8);
-  const unsigned grid = unsigned(std::min<int64_t>(rows, sm_count()));
-  // Layout 2's NVFP4 decode has 2^117 folded into its scales (folded_scale_pairs).
-  const float inv_g = NV ? (LAYOUT == 2 ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
-  kernel<<<grid, persist::kThreads, L::bytes, st>>>(X, int(M), w.packed, w.scales, w.N, w.K, inv_g,
-                                                    Y);
-  MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
 // Row-major driver: fewer rows per block when the weight has few rows, so that
@@ -963,43 +766,27 @@ void free_tensor_core_weight(TcWeight& w) {
 }
 
 // Layout 2 (the default): its decode at every M, faster than every layout-1 path at M = 1-32 on
-// the four layer shapes but 4096x14336 M = 1 (17.0 vs 16.7 us for the persistent kernel;
-// docs/kernels/h200/bench-w4a16-layout2-*.txt). Layout 1: the table to M = kStreamTableMaxM,
-// table-free above; the persistent kernel where the table
-// kernel would run at most one block (8 warps) per SM: measured on the H200 at 02f3396
-// (docs/kernels/h200/bench-w4a16-persist-02f3396.txt), 4096x14336 (128 row blocks of 32) at M = 1,
-// 2 and 4: 16.8 / 16.8 / 18.0 us against 17.9 / 18.0 / 18.5 for the table kernel; with more row
-// blocks than SMs it lost on the three other shapes (8192x8192 M = 1: 18.8 vs 17.6 us).
+// the four layer shapes (docs/kernels/h200/bench-w4a16-layout2-*.txt) but 4096x14336 M = 1,
+// 17.0 us against 16.7 for a persistent kernel on layout 1, since removed (docs/PERFORMANCE.md).
+// Layout 1: the table to M = kStreamTableMaxM, table-free above.
 StreamDecode stream_decode_for(int64_t M, const TcWeight& w) {
-  if (M > kStreamTableMaxM || w.layout == 2) return StreamDecode::kTableFree;
-  const int64_t rows = w.tiles > 0 ? (w.N + w.tiles * 8 - 1) / (w.tiles * 8) : 0;
-  return rows > 0 && rows <= sm_count() ? StreamDecode::kTablePersistent : StreamDecode::kTable;
+  return M > kStreamTableMaxM || w.layout == 2 ? StreamDecode::kTableFree : StreamDecode::kTable;
 }
 
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                        cudaStream_t st, StreamDecode decode) {
   check_args(X, M, w.N, w.K, int64_t(0x7FFFFFFF));
   if (decode != StreamDecode::kAuto && decode != StreamDecode::kTable &&
-      decode != StreamDecode::kTableFree && decode != StreamDecode::kTablePersistent)
+      decode != StreamDecode::kTableFree)
     throw Error("W4A16 streamed kernel: unknown decode " + std::to_string(int(decode)));
-  if (decode == StreamDecode::kTablePersistent && M > kStreamPersistentMaxM)
-    throw Error("W4A16 streamed kernel: the persistent kernel takes M <= " +
-                std::to_string(kStreamPersistentMaxM) + ", not " + std::to_string(M));
   if (w.layout == 2 && decode == StreamDecode::kTable)
     throw Error("W4A16 streamed kernel: the table decode needs a layout-1 weight");
   if (decode == StreamDecode::kAuto) decode = stream_decode_for(M, w);
-  const bool persistent = decode == StreamDecode::kTablePersistent;
   const bool raw = decode == StreamDecode::kTableFree;
   const bool nv = w.format == Format::NVFP4;
   // The weight's row blocks (1, 2 or 4 tiles) x format x decode.
   auto go = [&](auto tiles) {
     constexpr int T = decltype(tiles)::value;
-    if (persistent && w.layout == 2)
-      return nv ? launch_persist<T, true, 2>(X, M, w, Y, st)
-                : launch_persist<T, false, 2>(X, M, w, Y, st);
-    if (persistent)
-      return nv ? launch_persist<T, true, 1>(X, M, w, Y, st)
-                : launch_persist<T, false, 1>(X, M, w, Y, st);
     if (w.layout == 2)
       return nv ? tma::launch_m<T, true, true, 2>(X, M, w, Y, st)
                 : tma::launch_m<T, false, true, 2>(X, M, w, Y, st);

@@ -419,61 +419,40 @@ std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t
   });
 }
 
-// Both decodes of the streamed kernel and its automatic choice against the
-// float64 reference, and the table-free decode against the table's output by
-// output (count_far): it hands the mma the same products in another k order
-// within each 16-k step (pairs (k, k + 4) instead of (k, k + 1)), and the
-// tensor core's sum over a step depends on the order, so a few outputs round
+// Both decodes of the streamed kernel on a layout-1 weight, layout 2's, and the
+// automatic choice against the float64 reference, and each table-free decode
+// against the table's output by output (count_far): they hand the mma the
+// same products in another k order within each 16-k step (layout 1's
+// table-free decode pairs (k, k + 4) instead of (k, k + 1)), and the tensor
+// core's sum over a step depends on the order, so a few outputs round
 // differently (measured on the H200: 1-2 of ~10^4, some more than one ulp
 // where the sum cancels). A wrong scale, a lost subnormal or a wrong pairing
-// moves outputs much further. The persistent kernel (M <= 8) sums K in
-// another split and is held to the same bounds. The automatic choice must be
-// the decode stream_decode_for names, bit for bit.
+// moves outputs much further. The automatic choice must be the decode
+// stream_decode_for names, bit for bit.
 void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>& Ms,
                    std::mt19937& rng, const std::string& what) {
   using gpu::StreamDecode;
-  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles, 1);  // the tables'
+  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles, 1);  // the table's
   gpu::TcWeight tw2 = gpu::make_tensor_core_weight(c.view(), nullptr, tiles, 2);
   for (int64_t M : Ms) {
     const Acts a = make_acts(c, M, rng);
     const std::string at = what + " tiles=" + std::to_string(tw.tiles) + " M=" + std::to_string(M);
-    {  // layout 2: the same products, bits spread (w4_layout.hpp); also in the persistent kernel
-      const std::vector<uint16_t> y2 = run_decode(tw2, a, M, StreamDecode::kAuto),
-                                  yt1 = run_decode(tw, a, M, StreamDecode::kTable);
-      EXPECT_LE(rel_error(y2, a.ref), 5e-3) << at << " layout 2";
-      EXPECT_EQ(count_far(y2, yt1, tw.N), 0u) << at << ": layout 2 far from the table's";
-      if (M <= gpu::kStreamPersistentMaxM) {
-        const std::vector<uint16_t> y2p = run_decode(tw2, a, M, StreamDecode::kTablePersistent);
-        EXPECT_LE(rel_error(y2p, a.ref), 5e-3) << at << " layout 2, persistent";
-        EXPECT_EQ(count_far(y2p, yt1, tw.N), 0u)
-            << at << ": layout 2 persistent far from the table's";
-      }
-    }
     const std::vector<uint16_t> yt = run_decode(tw, a, M, StreamDecode::kTable),
                                 yf = run_decode(tw, a, M, StreamDecode::kTableFree),
-                                ya = run_decode(tw, a, M, StreamDecode::kAuto);
+                                ya = run_decode(tw, a, M, StreamDecode::kAuto),
+                                y2 = run_decode(tw2, a, M, StreamDecode::kAuto);
     EXPECT_LE(rel_error(yt, a.ref), 5e-3) << at << " table";
     EXPECT_LE(rel_error(yf, a.ref), 5e-3) << at << " table-free";
+    EXPECT_LE(rel_error(y2, a.ref), 5e-3) << at << " layout 2";
     EXPECT_EQ(count_far(yf, yt, tw.N), 0u) << at << ": table-free outputs far from the table's";
+    EXPECT_EQ(count_far(y2, yt, tw.N), 0u) << at << ": layout 2 far from the table's";
     EXPECT_LE(count_diff(yf, yt), yf.size() / 100) << at << ": too many outputs differ";
-    const StreamDecode route = gpu::stream_decode_for(M, tw);
-    if (M > gpu::kStreamTableMaxM) {
-      EXPECT_EQ(route, StreamDecode::kTableFree) << at;
-    } else {
-      EXPECT_NE(route, StreamDecode::kTableFree) << at;
-    }
-    if (route != StreamDecode::kTablePersistent) {
-      EXPECT_EQ(count_diff(ya, route == StreamDecode::kTableFree ? yf : yt), 0u)
-          << at << ": automatic choice";
-    }
-    if (M <= gpu::kStreamPersistentMaxM) {  // the same decode, K split over 16 warps, not 8
-      const std::vector<uint16_t> yp = run_decode(tw, a, M, StreamDecode::kTablePersistent);
-      EXPECT_LE(rel_error(yp, a.ref), 5e-3) << at << " persistent";
-      EXPECT_EQ(count_far(yp, yt, tw.N), 0u) << at << ": persistent outputs far from the table's";
-      if (route == StreamDecode::kTablePersistent) {
-        EXPECT_EQ(count_diff(ya, yp), 0u) << at << ": automatic choice (persistent)";
-      }
-    }
+    EXPECT_EQ(gpu::stream_decode_for(M, tw),
+              M > gpu::kStreamTableMaxM ? StreamDecode::kTableFree : StreamDecode::kTable)
+        << at;
+    EXPECT_EQ(gpu::stream_decode_for(M, tw2), StreamDecode::kTableFree) << at;
+    EXPECT_EQ(count_diff(ya, M > gpu::kStreamTableMaxM ? yf : yt), 0u)
+        << at << ": automatic choice";
   }
   gpu::free_tensor_core_weight(tw);
   gpu::free_tensor_core_weight(tw2);
@@ -495,25 +474,6 @@ TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
       const std::string what =
           std::string(to_string(f)) + " N=" + std::to_string(sh.n) + " K=" + std::to_string(sh.k);
       check_decodes(c, sh.tiles, {1, 3, 4, 5, 8, 9, 16, 17, 32, 33, 100}, rng, what);
-    }
-}
-
-// The persistent kernel with several row blocks per block (one block per SM,
-// 132 on the H200; sized from the GPU's SM count): both partial-sum buffers
-// reused (the storer's hand-back), each tile count, a K of two chunks (one
-// step with 14 of 16 warps idle) and partial stages.
-TEST_F(GpuTc, PersistentKernelManyRowBlocksPerBlock) {
-  std::mt19937 rng(std::random_device{}());
-  int sms = 0;
-  ASSERT_EQ(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0), cudaSuccess);
-  for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (Shape sh : {Shape{sms * 32 * 3 + 40, 256, 4}, Shape{sms * 8 * 5 + 3, 1056, 1},
-                     Shape{sms * 16 * 4 + 9, 640, 2}}) {
-      DeviceWeight c;
-      make_weight(c, sh.n, sh.k, f, rng);
-      const std::string what =
-          std::string(to_string(f)) + " N=" + std::to_string(sh.n) + " K=" + std::to_string(sh.k);
-      check_decodes(c, sh.tiles, {1, 3, 8}, rng, what);
     }
 }
 
@@ -573,13 +533,10 @@ TEST_F(GpuTc, StreamedDecodesFailAPlantedWrongScale) {
       const Acts a = make_acts(c, M, rng);  // c.deq: the correct scales
       EXPECT_GT(rel_error(run_decode(tw2, a, M, gpu::StreamDecode::kAuto), a.ref), 5e-3)
           << to_string(f) << ": a planted wrong scale passed (layout 2, M = " << M << ")";
-      for (gpu::StreamDecode d : {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree,
-                                  gpu::StreamDecode::kTablePersistent})
-        if (d != gpu::StreamDecode::kTablePersistent || M <= gpu::kStreamPersistentMaxM) {
-          EXPECT_GT(rel_error(run_decode(tw, a, M, d), a.ref), 5e-3)
-              << to_string(f) << ": a planted wrong scale passed (decode " << int(d)
-              << ", M = " << M << ")";
-        }
+      for (gpu::StreamDecode d : {gpu::StreamDecode::kTable, gpu::StreamDecode::kTableFree})
+        EXPECT_GT(rel_error(run_decode(tw, a, M, d), a.ref), 5e-3)
+            << to_string(f) << ": a planted wrong scale passed (decode " << int(d) << ", M = " << M
+            << ")";
     }
     gpu::free_tensor_core_weight(tw);
     gpu::free_tensor_core_weight(tw2);
@@ -600,9 +557,6 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   EXPECT_THROW(gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr), Error);
   EXPECT_THROW(
       gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr, gpu::StreamDecode::kTableFree),
-      Error);
-  EXPECT_THROW(
-      gpu::w4a16_tensor_core(nullptr, 1, t, nullptr, nullptr, gpu::StreamDecode::kTablePersistent),
       Error);
   EXPECT_THROW(gpu::w4a16_gemm(nullptr, 1000, t, nullptr, nullptr, nullptr), Error);
   {  // layout 2 has no table; layouts other than 1 and 2 do not exist
