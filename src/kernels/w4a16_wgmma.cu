@@ -140,7 +140,10 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 // those of H too (2, 6), which is the pairing decode_pair<0>, decode_pair<2> expect. The
 // group scale of step j is quad-mate j/2's (its scale word is read with the codes). Per 16 weights
 // this costs a permute, a shift and a LOP3 more than the first version's decode; its producer
-// warpgroup's work was ~2x that per stage.
+// warpgroup's work was ~2x that per stage. On a layout-2 weight (w4_layout.hpp, the default) the
+// two pairs are pair t of the quad-mate's words 2 (j % 2) and 2 (j % 2) + 1, taken with shift
+// amounts and masks that the lane keeps in registers (l2_pair): 4 instructions and the multiply
+// per pair instead of 6.5.
 //
 // Config 7 adds two options (configs 3-6 are the defaults: KW = 1, FOLD = false):
 //  * FOLD: decode with one multiply per BF16 pair instead of two. MXFP4: when
