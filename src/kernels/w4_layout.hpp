@@ -52,13 +52,26 @@ MRGPTQ_LAYOUT_HD uint32_t pack_word(const uint8_t (&lo)[4], const uint8_t (&hi)[
   return w;
 }
 
+// How pair p comes out of its word: ((w x mul) & m1) | ((w >> shr) & m2), i.e. the bits that a
+// left shift puts in place and those that a right shift does (m2 = 0: none).
+struct PairShift {
+  uint32_t mul, shr, m1, m2;
+};
+MRGPTQ_LAYOUT_HD constexpr PairShift pair_shift(int p) {
+  return p == 0   ? PairShift{1u, 0u, kPairMask, 0u}
+         : p == 1 ? PairShift{8u, 0u, kPairMask, 0u}
+         : p == 2 ? PairShift{32u, 5u, 0x80808080u, 0x01400140u}
+                  : PairShift{64u, 6u, 0x80C080C0u, 0x01000100u};
+}
+// A pair by its shift: the form a kernel uses when p is a per-lane register.
+MRGPTQ_LAYOUT_HD uint32_t pair_raw(uint32_t w, PairShift s) {
+  return ((w * s.mul) & s.m1) | ((w >> s.shr) & s.m2);
+}
 // Pair P of a word: the BF16 pair (code lo, code hi) x 2^-126, exactly.
 template <int P>
 MRGPTQ_LAYOUT_HD uint32_t pair_raw(uint32_t w) {
-  if constexpr (P == 0) return w & kPairMask;
-  if constexpr (P == 1) return (w << 3) & kPairMask;
-  if constexpr (P == 2) return ((w >> 5) & 0x01400140u) | ((w << 5) & 0x80808080u);
-  return ((w << 6) & 0x80C080C0u) | ((w >> 6) & 0x01000100u);
+  constexpr PairShift s = pair_shift(P);
+  return pair_raw(w, s);
 }
 
 // The codes of a word back as plain nibbles (pair p = byte p, low code first): for the paths

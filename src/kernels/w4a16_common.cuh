@@ -7,9 +7,11 @@
 #include <cuda_fp8.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/fp4_device.cuh"
 #include "kernels/w4_layout.hpp"
+#include "mrgptq/kernels.hpp"
 
 namespace mrgptq::gpu::w4 {
 
@@ -25,6 +27,18 @@ void use_dynamic_smem(int bytes) {
     return true;
   }();
   (void)done;
+}
+
+// Host: call fn(nv, layout) with the re-laid-out weight's format (std::bool_constant, true for
+// NVFP4) and layout (std::integral_constant<int, 1 or 2>) as compile-time constants, so that
+// every kernel launch picks its instantiation the same way.
+template <class Fn>
+void with_format_layout(const TcWeight& w, Fn fn) {
+  const bool nv = w.format == Format::NVFP4;
+  using L1 = std::integral_constant<int, 1>;
+  using L2 = std::integral_constant<int, 2>;
+  if (nv) return w.layout == 2 ? fn(std::true_type{}, L2{}) : fn(std::true_type{}, L1{});
+  return w.layout == 2 ? fn(std::false_type{}, L2{}) : fn(std::false_type{}, L1{});
 }
 
 __device__ __forceinline__ uint32_t su32(const void* p) {

@@ -193,7 +193,6 @@ __device__ __forceinline__ void mma_pair(float (&acc)[NT][4], const uint4& q0, u
   }
 }
 
-// All TILES tiles of a chunk, in pairs.
 // The tiles of a chunk in pairs (rows 0-7 and 8-15 of the mma's A operand), for every decode:
 // pair(acc, q0, s0, q1, s1, has1) with has1 a std::bool_constant, false for a last odd tile.
 template <int TILES, class Acc, class Pair>
@@ -284,23 +283,33 @@ __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q
   }
 }
 
-// The chunk's mma steps on the table-free decode: folded scales unless an
-// MXFP4 scale byte of the warp's chunk exceeds 128 (warp-uniform choice).
+// A chunk's tile pairs on a table-free decode: pair(acc, q0, s0, q1, s1, has1, fold) with folded
+// scales unless an MXFP4 scale byte of the warp's chunk exceeds 128 (a warp-uniform choice).
+template <int TILES, bool NV, class Acc, class Pair>
+__device__ __forceinline__ void for_tile_pairs_folded(Acc& acc, const uint4 (&q)[TILES],
+                                                      const uint32_t (&s)[TILES], Pair pair) {
+  auto tiles = [&](auto fold) {
+    for_tile_pairs<TILES>(acc, q, s,
+                          [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1,
+                              auto has1) { pair(a, q0, s0, q1, s1, has1, fold); });
+  };
+  if (!NV && !mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
+  tiles(std::true_type{});
+}
+
+// The chunk's mma steps on layout 1's table-free decode.
 template <int NT, int TILES, bool NV>
 __device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][4],
                                               const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
                                               const XFrag<NT>& xf) {
   XPair<NT> x;
   pair_x<NT>(x, xf);
-  auto tiles = [&](auto fold) {
-    for_tile_pairs<TILES>(
-        acc, q, s,
-        [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1) {
-          mma_pair_raw<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
-        });
-  };
-  if (!NV && !mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
-  tiles(std::true_type{});
+  for_tile_pairs_folded<TILES, NV>(
+      acc, q, s,
+      [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1,
+          auto fold) {
+        mma_pair_raw<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
+      });
 }
 
 // ------------------------------------------------------------ layout 2 --
@@ -336,20 +345,17 @@ __device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0
   }
 }
 
-// Folded scales unless an MXFP4 scale byte of the warp's chunk exceeds 128, as mma_chunk_raw.
+// The chunk's mma steps on layout 2.
 template <int NT, int TILES, bool NV>
 __device__ __forceinline__ void mma_chunk_l2(float (&acc)[(TILES + 1) / 2][NT][4],
                                              const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
                                              const XFrag<NT>& x) {
-  auto tiles = [&](auto fold) {
-    for_tile_pairs<TILES>(
-        acc, q, s,
-        [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1) {
-          mma_pair_l2<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
-        });
-  };
-  if (!NV && !mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
-  tiles(std::true_type{});
+  for_tile_pairs_folded<TILES, NV>(
+      acc, q, s,
+      [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1,
+          auto fold) {
+        mma_pair_l2<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
+      });
 }
 
 // Sum the warps' partial tiles (each warp saw a strided share of K) through
@@ -741,20 +747,16 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
   MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, size_t(units) * 16));
   MRGPTQ_CUDA_CHECK(cudaMalloc(&r.scales, size_t(units) * (nv ? 2 : 1)));
   const unsigned grid = unsigned((units + 255) / 256);
-#define MRGPTQ_RELAYOUT_L(T, L)                                                                \
-  (nv ? relayout_kernel<T, true, L>                                                            \
-       <<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales) \
-      : relayout_kernel<T, false, L>                                                           \
-       <<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales))
-#define MRGPTQ_RELAYOUT(T) (layout == 2 ? MRGPTQ_RELAYOUT_L(T, 2) : MRGPTQ_RELAYOUT_L(T, 1))
-  if (r.tiles == 4)
-    MRGPTQ_RELAYOUT(4);
-  else if (r.tiles == 2)
-    MRGPTQ_RELAYOUT(2);
-  else
-    MRGPTQ_RELAYOUT(1);
-#undef MRGPTQ_RELAYOUT
-#undef MRGPTQ_RELAYOUT_L
+  with_format_layout(r, [&](auto nv, auto l) {
+    constexpr bool NV = decltype(nv)::value;
+    constexpr int L = decltype(l)::value;
+    auto go = [&](auto kernel) {
+      kernel<<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales);
+    };
+    if (r.tiles == 4) return go(relayout_kernel<4, NV, L>);
+    if (r.tiles == 2) return go(relayout_kernel<2, NV, L>);
+    go(relayout_kernel<1, NV, L>);
+  });
   MRGPTQ_CUDA_LAUNCH_CHECK();
   return r;
 }
@@ -783,18 +785,18 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
     throw Error("W4A16 streamed kernel: the table decode needs a layout-1 weight");
   if (decode == StreamDecode::kAuto) decode = stream_decode_for(M, w);
   const bool raw = decode == StreamDecode::kTableFree;
-  const bool nv = w.format == Format::NVFP4;
-  // The weight's row blocks (1, 2 or 4 tiles) x format x decode.
+  // The weight's row blocks (1, 2 or 4 tiles) x format x layout x decode (layout 2: its own).
   auto go = [&](auto tiles) {
-    constexpr int T = decltype(tiles)::value;
-    if (w.layout == 2)
-      return nv ? tma::launch_m<T, true, true, 2>(X, M, w, Y, st)
-                : tma::launch_m<T, false, true, 2>(X, M, w, Y, st);
-    if (nv)
-      return raw ? tma::launch_m<T, true, true>(X, M, w, Y, st)
-                 : tma::launch_m<T, true, false>(X, M, w, Y, st);
-    return raw ? tma::launch_m<T, false, true>(X, M, w, Y, st)
-               : tma::launch_m<T, false, false>(X, M, w, Y, st);
+    with_format_layout(w, [&](auto nv, auto l) {
+      constexpr int T = decltype(tiles)::value, L = decltype(l)::value;
+      constexpr bool NV = decltype(nv)::value;
+      if constexpr (L == 2)
+        tma::launch_m<T, NV, true, 2>(X, M, w, Y, st);
+      else if (raw)
+        tma::launch_m<T, NV, true>(X, M, w, Y, st);
+      else
+        tma::launch_m<T, NV, false>(X, M, w, Y, st);
+    });
   };
   switch (w.tiles) {
     case 4:
@@ -813,17 +815,11 @@ void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, w.tiles);
   const int64_t per_block = int64_t(dev::kExpandThreads) * dev::kExpandPieces;
   const unsigned grid = unsigned((4 * units + per_block - 1) / per_block);
-  auto go = [&](auto nv, auto l) {
+  with_format_layout(w, [&](auto nv, auto l) {
     dequant_relaid<decltype(nv)::value, decltype(l)::value>
         <<<grid, dev::kExpandThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks, units,
                                                decltype(nv)::value ? w.global_scale : 1.f, out);
-  };
-  using L1 = std::integral_constant<int, 1>;
-  using L2 = std::integral_constant<int, 2>;
-  if (w.format == Format::NVFP4)
-    w.layout == 2 ? go(std::true_type{}, L2{}) : go(std::true_type{}, L1{});
-  else
-    w.layout == 2 ? go(std::false_type{}, L2{}) : go(std::false_type{}, L1{});
+  });
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 

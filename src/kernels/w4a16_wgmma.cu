@@ -142,8 +142,8 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 // this costs a permute, a shift and a LOP3 more than the first version's decode; its producer
 // warpgroup's work was ~2x that per stage. On a layout-2 weight (w4_layout.hpp, the default) the
 // two pairs are pair t of the quad-mate's words 2 (j % 2) and 2 (j % 2) + 1, taken with shift
-// amounts and masks that the lane keeps in registers (l2_pair): 4 instructions and the multiply
-// per pair instead of 6.5.
+// amounts and masks that the lane keeps in registers (layout::pair_shift): 4 instructions and the
+// multiply per pair instead of 6.5.
 //
 // Config 7 adds two options (configs 3-6 are the defaults: KW = 1, FOLD = false):
 //  * FOLD: decode with one multiply per BF16 pair instead of two. MXFP4: when
@@ -463,13 +463,9 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   const int cw = C::KW == 1 ? cwg : cwg % C::CWG, kg = C::KW == 1 ? 0 : cwg / C::CWG;
   const int ww = warp & 3, g = lane >> 2, t = lane & 3;
   const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
-  // Layout 2 (w4_layout.hpp): the lane takes pair t of its quad-mate's words, i.e.
-  // layout::pair_raw<t> with t a register: ((w x 2^a) & m1) | ((w >> b) & m2).
-  const uint32_t l2_mul = t == 0 ? 1u : t == 1 ? 8u : t == 2 ? 32u : 64u;
-  const uint32_t l2_shr = t == 2 ? 5u : 6u;
-  const uint32_t l2_m1 = t < 2 ? layout::kPairMask : t == 2 ? 0x80808080u : 0x80C080C0u;
-  const uint32_t l2_m2 = t < 2 ? 0u : t == 2 ? 0x01400140u : 0x01000100u;
-  auto l2_pair = [&](uint32_t w) { return ((w * l2_mul) & l2_m1) | ((w >> l2_shr) & l2_m2); };
+  // Layout 2 (w4_layout.hpp): the lane takes pair t of its quad-mate's words, its shift in
+  // registers.
+  const layout::PairShift l2_shift = layout::pair_shift(t);
   // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane; its quad's 64 bytes at g * 64.
   const uint32_t code_off = C::X_BYTES + ((cw * C::WM) * 8 + 2 * ww) * 512 + g * 64;
   const uint32_t scale_off =
@@ -528,8 +524,9 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
             for (int h = 0; h < 2; ++h) {
               const uint32_t* q = &cur.q[mi][h].x;
               if constexpr (C::LAYOUT == 2) {
-                a[mi][h] = scale_raw<F>(l2_pair(q[2 * jj]), sc[mi][h][jj]);
-                a[mi][2 + h] = scale_raw<F>(l2_pair(q[2 * jj + 1]), sc[mi][h][jj]);
+                a[mi][h] = scale_raw<F>(layout::pair_raw(q[2 * jj], l2_shift), sc[mi][h][jj]);
+                a[mi][2 + h] =
+                    scale_raw<F>(layout::pair_raw(q[2 * jj + 1], l2_shift), sc[mi][h][jj]);
               } else {
                 const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
                 const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
@@ -652,15 +649,10 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
 template <int WM, int BN, int CWG, int NSUB, int STAGES, int KW = 1, bool FOLD = false,
           int MINB = 0, int SPLIT = 1>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  auto go = [&](auto nv, auto l) {
+  with_format_layout(w, [&](auto nv, auto l) {
     launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, decltype(nv)::value, KW, FOLD, MINB, SPLIT,
                     decltype(l)::value>>(X, M, w, Y, st);
-  };
-  using L1 = std::integral_constant<int, 1>;
-  using L2 = std::integral_constant<int, 2>;
-  if (w.format == Format::NVFP4)
-    return w.layout == 2 ? go(std::true_type{}, L2{}) : go(std::true_type{}, L1{});
-  w.layout == 2 ? go(std::false_type{}, L2{}) : go(std::false_type{}, L1{});
+  });
 }
 
 }  // namespace

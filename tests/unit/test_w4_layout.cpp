@@ -61,9 +61,12 @@ TEST(W4Layout, EveryPairDecodesExactlyWhateverItsNeighbours) {
             for (int q = 0; q < 4; ++q)
               if (q != p) l[q] = h[q] = 0;
           const uint32_t w = pack_word(l, h);
-          for (int q = 0; q < 4; ++q)
-            ASSERT_EQ(pair_of(w, q), raw_bits(l[q]) | (raw_bits(h[q]) << 16))
-                << "pair " << q << " word " << std::hex << w;
+          for (int q = 0; q < 4; ++q) {
+            const uint32_t want = raw_bits(l[q]) | (raw_bits(h[q]) << 16);
+            ASSERT_EQ(pair_of(w, q), want) << "pair " << q << " word " << std::hex << w;
+            // The warpgroup kernel's form: the pair's shift from a run-time index.
+            ASSERT_EQ(pair_raw(w, pair_shift(q)), want) << "pair " << q << " (run-time shift)";
+          }
         }
 }
 
