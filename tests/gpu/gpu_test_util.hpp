@@ -1,9 +1,10 @@
 // Helpers shared by the GPU tests: BF16 bits, device upload/download, output
 // buffers poisoned with 0xFF bytes (NaN as BF16) so that unwritten elements are
 // caught, random FP4 weights and activations, planted wrong scales, and the
-// float64 reference error.
+// float64 reference error; the fixture that skips where no GPU is present.
 #pragma once
 #include <cuda_runtime.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
@@ -18,6 +19,14 @@
 #define CK(x) ASSERT_EQ((x), cudaSuccess) << #x
 
 namespace mrgptq::gputest {
+
+// Every GPU test's fixture: skips, with a clear message, where no CUDA device is present (CI).
+class GpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!gpu::device_available()) GTEST_SKIP() << "no CUDA device present: GPU test skipped";
+  }
+};
 
 inline uint16_t to_bf16(float f) {  // round to nearest even
   uint32_t u;

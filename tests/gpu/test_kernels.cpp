@@ -36,12 +36,7 @@ QuantizedTensor cpu_quant(const std::vector<uint16_t>& x, int64_t M, int64_t K, 
 
 }  // namespace
 
-class Gpu : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!gpu::device_available()) GTEST_SKIP() << "no CUDA device present: GPU tests skipped";
-  }
-};
+class Gpu : public GpuTest {};
 
 namespace {
 

@@ -161,14 +161,7 @@ void plant_wrong_scales(const DeviceWeight& c) {
 
 }  // namespace
 
-class GpuTc : public ::testing::Test {
- protected:
-  void SetUp() override {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0)
-      GTEST_SKIP() << "no CUDA device present: GPU test skipped";
-  }
-};
+class GpuTc : public GpuTest {};
 
 TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());

@@ -88,14 +88,7 @@ std::vector<uint16_t> product(const Operand& a, const gpu::Fp8Blocks& w) {
 
 }  // namespace
 
-class GpuFp8 : public ::testing::Test {
- protected:
-  void SetUp() override {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0)
-      GTEST_SKIP() << "no CUDA device present: GPU test skipped";
-  }
-};
+class GpuFp8 : public GpuTest {};
 
 TEST_F(GpuFp8, BlockScaledProductMatchesFloat64) {
   std::mt19937 rng(std::random_device{}());
