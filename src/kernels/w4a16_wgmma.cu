@@ -90,6 +90,46 @@ __device__ __forceinline__ void wgmma_rs(float (&d)[64], const uint32_t (&a)[4],
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));
 }
 
+// The same with n = 256 (configs 6 and 8: one instruction a k-step instead of two m64n128,
+// 1-3% faster at M >= 512, docs/PERFORMANCE.md).
+__device__ __forceinline__ void wgmma_rs(float (&d)[128], const uint32_t (&a)[4], uint64_t desc) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %133, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, "
+      "%12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, "
+      "%24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, "
+      "%36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, "
+      "%60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, "
+      "%72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, "
+      "%84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, "
+      "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, "
+      "%108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, "
+      "%120, %121, %122, %123, %124, %125, %126, %127"
+      "}, {%128, %129, %130, %131}, %132, p, 1, 1, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+        "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+        "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+        "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]),
+        "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]),
+        "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]),
+        "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]),
+        "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]),
+        "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]),
+        "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]),
+        "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]),
+        "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]),
+        "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), "+f"(d[96]), "+f"(d[97]),
+        "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
+        "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]),
+        "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]),
+        "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]),
+        "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));
+}
+
 __device__ __forceinline__ void wgmma_fence() {
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 }
@@ -197,7 +237,7 @@ struct TCfg {
   static constexpr int CREGS_ = (LAUNCH_REGS * THREADS - 40 * 128) / (128 * NC) / 8 * 8;
   static constexpr int CREGS = CREGS_ > 256 ? 256 : CREGS_;
   static constexpr int ACC = WM * NSUB * BNW / 2;  // accumulators a consumer thread
-  static_assert(BNW == 64 || BNW == 128, "wgmma n of 64 or 128");
+  static_assert(BNW == 64 || BNW == 128 || BNW == 256, "wgmma n of 64, 128 or 256");
   static_assert(BN % 8 == 0 && BN <= 256, "TMA box rows");
   static_assert(SMEM <= 227 * 1024, "shared memory of one SM");
   static_assert(MINB * SMEM <= 228 * 1024 - MINB * 1024, "blocks per SM");
@@ -411,23 +451,44 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::NSUB][C
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   stash_acc<C>(red + cw * A * 128 + tw, acc);
   cluster_sync();
+  // Four consecutive elements a thread (16-byte loads), U groups of them loaded before any is
+  // added: one element per load, each load's result used at once, exposed the distributed
+  // shared memory's latency 64 times a thread in config 8 (measured: 61.2 -> 55.9 us on
+  // 8192x8192 at M = 256, docs/PERFORMANCE.md).
+  constexpr int U = 4, STEP = 4 * C::CWG * 128;
   const uint32_t base = su32(red);
-  for (int e = rank * E / C::SPLIT + tid; e < (rank + 1) * E / C::SPLIT; e += C::CWG * 128) {
-    float v = 0.f;
+  const int lo = rank * E / C::SPLIT, hi = (rank + 1) * E / C::SPLIT;
+  static_assert(E % (4 * C::SPLIT) == 0, "shares of whole 16-byte groups");
+  for (int e0 = lo + 4 * tid; e0 < hi; e0 += U * STEP) {
+    float4 x[U][C::SPLIT];
 #pragma unroll
-    for (int q = 0; q < C::SPLIT; ++q) {
-      uint32_t remote;
-      float x;
-      asm volatile("mapa.shared::cluster.u32 %0, %1, %2;"
-                   : "=r"(remote)
-                   : "r"(base + 4u * e), "r"(q));
-      asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(x) : "r"(remote) : "memory");
-      v += x;
+    for (int u = 0; u < U; ++u)
+#pragma unroll
+      for (int q = 0; q < C::SPLIT; ++q) {
+        if (e0 + u * STEP >= hi) continue;
+        uint32_t remote;
+        asm volatile("mapa.shared::cluster.u32 %0, %1, %2;"
+                     : "=r"(remote)
+                     : "r"(base + 4u * uint32_t(e0 + u * STEP)), "r"(q));
+        asm volatile("ld.shared::cluster.v4.f32 {%0, %1, %2, %3}, [%4];"
+                     : "=f"(x[u][q].x), "=f"(x[u][q].y), "=f"(x[u][q].z), "=f"(x[u][q].w)
+                     : "r"(remote));
+      }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int e = e0 + u * STEP;
+      if (e >= hi) continue;
+      float v[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+      for (int q = 0; q < C::SPLIT; ++q)  // rank order: the same sum whichever CTA adds
+        v[0] += x[u][q].x, v[1] += x[u][q].y, v[2] += x[u][q].z, v[3] += x[u][q].w;
+      // Element e + i = (warpgroup ecw, accumulator a = (mi, ns, ai), thread et + i).
+      const int ecw = e / (A * 128), a = (e / 128) % A, et = e % 128;
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        store_acc<C>(v[i], rb, mb, ecw, a / (C::NSUB * (C::BNW / 2)), (a / (C::BNW / 2)) % C::NSUB,
+                     a % (C::BNW / 2), et >> 5, ((et + i) & 31) >> 2, (et + i) & 3, M, N, inv_g, Y);
     }
-    // Element e = (warpgroup ecw, accumulator a = (mi, ns, i), thread et of that warpgroup).
-    const int ecw = e / (A * 128), a = (e / 128) % A, et = e % 128;
-    store_acc<C>(v, rb, mb, ecw, a / (C::NSUB * (C::BNW / 2)), (a / (C::BNW / 2)) % C::NSUB,
-                 a % (C::BNW / 2), et >> 5, (et & 31) >> 2, et & 3, M, N, inv_g, Y);
   }
   cluster_sync();
 }
@@ -658,8 +719,11 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 }  // namespace
 
 // Measured on the H200 (bench_w4a16_tc --wg; docs/PERFORMANCE.md): config 6 (128 weight x
-// 256 activation rows, 2 x m64n128 per k-step) is the fastest from M = 256 wherever its grid
-// has more than ~half a block per SM, and reaches 730-770 TFLOP/s at M = 512-4096. Where a
+// 256 activation rows, one m64n256 per k-step and warpgroup) is the fastest from M = 256
+// wherever its grid has more than ~half a block per SM, and reaches 760-820 TFLOP/s at M =
+// 512-4096 (docs/kernels/h200/bench-w4a16-wgmma-n256.txt; the choices below were made before
+// the n256 wgmma and the faster split epilogue, and still pick the fastest config in each case
+// measured there). Where a
 // tile shape would leave SMs idle, the same tile with K split over a cluster of 2 CTAs wins
 // (2ea760c, docs/kernels/h200/bench-w4a16-wgmma-2ea760c.txt):
 //  * config 10 (config 3's 64 x 64) when config 3 has at most one tile per SM: 8192x8192
@@ -710,12 +774,12 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<2, 64, 1, 1, 4>(X, M, w, Y, st);
     case 5:
       return launch_tma_f<2, 128, 2, 1, 4>(X, M, w, Y, st);
-    case 6:
-      return launch_tma_f<1, 256, 2, 2, 3>(X, M, w, Y, st);
+    case 6:  // 128 x 256, one m64n256 wgmma a k-step and warpgroup
+      return launch_tma_f<1, 256, 2, 1, 3>(X, M, w, Y, st);
     case 7:  // 64 x 128, two K groups, 4 stages, one-multiply decode
       return launch_tma_f<1, 128, 1, 1, 4, 2, true, 1>(X, M, w, Y, st);
     case 8:  // config 6's tile, K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 256, 2, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
+      return launch_tma_f<1, 256, 2, 1, 3, 1, false, 0, 2>(X, M, w, Y, st);
     case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
       return launch_tma_f<1, 64, 1, 1, 4, 1, false, 0, 2>(X, M, w, Y, st);
   }
