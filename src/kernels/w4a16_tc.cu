@@ -461,16 +461,20 @@ __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int wa
 // their chunk to registers and release the stage before decoding it. A block
 // covers NT x 8 activation rows; larger M runs several blocks per row block
 // (blockIdx.x = row block * mblocks + m block: neighbours share the weight in L2).
+int sm_count() {
+  int sms = 132;
+  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  return sms;
+}
+
 namespace tma {
 
-constexpr int kWarps = 8, kThreads = kWarps * 32;
-
-// RAW: the table-free decode (no table in shared memory).
-template <int TILES, bool NV, int kStages, bool RAW = false>
+// RAW: the table-free decode (no table in shared memory). WARPS: warps of a block, one chunk each
+// per stage.
+template <int TILES, bool NV, int kStages, bool RAW, int WARPS>
 struct Layout {
   static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
-  static constexpr uint32_t stage_codes = kWarps * chunk_codes,
-                            stage_scales = kWarps * chunk_scales;
+  static constexpr uint32_t stage_codes = WARPS * chunk_codes, stage_scales = WARPS * chunk_scales;
   static constexpr uint32_t lut = RAW ? 0 : 256 * 32 * 4, codes = lut,
                             scales = codes + kStages * stage_codes,
                             bars = scales + kStages * stage_scales, bytes = bars + 2 * kStages * 8;
@@ -489,12 +493,12 @@ struct Layout {
 // us on 8192x8192, 50.4 -> 48.0 on 28672x8192, 47.7 -> 44.8 on 8192x28672, 18.5 -> 17.9 on
 // 4096x14336; M = 16 (table-free) 26.9 -> 26.5, 73.5 -> 71.3, 71.9 -> 65.0, 25.9 -> 24.3; M = 32
 // ties or wins (117.5 -> 101.0 on 8192x28672); the late refill is gone.
-template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT = 1>
-__global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
+template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int kWarps, int MINB>
+__global__ void __launch_bounds__(kWarps * 32, MINB)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
                  bool evict_first, uint16_t* __restrict__ Y) {
-  using L = Layout<TILES, NV, kStages, RAW>;
+  using L = Layout<TILES, NV, kStages, RAW, kWarps>;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + kStages;
@@ -573,21 +577,21 @@ __global__ void __launch_bounds__(kThreads, MRGPTQ_STREAM_MINB(NT, kStages))
                                   lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
-template <int TILES, bool NV, int NT, int STG, bool RAW, int LAYOUT = 1>
+template <int TILES, bool NV, int NT, int STG, bool RAW, int LAYOUT = 1, int WARPS = 8,
+          int MINB = MRGPTQ_STREAM_MINB(NT, STG)>
 void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   static_assert(LAYOUT == 1 || RAW, "layout 2 has no table decode");
-  using L = Layout<TILES, NV, STG, RAW>;
-  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT>;
-  static_assert(L::bytes * MRGPTQ_STREAM_MINB(NT, STG) <= 227 * 1024,
-                "MINB blocks fit in one SM's shared memory");
+  using L = Layout<TILES, NV, STG, RAW, WARPS>;
+  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB>;
+  static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
   use_dynamic_smem<kernel>(int(L::bytes));
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
   // 1 / G rounded once, then (RAW) times 2^9 exactly: see folded_scale_pairs.
   const float inv_g = NV ? (RAW ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
-  kernel<<<unsigned(blocks), kThreads, L::bytes, st>>>(X, M, w.packed, w.scales, w.N, w.K, mblocks,
-                                                       inv_g, mblocks == 1, Y);
+  kernel<<<unsigned(blocks), WARPS * 32, L::bytes, st>>>(X, M, w.packed, w.scales, w.N, w.K,
+                                                         mblocks, inv_g, mblocks == 1, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -612,8 +616,31 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 template <int TILES, bool NV, bool RAW, int LAYOUT = 1>
 void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   const int m = int(M);
-  if (M <= 8) return launch<TILES, NV, 1, 2, RAW, LAYOUT>(X, m, w, Y, st);
-  if (M <= 16) return launch<TILES, NV, 2, 4, RAW, LAYOUT>(X, m, w, Y, st);
+  // Layout 2 with at most one or two row blocks per SM: more warps per block instead of idle block
+  // slots -- 16 warps and four stages at one block per SM, 12 at two -- where the K chunks fill
+  // the wider stages (at most 1/32 of a block's chunk slots idle). Measured on the H200
+  // (docs/kernels/h200/bench-w4a16-wide-blocks.txt, us, 8 warps -> more): 8192x28672 (12 warps)
+  // M = 1 42.9 -> 41.4, M = 8 46.5 -> 45.1; 4096x14336 (16 warps) M = 1 17.2 -> 16.6, M = 16
+  // 23.2 -> 22.7; 8192x8192 with 12 warps lost (M = 1 16.8 -> 17.3: 64 chunks in stages of 12).
+  const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), sms = sm_count();
+  const int64_t chunks = (w.K + 127) / 128;
+  auto fills = [&](int64_t warps) {
+    return 32 * ((chunks + warps - 1) / warps * warps - chunks) <= chunks;
+  };
+  const bool w16 = LAYOUT == 2 && rows <= sms && fills(16);
+  const bool w12 = LAYOUT == 2 && !w16 && rows <= 2 * sms && fills(12);
+  if (M <= 8) {
+    if constexpr (LAYOUT == 2) {
+      if (w16) return launch<TILES, NV, 1, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
+      if (w12) return launch<TILES, NV, 1, 2, RAW, LAYOUT, 12, 2>(X, m, w, Y, st);
+    }
+    return launch<TILES, NV, 1, 2, RAW, LAYOUT>(X, m, w, Y, st);
+  }
+  if (M <= 16) {
+    if constexpr (LAYOUT == 2)
+      if (w16) return launch<TILES, NV, 2, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
+    return launch<TILES, NV, 2, 4, RAW, LAYOUT>(X, m, w, Y, st);
+  }
   launch<TILES, NV, 4, 4, RAW, LAYOUT>(X, m, w, Y, st);
 }
 
@@ -637,12 +664,6 @@ void launch_tc(const uint16_t* X, int M, Format f, int64_t N, int64_t K, const u
                const uint8_t* scales, float g, uint16_t* Y, cudaStream_t st) {
   if (M <= 8) return launch_tc_nt<TILES, 1>(X, M, f, N, K, packed, scales, g, Y, st);
   launch_tc_nt<TILES, 2>(X, M, f, N, K, packed, scales, g, Y, st);
-}
-
-int sm_count() {
-  int sms = 132;
-  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  return sms;
 }
 
 // Row-major driver: fewer rows per block when the weight has few rows, so that

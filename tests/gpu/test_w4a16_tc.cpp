@@ -455,13 +455,16 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
 
 // Both decodes of the streamed kernel: odd sizes as in
 // StreamedKernelMatchesFloat64AtOddSizes, M across the 8/16/32-row kernels and
-// several blocks over the same rows.
+// several blocks over the same rows; on 132 SMs the layout-2 weights take all three block
+// sizes of launch_m (16 warps: 600x2048 in 19 row blocks of 16 chunks; 12: 2200x1536 in 138 of 12
+// chunks; 8 warps: the others, e.g. 9000 rows in 282 row blocks).
 TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh :
          {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
-          Shape{600, 1056, 4}, Shape{600, 1056, 2}, Shape{600, 1056, 1}}) {
+          Shape{9000, 256, 0}, Shape{600, 2048, 4}, Shape{2200, 1536, 0}, Shape{600, 1056, 4},
+          Shape{600, 1056, 2}, Shape{600, 1056, 1}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       const std::string what =
