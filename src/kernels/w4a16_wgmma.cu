@@ -195,7 +195,7 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 //    fixed order and writes Y (FP32 accumulation throughout; the sum order per
 //    output differs from configs 3-6).
 template <int WM_, int BN_, int CWG_, int NSUB_, int STAGES_, bool NV_, int KW_ = 1,
-          bool FOLD_ = false, int MINB_ = 0, int SPLIT_ = 1, int LAYOUT_ = 1>
+          bool FOLD_ = false, int MINB_ = 0, int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1>
 struct TCfg {
   static constexpr int LAYOUT = LAYOUT_;  // of the weight (TcWeight::layout, see the decode)
   static constexpr int WM = WM_, BN = BN_, CWG = CWG_;   // m-tiles per consumer WG, act rows, WGs
@@ -205,6 +205,8 @@ struct TCfg {
   static constexpr bool FOLD = FOLD_;       // one-multiply decode (see above)
   static constexpr int NC = CWG * KW;       // consumer warpgroups
   static constexpr int SPLIT = SPLIT_;      // CTAs of a cluster splitting K (see split_store)
+  static constexpr int SPLITG = SPLITG_;    // CTAs splitting K through global memory (config 9)
+  static constexpr int S = SPLIT * SPLITG;  // K shares of a tile
   static constexpr int WN = 64 * WM * CWG;  // weight rows per block
   static constexpr int THREADS = 128 * (NC + 1);
   static constexpr int SB = NV ? 2 : 1;                             // scale bytes per lane unit
@@ -240,6 +242,7 @@ struct TCfg {
   static_assert(uint64_t(KW - 1) * CWG * 128 * ACC * 4 <= BARS, "K-group partial sums");
   static_assert(SPLIT == 1 || (KW == 1 && uint64_t(CWG) * 128 * ACC * 4 <= BARS),
                 "a split CTA's partial sums fit in its stages");
+  static_assert(SPLITG == 1 || (SPLIT == 1 && KW == 1), "one kind of K split");
 };
 
 __device__ __forceinline__ void tma_2d(void* dst, const CUtensorMap* map, int x, int y,
@@ -478,6 +481,43 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::NSUB][C
   cluster_sync();
 }
 
+// SPLITG > 1 (config 9): K split over SPLITG CTAs that need not share a cluster (clusters of four
+// did not fit in one wave: 93-96 us where their tile count predicts ~45). Each CTA writes its FP32
+// partial sums to its slice of the workspace ([CTA][warpgroup][accumulator][thread]); the last
+// of a tile's CTAs to count itself in (a counter per tile, zeroed by the host before the launch)
+// adds the tile's slices in rank order -- its own from registers, the same values -- and stores
+// BF16: the same sums whichever CTA comes last.
+template <class C>
+__device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::NSUB][C::BNW / 2],
+                                                   float* __restrict__ ws,
+                                                   unsigned* __restrict__ counters, uint8_t* smem,
+                                                   int rank, int rb, int mb, int M, int N,
+                                                   float inv_g, uint16_t* __restrict__ Y) {
+  const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
+  const int tile = int(blockIdx.x) / C::SPLITG, ww = (tw >> 5) & 3, g = (tw & 31) >> 2, t = tw & 3;
+  constexpr int64_t SLICE = int64_t(C::CWG) * C::ACC * 128;  // floats of one CTA
+  const int64_t own = (int64_t(tile) * C::SPLITG) * SLICE + int64_t(cw) * C::ACC * 128 + tw;
+  stash_acc<C>(ws + own + rank * SLICE, acc);
+  __threadfence();                                     // the slice before the count
+  unsigned* last = reinterpret_cast<unsigned*>(smem);  // every wgmma has completed: stage 0 is idle
+  asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
+  if (tid == 0) {
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the TMA wrote there last
+    *last = atomicAdd(&counters[tile], 1u) == unsigned(C::SPLITG - 1);
+  }
+  asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
+  if (!*last) return;
+  __threadfence();  // the other slices after their counts
+  for_each_acc<C>([&](int mi, int ns, int i, int a) {
+    float v = 0.f;
+#pragma unroll
+    for (int q = 0; q < C::SPLITG; ++q)
+      v += q == rank ? acc[mi][ns][i] : __ldcg(ws + own + q * SLICE + a * 128);
+    acc[mi][ns][i] = v;
+  });
+  store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
+}
+
 // Every config: warpgroup 0 produces, warpgroups 1..NC consume. Consumer warpgroup cwg sits
 // at position cw along the weight rows and in K group kg (the block's chunks kg, kg + KW, ...);
 // KW = 1 for all but config 7. SPLIT > 1: the cluster's CTA `rank` takes the row's chunks
@@ -487,15 +527,16 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
                        const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
                        int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
-                       uint16_t* __restrict__ Y) {
+                       uint16_t* __restrict__ Y, float* __restrict__ ws,
+                       unsigned* __restrict__ counters) {
   extern __shared__ uint8_t smem_raw[];
   uint64_t *full, *empty;
   uint8_t* smem = block_setup<C>(smem_raw, full, empty);
   int rb, mb;
-  raster(int(blockIdx.x) / C::SPLIT, rtiles, mtiles, rb, mb);
+  raster(int(blockIdx.x) / C::S, rtiles, mtiles, rb, mb);
   const int chunks = (K + 127) / 128;
-  const int rank = C::SPLIT > 1 ? int(blockIdx.x) % C::SPLIT : 0;
-  const int c0 = rank * chunks / C::SPLIT, n = (rank + 1) * chunks / C::SPLIT - c0;
+  const int rank = C::S > 1 ? int(blockIdx.x) % C::S : 0;
+  const int c0 = rank * chunks / C::S, n = (rank + 1) * chunks / C::S - c0;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
 
   if (wg == 0) {  // producer
@@ -630,6 +671,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   }
   if constexpr (C::SPLIT > 1)
     split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
+  else if constexpr (C::SPLITG > 1)
+    split_store_global<C>(acc, ws, counters, smem, rank, rb, mb, M, N, inv_g, Y);
   else
     store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
 }
@@ -668,14 +711,28 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   constexpr auto kernel = w4a16_wgmma_kernel<C>;
   use_dynamic_smem<kernel>(int(C::SMEM));
   const int64_t rtiles = (w.N + C::WN - 1) / C::WN, mtiles = (M + C::BN - 1) / C::BN;
-  if (rtiles * mtiles * C::SPLIT > int64_t(0x7FFFFFFF))
+  if (rtiles * mtiles * C::S > int64_t(0x7FFFFFFF))
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
   const CUtensorMap map = x_map(X, M, w.K, C::BN);
   const float inv_g = C::NV ? (C::FOLD ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
-  if constexpr (C::SPLIT == 1) {
+  const int64_t tiles_n = rtiles * mtiles;
+  float* ws = nullptr;
+  unsigned* counters = nullptr;
+  if constexpr (C::SPLITG > 1) {
+    // The partial sums and the tiles' counters, allocated in stream order from the device's
+    // memory pool (no synchronisation; concurrent calls on other streams get their own).
+    const size_t ws_bytes = size_t(tiles_n) * C::SPLITG * C::CWG * C::ACC * 128 * sizeof(float);
+    MRGPTQ_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&ws), ws_bytes, st));
+    MRGPTQ_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&counters),
+                                      size_t(tiles_n) * sizeof(unsigned), st));
+    MRGPTQ_CUDA_CHECK(cudaMemsetAsync(counters, 0, size_t(tiles_n) * sizeof(unsigned), st));
+    kernel<<<unsigned(tiles_n * C::SPLITG), C::THREADS, C::SMEM, st>>>(
+        map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
+        inv_g, Y, ws, counters);
+  } else if constexpr (C::SPLIT == 1) {
     kernel<<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
         map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
-        inv_g, Y);
+        inv_g, Y, nullptr, nullptr);
   } else {  // clusters of SPLIT CTAs along x: CTA rank = blockIdx.x % SPLIT
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(unsigned(rtiles * mtiles * C::SPLIT));
@@ -686,18 +743,23 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     attr[0].id = cudaLaunchAttributeClusterDimension;
     attr[0].val.clusterDim.x = C::SPLIT, attr[0].val.clusterDim.y = 1, attr[0].val.clusterDim.z = 1;
     cfg.attrs = attr, cfg.numAttrs = 1;
-    MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, w.scales, int(w.N),
-                                         int(w.K), w.tiles, int(rtiles), int(mtiles), inv_g, Y));
+    MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(
+        &cfg, kernel, map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles),
+        int(mtiles), inv_g, Y, static_cast<float*>(nullptr), static_cast<unsigned*>(nullptr)));
   }
   MRGPTQ_CUDA_LAUNCH_CHECK();
+  if constexpr (C::SPLITG > 1) {
+    MRGPTQ_CUDA_CHECK(cudaFreeAsync(counters, st));
+    MRGPTQ_CUDA_CHECK(cudaFreeAsync(ws, st));
+  }
 }
 
 template <int WM, int BN, int CWG, int NSUB, int STAGES, int KW = 1, bool FOLD = false,
-          int MINB = 0, int SPLIT = 1>
+          int MINB = 0, int SPLIT = 1, int SPLITG = 1>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   with_format_layout(w, [&](auto nv, auto l) {
     launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, decltype(nv)::value, KW, FOLD, MINB, SPLIT,
-                    decltype(l)::value>>(X, M, w, Y, st);
+                    decltype(l)::value, SPLITG>>(X, M, w, Y, st);
   });
 }
 
@@ -718,6 +780,10 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    SM: 8192x8192 M = 256 62.5 vs 90.8 (config 7 87.7), 8192x28672 M = 256 179.7 vs 294.3,
 //    4096x14336 M = 512 97.3 vs 150.6; with more tiles config 6 wins (8192x8192 M = 512: 94.7
 //    vs 119.7);
+//  * config 9 (config 6's tile, K split four ways through a global workspace) for M > 128 where
+//    four CTAs per tile still fit one wave: 4096x14336 M = 256 55.8 us vs 73.1 for config 7 and
+//    83.4 for config 8 (docs/kernels/h200/bench-w4a16-wgmma-config9.txt); at M = 128 config 10
+//    stays faster (50.2 vs 64.1);
 //  * config 7 (64 x 128, two K groups) for 64 < M <= 256 where 64 x 64 tiles would need a
 //    second wave but 64 x 128 fit one (8192x8192 M = 128: 47.1 vs 57.4 for config 3;
 //    4096x14336 M = 256: 75.7 vs 95.1, config 8 93.8);
@@ -729,6 +795,7 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   const int64_t want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), tiles6 = ((N + 127) / 128) * ((M + 255) / 256);
   if (tiles3 <= sms) return 10;
+  if (M > 128 && tiles6 * 4 <= sms) return 9;
   if (M > 64 && M <= 256 && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M >= 256) return tiles6 <= sms / 2 ? 8 : 6;
   if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
@@ -765,11 +832,12 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 128, 1, 1, 4, 2, true, 1>(X, M, w, Y, st);
     case 8:  // config 6's tile, K split over a cluster of 2 CTAs
       return launch_tma_f<1, 256, 2, 1, 3, 1, false, 0, 2>(X, M, w, Y, st);
+    case 9:  // config 6's tile, K split over 4 CTAs through global memory
+      return launch_tma_f<1, 256, 2, 1, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
     case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
       return launch_tma_f<1, 64, 1, 1, 4, 1, false, 0, 2>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..8 or 10, not " +
-              std::to_string(config));
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..10, not " + std::to_string(config));
 }
 
 }  // namespace mrgptq::gpu

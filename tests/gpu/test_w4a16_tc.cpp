@@ -101,8 +101,9 @@ double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) 
 enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
 
 // The warpgroup kernel's configs (3-6 tile shapes; 7 with the one-multiply decode and K-split
-// consumer warpgroups; 8 and 10, config 6's and 3's tile with K split over a cluster of 2 CTAs).
-const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 10};
+// consumer warpgroups; 8 and 10, config 6's and 3's tile with K split over a cluster of 2 CTAs; 9,
+// config 6's tile with K split over 4 CTAs through a global workspace).
+const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10};
 
 // run_wgmma for every config of `configs` at every M of `Ms`, on c re-laid out in blocks of
 // `tiles` 8-row tiles (0: the library's choice).
@@ -358,7 +359,9 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // The routes that depend on the grid filling the GPU, on weights sized from the SM count:
 // M = 17..32 goes to the warpgroup kernel's config 4 when its 128-row tiles cover 4/5 of the
 // SMs (13440 rows on 132 SMs), M = 65..128 to config 7 when 64 x 64 tiles would need a second
-// wave but 64 x 128 tiles fit one (6336 rows). The route is asserted, the result checked.
+// wave but 64 x 128 tiles fit one (6336 rows), M = 129..256 to config 9 when four CTAs per
+// 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so two of the four K shares are
+// empty). The route is asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   std::mt19937 rng(std::random_device{}());
   int sms = 0;
@@ -369,7 +372,8 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
     int config;
   };
   const Wide wides[] = {{128 * (sms * 4 / 5), 128, {17, 32}, 4},
-                        {64 * (sms * 3 / 4), 256, {100, 128}, 7}};
+                        {64 * (sms * 3 / 4), 256, {100, 128}, 7},
+                        {128 * (sms / 4), 256, {200, 256}, 9}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
       EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
