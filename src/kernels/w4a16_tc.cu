@@ -449,6 +449,12 @@ __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int wa
   }
 }
 
+int sm_count() {
+  int sms = 132;
+  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  return sms;
+}
+
 // ---------------------------------------------------------- TMA driver -----
 // The re-laid-out weight puts all bytes of one block of 8*TILES rows in one
 // contiguous region, chunk after chunk (see relayout_kernel). So one thread
@@ -461,12 +467,6 @@ __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int wa
 // their chunk to registers and release the stage before decoding it. A block
 // covers NT x 8 activation rows; larger M runs several blocks per row block
 // (blockIdx.x = row block * mblocks + m block: neighbours share the weight in L2).
-int sm_count() {
-  int sms = 132;
-  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  return sms;
-}
-
 namespace tma {
 
 // RAW: the table-free decode (no table in shared memory). WARPS: warps of a block, one chunk each
@@ -493,19 +493,19 @@ struct Layout {
 // us on 8192x8192, 50.4 -> 48.0 on 28672x8192, 47.7 -> 44.8 on 8192x28672, 18.5 -> 17.9 on
 // 4096x14336; M = 16 (table-free) 26.9 -> 26.5, 73.5 -> 71.3, 71.9 -> 65.0, 25.9 -> 24.3; M = 32
 // ties or wins (117.5 -> 101.0 on 8192x28672); the late refill is gone.
-template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int kWarps, int MINB>
-__global__ void __launch_bounds__(kWarps * 32, MINB)
+template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int WARPS, int MINB>
+__global__ void __launch_bounds__(WARPS * 32, MINB)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
                  bool evict_first, uint16_t* __restrict__ Y) {
-  using L = Layout<TILES, NV, kStages, RAW, kWarps>;
+  using L = Layout<TILES, NV, kStages, RAW, WARPS>;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + kStages;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int64_t rb = blockIdx.x / mblocks, chunks = (K + 127) / 128;
   const int mb = int(blockIdx.x % mblocks);
-  const int64_t stages = (chunks + kWarps - 1) / kWarps;
+  const int64_t stages = (chunks + WARPS - 1) / WARPS;
 
   // Thread 0 is the producer: it fills the ring, then refills the stage of
   // step s inside step s, once every warp has copied it to registers (a warp
@@ -518,8 +518,8 @@ __global__ void __launch_bounds__(kWarps * 32, MINB)
   const uint8_t* src_s = scales + rb * chunks * L::chunk_scales;
   auto issue = [&](int64_t s) {
     const int slot = int(s % kStages);
-    const int64_t c0 = s * kWarps;
-    const uint32_t n = uint32_t(chunks - c0 < kWarps ? chunks - c0 : kWarps);
+    const int64_t c0 = s * WARPS;
+    const uint32_t n = uint32_t(chunks - c0 < WARPS ? chunks - c0 : WARPS);
     mbar_expect_tx(&full[slot], n * (L::chunk_codes + L::chunk_scales));
     bulk_load(smem + L::codes + slot * L::stage_codes, src_c + c0 * L::chunk_codes,
               n * L::chunk_codes, &full[slot], policy);
@@ -527,7 +527,7 @@ __global__ void __launch_bounds__(kWarps * 32, MINB)
               n * L::chunk_scales, &full[slot], policy);
   };
   if (producer) {  // the first stages fly while the block builds its table
-    for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], kWarps);
+    for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], WARPS);
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");  // visible to the TMA unit
     if (evict_first)
       asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
@@ -543,7 +543,7 @@ __global__ void __launch_bounds__(kWarps * 32, MINB)
   float acc[(TILES + 1) / 2][NT][4] = {};
   for (int64_t s = 0; s < stages; ++s) {
     const int slot = int(s % kStages);
-    const int64_t ch = s * kWarps + warp;
+    const int64_t ch = s * WARPS + warp;
     const bool active = ch < chunks;  // warp-uniform
     const int64_t k0 = ch * 128 + 32 * t;
     // The activation loads go out before the wait for the weight bytes, so
@@ -570,11 +570,11 @@ __global__ void __launch_bounds__(kWarps * 32, MINB)
         mma_tiles<NT, TILES, NV>(acc, q, sc, x, lut);
     }
   }
-  static_assert(kWarps * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage_codes,
+  static_assert(WARPS * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage_codes,
                 "the reduction fits in the ring");
   __syncthreads();  // every stage has landed and been read: reuse the ring
-  reduce_store<kWarps, NT, TILES>(reinterpret_cast<float*>(smem + L::codes), acc, threadIdx.x, warp,
-                                  lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
+  reduce_store<WARPS, NT, TILES>(reinterpret_cast<float*>(smem + L::codes), acc, threadIdx.x, warp,
+                                 lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
 template <int TILES, bool NV, int NT, int STG, bool RAW, int LAYOUT = 1, int WARPS = 8,

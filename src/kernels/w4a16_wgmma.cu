@@ -35,8 +35,9 @@
 // on the H200 (64 < M <= 256 where one wave of its tiles fills the GPU); the
 // other four were removed (docs/PERFORMANCE.md has their figures). Configs 8 and 10
 // split K over the two CTAs of a cluster (split_store) where the plain tiles leave SMs idle
-// (9 and 11, the same over clusters of four, never won and were removed). One kernel,
-// w4a16_wgmma_kernel, serves them all.
+// (the same over clusters of four never won: those clusters did not fit one wave); config 9
+// splits config 6's tile four ways through a global workspace instead (split_store_global).
+// One kernel, w4a16_wgmma_kernel, serves them all.
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
