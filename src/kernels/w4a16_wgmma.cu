@@ -195,12 +195,11 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 //    accumulators into the (now idle) stage memory, and group 0 adds them in a
 //    fixed order and writes Y (FP32 accumulation throughout; the sum order per
 //    output differs from configs 3-6).
-template <int WM_, int BN_, int CWG_, int NSUB_, int STAGES_, bool NV_, int KW_ = 1,
-          bool FOLD_ = false, int MINB_ = 0, int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1>
+template <int WM_, int BN_, int CWG_, int STAGES_, bool NV_, int KW_ = 1, bool FOLD_ = false,
+          int MINB_ = 0, int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1>
 struct TCfg {
   static constexpr int LAYOUT = LAYOUT_;  // of the weight (TcWeight::layout, see the decode)
-  static constexpr int WM = WM_, BN = BN_, CWG = CWG_;   // m-tiles per consumer WG, act rows, WGs
-  static constexpr int NSUB = NSUB_, BNW = BN_ / NSUB_;  // wgmma n-subtiles of BNW rows
+  static constexpr int WM = WM_, BN = BN_, CWG = CWG_;  // m-tiles per consumer WG, act rows, WGs
   static constexpr bool NV = NV_;
   static constexpr int KW = KW_;            // consumer warpgroups along K per CWG position
   static constexpr bool FOLD = FOLD_;       // one-multiply decode (see above)
@@ -224,8 +223,8 @@ struct TCfg {
   static constexpr int LAUNCH_REGS = (65536 / (MINB * THREADS)) / 8 * 8;
   static constexpr int CREGS_ = (LAUNCH_REGS * THREADS - 40 * 128) / (128 * NC) / 8 * 8;
   static constexpr int CREGS = CREGS_ > 256 ? 256 : CREGS_;
-  static constexpr int ACC = WM * NSUB * BNW / 2;  // accumulators a consumer thread
-  static_assert(BNW == 64 || BNW == 128 || BNW == 256, "wgmma n of 64, 128 or 256");
+  static constexpr int ACC = WM * BN / 2;  // accumulators a consumer thread
+  static_assert(BN == 64 || BN == 128 || BN == 256, "wgmma n of 64, 128 or 256");
   static_assert(BN % 8 == 0 && BN <= 256, "TMA box rows");
   static_assert(SMEM <= 227 * 1024, "shared memory of one SM");
   static_assert(MINB * SMEM <= 228 * 1024 - MINB * 1024, "blocks per SM");
@@ -367,19 +366,19 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
 }
 
 // Where an accumulator lands, and its masked BF16 store (FP32 x inv_g, 1/G for NVFP4):
-// accumulator i of lane (g, t) of warp ww in (mi, ns) of consumer position cw is weight row
-// 16 ww + g + 8 ((i/2) % 2) of m-tile cw WM + mi and activation row ns BNW + 8 (i/4) + 2t + i % 2
+// accumulator i of lane (g, t) of warp ww in m-tile mi of consumer position cw is weight row
+// 16 ww + g + 8 ((i/2) % 2) of m-tile cw WM + mi and activation row 8 (i/4) + 2t + i % 2
 // of the block's tile (rb, mb).
 template <class C>
-__device__ __forceinline__ void store_acc(float v, int rb, int mb, int cw, int mi, int ns, int i,
-                                          int ww, int g, int t, int M, int N, float inv_g,
+__device__ __forceinline__ void store_acc(float v, int rb, int mb, int cw, int mi, int i, int ww,
+                                          int g, int t, int M, int N, float inv_g,
                                           uint16_t* __restrict__ Y) {
   const int n = rb * C::WN + (cw * C::WM + mi) * 64 + 16 * ww + g + 8 * ((i >> 1) & 1);
-  const int64_t m = int64_t(mb) * C::BN + ns * C::BNW + 8 * (i >> 2) + 2 * t + (i & 1);
+  const int64_t m = int64_t(mb) * C::BN + 8 * (i >> 2) + 2 * t + (i & 1);
   if (n < N && m < M) Y[m * N + n] = __bfloat16_as_ushort(__float2bfloat16_rn(v * inv_g));
 }
 
-// A consumer thread's accumulators, each at a = (mi, ns, i) flattened: stored, stashed in
+// A consumer thread's accumulators, each at a = (mi, i) flattened: stored, stashed in
 // shared memory at r[a * 128] (128 threads of a warpgroup write 128 consecutive words per
 // accumulator) and added back.
 template <class C, class F>
@@ -387,28 +386,24 @@ __device__ __forceinline__ void for_each_acc(F f) {
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
-    for (int ns = 0; ns < C::NSUB; ++ns)
-#pragma unroll
-      for (int i = 0; i < C::BNW / 2; ++i) f(mi, ns, i, (mi * C::NSUB + ns) * (C::BNW / 2) + i);
+    for (int i = 0; i < C::BN / 2; ++i) f(mi, i, mi * (C::BN / 2) + i);
 }
 template <class C>
-__device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::NSUB][C::BNW / 2], int rb,
-                                           int mb, int cw, int ww, int g, int t, int M, int N,
-                                           float inv_g, uint16_t* __restrict__ Y) {
-  for_each_acc<C>([&](int mi, int ns, int i, int) {
-    store_acc<C>(acc[mi][ns][i], rb, mb, cw, mi, ns, i, ww, g, t, M, N, inv_g, Y);
+__device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::BN / 2], int rb, int mb,
+                                           int cw, int ww, int g, int t, int M, int N, float inv_g,
+                                           uint16_t* __restrict__ Y) {
+  for_each_acc<C>([&](int mi, int i, int) {
+    store_acc<C>(acc[mi][i], rb, mb, cw, mi, i, ww, g, t, M, N, inv_g, Y);
   });
 }
 
 template <class C>
-__device__ __forceinline__ void stash_acc(float* r,
-                                          const float (&acc)[C::WM][C::NSUB][C::BNW / 2]) {
-  for_each_acc<C>([&](int mi, int ns, int i, int a) { r[a * 128] = acc[mi][ns][i]; });
+__device__ __forceinline__ void stash_acc(float* r, const float (&acc)[C::WM][C::BN / 2]) {
+  for_each_acc<C>([&](int mi, int i, int a) { r[a * 128] = acc[mi][i]; });
 }
 template <class C>
-__device__ __forceinline__ void add_stashed_acc(float (&acc)[C::WM][C::NSUB][C::BNW / 2],
-                                                const float* r) {
-  for_each_acc<C>([&](int mi, int ns, int i, int a) { acc[mi][ns][i] += r[a * 128]; });
+__device__ __forceinline__ void add_stashed_acc(float (&acc)[C::WM][C::BN / 2], const float* r) {
+  for_each_acc<C>([&](int mi, int i, int a) { acc[mi][i] += r[a * 128]; });
 }
 
 // Every thread of every CTA of the cluster (not .aligned: the producer warp's
@@ -426,10 +421,10 @@ __device__ __forceinline__ void cluster_sync() {
 // and stores BF16. A second barrier keeps every CTA's shared memory alive until all reads
 // are done. Called by the consumer threads; the producer warpgroup meets the barriers.
 template <class C>
-__device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::NSUB][C::BNW / 2],
-                                            uint8_t* smem, int rank, int rb, int mb, int M, int N,
-                                            float inv_g, uint16_t* __restrict__ Y) {
-  constexpr int A = C::WM * C::NSUB * (C::BNW / 2), E = C::CWG * A * 128;
+__device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::BN / 2], uint8_t* smem,
+                                            int rank, int rb, int mb, int M, int N, float inv_g,
+                                            uint16_t* __restrict__ Y) {
+  constexpr int A = C::ACC, E = C::CWG * A * 128;
   const int tid = int(threadIdx.x) - 128;  // 0 .. 128 CWG - 1
   const int cw = tid >> 7, tw = tid & 127;
   float* red = reinterpret_cast<float*>(smem);
@@ -471,12 +466,12 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::NSUB][C
 #pragma unroll
       for (int q = 0; q < C::SPLIT; ++q)  // rank order: the same sum whichever CTA adds
         v[0] += x[u][q].x, v[1] += x[u][q].y, v[2] += x[u][q].z, v[3] += x[u][q].w;
-      // Element e + i = (warpgroup ecw, accumulator a = (mi, ns, ai), thread et + i).
+      // Element e + i = (warpgroup ecw, accumulator a = (mi, ai), thread et + i).
       const int ecw = e / (A * 128), a = (e / 128) % A, et = e % 128;
 #pragma unroll
       for (int i = 0; i < 4; ++i)
-        store_acc<C>(v[i], rb, mb, ecw, a / (C::NSUB * (C::BNW / 2)), (a / (C::BNW / 2)) % C::NSUB,
-                     a % (C::BNW / 2), et >> 5, ((et + i) & 31) >> 2, (et + i) & 3, M, N, inv_g, Y);
+        store_acc<C>(v[i], rb, mb, ecw, a / (C::BN / 2), a % (C::BN / 2), et >> 5,
+                     ((et + i) & 31) >> 2, (et + i) & 3, M, N, inv_g, Y);
     }
   }
   cluster_sync();
@@ -489,7 +484,7 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::NSUB][C
 // adds the tile's slices in rank order -- its own from registers, the same values -- and stores
 // BF16: the same sums whichever CTA comes last.
 template <class C>
-__device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::NSUB][C::BNW / 2],
+__device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2],
                                                    float* __restrict__ ws,
                                                    unsigned* __restrict__ counters, uint8_t* smem,
                                                    int rank, int rb, int mb, int M, int N,
@@ -509,12 +504,12 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::NSUB][
   asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
   if (!*last) return;
   __threadfence();  // the other slices after their counts
-  for_each_acc<C>([&](int mi, int ns, int i, int a) {
+  for_each_acc<C>([&](int mi, int i, int a) {
     float v = 0.f;
 #pragma unroll
     for (int q = 0; q < C::SPLITG; ++q)
-      v += q == rank ? acc[mi][ns][i] : __ldcg(ws + own + q * SLICE + a * 128);
-    acc[mi][ns][i] = v;
+      v += q == rank ? acc[mi][i] : __ldcg(ws + own + q * SLICE + a * 128);
+    acc[mi][i] = v;
   });
   store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
 }
@@ -561,8 +556,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   // MXFP4 FOLD: the warpgroup's scale bytes of a stage, for the per-chunk choice.
   constexpr bool kMxFold = C::FOLD && !C::NV;
   const uint32_t wg_scale_off = C::X_BYTES + C::W_CODES + cw * C::WM * 256;
-  float acc[C::WM][C::NSUB][C::BNW / 2];
-  for_each_acc<C>([&](int mi, int ns, int i, int) { acc[mi][ns][i] = 0.f; });
+  float acc[C::WM][C::BN / 2];
+  for_each_acc<C>([&](int mi, int i, int) { acc[mi][i] = 0.f; });
   WPair<C> cur, nxt;
   WScales<C> sw, swn;
   bool fold = C::FOLD, fold_n = C::FOLD;  // MXFP4: this chunk's and the next own chunk's choice
@@ -623,13 +618,9 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
               }
             }
           wgmma_fence();
+          const uint64_t desc = desc_sw128(xs + (j / 4) * C::PANEL + (j % 4) * 32);
 #pragma unroll
-          for (int ns = 0; ns < C::NSUB; ++ns) {
-            const uint64_t desc =
-                desc_sw128(xs + (j / 4) * C::PANEL + ns * (C::BNW * 128) + (j % 4) * 32);
-#pragma unroll
-            for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi][ns], a[mi], desc);
-          }
+          for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[mi], desc);
           wgmma_commit();
           wgmma_wait<1>();
           // The previous own chunk's last group has completed: its stage may be refilled.
@@ -652,9 +643,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   }
   wgmma_wait<0>();
 #pragma unroll
-  for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-    for (int ns = 0; ns < C::NSUB; ++ns) pin(acc[mi][ns]);
+  for (int mi = 0; mi < C::WM; ++mi) pin(acc[mi]);
   if constexpr (C::KW > 1) {
     // K groups 1..KW-1 hand their partial sums to group 0 through the stage memory: every
     // chunk has been waited for and every wgmma has completed once all consumers pass the
@@ -755,11 +744,11 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   }
 }
 
-template <int WM, int BN, int CWG, int NSUB, int STAGES, int KW = 1, bool FOLD = false,
-          int MINB = 0, int SPLIT = 1, int SPLITG = 1>
+template <int WM, int BN, int CWG, int STAGES, int KW = 1, bool FOLD = false, int MINB = 0,
+          int SPLIT = 1, int SPLITG = 1>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   with_format_layout(w, [&](auto nv, auto l) {
-    launch_tma<TCfg<WM, BN, CWG, NSUB, STAGES, decltype(nv)::value, KW, FOLD, MINB, SPLIT,
+    launch_tma<TCfg<WM, BN, CWG, STAGES, decltype(nv)::value, KW, FOLD, MINB, SPLIT,
                     decltype(l)::value, SPLITG>>(X, M, w, Y, st);
   });
 }
@@ -822,21 +811,21 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
   if (config < 0) config = w4a16_wgmma_config_for(M, w.N);
   switch (config) {
     case 3:
-      return launch_tma_f<1, 64, 1, 1, 4>(X, M, w, Y, st);
+      return launch_tma_f<1, 64, 1, 4>(X, M, w, Y, st);
     case 4:
-      return launch_tma_f<2, 64, 1, 1, 4>(X, M, w, Y, st);
+      return launch_tma_f<2, 64, 1, 4>(X, M, w, Y, st);
     case 5:
-      return launch_tma_f<2, 128, 2, 1, 4>(X, M, w, Y, st);
+      return launch_tma_f<2, 128, 2, 4>(X, M, w, Y, st);
     case 6:  // 128 x 256, one m64n256 wgmma a k-step and warpgroup
-      return launch_tma_f<1, 256, 2, 1, 3>(X, M, w, Y, st);
+      return launch_tma_f<1, 256, 2, 3>(X, M, w, Y, st);
     case 7:  // 64 x 128, two K groups, 4 stages, one-multiply decode
-      return launch_tma_f<1, 128, 1, 1, 4, 2, true, 1>(X, M, w, Y, st);
+      return launch_tma_f<1, 128, 1, 4, 2, true, 1>(X, M, w, Y, st);
     case 8:  // config 6's tile, K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 256, 2, 1, 3, 1, false, 0, 2>(X, M, w, Y, st);
+      return launch_tma_f<1, 256, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
     case 9:  // config 6's tile, K split over 4 CTAs through global memory
-      return launch_tma_f<1, 256, 2, 1, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
+      return launch_tma_f<1, 256, 2, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
     case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 64, 1, 1, 4, 1, false, 0, 2>(X, M, w, Y, st);
+      return launch_tma_f<1, 64, 1, 4, 1, false, 0, 2>(X, M, w, Y, st);
   }
   throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..10, not " + std::to_string(config));
 }
