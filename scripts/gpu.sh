@@ -11,6 +11,10 @@
 #   wgmma      bench_w4a16_tc --wg: every warpgroup-kernel config vs cuBLAS, M = 64..16384
 #   fp8        bench_w4a4_fp8: kernel 1 vs copy, MXFP4 W4A4 on the FP8 tensor cores
 #   fp4        bench_fp4: the issue's table
+#   profile    ncu on the W4A16 kernels whose limits are open questions (not in the default
+#              list): one metric set (issue, pipes, stall reasons, DRAM/L2/L1) per case, to
+#              $OUT/ncu-profile.txt; PROFILE_CASES="name|kernel regex|bench args;..." replaces
+#              the cases
 # One device call is limited to 10 minutes: `all` takes longer with the
 # benchmarks, so run e.g. `build test sanitize` in one call and the benches
 # in the next ones (BENCH_ARGS="--only 8192x8192" narrows w4a16/wgmma/fp4).
@@ -27,7 +31,7 @@ if [ "${1:-}" = "--prebuilt" ]; then
   chmod +x "$BUILD"/* 2>/dev/null || true  # a copy may arrive without its exec bits
 fi
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma fp8 fp4)
+[ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma fp8 fp4)  # profile: by name
 want() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 summary=()
 export PATH=/usr/local/cuda/bin:$PATH
@@ -83,6 +87,52 @@ bench wgmma "W4A16 warpgroup kernel: every config vs cuBLAS" bench_w4a16_wgmma.t
 bench fp8 "kernel 1 vs copy, MXFP4 W4A4 on FP8 tensor cores" bench_w4a4_fp8.txt bench_w4a4_fp8
 # shellcheck disable=SC2086
 bench fp4 "the issue's table" bench_fp4.txt bench_fp4 ${BENCH_ARGS:-}
+
+# The cases (kernel regexes match mangled names: the streamed case is the layout-2 instantiation
+# TILES = 4, MXFP4, NT = 2, 4 stages -- the bench runs layout-1 ones before it): the streamed
+# kernel at M = 16 (latency-bound, 8 warps x 2 blocks), the
+# warpgroup kernel's config 7 and config 9 at M = 256 on 4096x14336 (L2-bound? the last CTA's
+# reduction?), config 6 at M = 4096 (tensor pipe ~85%). Each runs the bench on one shape and M
+# and profiles the third launch of the kernel (after the warm-up ones).
+PROFILE_METRICS=gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,\
+lts__t_sectors.avg.pct_of_peak_sustained_elapsed,lts__t_bytes.sum.per_second,\
+l1tex__t_sector_hit_rate.pct,smsp__issue_active.avg.pct_of_peak_sustained_active,\
+smsp__warps_active.avg.per_cycle_active,smsp__inst_executed.sum,\
+sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,\
+sm__pipe_alu_cycles_active.avg.pct_of_peak_sustained_active,\
+sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active,\
+smsp__average_warps_issue_stalled_long_scoreboard_per_issue_active.ratio,\
+smsp__average_warps_issue_stalled_short_scoreboard_per_issue_active.ratio,\
+smsp__average_warps_issue_stalled_barrier_per_issue_active.ratio,\
+smsp__average_warps_issue_stalled_wait_per_issue_active.ratio,\
+smsp__average_warps_issue_stalled_math_pipe_throttle_per_issue_active.ratio,\
+smsp__average_warps_issue_stalled_dispatch_stall_per_issue_active.ratio,\
+smsp__average_warps_issue_stalled_mio_throttle_per_issue_active.ratio
+DEFAULT_PROFILE_CASES="streamed M=16|w4a16_streamILi4ELb0ELi2ELi4ELb1ELi2E|--only 28672x8192 --ms 16 --reps 1;\
+config 7 M=256|w4a16_wgmma_kernel|--wg --cfg 7 --only 4096x14336 --ms 256 --reps 1;\
+config 9 M=256|w4a16_wgmma_kernel|--wg --cfg 9 --only 4096x14336 --ms 256 --reps 1;\
+config 6 M=4096|w4a16_wgmma_kernel|--wg --cfg 6 --only 8192x8192 --ms 4096 --reps 1"
+if want profile; then
+  echo "== ncu profile"
+  if ! command -v ncu >/dev/null; then
+    summary+=("profile: skipped, ncu not found")
+  else
+    t0=$SECONDS
+    : >"$OUT/ncu-profile.txt"
+    IFS=';' read -ra cases <<<"${PROFILE_CASES:-$DEFAULT_PROFILE_CASES}"
+    for c in "${cases[@]}"; do
+      IFS='|' read -r name kernel args <<<"$c"
+      echo "=== $name: ncu --clock-control none --kernel-name-base mangled -k regex:$kernel" \
+        "--launch-skip 2 -c 1 --metrics \$PROFILE_METRICS bench_w4a16_tc $args" \
+        | tee -a "$OUT/ncu-profile.txt"
+      # shellcheck disable=SC2086
+      ncu --clock-control none --kernel-name-base mangled -k "regex:$kernel" --launch-skip 2 -c 1 \
+        --metrics "$PROFILE_METRICS" "$BUILD/bench_w4a16_tc" $args 2>&1 \
+        | grep -E '^ +[a-z0-9_]+__' | tee -a "$OUT/ncu-profile.txt"
+    done
+    summary+=("profile: ${#cases[@]} cases, $((SECONDS - t0)) s -> ncu-profile.txt")
+  fi
+fi
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
