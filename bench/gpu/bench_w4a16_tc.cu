@@ -59,9 +59,8 @@ int main(int argc, char** argv) {
         "(configs 3-6: 64x64, 128x64, 256x128, 128x256 weight x activation rows; 7: 64x128 with "
         "the k-chunks split over 2 consumer warpgroups, one-multiply decode; 8 / 10: config "
         "6's / 3's tile with K split over a cluster of 2 CTAs; 9: config 6's tile with K split "
-        "over "
-        "4 CTAs through global memory; best = the fastest config, ratio = "
-        "cuBLAS / best; auto = w4a16_wgmma's own choice)\n",
+        "over 4 CTAs through global memory; best = the fastest config, ratio = cuBLAS / best; "
+        "auto = w4a16_wgmma's own choice)\n",
         "N x K", "M", "bf16 us", "cfg3 us", "cfg4 us", "cfg5 us", "cfg6 us", "cfg7 us", "cfg8 us",
         "cfg9 us", "cfg10 us", "best", "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us",
         "ratio");
@@ -72,8 +71,7 @@ int main(int argc, char** argv) {
         "(tma = streamed kernel on the re-laid-out weight in layout --layout (default 2: bits "
         "spread, w4_layout.hpp), its own decode choice (M <= 512); on a layout-1 weight (M <= "
         "32): table / tfree = the table / table-free decode at every M, l1 auto = its own "
-        "choice; deq+cublas = "
-        "dequantize + cuBLAS BF16; wg3/4/5 = wgmma kernel configs 3 "
+        "choice; deq+cublas = dequantize + cuBLAS BF16; wg3/4/5 = wgmma kernel configs 3 "
         "(64x64 blocks), 4 (128x64), 5 (256x128; 3 and 4 up to M = 512); wg nv = wgmma kernel, "
         "automatic config, NVFP4; gemm = the w4a16_gemm dispatch; rm = register-pipelined "
         "kernel on the row-major weight, M <= 16)\n",
@@ -196,8 +194,7 @@ int main(int argc, char** argv) {
       });
       std::printf(
           "%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | "
-          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx "
-          "%7.0f | "
+          "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx %7.0f | "
           "%9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx\n",
           N, K, M, tb, tm, ratio(tm), tdec[0], ratio(tdec[0]), tdec[1], ratio(tdec[1]), tdec[2],
           ratio(tdec[2]), td, ratio(td), tw[0], ratio(tw[0]), tw[1], ratio(tw[1]), tw[2],

@@ -90,9 +90,4 @@ MRGPTQ_LAYOUT_HD uint32_t unpack_word(uint32_t w) {
   return out;
 }
 
-// The BF16 bits of code x 2^-126 (what pair_raw yields per element), for checks.
-MRGPTQ_LAYOUT_HD uint32_t raw_bits(uint32_t code) {
-  return ((code & 8u) << 12) | ((code & 7u) << 6);
-}
-
 }  // namespace mrgptq::layout

@@ -41,6 +41,17 @@ void with_format_layout(const TcWeight& w, Fn fn) {
   return w.layout == 2 ? fn(std::false_type{}, L2{}) : fn(std::false_type{}, L1{});
 }
 
+// Host: the SM count of device 0, which every launch-shape choice reads (the streamed and the
+// warpgroup kernel's), queried once.
+inline int sm_count() {
+  static const int sms = [] {
+    int n = 132;
+    MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, 0));
+    return n;
+  }();
+  return sms;
+}
+
 __device__ __forceinline__ uint32_t su32(const void* p) {
   return uint32_t(__cvta_generic_to_shared(p));
 }

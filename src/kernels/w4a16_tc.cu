@@ -449,12 +449,6 @@ __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int wa
   }
 }
 
-int sm_count() {
-  int sms = 132;
-  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  return sms;
-}
-
 // ---------------------------------------------------------- TMA driver -----
 // The re-laid-out weight puts all bytes of one block of 8*TILES rows in one
 // contiguous region, chunk after chunk (see relayout_kernel). So one thread

@@ -780,9 +780,7 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //  * below, the largest of the 3/4/5 tiles whose grid covers ~0.8 of the GPU (28672x8192
 //    M = 64: config 4 96.4 us, 3 110.1; M = 128: config 5 125.7, 3 189.8).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
-  int sms = 132;
-  MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-  const int64_t want = sms * 4 / 5, r64 = (N + 63) / 64;
+  const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), tiles6 = ((N + 127) / 128) * ((M + 255) / 256);
   if (tiles3 <= sms) return 10;
   if (M > 128 && tiles6 * 4 <= sms) return 9;
@@ -804,8 +802,7 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
                  int config) {
   if (!w4a16_wgmma_supports(X, M, w))
     throw Error(
-        "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight, K a "
-        "positive "
+        "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight, K a positive "
         "multiple of 32, 1 <= M < 2^30 and X 16-byte aligned (M = " +
         std::to_string(M) + ", K = " + std::to_string(w.K) + ")");
   if (config < 0) config = w4a16_wgmma_config_for(M, w.N);

@@ -12,6 +12,11 @@
 using namespace mrgptq::layout;
 
 namespace {
+// The BF16 bits of code x 2^-126, what pair_raw yields per element (checked against the E2M1
+// values below).
+uint32_t raw_bits(uint32_t code) {
+  return ((code & 8u) << 12) | ((code & 7u) << 6);
+}
 uint32_t pair_of(uint32_t w, int p) {
   switch (p) {
     case 0:
