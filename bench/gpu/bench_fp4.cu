@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
         M, K, n * 2 >> 20, n / 2 >> 20);
     std::printf("  copy (D2D)              %9.1f us  %7.0f GB/s\n", copy, copy_gbs);
     for (Format f : {Format::MXFP4, Format::NVFP4})
-      for (int rot : {0, 16, 32, 128}) {
+      for (int rot : {0, 16, 32, 64, 128}) {
         const int group = format_info(f).group;
         const double t = time_us(1, 20, [&](int) {
           gpu::quantize_activations(x, M, K, f, rot, 448.f, p, s, nullptr, nullptr);

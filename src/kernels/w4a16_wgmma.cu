@@ -478,40 +478,72 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::BN / 2]
 }
 
 // SPLITG > 1 (config 9): K split over SPLITG CTAs that need not share a cluster (clusters of four
-// did not fit in one wave: 93-96 us where their tile count predicts ~45). Each CTA writes its FP32
-// partial sums to its slice of the workspace ([CTA][warpgroup][accumulator][thread]); the last
-// of a tile's CTAs to count itself in (a counter per tile, zeroed by the host before the launch)
-// adds the tile's slices in rank order -- its own from registers, the same values -- and stores
-// BF16: the same sums whichever CTA comes last.
+// did not fit in one wave: 93-96 us where their tile count predicts ~45). The CTAs exchange FP32
+// partial sums through a global workspace ([tile][rank][warpgroup][accumulator / 4][thread], 16
+// bytes a thread and access) and a counter per tile (zeroed by the host before the launch); every
+// output is the sum of the SPLITG partials in rank order, whichever CTA adds them.
+//  * coop (a cooperative launch: all CTAs are resident at once): CTA r finishes quarter r of the
+//    tile's accumulators (SPLITG = 4). It stores the other quarters of its partial, counts
+//    itself in, waits until all SPLITG have, and reads the three other partials of its quarter:
+//    a CTA writes and reads 3/4 of a partial instead of the last CTA reading all three.
+//  * otherwise (explicitly chosen for a grid larger than the GPU holds): every CTA stores its
+//    whole partial and the last to count itself in adds the tile's partials alone.
 template <class C>
 __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2],
                                                    float* __restrict__ ws,
                                                    unsigned* __restrict__ counters, uint8_t* smem,
                                                    int rank, int rb, int mb, int M, int N,
-                                                   float inv_g, uint16_t* __restrict__ Y) {
+                                                   float inv_g, uint16_t* __restrict__ Y,
+                                                   bool coop) {
+  static_assert(C::ACC % (4 * C::SPLITG) == 0, "quarters of whole float4 groups");
+  constexpr int G4 = C::ACC / 4, Q = G4 / C::SPLITG;      // float4 groups of a thread, a quarter
+  constexpr int64_t SLICE4 = int64_t(C::CWG) * G4 * 128;  // float4s of one CTA's partial
   const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
   const int tile = int(blockIdx.x) / C::SPLITG, ww = (tw >> 5) & 3, g = (tw & 31) >> 2, t = tw & 3;
-  constexpr int64_t SLICE = int64_t(C::CWG) * C::ACC * 128;  // floats of one CTA
-  const int64_t own = (int64_t(tile) * C::SPLITG) * SLICE + int64_t(cw) * C::ACC * 128 + tw;
-  stash_acc<C>(ws + own + rank * SLICE, acc);
-  __threadfence();                                     // the slice before the count
+  float4* const part = reinterpret_cast<float4*>(ws) + int64_t(tile) * C::SPLITG * SLICE4 +
+                       int64_t(cw) * G4 * 128 + tw;  // + q * SLICE4 + j * 128: rank q, group j
+  auto group = [&](int j) -> float& { return acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)]; };
+#pragma unroll
+  for (int j = 0; j < G4; ++j) {
+    if (coop && j / Q == rank) continue;
+    float* a = &group(j);
+    part[rank * SLICE4 + j * 128] = make_float4(a[0], a[1], a[2], a[3]);
+  }
+  __threadfence();                                     // the partial before the count
   unsigned* last = reinterpret_cast<unsigned*>(smem);  // every wgmma has completed: stage 0 is idle
   asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
   if (tid == 0) {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the TMA wrote there last
     *last = atomicAdd(&counters[tile], 1u) == unsigned(C::SPLITG - 1);
+    if (coop) {  // all CTAs are resident (cooperative launch): the others will count in
+      for (;;) {
+        unsigned n;
+        asm volatile("ld.acquire.gpu.global.u32 %0, [%1];\n" : "=r"(n) : "l"(counters + tile));
+        if (n >= unsigned(C::SPLITG)) break;
+        __nanosleep(64);
+      }
+    }
   }
   asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
-  if (!*last) return;
-  __threadfence();  // the other slices after their counts
-  for_each_acc<C>([&](int mi, int i, int a) {
-    float v = 0.f;
+  if (!coop && !*last) return;
+  __threadfence();  // the other partials after their counts
 #pragma unroll
-    for (int q = 0; q < C::SPLITG; ++q)
-      v += q == rank ? acc[mi][i] : __ldcg(ws + own + q * SLICE + a * 128);
-    acc[mi][i] = v;
+  for (int j = 0; j < G4; ++j) {
+    if (coop && j / Q != rank) continue;
+    float* a = &group(j);
+    float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+    for (int q = 0; q < C::SPLITG; ++q) {
+      const float4 p =
+          q == rank ? make_float4(a[0], a[1], a[2], a[3]) : __ldcg(part + q * SLICE4 + j * 128);
+      v.x += p.x, v.y += p.y, v.z += p.z, v.w += p.w;
+    }
+    a[0] = v.x, a[1] = v.y, a[2] = v.z, a[3] = v.w;
+  }
+  for_each_acc<C>([&](int mi, int i, int a) {
+    if (!coop || (a / 4) / Q == rank)
+      store_acc<C>(acc[mi][i], rb, mb, cw, mi, i, ww, g, t, M, N, inv_g, Y);
   });
-  store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
 }
 
 // Every config: warpgroup 0 produces, warpgroups 1..NC consume. Consumer warpgroup cwg sits
@@ -524,7 +556,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
                        const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
                        int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
                        uint16_t* __restrict__ Y, float* __restrict__ ws,
-                       unsigned* __restrict__ counters) {
+                       unsigned* __restrict__ counters, bool coop) {
   extern __shared__ uint8_t smem_raw[];
   uint64_t *full, *empty;
   uint8_t* smem = block_setup<C>(smem_raw, full, empty);
@@ -662,7 +694,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   if constexpr (C::SPLIT > 1)
     split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
   else if constexpr (C::SPLITG > 1)
-    split_store_global<C>(acc, ws, counters, smem, rank, rb, mb, M, N, inv_g, Y);
+    split_store_global<C>(acc, ws, counters, smem, rank, rb, mb, M, N, inv_g, Y, coop);
   else
     store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
 }
@@ -716,13 +748,31 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     MRGPTQ_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&counters),
                                       size_t(tiles_n) * sizeof(unsigned), st));
     MRGPTQ_CUDA_CHECK(cudaMemsetAsync(counters, 0, size_t(tiles_n) * sizeof(unsigned), st));
-    kernel<<<unsigned(tiles_n * C::SPLITG), C::THREADS, C::SMEM, st>>>(
-        map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
-        inv_g, Y, ws, counters);
+    // Cooperative where the grid fits on the GPU at once (the CTAs then wait for each other:
+    // split_store_global); as a plain launch otherwise.
+    static const int64_t resident = [] {
+      int per_sm = 0;
+      MRGPTQ_CUDA_CHECK(
+          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, C::THREADS, C::SMEM));
+      return int64_t(per_sm) * sm_count();
+    }();
+    const bool coop = tiles_n * C::SPLITG <= resident;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(unsigned(tiles_n * C::SPLITG));
+    cfg.blockDim = dim3(C::THREADS);
+    cfg.dynamicSmemBytes = C::SMEM;
+    cfg.stream = st;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeCooperative;
+    attr[0].val.cooperative = 1;
+    cfg.attrs = attr, cfg.numAttrs = coop ? 1 : 0;
+    MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, w.scales, int(w.N),
+                                         int(w.K), w.tiles, int(rtiles), int(mtiles), inv_g, Y, ws,
+                                         counters, coop));
   } else if constexpr (C::SPLIT == 1) {
     kernel<<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
         map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
-        inv_g, Y, nullptr, nullptr);
+        inv_g, Y, nullptr, nullptr, false);
   } else {  // clusters of SPLIT CTAs along x: CTA rank = blockIdx.x % SPLIT
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(unsigned(rtiles * mtiles * C::SPLIT));
@@ -733,9 +783,10 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     attr[0].id = cudaLaunchAttributeClusterDimension;
     attr[0].val.clusterDim.x = C::SPLIT, attr[0].val.clusterDim.y = 1, attr[0].val.clusterDim.z = 1;
     cfg.attrs = attr, cfg.numAttrs = 1;
-    MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(
-        &cfg, kernel, map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles),
-        int(mtiles), inv_g, Y, static_cast<float*>(nullptr), static_cast<unsigned*>(nullptr)));
+    MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, w.scales, int(w.N),
+                                         int(w.K), w.tiles, int(rtiles), int(mtiles), inv_g, Y,
+                                         static_cast<float*>(nullptr),
+                                         static_cast<unsigned*>(nullptr), false));
   }
   MRGPTQ_CUDA_LAUNCH_CHECK();
   if constexpr (C::SPLITG > 1) {
@@ -772,8 +823,9 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    vs 119.7);
 //  * config 9 (config 6's tile, K split four ways through a global workspace) for M > 128 where
 //    four CTAs per tile still fit one wave: 4096x14336 M = 256 55.8 us vs 73.1 for config 7 and
-//    83.4 for config 8 (docs/kernels/h200/bench-w4a16-wgmma-config9.txt); at M = 128 config 10
-//    stays faster (50.2 vs 64.1);
+//    83.4 for config 8 (docs/kernels/h200/bench-w4a16-wgmma-config9.txt), 51.7 since each CTA
+//    finishes a quarter of the tile (bench-w4a16-wgmma-config9-quarters.txt); at M = 128 config
+//    10 stays faster (50.2 vs 64.1);
 //  * config 7 (64 x 128, two K groups) for 64 < M <= 256 where 64 x 64 tiles would need a
 //    second wave but 64 x 128 fit one (8192x8192 M = 128: 47.1 vs 57.4 for config 3;
 //    4096x14336 M = 256: 75.7 vs 95.1, config 8 93.8);
