@@ -829,6 +829,12 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //  * config 7 (64 x 128, two K groups) for 64 < M <= 256 where 64 x 64 tiles would need a
 //    second wave but 64 x 128 fit one (8192x8192 M = 128: 47.1 vs 57.4 for config 3;
 //    4096x14336 M = 256: 75.7 vs 95.1, config 8 93.8);
+//  * config 6 or 8 (as from M = 256) for the other M > 128, and config 5 for M = 65..128
+//    where its 256 x 128 tiles cover ~0.8 of the GPU: until 14aeccd these M took the largest
+//    64- or 128-row tile instead, at up to 1.8x the time (docs/kernels/h200/
+//    bench-w4a16-wgmma-sweep-14aeccd.txt, us, old choice -> new: 8192x8192 M = 160 88.2 -> 66.9,
+//    M = 192 88.2 -> 55.1; 8192x28672 M = 160 289.6 -> 182.6, M = 224 290.0 -> 159.5;
+//    28672x8192 M = 96 171.4 -> 121.5, M = 192 240.4 -> 169.8);
 //  * below, the largest of the 3/4/5 tiles whose grid covers ~0.8 of the GPU (28672x8192
 //    M = 64: config 4 96.4 us, 3 110.1; M = 128: config 5 125.7, 3 189.8).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
@@ -837,8 +843,8 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   if (tiles3 <= sms) return 10;
   if (M > 128 && tiles6 * 4 <= sms) return 9;
   if (M > 64 && M <= 256 && r64 * ((M + 127) / 128) <= sms) return 7;
-  if (M >= 256) return tiles6 <= sms / 2 ? 8 : 6;
-  if (M >= 128 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
+  if (M > 128) return tiles6 <= sms / 2 ? 8 : 6;
+  if (M > 64 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
   if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 4;
   return 3;
 }

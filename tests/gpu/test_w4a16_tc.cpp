@@ -364,7 +364,10 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // SMs (13440 rows on 132 SMs), M = 65..128 to config 7 when 64 x 64 tiles would need a second
 // wave but 64 x 128 tiles fit one (6336 rows), M = 129..256 to config 9 when four CTAs per
 // 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so two of the four K shares are
-// empty). The route is asserted, the result checked.
+// empty), else to config 8 when config 6 has at most half a tile per SM (8448 rows) and to
+// config 6 above (16896 rows); M = 65..128 to config 5 when neither config 7 nor config 10 fits
+// and its 256 x 128 tiles cover 4/5 of the SMs (26880 rows). The route is asserted, the result
+// checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   std::mt19937 rng(std::random_device{}());
   int sms = 0;
@@ -374,9 +377,10 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
     std::vector<int64_t> ms;
     int config;
   };
-  const Wide wides[] = {{128 * (sms * 4 / 5), 128, {17, 32}, 4},
-                        {64 * (sms * 3 / 4), 256, {100, 128}, 7},
-                        {128 * (sms / 4), 256, {200, 256}, 9}};
+  const Wide wides[] = {
+      {128 * (sms * 4 / 5), 128, {17, 32}, 4}, {64 * (sms * 3 / 4), 256, {100, 128}, 7},
+      {128 * (sms / 4), 256, {200, 256}, 9},   {128 * (sms / 2), 128, {160, 200}, 8},
+      {128 * sms, 128, {129, 240}, 6},         {256 * (sms * 4 / 5), 128, {65, 100}, 5}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
       EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
