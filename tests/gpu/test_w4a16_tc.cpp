@@ -295,8 +295,9 @@ void make_mixed_scale_case(DeviceWeight& c, int64_t N, int64_t K, Format f, std:
 // Config 7's one-multiply decode on weights whose scales span the fold's limit
 // (MXFP4 chunks with a scale above 2^1 take the two-multiply copy of the loop
 // body, NVFP4's 2^-9 fold is undone in the epilogue): against float64, and
-// output by output against config 3 (two multiplies, one K group), which
-// differs only in the order of the FP32 sums (count_far).
+// output by output against config 3 (MXFP4: two multiplies; NVFP4, which folds
+// in every config: the same decode; one K group), which differs only in the
+// order of the FP32 sums (count_far).
 TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
