@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/fp4_rules.hpp"
 #include "mrgptq/error.hpp"
 
 #define MRGPTQ_CUDA_CHECK(expr)                                                               \
@@ -82,11 +83,13 @@ __device__ __forceinline__ uint32_t nv_absmax_scale(float amax, float g) {
 // One byte of two E2M1 codes (low nibble first) times m, as a BF16 pair: the
 // exact dequantized weight of the BF16 fallback paths (one rounding, in float).
 __device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
-  const uint32_t lo =
-      __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(e2m1_decode(byte & 15), m)));
-  const uint32_t hi =
-      __bfloat16_as_ushort(__float2bfloat16_rn(__fmul_rn(e2m1_decode(byte >> 4), m)));
-  return lo | (hi << 16);
+  // rules::e2m1_tiny: the code's value x 2^-126 from its bits (exact), then one multiply by
+  // 2^126 -- e2m1_decode without its integer-to-float conversions: ~8 instructions a value in
+  // the expansions below instead of ~21.
+  const float lo = __fmul_rn(__fmul_rn(rules::e2m1_tiny(byte & 15), 0x1p126f), m);
+  const float hi = __fmul_rn(__fmul_rn(rules::e2m1_tiny(byte >> 4), 0x1p126f), m);
+  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);  // lo in the low half
+  return *reinterpret_cast<const uint32_t*>(&h);
 }
 
 // The weight expansions (dequantize_to_bf16 of both layouts, gemm.cu and w4a16_tc.cu): a

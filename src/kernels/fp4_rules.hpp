@@ -93,6 +93,14 @@ MRGPTQ_HD float e2m1_index_bits(float x, float h, float five) {
   return fma_rn(x > five ? 1.f : 0.f, 0.5f, lo2);
 }
 
+// E2M1 code c (bit 3 the sign) as c's value x 2^-126, from its bits alone: the two exponent
+// bits and the mantissa bit become the low exponent bits and the top mantissa bit of an FP32,
+// so codes 0 and 1 (0 and 0.5) land on +-0 and the subnormal 2^-127. Exact: times 2^126 it is
+// formats.hpp's e2m1_decode(c), also for -0.
+MRGPTQ_HD float e2m1_tiny(uint32_t c) {
+  return bits_float(((c & 7u) << 22) | ((c & 8u) << 28));
+}
+
 // E2M1 code (sign << 3 | index) of y, through e2m1_index_bits: the form the
 // tests compare with formats.hpp's e2m1_encode.
 MRGPTQ_HD uint32_t e2m1_code(float y) {
