@@ -8,7 +8,7 @@
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
 // M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4; default: the
 // library's choice from N); --layout L: the re-laid-out weight's layout (1 or 2, default 2).
-// --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-10) and its automatic choice,
+// --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-13) and its automatic choice,
 // MXFP4 (and the automatic choice on NVFP4); M from 64.
 #include <cuda_runtime.h>
 
@@ -55,15 +55,17 @@ int main(int argc, char** argv) {
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
   if (wg_only)
     std::printf(
-        "%-12s %5s %9s | %8s %8s %8s %8s %8s %8s %8s %8s %8s %6s %7s | %9s %6s | %9s %6s\n"
+        "%-12s %5s %9s | %8s %8s %8s %8s %8s %8s %8s %8s %8s %6s %7s | %9s %6s | %9s %6s | %8s "
+        "%8s %8s\n"
         "(configs 3-6: 64x64, 128x64, 256x128, 128x256 weight x activation rows; 7: 64x128 with "
         "the k-chunks split over 2 consumer warpgroups, one-multiply decode; 8 / 10: config "
         "6's / 3's tile with K split over a cluster of 2 CTAs; 9: config 6's tile with K split "
-        "over 4 CTAs through global memory; best = the fastest config, ratio = cuBLAS / best; "
-        "auto = w4a16_wgmma's own choice)\n",
+        "over 4 CTAs through global memory; 11 / 12 / 13: configs 6 / 8 / 9 with 192 activation "
+        "rows; best = the fastest config, ratio = cuBLAS / best; auto = w4a16_wgmma's own "
+        "choice)\n",
         "N x K", "M", "bf16 us", "cfg3 us", "cfg4 us", "cfg5 us", "cfg6 us", "cfg7 us", "cfg8 us",
         "cfg9 us", "cfg10 us", "best", "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us",
-        "ratio");
+        "ratio", "cfg11 us", "cfg12 us", "cfg13 us");
   else
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | "
@@ -139,8 +141,8 @@ int main(int argc, char** argv) {
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
       auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
       if (wg_only) {
-        const int cfgs[] = {3, 4, 5, 6, 7, 8, 9, 10};
-        double tw[11] = {}, best = 1e30;
+        const int cfgs[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+        double tw[14] = {}, best = 1e30;
         for (int cfg : cfgs) {
           // The 64-row-activation configs only to M = 4096 (slow and many blocks above).
           const bool run =
@@ -156,9 +158,10 @@ int main(int argc, char** argv) {
             t4(only_cfg < 0, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
         std::printf(
             "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f "
-            "%5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx\n",
+            "%5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %8.1f %8.1f %8.1f\n",
             N, K, M, tb, tw[3], tw[4], tw[5], tw[6], tw[7], tw[8], tw[9], tw[10], best, ratio(best),
-            best > 0 ? 2.0 * M * N * K / best / 1e6 : 0.0, tam, ratio(tam), tan, ratio(tan));
+            best > 0 ? 2.0 * M * N * K / best / 1e6 : 0.0, tam, ratio(tam), tan, ratio(tan), tw[11],
+            tw[12], tw[13]);
         std::fflush(stdout);
         MRGPTQ_CUDA_CHECK(cudaFree(x));
         MRGPTQ_CUDA_CHECK(cudaFree(y));

@@ -62,6 +62,7 @@ using namespace w4;
       MRGPTQ_WGMMA_ACC4(i + 12)
 #define MRGPTQ_WGMMA_ACC32 MRGPTQ_WGMMA_ACC16(0), MRGPTQ_WGMMA_ACC16(16)
 #define MRGPTQ_WGMMA_ACC64 MRGPTQ_WGMMA_ACC32, MRGPTQ_WGMMA_ACC16(32), MRGPTQ_WGMMA_ACC16(48)
+#define MRGPTQ_WGMMA_ACC96 MRGPTQ_WGMMA_ACC64, MRGPTQ_WGMMA_ACC16(64), MRGPTQ_WGMMA_ACC16(80)
 #define MRGPTQ_WGMMA_ACC128                                                                   \
   MRGPTQ_WGMMA_ACC64, MRGPTQ_WGMMA_ACC16(64), MRGPTQ_WGMMA_ACC16(80), MRGPTQ_WGMMA_ACC16(96), \
       MRGPTQ_WGMMA_ACC16(112)
@@ -96,6 +97,15 @@ __device__ __forceinline__ void wgmma_rs(float (&d)[64], const uint32_t (&a)[4],
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));
 }
 
+__device__ __forceinline__ void wgmma_rs(float (&d)[96], const uint32_t (&a)[4], uint64_t desc) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %101, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n192k16.f32.bf16.bf16 {" MRGPTQ_WGMMA_D0
+      ", " MRGPTQ_WGMMA_D32 ", " MRGPTQ_WGMMA_D64 "}, {%96, %97, %98, %99}, %100, p, 1, 1, 0;\n}\n"
+      : MRGPTQ_WGMMA_ACC96
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));
+}
+
 __device__ __forceinline__ void wgmma_rs(float (&d)[128], const uint32_t (&a)[4], uint64_t desc) {
   asm volatile(
       "{\n.reg .pred p;\nsetp.ne.b32 p, %133, 0;\n"
@@ -110,6 +120,7 @@ __device__ __forceinline__ void wgmma_rs(float (&d)[128], const uint32_t (&a)[4]
 #undef MRGPTQ_WGMMA_ACC16
 #undef MRGPTQ_WGMMA_ACC32
 #undef MRGPTQ_WGMMA_ACC64
+#undef MRGPTQ_WGMMA_ACC96
 #undef MRGPTQ_WGMMA_ACC128
 #undef MRGPTQ_WGMMA_D0
 #undef MRGPTQ_WGMMA_D32
@@ -225,7 +236,7 @@ struct TCfg {
   static constexpr int CREGS_ = (LAUNCH_REGS * THREADS - 40 * 128) / (128 * NC) / 8 * 8;
   static constexpr int CREGS = CREGS_ > 256 ? 256 : CREGS_;
   static constexpr int ACC = WM * BN / 2;  // accumulators a consumer thread
-  static_assert(BN == 64 || BN == 128 || BN == 256, "wgmma n of 64, 128 or 256");
+  static_assert(BN == 64 || BN == 128 || BN == 192 || BN == 256, "wgmma n of 64-256");
   static_assert(BN % 8 == 0 && BN <= 256, "TMA box rows");
   static_assert(SMEM <= 227 * 1024, "shared memory of one SM");
   static_assert(MINB * SMEM <= 228 * 1024 - MINB * 1024, "blocks per SM");
@@ -830,9 +841,15 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    83.4 for config 8 (docs/kernels/h200/bench-w4a16-wgmma-config9.txt), 51.7 since each CTA
 //    finishes a quarter of the tile (bench-w4a16-wgmma-config9-quarters.txt); at M = 128 config
 //    10 stays faster (50.2 vs 64.1);
-//  * config 7 (64 x 128, two K groups) for 64 < M <= 256 where 64 x 64 tiles would need a
-//    second wave but 64 x 128 fit one (8192x8192 M = 128: 47.1 vs 57.4 for config 3;
-//    4096x14336 M = 256: 75.7 vs 95.1, config 8 93.8);
+//  * config 7 (64 x 128, two K groups) for 64 < M <= 128 where 64 x 64 tiles would need a
+//    second wave but 64 x 128 fit one (8192x8192 M = 128: 47.1 vs 57.4 for config 3; at M =
+//    129-256 the weights it fitted are config 9's: 4096x14336 M = 256 75.7 vs 51.7);
+//  * configs 11, 12, 13: configs 6, 8, 9 with 192 activation rows (one m64n192 a k-step), by
+//    the same rules, where 192-row tiles pad M at least 1/8 less than 256-row ones (M = 129-192,
+//    257-384, 513-576, ...): 1.1-1.6x faster than the 256-row config there (docs/kernels/h200/
+//    bench-w4a16-wgmma-n192.txt, us: 8192x8192 M = 160 67.9 -> 48.8, M = 384 86.8 -> 78.2;
+//    28672x8192 M = 160 233.5 -> 154.4, M = 320 387.4 -> 308.3; 8192x28672 M = 320 377.2 ->
+//    252.6; 4096x14336 M = 160 59.0 -> 44.7, M = 384 94.2 -> 77.2);
 //  * config 6 or 8 (as from M = 256) for the other M > 128, and config 5 for M = 65..128
 //    where its 256 x 128 tiles cover ~0.8 of the GPU: until 14aeccd these M took the largest
 //    64- or 128-row tile instead, at up to 1.8x the time (docs/kernels/h200/
@@ -843,11 +860,16 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    M = 64: config 4 96.4 us, 3 110.1; M = 128: config 5 125.7, 3 189.8).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
-  const int64_t tiles3 = r64 * ((M + 63) / 64), tiles6 = ((N + 127) / 128) * ((M + 255) / 256);
+  const int64_t tiles3 = r64 * ((M + 63) / 64);
   if (tiles3 <= sms) return 10;
-  if (M > 128 && tiles6 * 4 <= sms) return 9;
-  if (M > 64 && M <= 256 && r64 * ((M + 127) / 128) <= sms) return 7;
-  if (M > 128) return tiles6 <= sms / 2 ? 8 : 6;
+  if (M > 128) {  // 128-row weight tiles, 256 or 192 activation rows, K split where tiles are few
+    const int64_t p192 = (M + 191) / 192 * 192, p256 = (M + 255) / 256 * 256;
+    const bool n192 = 8 * p192 <= 7 * p256;  // 192-row tiles pad M at least 1/8 less
+    const int64_t tiles = ((N + 127) / 128) * (n192 ? p192 / 192 : p256 / 256);
+    if (tiles * 4 <= sms) return n192 ? 13 : 9;
+    return tiles <= sms / 2 ? (n192 ? 12 : 8) : (n192 ? 11 : 6);
+  }
+  if (M > 64 && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M > 64 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
   if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 4;
   return 3;
@@ -885,8 +907,14 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 256, 2, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
     case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
       return launch_tma_f<1, 64, 1, 4, 1, false, 0, 2>(X, M, w, Y, st);
+    case 11:  // config 6 with 192 activation rows (one m64n192 a k-step and warpgroup)
+      return launch_tma_f<1, 192, 2, 3>(X, M, w, Y, st);
+    case 12:  // config 8 with 192 activation rows
+      return launch_tma_f<1, 192, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
+    case 13:  // config 9 with 192 activation rows
+      return launch_tma_f<1, 192, 2, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..10, not " + std::to_string(config));
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..13, not " + std::to_string(config));
 }
 
 }  // namespace mrgptq::gpu

@@ -105,8 +105,9 @@ enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
 
 // The warpgroup kernel's configs (3-6 tile shapes; 7 with the one-multiply decode and K-split
 // consumer warpgroups; 8 and 10, config 6's and 3's tile with K split over a cluster of 2 CTAs; 9,
-// config 6's tile with K split over 4 CTAs through a global workspace).
-const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10};
+// config 6's tile with K split over 4 CTAs through a global workspace; 11-13, configs 6, 8 and 9
+// with 192 activation rows).
+const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
 
 // run_wgmma for every config of `configs` at every M of `Ms`, on c re-laid out in blocks of
 // `tiles` 8-row tiles (0: the library's choice).
@@ -366,9 +367,10 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // wave but 64 x 128 tiles fit one (6336 rows), M = 129..256 to config 9 when four CTAs per
 // 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so two of the four K shares are
 // empty), else to config 8 when config 6 has at most half a tile per SM (8448 rows) and to
-// config 6 above (16896 rows); M = 65..128 to config 5 when neither config 7 nor config 10 fits
-// and its 256 x 128 tiles cover 4/5 of the SMs (26880 rows). The route is asserted, the result
-// checked.
+// config 6 above (16896 rows) -- configs 13, 12, 11 instead where 192-row activation tiles pad M
+// at least 1/8 less (M = 129-192, 257-384); M = 65..128 to config 5 when neither config 7 nor
+// config 10 fits and its 256 x 128 tiles cover 4/5 of the SMs (26880 rows). The route is
+// asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   std::mt19937 rng(std::random_device{}());
   int sms = 0;
@@ -380,8 +382,10 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   };
   const Wide wides[] = {
       {128 * (sms * 4 / 5), 128, {17, 32}, 4}, {64 * (sms * 3 / 4), 256, {100, 128}, 7},
-      {128 * (sms / 4), 256, {200, 256}, 9},   {128 * (sms / 2), 128, {160, 200}, 8},
-      {128 * sms, 128, {129, 240}, 6},         {256 * (sms * 4 / 5), 128, {65, 100}, 5}};
+      {128 * (sms / 4), 256, {200, 256}, 9},   {128 * (sms / 4), 256, {160, 192}, 13},
+      {128 * (sms / 2), 128, {200, 256}, 8},   {128 * (sms / 2), 128, {129, 192}, 12},
+      {128 * sms, 128, {200, 240}, 6},         {128 * sms, 128, {160, 384}, 11},
+      {256 * (sms * 4 / 5), 128, {65, 100}, 5}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
       EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
