@@ -850,6 +850,12 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    bench-w4a16-wgmma-n192.txt, us: 8192x8192 M = 160 67.9 -> 48.8, M = 384 86.8 -> 78.2;
 //    28672x8192 M = 160 233.5 -> 154.4, M = 320 387.4 -> 308.3; 8192x28672 M = 320 377.2 ->
 //    252.6; 4096x14336 M = 160 59.0 -> 44.7, M = 384 94.2 -> 77.2);
+//  * config 8 (12) also where config 6's (11's) last wave of tiles is partial enough that the
+//    split fills the waves much better (grid fill below 0.8, at least 0.15 better split):
+//    8192x8192 M = 576 (192 tiles) 152.1 -> 136.0 us, 8192x28672 M = 576 555.5 -> 457.9, while
+//    28672x8192 M = 576 (672 tiles, fill 0.85) keeps config 11 (483.8 vs 538.6) and M = 512
+//    config 6 (359.4 vs 376.1) (bench-w4a16-wgmma-n192-auto.txt, bench-w4a16-wgmma-n192.txt;
+//    with the rule: bench-w4a16-wgmma-fill-rule.txt);
 //  * config 6 or 8 (as from M = 256) for the other M > 128, and config 5 for M = 65..128
 //    where its 256 x 128 tiles cover ~0.8 of the GPU: until 14aeccd these M took the largest
 //    64- or 128-row tile instead, at up to 1.8x the time (docs/kernels/h200/
@@ -867,7 +873,12 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
     const bool n192 = 8 * p192 <= 7 * p256;  // 192-row tiles pad M at least 1/8 less
     const int64_t tiles = ((N + 127) / 128) * (n192 ? p192 / 192 : p256 / 256);
     if (tiles * 4 <= sms) return n192 ? 13 : 9;
-    return tiles <= sms / 2 ? (n192 ? 12 : 8) : (n192 ? 11 : 6);
+    // The cluster split where the tiles leave half the SMs idle, or where the last wave of
+    // tiles is so partial that halving each tile's work fills the waves much better.
+    auto fill = [&](int64_t t) { return double(t) / double((t + sms - 1) / sms * sms); };
+    const bool split =
+        tiles <= sms / 2 || (fill(tiles) < 0.8 && fill(2 * tiles) >= fill(tiles) + 0.15);
+    return split ? (n192 ? 12 : 8) : (n192 ? 11 : 6);
   }
   if (M > 64 && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M > 64 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;

@@ -368,7 +368,8 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so two of the four K shares are
 // empty), else to config 8 when config 6 has at most half a tile per SM (8448 rows) and to
 // config 6 above (16896 rows) -- configs 13, 12, 11 instead where 192-row activation tiles pad M
-// at least 1/8 less (M = 129-192, 257-384); M = 65..128 to config 5 when neither config 7 nor
+// at least 1/8 less (M = 129-192, 257-384), and config 12 at M = 576 where config 11's 3 x 65
+// tiles would fill their 2 waves to 0.74; M = 65..128 to config 5 when neither config 7 nor
 // config 10 fits and its 256 x 128 tiles cover 4/5 of the SMs (26880 rows). The route is
 // asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
@@ -385,7 +386,7 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
       {128 * (sms / 4), 256, {200, 256}, 9},   {128 * (sms / 4), 256, {160, 192}, 13},
       {128 * (sms / 2), 128, {200, 256}, 8},   {128 * (sms / 2), 128, {129, 192}, 12},
       {128 * sms, 128, {200, 240}, 6},         {128 * sms, 128, {160, 384}, 11},
-      {256 * (sms * 4 / 5), 128, {65, 100}, 5}};
+      {128 * (sms / 2 - 1), 128, {576}, 12},   {256 * (sms * 4 / 5), 128, {65, 100}, 5}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
       EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
