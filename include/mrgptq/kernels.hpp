@@ -103,7 +103,10 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // sums are added in shared memory at the end; decoding with one multiply per BF16 pair),
 // 8 = config 6's tile and 10 = config 3's tile with K split over a cluster of 2 CTAs, the
 // partial sums added through distributed shared memory, or 9 = config 6's tile with K split over
-// 4 CTAs, the partial sums added through a workspace that the call allocates in stream order.
+// 4 CTAs, the partial sums added through a workspace that the call allocates in stream order
+// (a cooperative launch where the grid fits the GPU: each CTA then finishes a quarter of the
+// tile), or 11, 12, 13 = configs 6, 8, 9 with 192 activation rows (for M that 256-row tiles
+// would pad by more, e.g. 129-192 and 257-384).
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream,
                  int config = -1);
 // Whether w4a16_wgmma accepts these arguments (else w4a16_gemm takes another path).
