@@ -41,12 +41,11 @@ __device__ __forceinline__ uint32_t e2m1_encode(float x) {
   return (signbit(x) ? 8u : 0u) | idx;
 }
 
+// The code's value from its bits (rules::e2m1_tiny: value x 2^-126, exact) and one multiply by
+// 2^126: no integer-to-float conversions, which made the BF16 expansions ~2.4x as many
+// instructions (docs/kernels/h200/dequant-sass-probe.cu).
 __device__ __forceinline__ float e2m1_decode(uint32_t c) {
-  // grid {0, .5, 1, 1.5, 2, 3, 4, 6}: index i>=2 is 2^(i/2-1) * (1 + (i&1)/2)
-  const uint32_t i = c & 7;
-  const float v = i < 2 ? 0.5f * float(i)
-                        : __int_as_float(int((126 + (i >> 1)) << 23)) * (1.f + 0.5f * float(i & 1));
-  return (c & 8) ? -v : v;
+  return __fmul_rn(rules::e2m1_tiny(c), 0x1p126f);
 }
 
 __device__ __forceinline__ float e8m0_decode(uint32_t b) {
@@ -83,11 +82,8 @@ __device__ __forceinline__ uint32_t nv_absmax_scale(float amax, float g) {
 // One byte of two E2M1 codes (low nibble first) times m, as a BF16 pair: the
 // exact dequantized weight of the BF16 fallback paths (one rounding, in float).
 __device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
-  // rules::e2m1_tiny: the code's value x 2^-126 from its bits (exact), then one multiply by
-  // 2^126 -- e2m1_decode without its integer-to-float conversions: ~8 instructions a value in
-  // the expansions below instead of ~21.
-  const float lo = __fmul_rn(__fmul_rn(rules::e2m1_tiny(byte & 15), 0x1p126f), m);
-  const float hi = __fmul_rn(__fmul_rn(rules::e2m1_tiny(byte >> 4), 0x1p126f), m);
+  const float lo = __fmul_rn(e2m1_decode(byte & 15), m);
+  const float hi = __fmul_rn(e2m1_decode(byte >> 4), m);
   const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);  // lo in the low half
   return *reinterpret_cast<const uint32_t*>(&h);
 }
