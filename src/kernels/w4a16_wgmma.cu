@@ -79,43 +79,28 @@ using namespace w4;
 #define MRGPTQ_WGMMA_D96                                                                         \
   "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, " \
   "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
-__device__ __forceinline__ void wgmma_rs(float (&d)[32], const uint32_t (&a)[4], uint64_t desc) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {" MRGPTQ_WGMMA_D0
-      "}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
-      : MRGPTQ_WGMMA_ACC32
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));
-}
+// One overload per N: its accumulator count, its placeholders (the A registers, the descriptor
+// and the scale-d flag follow the accumulators) and its accumulator operands.
+#define MRGPTQ_WGMMA_RS(NACC, N, DLIST, AREGS, DESC, PRED, ...)                                 \
+  __device__ __forceinline__ void wgmma_rs(float(&d)[NACC], const uint32_t(&a)[4],              \
+                                           uint64_t desc) {                                     \
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, " PRED                                       \
+                 ", 0;\n"                                                                       \
+                 "wgmma.mma_async.sync.aligned.m64n" N "k16.f32.bf16.bf16 {" DLIST "}, {" AREGS \
+                 "}, " DESC ", p, 1, 1, 0;\n}\n"                                                \
+                 : __VA_ARGS__                                                                  \
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));              \
+  }
+MRGPTQ_WGMMA_RS(32, "64", MRGPTQ_WGMMA_D0, "%32, %33, %34, %35", "%36", "%37", MRGPTQ_WGMMA_ACC32)
+MRGPTQ_WGMMA_RS(64, "128", MRGPTQ_WGMMA_D0 ", " MRGPTQ_WGMMA_D32, "%64, %65, %66, %67", "%68",
+                "%69", MRGPTQ_WGMMA_ACC64)
+MRGPTQ_WGMMA_RS(96, "192", MRGPTQ_WGMMA_D0 ", " MRGPTQ_WGMMA_D32 ", " MRGPTQ_WGMMA_D64,
+                "%96, %97, %98, %99", "%100", "%101", MRGPTQ_WGMMA_ACC96)
+MRGPTQ_WGMMA_RS(128, "256",
+                MRGPTQ_WGMMA_D0 ", " MRGPTQ_WGMMA_D32 ", " MRGPTQ_WGMMA_D64 ", " MRGPTQ_WGMMA_D96,
+                "%128, %129, %130, %131", "%132", "%133", MRGPTQ_WGMMA_ACC128)
 
-__device__ __forceinline__ void wgmma_rs(float (&d)[64], const uint32_t (&a)[4], uint64_t desc) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" MRGPTQ_WGMMA_D0
-      ", " MRGPTQ_WGMMA_D32 "}, {%64, %65, %66, %67}, %68, p, 1, 1, 0;\n}\n"
-      : MRGPTQ_WGMMA_ACC64
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));
-}
-
-__device__ __forceinline__ void wgmma_rs(float (&d)[96], const uint32_t (&a)[4], uint64_t desc) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %101, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n192k16.f32.bf16.bf16 {" MRGPTQ_WGMMA_D0
-      ", " MRGPTQ_WGMMA_D32 ", " MRGPTQ_WGMMA_D64 "}, {%96, %97, %98, %99}, %100, p, 1, 1, 0;\n}\n"
-      : MRGPTQ_WGMMA_ACC96
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));
-}
-
-__device__ __forceinline__ void wgmma_rs(float (&d)[128], const uint32_t (&a)[4], uint64_t desc) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %133, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {" MRGPTQ_WGMMA_D0
-      ", " MRGPTQ_WGMMA_D32 ", " MRGPTQ_WGMMA_D64 ", " MRGPTQ_WGMMA_D96
-      "}, {%128, %129, %130, %131}, %132, p, 1, 1, 0;\n}\n"
-      : MRGPTQ_WGMMA_ACC128
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "n"(1));
-}
-
+#undef MRGPTQ_WGMMA_RS
 #undef MRGPTQ_WGMMA_ACC4
 #undef MRGPTQ_WGMMA_ACC16
 #undef MRGPTQ_WGMMA_ACC32
@@ -752,6 +737,7 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   const int64_t tiles_n = rtiles * mtiles;
   float* ws = nullptr;
   unsigned* counters = nullptr;
+  bool coop = false;
   if constexpr (C::SPLITG > 1) {
     // The partial sums and the tiles' counters, allocated in stream order from the device's
     // memory pool (no synchronisation; concurrent calls on other streams get their own).
@@ -768,38 +754,28 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
           cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, C::THREADS, C::SMEM));
       return int64_t(per_sm) * sm_count();
     }();
-    const bool coop = tiles_n * C::SPLITG <= resident;
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(unsigned(tiles_n * C::SPLITG));
-    cfg.blockDim = dim3(C::THREADS);
-    cfg.dynamicSmemBytes = C::SMEM;
-    cfg.stream = st;
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeCooperative;
-    attr[0].val.cooperative = 1;
-    cfg.attrs = attr, cfg.numAttrs = coop ? 1 : 0;
-    MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, w.scales, int(w.N),
-                                         int(w.K), w.tiles, int(rtiles), int(mtiles), inv_g, Y, ws,
-                                         counters, coop));
-  } else if constexpr (C::SPLIT == 1) {
-    kernel<<<unsigned(rtiles * mtiles), C::THREADS, C::SMEM, st>>>(
-        map, int(M), w.packed, w.scales, int(w.N), int(w.K), w.tiles, int(rtiles), int(mtiles),
-        inv_g, Y, nullptr, nullptr, false);
-  } else {  // clusters of SPLIT CTAs along x: CTA rank = blockIdx.x % SPLIT
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(unsigned(rtiles * mtiles * C::SPLIT));
-    cfg.blockDim = dim3(C::THREADS);
-    cfg.dynamicSmemBytes = C::SMEM;
-    cfg.stream = st;
-    cudaLaunchAttribute attr[1];
+    coop = tiles_n * C::SPLITG <= resident;
+  }
+  // One launch for every config: K shares of a tile are consecutive CTAs (rank = blockIdx.x %
+  // S), in a cluster for SPLIT > 1, cooperative where split_store_global waits.
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(unsigned(tiles_n * C::S));
+  cfg.blockDim = dim3(C::THREADS);
+  cfg.dynamicSmemBytes = C::SMEM;
+  cfg.stream = st;
+  cudaLaunchAttribute attr[1];
+  if constexpr (C::SPLIT > 1) {
     attr[0].id = cudaLaunchAttributeClusterDimension;
     attr[0].val.clusterDim.x = C::SPLIT, attr[0].val.clusterDim.y = 1, attr[0].val.clusterDim.z = 1;
     cfg.attrs = attr, cfg.numAttrs = 1;
-    MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, w.scales, int(w.N),
-                                         int(w.K), w.tiles, int(rtiles), int(mtiles), inv_g, Y,
-                                         static_cast<float*>(nullptr),
-                                         static_cast<unsigned*>(nullptr), false));
+  } else if (coop) {
+    attr[0].id = cudaLaunchAttributeCooperative;
+    attr[0].val.cooperative = 1;
+    cfg.attrs = attr, cfg.numAttrs = 1;
   }
+  MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, w.scales, int(w.N),
+                                       int(w.K), w.tiles, int(rtiles), int(mtiles), inv_g, Y, ws,
+                                       counters, coop));
   MRGPTQ_CUDA_LAUNCH_CHECK();
   if constexpr (C::SPLITG > 1) {
     MRGPTQ_CUDA_CHECK(cudaFreeAsync(counters, st));
