@@ -104,4 +104,45 @@ inline PairTimes time_pair_us(int copies_a, const std::function<void(int)>& a, i
   return {t[0], t[1]};
 }
 
+// The read roofline: the least time in which this GPU reads a and b (16-byte units, the two
+// buffers of a weight: codes and scales) once, under the same timing rule -- what a W4A16 kernel
+// at M = 1, which must read every weight byte, cannot beat. Four independent 16-byte loads a
+// thread in flight, streaming (evict-first) loads, an XOR that keeps them live; the grid is four
+// blocks of 512 threads an SM (2 and 8 timed the same on the H200).
+static __global__ void read_roofline_kernel(const uint4* __restrict__ a, int64_t na,
+                                            const uint4* __restrict__ b, int64_t nb,
+                                            uint32_t* sink) {
+  const int64_t n = na + nb, stride = int64_t(gridDim.x) * blockDim.x;
+  auto at = [&](int64_t i) { return __ldcs(i < na ? a + i : b + (i - na)); };
+  uint32_t acc = 0;
+  int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  for (; i + 3 * stride < n; i += 4 * stride) {
+    const uint4 u0 = at(i), u1 = at(i + stride), u2 = at(i + 2 * stride), u3 = at(i + 3 * stride);
+    acc ^= u0.x ^ u0.y ^ u0.z ^ u0.w ^ u1.x ^ u1.y ^ u1.z ^ u1.w ^ u2.x ^ u2.y ^ u2.z ^ u2.w ^
+           u3.x ^ u3.y ^ u3.z ^ u3.w;
+  }
+  for (; i < n; i += stride) {
+    const uint4 u = at(i);
+    acc ^= u.x ^ u.y ^ u.z ^ u.w;
+  }
+  if (acc == 0x9E3779B9u) *sink = acc;  // practically never: the loads cannot be dropped
+}
+// Median µs of reading codes[i % copies] (bytes_a) and scales[i % copies] (bytes_b, both
+// multiples of 16).
+inline double time_read_us(const std::vector<uint8_t*>& codes, size_t bytes_a,
+                           const std::vector<uint8_t*>& scales, size_t bytes_b, int reps) {
+  cudaDeviceProp prop;
+  MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  uint32_t* sink;
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&sink, 4));
+  const double t = time_us(int(codes.size()), reps, [&](int i) {
+    read_roofline_kernel<<<prop.multiProcessorCount * 4, 512>>>(
+        reinterpret_cast<const uint4*>(codes[size_t(i)]), int64_t(bytes_a / 16),
+        reinterpret_cast<const uint4*>(scales[size_t(i)]), int64_t(bytes_b / 16), sink);
+  });
+  MRGPTQ_CUDA_CHECK(cudaGetLastError());
+  MRGPTQ_CUDA_CHECK(cudaFree(sink));
+  return t;
+}
+
 }  // namespace mrgptq::bench

@@ -164,6 +164,40 @@ __device__ __forceinline__ void load_x(XFrag<NT>& x, const uint16_t* __restrict_
   }
 }
 
+// load_x for a loop over a lane's chunks: the row pointers and k0 advance by a constant each
+// step instead of X + m K + k0 being rebuilt in 64-bit arithmetic per load (in the streamed
+// kernel that rebuild was about 40 of the ~400 instructions of an M = 1 chunk).
+template <int NT>
+struct XCursor {
+  const uint16_t* row[NT];
+  bool ok[NT];
+  int64_t k0;
+  __device__ __forceinline__ XCursor(const uint16_t* __restrict__ X, int M, int64_t K, int m_base,
+                                     int grp, int64_t k_first) {
+    k0 = k_first;
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) {
+      const int m = m_base + nt * 8 + grp;
+      ok[nt] = m < M;
+      row[nt] = X + int64_t(ok[nt] ? m : 0) * K + k_first;
+    }
+  }
+  __device__ __forceinline__ void load(XFrag<NT>& x, int64_t K) const {
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) {
+      const bool in = ok[nt] && k0 < K;
+      const uint4* p = reinterpret_cast<const uint4*>(row[nt]);
+#pragma unroll
+      for (int c = 0; c < 4; ++c) x.v[nt][c] = in ? __ldg(p + c) : make_uint4(0, 0, 0, 0);
+    }
+  }
+  __device__ __forceinline__ void advance(int64_t dk) {
+    k0 += dk;
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) row[nt] += dk;
+  }
+};
+
 // The 8 mma steps of a 128-k chunk for one pair of 8-row weight tiles (the 16
 // rows of the A operand: tile q0 in rows 0-7, q1 in rows 8-15; HAS1 = false
 // when there is no second tile) against NT activation n-tiles. Weights are A
@@ -535,15 +569,19 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
 
   const uint32_t lut = su32(smem) + 4 * lane;
   float acc[(TILES + 1) / 2][NT][4] = {};
-  for (int64_t s = 0; s < stages; ++s) {
+  // The activation cursor (XCursor) steps over the warp's chunks. Measured on the H200 against
+  // the per-load address rebuild (docs/kernels/h200/bench-w4a16-xcursor.txt, two rounds, MXFP4):
+  // M = 1 16.7 -> 16.2 us on 8192x8192, 41.4 -> 39.6 on 28672x8192, 41.3 -> 38.5 on 8192x28672,
+  // 16.5 -> 16.1 on 4096x14336; M = 8 2-4% faster on every shape. (Two chunks a warp and step,
+  // to share the step's waits and refill, lost: 17.4 -> 20.2-22.8 us at M = 8 on 8192x8192.)
+  XCursor<NT> xc(X, M, K, m_base, grp, int64_t(warp) * 128 + 32 * t);
+  for (int64_t s = 0; s < stages; ++s, xc.advance(WARPS * 128)) {
     const int slot = int(s % kStages);
-    const int64_t ch = s * WARPS + warp;
-    const bool active = ch < chunks;  // warp-uniform
-    const int64_t k0 = ch * 128 + 32 * t;
+    const bool active = s * WARPS + warp < chunks;  // warp-uniform
     // The activation loads go out before the wait for the weight bytes, so
     // that their L2 latency overlaps the TMA's instead of following it.
     XFrag<NT> x;
-    if (active) load_x<NT>(x, X, M, K, m_base, grp, k0);
+    if (active) xc.load(x, K);
     mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
     uint4 q[TILES];
     uint32_t sc[TILES];
