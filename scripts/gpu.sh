@@ -4,7 +4,8 @@
 # Stages, in this order (default: all of them):
 #   build      GPU-only CMake build in $BUILD (default build-gpu; that machine has
 #              no OpenBLAS/CLI11). With --prebuilt DIR: no build, the binaries in
-#              DIR are used (made elsewhere by scripts/gpu-pack.sh DIR and carried over).
+#              DIR are used (made elsewhere by scripts/gpu-pack.sh DIR and carried over;
+#              a DIR/bundle.tgz from gpu-pack.sh --tgz is unpacked first).
 #   test       every GPU test program (test_kernels, test_w4a16_tc, test_w4a4_fp8)
 #   sanitize   compute-sanitizer memcheck on the small cases of each kernel
 #   w4a16      bench_w4a16_tc: streamed kernel (both decodes), dequantize + cuBLAS, dispatch
@@ -28,6 +29,11 @@ prebuilt=0
 if [ "${1:-}" = "--prebuilt" ]; then
   BUILD=$2 prebuilt=1
   shift 2
+  if [ -f "$BUILD/bundle.tgz" ]; then  # gpu-pack.sh --tgz: the binaries in one archive
+    unpacked=$(mktemp -d)
+    tar xzf "$BUILD/bundle.tgz" -C "$unpacked" || { echo "cannot unpack $BUILD/bundle.tgz"; exit 1; }
+    BUILD=$unpacked
+  fi
   chmod +x "$BUILD"/* 2>/dev/null || true  # a copy may arrive without its exec bits
 fi
 stages=("$@")
