@@ -31,6 +31,7 @@ if [ "${1:-}" = "--prebuilt" ]; then
   shift 2
   if [ -f "$BUILD/bundle.tgz" ]; then  # gpu-pack.sh --tgz: the binaries in one archive
     unpacked=$(mktemp -d)
+    trap 'rm -rf "$unpacked"' EXIT
     tar xzf "$BUILD/bundle.tgz" -C "$unpacked" || { echo "cannot unpack $BUILD/bundle.tgz"; exit 1; }
     BUILD=$unpacked
   fi

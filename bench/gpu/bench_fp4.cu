@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
     uint16_t* ws;
     MRGPTQ_CUDA_CHECK(cudaMalloc(&ws, wbytes16));
     // The read roofline of the MXFP4 weight's bytes: the M = 1 ceiling of any W4A16 kernel.
+    const double mx_bytes = N * K / 2.0 + N * K / 32.0;
     const double t_read = time_read_us(mx.packed, wbytes4, mx.scales, size_t(N * K / 32), 20);
     std::vector<gpu::TcWeight> tmx, tnv;  // W4A16: re-laid out once, as at load time
     for (int i = 0; i < c4; ++i) {
@@ -189,12 +190,12 @@ int main(int argc, char** argv) {
       std::printf("%-13s %6ld %10.1f %6.1f-%-6.1f", shape, M, tb, lo, hi);
       for (const PairTimes& p : pt) std::printf(" | %10.1f %5.2fx", p.b, p.a / p.b);
       std::printf("   (bf16 %.0f TFLOP/s, w4a16 mx %.0f GB/s", flops / tb / 1e6,
-                  (N * K / 2.0 + N * K / 32.0 + M * K * 2.0) / pt[0].b / 1e3);
+                  (mx_bytes + M * K * 2.0) / pt[0].b / 1e3);
       // M = 1: the read roofline of the MXFP4 weight and the ratio it would give over the paired
       // cuBLAS BF16 time -- the ceiling of the w4a16 mx column on this GPU under this timing.
       if (M == 1)
         std::printf("; read roofline %.1f us = %.0f GB/s, ceiling %.2fx", t_read,
-                    (N * K / 2.0 + N * K / 32.0) / t_read / 1e3, pt[0].a / t_read);
+                    mx_bytes / t_read / 1e3, pt[0].a / t_read);
       std::printf(")\n");
       std::fflush(stdout);
       cudaFree(x), cudaFree(y), cudaFree(aw), cudaFree(ap), cudaFree(as);

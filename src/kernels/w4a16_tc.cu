@@ -151,21 +151,9 @@ template <int NT>
 struct XFrag {
   uint4 v[NT][4];
 };
-template <int NT>
-__device__ __forceinline__ void load_x(XFrag<NT>& x, const uint16_t* __restrict__ X, int M,
-                                       int64_t K, int m_base, int grp, int64_t k0) {
-#pragma unroll
-  for (int nt = 0; nt < NT; ++nt) {
-    const int m = m_base + nt * 8 + grp;
-    const bool in = m < M && k0 < K;
-    const uint4* p = reinterpret_cast<const uint4*>(X + int64_t(in ? m : 0) * K + k0);
-#pragma unroll
-    for (int c = 0; c < 4; ++c) x.v[nt][c] = in ? __ldg(p + c) : make_uint4(0, 0, 0, 0);
-  }
-}
 
-// load_x for a loop over a lane's chunks: the row pointers and k0 advance by a constant each
-// step instead of X + m K + k0 being rebuilt in 64-bit arithmetic per load (in the streamed
+// A lane's XFrag over its chunks (both drivers): the row pointers and k0 advance by a constant
+// each step instead of X + m K + k0 being rebuilt in 64-bit arithmetic per load (in the streamed
 // kernel that rebuild was about 40 of the ~400 instructions of an M = 1 chunk).
 template <int NT>
 struct XCursor {
@@ -453,12 +441,13 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   const int64_t chunks = (K + 127) / 128;
   RawW<TILES> cur, nxt;
   load_raw<TILES, NV>(cur, packed, scales, wrow, K, int64_t(warp) * 128 + 32 * t);
-  for (int64_t ch = warp; ch < chunks; ch += kTcWarps) {
+  XCursor<NT> xc(X, M, K, 0, grp, int64_t(warp) * 128 + 32 * t);
+  for (int64_t ch = warp; ch < chunks; ch += kTcWarps, xc.advance(kTcWarps * 128)) {
     const int64_t k0 = ch * 128 + 32 * t;
     if (ch + kTcWarps < chunks)
       load_raw<TILES, NV>(nxt, packed, scales, wrow, K, k0 + kTcWarps * 128);
     XFrag<NT> x;
-    load_x<NT>(x, X, M, K, 0, grp, k0);
+    xc.load(x, K);
     mma_tiles<NT, TILES, NV>(acc, cur.q, cur.s, x, lut);
     cur = nxt;
   }

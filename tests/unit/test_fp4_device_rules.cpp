@@ -113,29 +113,17 @@ TEST(Fp4DeviceE2M1, ScaledFormEqualsDivisionByEveryMxScale) {
   EXPECT_EQ(bad, 0u) << "of " << n;
 }
 
-// MXFP4 "round" scale byte from the bits of amax against the CPU rule.
-// The bit form of the decode (the BF16 expansions and the quantizer's dequantized output), and
-// what the kernels then do with it: the same FP32 product with a multiplier as the reference
-// decode's, for every code and multipliers from subnormal to overflow.
+// The bit form of the decode (the BF16 expansions and the quantizer's dequantized output):
+// every code, -0 included, bit for bit the reference decode. (Whatever the kernels then
+// multiply it by gives the reference's product, since the factor is the same float.)
 TEST(Fp4DeviceE2M1, BitDecodeEqualsTheReferenceDecode) {
-  std::mt19937 rng(7);
-  std::vector<float> ms = {0.f,      1.f,   0x1p-127f, 0x1p-149f,
-                           0x1p127f, 448.f, 1.f / 3.f, std::numeric_limits<float>::infinity()};
-  for (int i = 0; i < 1000; ++i) ms.push_back(from_bits(rng() & 0x7FFFFFFFu));
-  for (uint32_t c = 0; c < 16; ++c) {
-    const float v = rules::e2m1_tiny(c) * 0x1p126f;
-    ASSERT_EQ(rules::float_bits(v), rules::float_bits(e2m1_decode(uint8_t(c)))) << c;
-    for (float m : ms) {
-      if (std::isnan(m)) continue;
-      const float want = e2m1_decode(uint8_t(c)) * m, got = (rules::e2m1_tiny(c) * 0x1p126f) * m;
-      if (std::isnan(want))
-        EXPECT_TRUE(std::isnan(got)) << c << " " << m;
-      else
-        EXPECT_EQ(rules::float_bits(got), rules::float_bits(want)) << c << " " << m;
-    }
-  }
+  for (uint32_t c = 0; c < 16; ++c)
+    EXPECT_EQ(rules::float_bits(rules::e2m1_tiny(c) * 0x1p126f),
+              rules::float_bits(e2m1_decode(uint8_t(c))))
+        << c;
 }
 
+// MXFP4 "round" scale byte from the bits of amax against the CPU rule.
 TEST(Fp4DeviceMxScale, EqualsTheCpuRoundRule) {
   auto ref = [](float amax) {
     return choose_group_scale(Format::MXFP4, ScaleRule::Round, &amax, 1, 1.f);
