@@ -61,7 +61,7 @@ struct TcWeight {
   uint8_t* scales = nullptr;
   float global_scale = 1.f;
 };
-// tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
+// tiles: 8-row tiles per block (1, 2, 4 or 8), or 0 = chosen from N and the GPU.
 // layout 2 (the default): each word's code bits spread so that the kernels decode a BF16 pair
 // in 2.75 instructions (src/kernels/w4_layout.hpp); layout 1: plain nibbles, which the streamed
 // kernel's table decode (StreamDecode::kTable) needs.

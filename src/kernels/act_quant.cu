@@ -2,17 +2,17 @@
 //
 // The input is treated as one flat stream (K is a multiple of the chunk
 // max(rotation block, group), so chunks never straddle rows): every thread
-// owns 32 consecutive elements, read with four 16-byte loads issued together.
-// A rotation block of b = 16 or 32 lies in one thread, all its butterflies in
-// registers; b = 64 and 128 span 2 and 4 neighbouring lanes, and only the
-// steps h >= 32 exchange values with lane ^ (h/32) through shuffles. The CPU
+// owns 32 consecutive elements (64 for NVFP4 with b = 64), read with 16-byte
+// loads issued together. A rotation block that fits in a thread has all its
+// butterflies in registers; a larger one spans 2 or 4 neighbouring lanes, and
+// only its steps across lanes exchange values through shuffles. The CPU
 // order (h ascending, pair (j, j+h) -> (a+c, a-c), then one multiply by
 // 1/sqrt(b)) is kept, and each output of a step depends only on its pair, so
 // the rotated values are bit-identical to the CPU's (for b = 16 and 64, where
 // 1/sqrt(b) is a power of two, the quantizer takes the multiply over with the
 // same results: rules::mx_fold_rare, rules::nv_fold). A group of 32 (MXFP4) or
 // 16 (NVFP4) lies in one thread: amax, scale and codes need no other lane; the
-// thread writes its 32 codes with one 16-byte store, and its scale byte(s).
+// thread writes each 32 codes with one 16-byte store, and its scale bytes.
 // One read of x, one write of codes + scales (+ the exact BF16 dequantized
 // values on request).
 //
@@ -37,7 +37,7 @@ constexpr int kThreads = 256;
 // of loads in flight per SM instead of 64 KB, and more warps to issue from.
 template <int B, bool NV>
 constexpr int min_blocks() {
-  return (NV ? B == 16 || B == 64 : B > 1) ? 5 : 4;
+  return NV && B == 64 ? 3 : (NV ? B == 16 : B > 1) ? 5 : 4;
 }
 
 // 2^e as a float for e in [-127, 127] (2^-127 is the subnormal 0x00400000).
@@ -124,14 +124,26 @@ __device__ __forceinline__ uint32_t nv_group(float* v, float g, float r, const f
   return s;
 }
 
-// Every thread owns kVals = 32 consecutive elements, read with four 16-byte
-// loads issued before any arithmetic. A rotation block of b <= 32 lies in one
-// thread: all its butterflies run in registers; b = 64 and 128 span 2 and 4
-// neighbouring lanes, whose steps h >= 32 exchange values with lane ^ (h/32)
-// through shuffles. An MXFP4 group is the thread's 32 values, an NVFP4 group
-// half of them: amax, scale and codes need no other lane. The thread writes 16
-// bytes of codes (one store) and its scale byte(s).
-constexpr int kVals = 32;
+// Every thread owns vals<B, NV>() consecutive elements, read with 16-byte
+// loads issued before any arithmetic: 32 (four loads), or 64 (eight) for
+// NVFP4 with b = 64. A rotation block that fits in the thread runs all its
+// butterflies in registers; a larger one spans neighbouring lanes, whose steps
+// h >= (values a thread) exchange values with a partner lane through
+// shuffles -- a shuffle and an FMA a value where an in-register step costs one
+// add. 64 values a thread remove those steps (b = 64) or halve them (b = 128)
+// but need ~80 registers instead of 48-64, so fewer warps an SM; measured on
+// the H200 against 32 (docs/kernels/h200/bench-fp4-quantizer-64-values.txt,
+// two rounds, us): NVFP4 b = 64 129.9 -> 125.0 (63.8% -> 66.3% of copy),
+// MXFP4 b = 64 106.1 -> 107.1, MXFP4 b = 128 118.8 -> 126.1, NVFP4 b = 128
+// (128 registers) 144.5 -> 169.7: only the first kept. The quantizer works on
+// each run of 32 values (unit): one MXFP4 group, two NVFP4 groups; amax, scale
+// and codes need no other lane. The thread writes 16 bytes of codes per unit
+// (one store) and its scale bytes.
+template <int B, bool NV>
+constexpr int vals() {
+  return NV && B == 64 ? 64 : 32;
+}
+constexpr int kUnit = 32;
 
 template <int B, bool NV, bool FP8>
 __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
@@ -139,22 +151,25 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
                      uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
                      uint16_t* __restrict__ deq, Fp8Out f8,
                      const __grid_constant__ TableArg<NV> tab) {
+  constexpr int kV = vals<B, NV>(), kL = kV / 8, kU = kV / kUnit;  // values, loads, units a thread
   // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
   constexpr bool kFold = B == 16 || B == 64;
   constexpr float kRscale = B == 16 ? 0.25f : 0.125f;
-  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x, v0 = 4 * t;
+  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x, v0 = kL * t;
   const int lane = threadIdx.x & 31;
   // All lanes stay alive for the shuffles; the total is a multiple of the
   // chunk, so a shuffle group is either all in range or all out of range. The
-  // element count is a multiple of 16: a last thread may own only 16 (NVFP4
-  // without cross-lane steps), its upper half then reads as zeros.
-  const bool in = v0 < vecs, full = t < (vecs >> 2);  // full: v0 + 4 <= vecs
-  // Only NVFP4 without cross-lane steps may end on half a thread (K % 16 == 0).
+  // element count is a multiple of 16: with 32 values a thread, a last thread
+  // may own only 16 (NVFP4 without cross-lane steps), its upper half then reads
+  // as zeros; with 64 (b >= 64) the count is a multiple of 64.
+  const bool in = v0 < vecs, full = t < (vecs >> 2);  // full: v0 + 4 <= vecs (kV = 32)
+  // Only NVFP4 with b <= 16 may end on half a thread (K % 16 == 0).
   constexpr bool kHalf = NV && B <= 16;
+  static_assert(!kHalf || kV == 32, "half threads only with 32 values a thread");
   const uint4* src = reinterpret_cast<const uint4*>(x) + v0;
-  uint4 u[4];
+  uint4 u[kL];
 #pragma unroll
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < kL; ++i)
     u[i] = (kHalf && i >= 2 ? full : in) ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
   // NVFP4: the block copies the table to shared memory while its loads are in
   // flight. The unpacking constants come from shared memory after the
@@ -175,9 +190,9 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
     const uint2 k = nvk;
     lo_mul = k.x, hi_mask = k.y;
   }
-  float v[kVals];
+  float v[kV];
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < kL; ++i) {
     const uint32_t w[4] = {u[i].x, u[i].y, u[i].z, u[i].w};
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
@@ -191,111 +206,97 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
   [[maybe_unused]] bool nan = false;
   if constexpr (B == 1 && !NV) {
 #pragma unroll
-    for (int i = 0; i < kVals; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
+    for (int i = 0; i < kV; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
   }
   if constexpr (B > 1) {
     // The CPU order (h ascending, pair (j, j+h) -> (a+c, a-c), then one
     // multiply by 1/sqrt(b)); each output of a step depends only on its pair,
     // so the rotated values are bit-identical to the CPU's.
 #pragma unroll
-    for (int h = 1; h < kVals && h < B; h *= 2)  // in-register steps
+    for (int h = 1; h < kV && h < B; h *= 2)  // in-register steps
 #pragma unroll
-      for (int p = 0; p < kVals / 2; ++p) {
+      for (int p = 0; p < kV / 2; ++p) {
         const int j = (p / h) * 2 * h + (p % h);
         const float a = v[j], c = v[j + h];
         v[j] = __fadd_rn(a, c);
         v[j + h] = __fsub_rn(a, c);
       }
 #pragma unroll
-    for (int h = kVals; h < B; h *= 2) {  // cross-lane steps: partner lane ^ (h / 32)
+    for (int h = kV; h < B; h *= 2) {  // cross-lane steps: partner lane ^ (h / kV)
       // lower element j: a + c with c the partner's; upper j + h: a - c with a
       // the partner's. fma(-1, v, p) rounds p - v once, like the subtraction.
-      const float sg = (lane & (h / kVals)) ? -1.f : 1.f;
+      const float sg = (lane & (h / kV)) ? -1.f : 1.f;
 #pragma unroll
-      for (int i = 0; i < kVals; ++i)
-        v[i] = __fmaf_rn(sg, v[i], __shfl_xor_sync(0xffffffffu, v[i], h / kVals));
+      for (int i = 0; i < kV; ++i)
+        v[i] = __fmaf_rn(sg, v[i], __shfl_xor_sync(0xffffffffu, v[i], h / kV));
     }
     if constexpr (!kFold)
 #pragma unroll
-      for (int i = 0; i < kVals; ++i) v[i] = __fmul_rn(v[i], rscale);
+      for (int i = 0; i < kV; ++i) v[i] = __fmul_rn(v[i], rscale);
   }
-  uint32_t word[4], s;
-  float m0, m1;
-  if constexpr (NV) {
-    const uint32_t s0 = nv_group<kFold>(v, g, kRscale, nvt, word[0], word[1], m0);
-    const uint32_t s1 = nv_group<kFold>(v + 16, g, kRscale, nvt, word[2], word[3], m1);
-    s = s0 | s1 << 8;
-  } else {
-    const float amax = amax_of<kVals>(v);
-    // The scale byte of amax am and the codes of v / 2^e (FOLD: of fl(v r) /
-    // 2^e, from v with h = 2^(-e-1) r and five = 5 2^e / r).
-    auto encode = [&](float am, auto fold) {
-      s = rules::mx_round_scale_bits(am);
-      const int e = int(s) - 127;
-      m0 = m1 = exp2i(e);
-      float h = rules::pow2(-e - 1), five;
-      if constexpr (decltype(fold)::value)
-        h = __fmul_rn(h, kRscale), five = __fmul_rn(5.f / kRscale, m0);
-      else
-        five = __fmul_rn(5.f, m0);
+  // Each unit of 32 values: its four code words, scale byte(s) and multipliers.
+  uint32_t word[kU][4], s[kU];
+  float m0[kU], m1[kU];
 #pragma unroll
-      for (int j = 0; j < 4; ++j) word[j] = mx_encode8(v + 8 * j, h, five);
-    };
-    if constexpr (kFold) {
-      // Folded 1/sqrt(b) (rules::mx_fold_rare): h r and 5 2^e / r, the scale
-      // from fl(amax r) = max |fl(v r)| (rounding is monotone). A group of
-      // amax in (0, 2^-100), where v r may be inexact, multiplies first (a
-      // rare branch that rejoins only after the codes: no merge of 32 values).
-      if (__builtin_expect(rules::mx_fold_rare(amax), 0)) {
-#pragma unroll
-        for (int i = 0; i < kVals; ++i) v[i] = __fmul_rn(v[i], kRscale);
-        encode(__fmul_rn(amax, kRscale), std::false_type{});
-      } else {
-        encode(__fmul_rn(amax, kRscale), std::true_type{});
-      }
+  for (int c = 0; c < kU; ++c) {
+    float* vu = v + kUnit * c;
+    if constexpr (NV) {
+      const uint32_t s0 = nv_group<kFold>(vu, g, kRscale, nvt, word[c][0], word[c][1], m0[c]);
+      const uint32_t s1 = nv_group<kFold>(vu + 16, g, kRscale, nvt, word[c][2], word[c][3], m1[c]);
+      s[c] = s0 | s1 << 8;
     } else {
-      encode(amax, std::false_type{});
-    }
-    if constexpr (B == 1)
-      if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
+      const float amax = amax_of<kUnit>(vu);
+      // The scale byte of amax am and the codes of v / 2^e (FOLD: of fl(v r) /
+      // 2^e, from v with h = 2^(-e-1) r and five = 5 2^e / r).
+      auto encode = [&](float am, auto fold) {
+        s[c] = rules::mx_round_scale_bits(am);
+        const int e = int(s[c]) - 127;
+        m0[c] = m1[c] = exp2i(e);
+        float h = rules::pow2(-e - 1), five;
+        if constexpr (decltype(fold)::value)
+          h = __fmul_rn(h, kRscale), five = __fmul_rn(5.f / kRscale, m0[c]);
+        else
+          five = __fmul_rn(5.f, m0[c]);
 #pragma unroll
-        for (int j = 0; j < 4; ++j)
-          word[j] &= ~rules::bf16_nan_sign_bits(u[j].x, u[j].y, u[j].z, u[j].w);
+        for (int j = 0; j < 4; ++j) word[c][j] = mx_encode8(vu + 8 * j, h, five);
+      };
+      if constexpr (kFold) {
+        // Folded 1/sqrt(b) (rules::mx_fold_rare): h r and 5 2^e / r, the scale
+        // from fl(amax r) = max |fl(v r)| (rounding is monotone). A group of
+        // amax in (0, 2^-100), where v r may be inexact, multiplies first (a
+        // rare branch that rejoins only after the codes: no merge of 32 values).
+        if (__builtin_expect(rules::mx_fold_rare(amax), 0)) {
+#pragma unroll
+          for (int i = 0; i < kUnit; ++i) vu[i] = __fmul_rn(vu[i], kRscale);
+          encode(__fmul_rn(amax, kRscale), std::false_type{});
+        } else {
+          encode(__fmul_rn(amax, kRscale), std::true_type{});
+        }
+      } else {
+        encode(amax, std::false_type{});
+      }
+      if constexpr (B == 1)
+        if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
+#pragma unroll
+          for (int j = 0; j < 4; ++j)
+            word[c][j] &= ~rules::bf16_nan_sign_bits(u[4 * c + j].x, u[4 * c + j].y, u[4 * c + j].z,
+                                                     u[4 * c + j].w);
+    }
   }
   if constexpr (FP8) {
     // Re-express against R = (largest exponent of a group with a nonzero code
     // in this 128-chunk) - 6: c * 2^(e-R) is exact in E4M3 for e - R in [-8, 6].
-    // The chunk is 4 lanes; all-zero groups do not vote.
-    int evote = ((word[0] | word[1] | word[2] | word[3]) & 0x77777777u) ? int(s) - 127 : -1000;
+    // The chunk is 128 / kV lanes; all-zero groups do not vote.
+    constexpr int kLanes = 128 / kV;
+    int evote = -1000;
 #pragma unroll
-    for (int off = 1; off < 4; off *= 2)
+    for (int c = 0; c < kU; ++c)
+      if ((word[c][0] | word[c][1] | word[c][2] | word[c][3]) & 0x77777777u)
+        evote = max(evote, int(s[c]) - 127);
+#pragma unroll
+    for (int off = 1; off < kLanes; off *= 2)
       evote = max(evote, __shfl_xor_sync(0xffffffffu, evote, off));
     const int R = evote == -1000 ? 0 : evote - 6;
-    // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
-    // An all-zero group may sit far above R: clamp, its codes are zero anyway.
-    const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
-    // The thread's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
-    // multiply and conversion per value as before, done once per group), then
-    // looked up by the codes (rules::fp8_bytes).
-    const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
-                                                           __NV_SATFINITE, __NV_E4M3)) |
-                         uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
-                                                           __NV_SATFINITE, __NV_E4M3))
-                             << 16 |
-                         0x80808080u;
-    const uint32_t thi =
-        uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(2.f, f), __fmul_rn(3.f, f)),
-                                          __NV_SATFINITE, __NV_E4M3)) |
-        uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(4.f, f), __fmul_rn(6.f, f)),
-                                          __NV_SATFINITE, __NV_E4M3))
-            << 16 |
-        0x80808080u;
-    uint32_t o[8];
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      o[2 * j] = rules::fp8_bytes(word[j], tlo, thi);
-      o[2 * j + 1] = rules::fp8_bytes(word[j] >> 16, tlo, thi);
-    }
     if (!in) return;
     const int64_t e0 = v0 * 8;
     int64_t row, col;
@@ -306,35 +307,73 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
       row = e0 / f8.K, col = e0 % f8.K;
     }
     uint4* dst = reinterpret_cast<uint4*>(f8.data + row * f8.K + col);
-    dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
-    dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
-    if ((lane & 3) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
+#pragma unroll
+    for (int c = 0; c < kU; ++c) {
+      // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
+      // An all-zero group may sit far above R: clamp, its codes are zero anyway.
+      const float f = exp2i(min(max(int(s[c]) - 127 - R, -127), 127));
+      // The group's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
+      // multiply and conversion per value as before, done once per group), then
+      // looked up by the codes (rules::fp8_bytes).
+      const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
+                                                             __NV_SATFINITE, __NV_E4M3)) |
+                           uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
+                                                             __NV_SATFINITE, __NV_E4M3))
+                               << 16 |
+                           0x80808080u;
+      const uint32_t thi =
+          uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(2.f, f), __fmul_rn(3.f, f)),
+                                            __NV_SATFINITE, __NV_E4M3)) |
+          uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(4.f, f), __fmul_rn(6.f, f)),
+                                            __NV_SATFINITE, __NV_E4M3))
+              << 16 |
+          0x80808080u;
+      uint32_t o[8];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        o[2 * j] = rules::fp8_bytes(word[c][j], tlo, thi);
+        o[2 * j + 1] = rules::fp8_bytes(word[c][j] >> 16, tlo, thi);
+      }
+      dst[2 * c] = make_uint4(o[0], o[1], o[2], o[3]);
+      dst[2 * c + 1] = make_uint4(o[4], o[5], o[6], o[7]);
+    }
+    if ((lane & (kLanes - 1)) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
     return;
   }
   if (!in) return;
   if (!kHalf || full) {
-    *reinterpret_cast<uint4*>(packed + v0 * 4) = make_uint4(word[0], word[1], word[2], word[3]);
-    if constexpr (NV)
-      *reinterpret_cast<uint16_t*>(scales + 2 * t) = uint16_t(s);
+#pragma unroll
+    for (int c = 0; c < kU; ++c)
+      reinterpret_cast<uint4*>(packed)[t * kU + c] =  // 16 code bytes a unit
+          make_uint4(word[c][0], word[c][1], word[c][2], word[c][3]);
+    // The thread's scale bytes, contiguous: one (MXFP4) or two (NVFP4) a unit.
+    if constexpr (NV && kU == 2)
+      reinterpret_cast<uint32_t*>(scales)[t] = s[0] | s[1] << 16;
+    else if constexpr (NV || kU == 2)
+      reinterpret_cast<uint16_t*>(scales)[t] = uint16_t(kU == 2 ? s[0] | s[1] << 8 : s[0]);
     else
-      scales[t] = uint8_t(s);
+      scales[t] = uint8_t(s[0]);
   } else {  // NVFP4's last 16 elements
-    *reinterpret_cast<uint2*>(packed + v0 * 4) = make_uint2(word[0], word[1]);
-    scales[2 * t] = uint8_t(s);
+    *reinterpret_cast<uint2*>(packed + v0 * 4) = make_uint2(word[0][0], word[0][1]);
+    scales[2 * t] = uint8_t(s[0]);
   }
   if (deq) {
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      if (kHalf && j >= 2 && !full) break;
-      reinterpret_cast<uint4*>(deq)[v0 + j] = dev::dequant8_bf16(word[j], j < 2 ? m0 : m1);
-    }
+    for (int c = 0; c < kU; ++c)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        if (kHalf && j >= 2 && !full) break;
+        reinterpret_cast<uint4*>(deq)[v0 + 4 * c + j] =
+            dev::dequant8_bf16(word[c][j], j < 2 ? m0[c] : m1[c]);
+      }
   }
 }
 
 template <int B, bool NV, bool FP8 = false>
 void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s, uint16_t* d,
             cudaStream_t st, Fp8Out f8 = {}) {
-  const int64_t vecs = M * K / 8, threads = (vecs + 3) / 4;
+  constexpr int kL = vals<B, NV>() / 8;  // 16-byte loads a thread
+  const int64_t vecs = M * K / 8, threads = (vecs + kL - 1) / kL;
   const int64_t blocks = (threads + kThreads - 1) / kThreads;
   if (blocks > int64_t(0x7FFFFFFF))
     throw Error("quantize_activations: input too large for one launch");

@@ -650,19 +650,31 @@ void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cuda
   };
   const bool w16 = LAYOUT == 2 && rows <= sms && fills(16);
   const bool w12 = LAYOUT == 2 && !w16 && rows <= 2 * sms && fills(12);
-  if (M <= 8) {
-    if constexpr (LAYOUT == 2) {
-      if (w16) return launch<TILES, NV, 1, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
-      if (w12) return launch<TILES, NV, 1, 2, RAW, LAYOUT, 12, 2>(X, m, w, Y, st);
+  if constexpr (TILES == 8) {  // 64-row blocks: stages twice as large, two of them
+    if (M <= 8) {
+      if (w16) return launch<TILES, NV, 1, 2, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
+      return launch<TILES, NV, 1, 2, RAW, LAYOUT, 8, 2>(X, m, w, Y, st);
     }
-    return launch<TILES, NV, 1, 2, RAW, LAYOUT>(X, m, w, Y, st);
+    if (M <= 16) {
+      if (w16) return launch<TILES, NV, 2, 2, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
+      return launch<TILES, NV, 2, 2, RAW, LAYOUT, 8, 2>(X, m, w, Y, st);
+    }
+    return launch<TILES, NV, 4, 2, RAW, LAYOUT, 8, 1>(X, m, w, Y, st);
+  } else {
+    if (M <= 8) {
+      if constexpr (LAYOUT == 2) {
+        if (w16) return launch<TILES, NV, 1, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
+        if (w12) return launch<TILES, NV, 1, 2, RAW, LAYOUT, 12, 2>(X, m, w, Y, st);
+      }
+      return launch<TILES, NV, 1, 2, RAW, LAYOUT>(X, m, w, Y, st);
+    }
+    if (M <= 16) {
+      if constexpr (LAYOUT == 2)
+        if (w16) return launch<TILES, NV, 2, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
+      return launch<TILES, NV, 2, 4, RAW, LAYOUT>(X, m, w, Y, st);
+    }
+    launch<TILES, NV, 4, 4, RAW, LAYOUT>(X, m, w, Y, st);
   }
-  if (M <= 16) {
-    if constexpr (LAYOUT == 2)
-      if (w16) return launch<TILES, NV, 2, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
-    return launch<TILES, NV, 2, 4, RAW, LAYOUT>(X, m, w, Y, st);
-  }
-  launch<TILES, NV, 4, 4, RAW, LAYOUT>(X, m, w, Y, st);
 }
 
 }  // namespace tma
@@ -695,12 +707,18 @@ int tiles_for(int64_t N) {
   return N >= sms * 2 * 32 ? 4 : N >= sms * 8 ? 2 : 1;
 }
 
-// TMA driver: 32-row blocks (activation loads shared by 32 rows) down to
-// about 3/4 of a block per SM. Measured on the H100 for N = 4096 (128 blocks
-// of 32 rows vs 256 of 16): M = 1 2.49x vs 2.35x over BF16, M = 16 1.85x vs
-// 1.50x, M = 64 0.77x vs 0.56x; 16- and 8-row blocks lost on every shape.
+// TMA driver: 64-row blocks where they still give about 0.9 of a block per SM, else 32-row
+// blocks (activation loads shared by 32 rows) down to about 3/4 of a block per SM. Measured on
+// the H100 for N = 4096 (128 blocks of 32 rows vs 256 of 16): M = 1 2.49x vs 2.35x over BF16,
+// M = 16 1.85x vs 1.50x, M = 64 0.77x vs 0.56x; 16- and 8-row blocks lost on every shape. 64 vs
+// 32 rows on the H200 (docs/kernels/h200/bench-w4a16-tiles8.txt, two rounds, us): M = 16 67.0
+// -> 57.2 on 28672x8192, 58.1 -> 53.7 on 8192x28672, 23.0 -> 23.1 on 8192x8192; M = 32 110.0 ->
+// 88.4, 94.5 -> 67.8, 37.0 -> 26.8; M = 1 39.5 -> 41.4, 38.4 -> 37.2, 16.0 -> 16.7 (the
+// activation loads and the per-chunk work shared by twice the rows, at two blocks per SM instead
+// of three at M <= 8); 4096x14336 (64 blocks of 64 rows) lost at every M (M = 1 15.7 -> 20.2).
 int stream_tiles_for(int64_t N) {
   const int64_t sms = sm_count();
+  if (N * 10 >= sms * 64 * 9) return 8;
   return N >= sms * 24 ? 4 : N >= sms * 8 ? 2 : 1;
 }
 
@@ -774,8 +792,8 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
 
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles, int layout) {
   check_args(nullptr, 1, w.N, w.K, 1);  // the shape only: no activations here
-  if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4)
-    throw Error("make_tensor_core_weight: tiles must be 0 (auto), 1, 2 or 4");
+  if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4 && tiles != 8)
+    throw Error("make_tensor_core_weight: tiles must be 0 (auto), 1, 2, 4 or 8");
   if (layout != 1 && layout != 2) throw Error("make_tensor_core_weight: layout must be 1 or 2");
   TcWeight r;
   r.format = w.format, r.N = w.N, r.K = w.K, r.global_scale = w.global_scale;
@@ -795,6 +813,7 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
     auto go = [&](auto kernel) {
       kernel<<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales);
     };
+    if (r.tiles == 8) return go(relayout_kernel<8, NV, L>);
     if (r.tiles == 4) return go(relayout_kernel<4, NV, L>);
     if (r.tiles == 2) return go(relayout_kernel<2, NV, L>);
     go(relayout_kernel<1, NV, L>);
@@ -841,6 +860,8 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
     });
   };
   switch (w.tiles) {
+    case 8:
+      return go(std::integral_constant<int, 8>{});
     case 4:
       return go(std::integral_constant<int, 4>{});
     case 2:
@@ -852,7 +873,7 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 }
 
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
-  if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4)
+  if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4 && w.tiles != 8)
     throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
   const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, w.tiles);
   const int64_t per_block = int64_t(dev::kExpandThreads) * dev::kExpandPieces;

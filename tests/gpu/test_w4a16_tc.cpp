@@ -184,12 +184,14 @@ TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
 
 TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
-  // Row blocks of 1, 2 and 4 tiles, N not a multiple of the row block, K not a
+  // Row blocks of 1, 2, 4 and 8 tiles, N not a multiple of the row block, K not a
   // multiple of the 128-wide chunk nor of the stage, M across the 8/16/32-row
-  // kernels and several blocks over the same rows.
+  // kernels and several blocks over the same rows. 8 tiles: 600 x 2048 runs the 16-warp
+  // blocks (at most one row block per SM), 9000 x 256 the 8-warp ones.
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh : {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0},
-                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2}}) {
+                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2},
+                     Shape{600, 1056, 8}, Shape{600, 2048, 8}, Shape{9000, 256, 8}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       for (int64_t M : {1, 3, 9, 16, 17, 32, 33, 100})
@@ -232,13 +234,13 @@ TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
 TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   // N not a multiple of the 64/128/256-row block, K not a multiple of the 128-wide chunk (96,
-  // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
+  // 160, 1056), row blocks of 1, 2, 4 and 8 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
   // GPU), M across the 64- and 128-row activation tiles; every config and the automatic choice.
   std::vector<int> configs = kEveryConfig;
   configs.push_back(-1);
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh : {Shape{328, 96, 0}, Shape{328, 160, 0}, Shape{328, 640, 0}, Shape{600, 1056, 1},
-                     Shape{600, 1056, 2}, Shape{3400, 256, 0}}) {
+                     Shape{600, 1056, 2}, Shape{3400, 256, 0}, Shape{600, 1056, 8}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       check_wgmma(c, sh.tiles, {1, 3, 17, 64, 65, 200, 1000}, configs, rng,
@@ -363,15 +365,16 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 
 // The routes that depend on the grid filling the GPU, on weights sized from the SM count:
 // M = 17..32 goes to the warpgroup kernel's config 4 when its 128-row tiles cover 4/5 of the
-// SMs (13440 rows on 132 SMs), M = 65..128 to config 7 when 64 x 64 tiles would need a second
-// wave but 64 x 128 tiles fit one (6336 rows), M = 129..256 to config 9 when four CTAs per
-// 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so two of the four K shares are
-// empty), else to config 8 when config 6 has at most half a tile per SM (8448 rows) and to
-// config 6 above (16896 rows) -- configs 13, 12, 11 instead where 192-row activation tiles pad M
-// at least 1/8 less (M = 129-192, 257-384), and config 12 at M = 576 where config 11's 3 x 65
-// tiles would fill their 2 waves to 0.74; M = 65..128 to config 5 when neither config 7 nor
-// config 10 fits and its 256 x 128 tiles cover 4/5 of the SMs (26880 rows). The route is
-// asserted, the result checked.
+// SMs (13440 rows on 132 SMs; w4a16_gemm takes it only on a weight in blocks of at most 32
+// rows, the streamed kernel on the default 64-row blocks of such a weight), M = 65..128 to config 7
+// when 64 x 64 tiles would need a second wave but 64 x 128 tiles fit one (6336 rows), M = 129..256
+// to config 9 when four CTAs per 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so
+// two of the four K shares are empty), else to config 8 when config 6 has at most half a tile per
+// SM (8448 rows) and to config 6 above (16896 rows) -- configs 13, 12, 11 instead where 192-row
+// activation tiles pad M at least 1/8 less (M = 129-192, 257-384), and config 12 at M = 576 where
+// config 11's 3 x 65 tiles would fill their 2 waves to 0.74; M = 65..128 to config 5 when neither
+// config 7 nor config 10 fits and its 256 x 128 tiles cover 4/5 of the SMs (26880 rows). The route
+// is asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   std::mt19937 rng(std::random_device{}());
   int sms = 0;
@@ -481,7 +484,7 @@ TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
     for (Shape sh :
          {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
           Shape{9000, 256, 0}, Shape{600, 2048, 4}, Shape{2200, 1536, 0}, Shape{600, 1056, 4},
-          Shape{600, 1056, 2}, Shape{600, 1056, 1}}) {
+          Shape{600, 1056, 2}, Shape{600, 1056, 1}, Shape{9000, 256, 8}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       const std::string what =
