@@ -6,7 +6,7 @@
 //                       [--tiles T] [--layout L]
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
-// M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4, 8; default: the
+// M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4; default: the
 // library's choice from N); --layout L: the re-laid-out weight's layout (1 or 2, default 2).
 // --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-13) and its automatic choice,
 // MXFP4 (and the automatic choice on NVFP4); M from 64.

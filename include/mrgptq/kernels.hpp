@@ -61,7 +61,7 @@ struct TcWeight {
   uint8_t* scales = nullptr;
   float global_scale = 1.f;
 };
-// tiles: 8-row tiles per block (1, 2, 4 or 8), or 0 = chosen from N and the GPU.
+// tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
 // layout 2 (the default): each word's code bits spread so that the kernels decode a BF16 pair
 // in 2.75 instructions (src/kernels/w4_layout.hpp); layout 1: plain nibbles, which the streamed
 // kernel's table decode (StreamDecode::kTable) needs.
@@ -84,6 +84,10 @@ constexpr int64_t kStreamTableMaxM = 4;
 // block; larger M runs more blocks over the same weight, which L2 then serves).
 void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                        cudaStream_t stream, StreamDecode decode = StreamDecode::kAuto);
+// Whether the streamed kernel covers two of the weight's 32-row blocks a CTA at M > 16 (a
+// layout-2 weight in 4-tile blocks with N >= ~0.9 x 64 x SMs; from M = 5 where such CTAs
+// outnumber the SMs): the routing in w4a16_gemm uses it.
+bool w4a16_stream_wide(const TcWeight& w);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured

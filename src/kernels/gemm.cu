@@ -340,9 +340,9 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
 //    tiles fill the GPU (config 4) on a weight in 32-row blocks: 28672x8192 M = 32: config 4
 //    99.4 us vs the streamed kernel's 121.3; on the other three layer shapes the streamed kernel
 //    ties or wins (8192x8192 44.4 vs 44.1 for config 3, 8192x28672 118.2 vs 133.1, 4096x14336
-//    36.7 vs 64.5). On 64-row blocks (tiles = 8, the default for N >= ~0.9 x 64 x SMs) the
-//    streamed kernel wins to M = 32 everywhere (28672x8192 M = 32: 87.6 us vs config 4's 88.2
-//    on 32-row blocks; docs/kernels/h200/bench-w4a16-tiles8-dispatch.txt);
+//    36.7 vs 64.5). Where the streamed kernel runs 64-row CTAs (w4a16_stream_wide, N >= ~0.9 x
+//    64 x SMs) it wins to M = 32 everywhere (28672x8192 M = 32: 87.6 us vs config 4's 88.2;
+//    docs/kernels/h200/bench-w4a16-tiles8-dispatch.txt);
 //  * the warpgroup kernel (TMA activations, its own config choice) from there to M = 4096,
 //    where it ties dequantize + cuBLAS (8192x8192: 745 vs 732 us; 8192x28672: 2685 vs 2814;
 //    4096x14336: 621 vs 632) without needing the N x K workspace;
@@ -354,7 +354,8 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
                 cudaStream_t st) {
   if (M <= 0) throw Error("W4A16: M must be positive");
   const bool wg = w4a16_wgmma_supports(X, M, w);
-  if (M <= 16 || (M <= kStreamMaxM && (w.tiles == 8 || !wg || w4a16_wgmma_config_for(M, w.N) != 4)))
+  if (M <= 16 ||
+      (M <= kStreamMaxM && (w4a16_stream_wide(w) || !wg || w4a16_wgmma_config_for(M, w.N) != 4)))
     return w4a16_tensor_core(X, M, w, Y, st);
   // Without a workspace the warpgroup kernel runs, or says why it cannot.
   if ((wg && M <= kWgmmaMaxM) || !workspace) return w4a16_wgmma(X, M, w, Y, st);

@@ -459,16 +459,24 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
 }
 
 // A warp's 128-k chunk of a ring stage (layout L: codes, stage_codes, chunk_codes and the same
-// for scales) into registers: 16 code bytes and the scale byte(s) a lane and tile.
+// for scales) into registers: 16 code bytes and the scale byte(s) a lane and tile. A stage holds
+// L::SUB parts, one per row block of the weight that the CTA covers (see Layout).
 template <class L, int TILES, bool NV>
 __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int warp, int lane,
                                            uint4 (&q)[TILES], uint32_t (&sc)[TILES]) {
-  const uint8_t* cs = smem + L::codes + slot * L::stage_codes + warp * L::chunk_codes;
-  const uint8_t* ss = smem + L::scales + slot * L::stage_scales + warp * L::chunk_scales;
+  constexpr int WT = TILES / L::SUB;  // tiles of a weight row block
 #pragma unroll
-  for (int i = 0; i < TILES; ++i) {
-    q[i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
-    sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
+  for (int h = 0; h < L::SUB; ++h) {
+    const uint8_t* cs = smem + L::codes + slot * L::stage_codes + h * L::part_codes +
+                        warp * L::chunk_codes / L::SUB;
+    const uint8_t* ss = smem + L::scales + slot * L::stage_scales + h * L::part_scales +
+                        warp * L::chunk_scales / L::SUB;
+#pragma unroll
+    for (int i = 0; i < WT; ++i) {
+      q[h * WT + i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
+      sc[h * WT + i] =
+          NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
+    }
   }
 }
 
@@ -484,14 +492,30 @@ __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int wa
 // their chunk to registers and release the stage before decoding it. A block
 // covers NT x 8 activation rows; larger M runs several blocks per row block
 // (blockIdx.x = row block * mblocks + m block: neighbours share the weight in L2).
+// 64-row CTAs for the streamed kernel (two 32-row blocks of the weight each, see tma::Layout)
+// where they still give about 0.9 of a CTA per SM (tma::launch_m says at which M). A first form
+// re-laid the weight out in 64-row blocks (one copy a stage instead of two; bench-w4a16-tiles8.txt,
+// us, 32 -> 64 rows): faster still at M = 8-16 (8192x28672 M = 16 58.1 -> 53.7, M = 8 43.4 ->
+// 39.6) and for the warpgroup kernel at M = 48-256 (28672x8192 M = 128 123.7 -> 111.5), but a
+// weight has one layout, and M = 1-4 then ran 64-row CTAs at two per SM instead of three: M = 1
+// 39.5 -> 41.4 on 28672x8192, 16.0 -> 16.7 on 8192x8192. 4096x14336 (64 CTAs for 132 SMs)
+// lost at every M (M = 1 15.7 -> 20.2).
+bool stream_wide(int64_t N) {
+  return N * 10 >= int64_t(sm_count()) * 64 * 9;
+}
+
 namespace tma {
 
 // RAW: the table-free decode (no table in shared memory). WARPS: warps of a block, one chunk each
-// per stage.
-template <int TILES, bool NV, int kStages, bool RAW, int WARPS>
+// per stage. SUB: row blocks of the weight (of TILES / SUB tiles each) that one CTA covers; a
+// stage holds SUB parts, part h the WARPS chunks of row block h, so that each part is one bulk
+// copy of contiguous bytes (the re-laid-out weight keeps a row block's chunks together).
+template <int TILES, bool NV, int kStages, bool RAW, int WARPS, int SUB_ = 1>
 struct Layout {
+  static constexpr int SUB = SUB_;
   static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
   static constexpr uint32_t stage_codes = WARPS * chunk_codes, stage_scales = WARPS * chunk_scales;
+  static constexpr uint32_t part_codes = stage_codes / SUB, part_scales = stage_scales / SUB;
   static constexpr uint32_t lut = RAW ? 0 : 256 * 32 * 4, codes = lut,
                             scales = codes + kStages * stage_codes,
                             bars = scales + kStages * stage_scales, bytes = bars + 2 * kStages * 8;
@@ -510,12 +534,13 @@ struct Layout {
 // us on 8192x8192, 50.4 -> 48.0 on 28672x8192, 47.7 -> 44.8 on 8192x28672, 18.5 -> 17.9 on
 // 4096x14336; M = 16 (table-free) 26.9 -> 26.5, 73.5 -> 71.3, 71.9 -> 65.0, 25.9 -> 24.3; M = 32
 // ties or wins (117.5 -> 101.0 on 8192x28672); the late refill is gone.
-template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int WARPS, int MINB>
+template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int WARPS, int MINB,
+          int SUB>
 __global__ void __launch_bounds__(WARPS * 32, MINB)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
                  bool evict_first, uint16_t* __restrict__ Y) {
-  using L = Layout<TILES, NV, kStages, RAW, WARPS>;
+  using L = Layout<TILES, NV, kStages, RAW, WARPS, SUB>;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + kStages;
@@ -531,17 +556,24 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   // ninth warp would cost the second block.
   const bool producer = threadIdx.x == 0;
   uint64_t policy = 0;  // read once: do not let the weight push the activations out of L2
-  const uint8_t* src_c = packed + rb * chunks * L::chunk_codes;
-  const uint8_t* src_s = scales + rb * chunks * L::chunk_scales;
+  // The weight's row blocks of this CTA, rb * SUB .. + SUB - 1. The last CTA may lack its last
+  // ones: those parts copy the weight's last row block again (in bounds; the rows they give lie
+  // past N, and the reduction stores nothing of them).
+  constexpr uint32_t part_c = L::chunk_codes / SUB, part_s = L::chunk_scales / SUB;
   auto issue = [&](int64_t s) {
     const int slot = int(s % kStages);
     const int64_t c0 = s * WARPS;
     const uint32_t n = uint32_t(chunks - c0 < WARPS ? chunks - c0 : WARPS);
-    mbar_expect_tx(&full[slot], n * (L::chunk_codes + L::chunk_scales));
-    bulk_load(smem + L::codes + slot * L::stage_codes, src_c + c0 * L::chunk_codes,
-              n * L::chunk_codes, &full[slot], policy);
-    bulk_load(smem + L::scales + slot * L::stage_scales, src_s + c0 * L::chunk_scales,
-              n * L::chunk_scales, &full[slot], policy);
+    mbar_expect_tx(&full[slot], SUB * n * (part_c + part_s));
+    const int64_t wlast = (N - 1) / ((TILES / SUB) * 8);  // the weight's last row block
+#pragma unroll
+    for (int h = 0; h < SUB; ++h) {
+      const int64_t first = (rb * SUB + h < wlast ? rb * SUB + h : wlast) * chunks + c0;
+      bulk_load(smem + L::codes + slot * L::stage_codes + h * L::part_codes,
+                packed + first * part_c, n * part_c, &full[slot], policy);
+      bulk_load(smem + L::scales + slot * L::stage_scales + h * L::part_scales,
+                scales + first * part_s, n * part_s, &full[slot], policy);
+    }
   };
   if (producer) {  // the first stages fly while the block builds its table
     for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], WARPS);
@@ -598,14 +630,16 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
                                  lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
+// TILES: 8-row tiles a CTA covers, SUB row blocks of the weight (w.tiles = TILES / SUB).
 template <int TILES, bool NV, int NT, int STG, bool RAW, int LAYOUT = 1, int WARPS = 8,
-          int MINB = MRGPTQ_STREAM_MINB(NT, STG)>
+          int MINB = MRGPTQ_STREAM_MINB(NT, STG), int SUB = 1>
 void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   static_assert(LAYOUT == 1 || RAW, "layout 2 has no table decode");
-  using L = Layout<TILES, NV, STG, RAW, WARPS>;
-  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB>;
+  using L = Layout<TILES, NV, STG, RAW, WARPS, SUB>;
+  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB, SUB>;
   static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
   use_dynamic_smem<kernel>(int(L::bytes));
+  if (w.tiles * SUB != TILES) throw Error("W4A16 streamed kernel: weight row blocks do not match");
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
@@ -650,31 +684,38 @@ void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cuda
   };
   const bool w16 = LAYOUT == 2 && rows <= sms && fills(16);
   const bool w12 = LAYOUT == 2 && !w16 && rows <= 2 * sms && fills(12);
-  if constexpr (TILES == 8) {  // 64-row blocks: stages twice as large, two of them
-    if (M <= 8) {
-      if (w16) return launch<TILES, NV, 1, 2, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
-      return launch<TILES, NV, 1, 2, RAW, LAYOUT, 8, 2>(X, m, w, Y, st);
-    }
-    if (M <= 16) {
-      if (w16) return launch<TILES, NV, 2, 2, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
-      return launch<TILES, NV, 2, 2, RAW, LAYOUT, 8, 2>(X, m, w, Y, st);
-    }
-    return launch<TILES, NV, 4, 2, RAW, LAYOUT, 8, 1>(X, m, w, Y, st);
-  } else {
-    if (M <= 8) {
-      if constexpr (LAYOUT == 2) {
-        if (w16) return launch<TILES, NV, 1, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
-        if (w12) return launch<TILES, NV, 1, 2, RAW, LAYOUT, 12, 2>(X, m, w, Y, st);
+  // 64-row CTAs (two row blocks of the weight each, SUB = 2; two stages, twice as large) where
+  // they still give about 0.9 of a CTA per SM (stream_wide): the activation loads and the
+  // per-chunk work are shared by twice the rows. From M = 17 always; at M = 5-16 only where
+  // they outnumber the SMs (8 warps, two CTAs per SM), not as one 16-warp CTA per SM. M <= 4
+  // keeps 32 rows at three CTAs per SM (the 64-row kernel takes ~120 registers and fits two).
+  // Measured on the H200 against 32-row CTAs (docs/kernels/h200/bench-w4a16-wide-ctas.txt, two
+  // rounds, us): M = 24 / 32 33.1 / 37.2 -> 25.1 / 26.7 on 8192x8192, 97.4 / 110.7 -> 83.0 /
+  // 86.3 on 28672x8192, 82.0 / 94.2 -> 64.1 / 67.6 on 8192x28672; M = 8 / 16 on 28672x8192
+  // 47.0 / 67.0 -> 45.1 / 59.1; as one 16-warp CTA per SM at M = 8 / 16 slower on 8192x8192
+  // (17.3 / 23.1 -> 19.2 / 24.3) and no faster on 8192x28672 (43.6 / 58.2 -> 42.0 / 58.2).
+  if constexpr (TILES == 4 && LAYOUT == 2) {
+    if (M > 4 && stream_wide(w.N)) {
+      if (M > 16) return launch<8, NV, 4, 2, RAW, LAYOUT, 8, 1, 2>(X, m, w, Y, st);
+      if ((w.N + 63) / 64 > sms) {
+        if (M <= 8) return launch<8, NV, 1, 2, RAW, LAYOUT, 8, 2, 2>(X, m, w, Y, st);
+        return launch<8, NV, 2, 2, RAW, LAYOUT, 8, 2, 2>(X, m, w, Y, st);
       }
-      return launch<TILES, NV, 1, 2, RAW, LAYOUT>(X, m, w, Y, st);
     }
-    if (M <= 16) {
-      if constexpr (LAYOUT == 2)
-        if (w16) return launch<TILES, NV, 2, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
-      return launch<TILES, NV, 2, 4, RAW, LAYOUT>(X, m, w, Y, st);
-    }
-    launch<TILES, NV, 4, 4, RAW, LAYOUT>(X, m, w, Y, st);
   }
+  if (M <= 8) {
+    if constexpr (LAYOUT == 2) {
+      if (w16) return launch<TILES, NV, 1, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
+      if (w12) return launch<TILES, NV, 1, 2, RAW, LAYOUT, 12, 2>(X, m, w, Y, st);
+    }
+    return launch<TILES, NV, 1, 2, RAW, LAYOUT>(X, m, w, Y, st);
+  }
+  if (M <= 16) {
+    if constexpr (LAYOUT == 2)
+      if (w16) return launch<TILES, NV, 2, 4, RAW, LAYOUT, 16, 1>(X, m, w, Y, st);
+    return launch<TILES, NV, 2, 4, RAW, LAYOUT>(X, m, w, Y, st);
+  }
+  launch<TILES, NV, 4, 4, RAW, LAYOUT>(X, m, w, Y, st);
 }
 
 }  // namespace tma
@@ -707,18 +748,12 @@ int tiles_for(int64_t N) {
   return N >= sms * 2 * 32 ? 4 : N >= sms * 8 ? 2 : 1;
 }
 
-// TMA driver: 64-row blocks where they still give about 0.9 of a block per SM, else 32-row
-// blocks (activation loads shared by 32 rows) down to about 3/4 of a block per SM. Measured on
-// the H100 for N = 4096 (128 blocks of 32 rows vs 256 of 16): M = 1 2.49x vs 2.35x over BF16,
-// M = 16 1.85x vs 1.50x, M = 64 0.77x vs 0.56x; 16- and 8-row blocks lost on every shape. 64 vs
-// 32 rows on the H200 (docs/kernels/h200/bench-w4a16-tiles8.txt, two rounds, us): M = 16 67.0
-// -> 57.2 on 28672x8192, 58.1 -> 53.7 on 8192x28672, 23.0 -> 23.1 on 8192x8192; M = 32 110.0 ->
-// 88.4, 94.5 -> 67.8, 37.0 -> 26.8; M = 1 39.5 -> 41.4, 38.4 -> 37.2, 16.0 -> 16.7 (the
-// activation loads and the per-chunk work shared by twice the rows, at two blocks per SM instead
-// of three at M <= 8); 4096x14336 (64 blocks of 64 rows) lost at every M (M = 1 15.7 -> 20.2).
+// TMA driver: 32-row blocks (activation loads shared by 32 rows) down to
+// about 3/4 of a block per SM. Measured on the H100 for N = 4096 (128 blocks
+// of 32 rows vs 256 of 16): M = 1 2.49x vs 2.35x over BF16, M = 16 1.85x vs
+// 1.50x, M = 64 0.77x vs 0.56x; 16- and 8-row blocks lost on every shape.
 int stream_tiles_for(int64_t N) {
   const int64_t sms = sm_count();
-  if (N * 10 >= sms * 64 * 9) return 8;
   return N >= sms * 24 ? 4 : N >= sms * 8 ? 2 : 1;
 }
 
@@ -792,8 +827,8 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
 
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles, int layout) {
   check_args(nullptr, 1, w.N, w.K, 1);  // the shape only: no activations here
-  if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4 && tiles != 8)
-    throw Error("make_tensor_core_weight: tiles must be 0 (auto), 1, 2, 4 or 8");
+  if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4)
+    throw Error("make_tensor_core_weight: tiles must be 0 (auto), 1, 2 or 4");
   if (layout != 1 && layout != 2) throw Error("make_tensor_core_weight: layout must be 1 or 2");
   TcWeight r;
   r.format = w.format, r.N = w.N, r.K = w.K, r.global_scale = w.global_scale;
@@ -813,13 +848,16 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
     auto go = [&](auto kernel) {
       kernel<<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales);
     };
-    if (r.tiles == 8) return go(relayout_kernel<8, NV, L>);
     if (r.tiles == 4) return go(relayout_kernel<4, NV, L>);
     if (r.tiles == 2) return go(relayout_kernel<2, NV, L>);
     go(relayout_kernel<1, NV, L>);
   });
   MRGPTQ_CUDA_LAUNCH_CHECK();
   return r;
+}
+
+bool w4a16_stream_wide(const TcWeight& w) {
+  return w.tiles == 4 && w.layout == 2 && stream_wide(w.N);
 }
 
 void free_tensor_core_weight(TcWeight& w) {
@@ -860,8 +898,6 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
     });
   };
   switch (w.tiles) {
-    case 8:
-      return go(std::integral_constant<int, 8>{});
     case 4:
       return go(std::integral_constant<int, 4>{});
     case 2:
@@ -873,7 +909,7 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 }
 
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
-  if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4 && w.tiles != 8)
+  if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4)
     throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
   const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, w.tiles);
   const int64_t per_block = int64_t(dev::kExpandThreads) * dev::kExpandPieces;

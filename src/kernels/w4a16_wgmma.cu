@@ -863,9 +863,9 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
 }
 
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w) {
-  return (w.tiles == 1 || w.tiles == 2 || w.tiles == 4 || w.tiles == 8) &&
-         (w.layout == 1 || w.layout == 2) && w.K > 0 && w.K % 32 == 0 && w.K < (int64_t(1) << 30) &&
-         w.N > 0 && w.N < (int64_t(1) << 30) && M >= 1 && M < (int64_t(1) << 30) &&
+  return (w.tiles == 1 || w.tiles == 2 || w.tiles == 4) && (w.layout == 1 || w.layout == 2) &&
+         w.K > 0 && w.K % 32 == 0 && w.K < (int64_t(1) << 30) && w.N > 0 &&
+         w.N < (int64_t(1) << 30) && M >= 1 && M < (int64_t(1) << 30) &&
          reinterpret_cast<uintptr_t>(X) % 16 == 0;
 }
 

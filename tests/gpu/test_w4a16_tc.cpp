@@ -184,20 +184,41 @@ TEST_F(GpuTc, MatchesFloat64AtOddSizes) {
 
 TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
-  // Row blocks of 1, 2, 4 and 8 tiles, N not a multiple of the row block, K not a
+  // Row blocks of 1, 2 and 4 tiles, N not a multiple of the row block, K not a
   // multiple of the 128-wide chunk nor of the stage, M across the 8/16/32-row
-  // kernels and several blocks over the same rows. 8 tiles: 600 x 2048 runs the 16-warp
-  // blocks (at most one row block per SM), 9000 x 256 the 8-warp ones.
+  // kernels and several blocks over the same rows.
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh : {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0},
-                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2},
-                     Shape{600, 1056, 8}, Shape{600, 2048, 8}, Shape{9000, 256, 8}}) {
+                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       for (int64_t M : {1, 3, 9, 16, 17, 32, 33, 100})
         EXPECT_LE(run_case(c, M, rng, Path::Streamed, sh.tiles), 5e-3)
             << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << sh.tiles
             << " M=" << M;
+    }
+}
+
+// The streamed kernel's 64-row CTAs (two 32-row blocks of the weight each, w4a16_stream_wide),
+// on weights sized from the SM count: more 64-row CTAs than SMs (taken from M = 5) and at most
+// one per SM (taken from M = 17), each with an odd number of 32-row blocks, so that the last
+// CTA's second part re-reads the weight's last block (its rows lie past N); M from 4 (still
+// 32-row CTAs) across the 8/16/32-row forms and several CTAs over the same rows.
+TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
+  std::mt19937 rng(std::random_device{}());
+  int sms = 0;
+  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (Shape sh : {Shape{64 * (sms + 9) + 8, 256, 0}, Shape{64 * sms - 40, 2048, 0}}) {
+      ASSERT_EQ((sh.n + 31) / 32 % 2, 1) << "an odd number of 32-row blocks";
+      DeviceWeight c;
+      make_weight(c, sh.n, sh.k, f, rng);
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+      EXPECT_TRUE(gpu::w4a16_stream_wide(tw)) << "N=" << sh.n;
+      gpu::free_tensor_core_weight(tw);
+      for (int64_t M : {4, 5, 8, 9, 16, 17, 32, 33, 100})
+        EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
+            << to_string(f) << " N=" << sh.n << " K=" << sh.k << " M=" << M;
     }
 }
 
@@ -234,13 +255,13 @@ TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
 TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
   std::mt19937 rng(std::random_device{}());
   // N not a multiple of the 64/128/256-row block, K not a multiple of the 128-wide chunk (96,
-  // 160, 1056), row blocks of 1, 2, 4 and 8 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
+  // 160, 1056), row blocks of 1, 2 and 4 tiles (3400 rows: 4 tiles from 24 x SMs on a 132-SM
   // GPU), M across the 64- and 128-row activation tiles; every config and the automatic choice.
   std::vector<int> configs = kEveryConfig;
   configs.push_back(-1);
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh : {Shape{328, 96, 0}, Shape{328, 160, 0}, Shape{328, 640, 0}, Shape{600, 1056, 1},
-                     Shape{600, 1056, 2}, Shape{3400, 256, 0}, Shape{600, 1056, 8}}) {
+                     Shape{600, 1056, 2}, Shape{3400, 256, 0}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       check_wgmma(c, sh.tiles, {1, 3, 17, 64, 65, 200, 1000}, configs, rng,
@@ -484,7 +505,7 @@ TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
     for (Shape sh :
          {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
           Shape{9000, 256, 0}, Shape{600, 2048, 4}, Shape{2200, 1536, 0}, Shape{600, 1056, 4},
-          Shape{600, 1056, 2}, Shape{600, 1056, 1}, Shape{9000, 256, 8}}) {
+          Shape{600, 1056, 2}, Shape{600, 1056, 1}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       const std::string what =
