@@ -480,18 +480,6 @@ __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int wa
   }
 }
 
-// ---------------------------------------------------------- TMA driver -----
-// The re-laid-out weight puts all bytes of one block of 8*TILES rows in one
-// contiguous region, chunk after chunk (see relayout_kernel). So one thread
-// (lane 0 of warp 0) can stream it with 1-D bulk copies (cp.async.bulk, the
-// TMA engine) into a ring of kStages shared-memory stages, each stage holding
-// one 128-k chunk per warp. The ring keeps kStages x 17 KB in flight per block
-// without spending registers, which the register-prefetch design could not
-// (it peaked at ~1.5 TB/s: one chunk in flight per warp). Full and
-// empty mbarriers hand stages between producer and consumer warps; warps copy
-// their chunk to registers and release the stage before decoding it. A block
-// covers NT x 8 activation rows; larger M runs several blocks per row block
-// (blockIdx.x = row block * mblocks + m block: neighbours share the weight in L2).
 // 64-row CTAs for the streamed kernel (two 32-row blocks of the weight each, see tma::Layout)
 // where they still give about 0.9 of a CTA per SM (tma::launch_m says at which M). A first form
 // re-laid the weight out in 64-row blocks (one copy a stage instead of two; bench-w4a16-tiles8.txt,
@@ -504,6 +492,18 @@ bool stream_wide(int64_t N) {
   return N * 10 >= int64_t(sm_count()) * 64 * 9;
 }
 
+// ---------------------------------------------------------- TMA driver -----
+// The re-laid-out weight puts all bytes of one block of 8*TILES rows in one
+// contiguous region, chunk after chunk (see relayout_kernel). So one thread
+// (lane 0 of warp 0) can stream it with 1-D bulk copies (cp.async.bulk, the
+// TMA engine) into a ring of kStages shared-memory stages, each stage holding
+// one 128-k chunk per warp. The ring keeps kStages x 17 KB in flight per block
+// without spending registers, which the register-prefetch design could not
+// (it peaked at ~1.5 TB/s: one chunk in flight per warp). Full and
+// empty mbarriers hand stages between producer and consumer warps; warps copy
+// their chunk to registers and release the stage before decoding it. A block
+// covers NT x 8 activation rows; larger M runs several blocks per row block
+// (blockIdx.x = row block * mblocks + m block: neighbours share the weight in L2).
 namespace tma {
 
 // RAW: the table-free decode (no table in shared memory). WARPS: warps of a block, one chunk each
