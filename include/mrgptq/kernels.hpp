@@ -49,16 +49,16 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
                        cudaStream_t stream);
 
 // The weight re-laid out once (at load time) for streaming: the bytes of each
-// block of 8*tiles rows are one contiguous region, 512 bytes per 8 rows x 128 k,
-// which the kernel copies with the TMA engine into a shared-memory ring.
+// block of 8*tiles rows are one contiguous region, chunk after 128-k chunk, each
+// chunk its codes (512 bytes per 8 rows) and then their scale bytes, which the
+// kernels copy with the TMA engine into shared memory (a run of chunks in one copy).
 // make_ allocates (device memory), free_ releases.
 struct TcWeight {
   Format format = Format::MXFP4;
   int64_t N = 0, K = 0;
   int tiles = 0;   // 8-row tiles per thread block, chosen from N and the GPU
   int layout = 1;  // 1: codes as nibbles; 2: bits spread for a cheaper decode (w4_layout.hpp)
-  uint8_t* packed = nullptr;
-  uint8_t* scales = nullptr;
+  uint8_t* packed = nullptr;  // codes and scales, as above
   float global_scale = 1.f;
 };
 // tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.

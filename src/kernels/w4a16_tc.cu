@@ -71,14 +71,16 @@ __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restri
 // b * 8 * TILES + i * 8 + g of 128-k chunk c; rows past N and k past K are zero
 // codes (their scales are then irrelevant). Its scale byte(s) are those of k =
 // 128 c + 32 t .. + 31 (one MXFP4 group, two NVFP4 groups) in both layouts.
+// Block b's chunk c is one run of relaid_chunk_bytes: the TILES x 32 units'
+// codes, then their scale bytes in the same order, so that any run of chunks
+// of a row block is one contiguous copy (see the TMA driver).
 // Layout 1: the codes of k = 128 c + 32 t .. + 31 as plain nibbles. Layout 2
 // (w4_layout.hpp): the same codes, word w's bits spread so that its pair p is
 // k = 128 c + 32 t + 8 w + 2 p, + 1 and comes out with a cheap decode.
 template <int TILES, bool NV, int LAYOUT>
 __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
                                 const uint8_t* __restrict__ scales, int64_t N, int64_t K,
-                                int64_t chunks, int64_t units, uint8_t* __restrict__ packed_out,
-                                uint8_t* __restrict__ scales_out) {
+                                int64_t chunks, int64_t units, uint8_t* __restrict__ out) {
   const int64_t u = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (u >= units) return;
   constexpr int GROUP = NV ? 16 : 32;
@@ -87,10 +89,15 @@ __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
                 b = bc / chunks;
   const int64_t n = b * 8 * TILES + i * 8 + g, k0 = c * 128 + 32 * t;
   const bool in = n < N && k0 < K;
+  // This unit's codes and scale byte(s) inside its chunk's run.
+  constexpr int SB = NV ? 2 : 1, U = TILES * 32 * (16 + SB);
+  const int64_t j = i * 32 + lane;  // the unit within the chunk
+  uint8_t* codes_out = out + bc * U + j * 16;
+  uint8_t* scales_out = out + bc * U + TILES * 32 * 16 + j * SB;
   const uint4 v =
       in ? *reinterpret_cast<const uint4*>(packed + n * (K / 2) + k0 / 2) : make_uint4(0, 0, 0, 0);
   if constexpr (LAYOUT == 1) {
-    reinterpret_cast<uint4*>(packed_out)[u] = v;
+    *reinterpret_cast<uint4*>(codes_out) = v;
   } else {  // pair p of word w: byte p of the row-major word (low nibble first)
     uint32_t word[4];
 #pragma unroll
@@ -101,14 +108,14 @@ __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
       for (int p = 0; p < 4; ++p) lo[p] = (src >> (8 * p)) & 15, hi[p] = (src >> (8 * p + 4)) & 15;
       word[w] = layout::pack_word(lo, hi);
     }
-    reinterpret_cast<uint4*>(packed_out)[u] = make_uint4(word[0], word[1], word[2], word[3]);
+    *reinterpret_cast<uint4*>(codes_out) = make_uint4(word[0], word[1], word[2], word[3]);
   }
   if constexpr (NV)
-    reinterpret_cast<uint16_t*>(scales_out)[u] =
+    *reinterpret_cast<uint16_t*>(scales_out) =
         in ? *reinterpret_cast<const uint16_t*>(scales + n * (K / GROUP) + k0 / GROUP)
            : uint16_t(0);
   else
-    scales_out[u] = in ? scales[n * (K / GROUP) + k0 / GROUP] : uint8_t(127);
+    *scales_out = in ? scales[n * (K / GROUP) + k0 / GROUP] : uint8_t(127);
 }
 
 // Byte -> BF16 pair table, one copy per bank (entry e of lane l at e * 32 + l):
@@ -458,19 +465,17 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
                                     M, nbase, N, inv_g, Y, sync_block);
 }
 
-// A warp's 128-k chunk of a ring stage (layout L: codes, stage_codes, chunk_codes and the same
-// for scales) into registers: 16 code bytes and the scale byte(s) a lane and tile. A stage holds
-// L::SUB parts, one per row block of the weight that the CTA covers (see Layout).
+// A warp's 128-k chunk of a ring stage (layout L) into registers: 16 code bytes and the scale
+// byte(s) a lane and tile. A stage holds L::SUB parts, one per row block of the weight that the
+// CTA covers, each the WARPS chunks of that block as the weight keeps them (codes, then scales).
 template <class L, int TILES, bool NV>
 __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int warp, int lane,
                                            uint4 (&q)[TILES], uint32_t (&sc)[TILES]) {
   constexpr int WT = TILES / L::SUB;  // tiles of a weight row block
 #pragma unroll
   for (int h = 0; h < L::SUB; ++h) {
-    const uint8_t* cs = smem + L::codes + slot * L::stage_codes + h * L::part_codes +
-                        warp * L::chunk_codes / L::SUB;
-    const uint8_t* ss = smem + L::scales + slot * L::stage_scales + h * L::part_scales +
-                        warp * L::chunk_scales / L::SUB;
+    const uint8_t* cs = smem + L::codes + slot * L::stage + h * L::part + warp * L::wchunk;
+    const uint8_t* ss = cs + WT * 512;
 #pragma unroll
     for (int i = 0; i < WT; ++i) {
       q[h * WT + i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
@@ -508,17 +513,15 @@ namespace tma {
 
 // RAW: the table-free decode (no table in shared memory). WARPS: warps of a block, one chunk each
 // per stage. SUB: row blocks of the weight (of TILES / SUB tiles each) that one CTA covers; a
-// stage holds SUB parts, part h the WARPS chunks of row block h, so that each part is one bulk
-// copy of contiguous bytes (the re-laid-out weight keeps a row block's chunks together).
+// stage holds SUB parts, part h the WARPS chunks of row block h as the weight keeps them (each
+// chunk its codes, then its scale bytes: relayout_kernel), so that each part is one bulk copy.
 template <int TILES, bool NV, int kStages, bool RAW, int WARPS, int SUB_ = 1>
 struct Layout {
   static constexpr int SUB = SUB_;
-  static constexpr uint32_t chunk_codes = TILES * 512, chunk_scales = TILES * 32 * (NV ? 2 : 1);
-  static constexpr uint32_t stage_codes = WARPS * chunk_codes, stage_scales = WARPS * chunk_scales;
-  static constexpr uint32_t part_codes = stage_codes / SUB, part_scales = stage_scales / SUB;
+  static constexpr uint32_t wchunk = TILES / SUB * 32 * (16 + (NV ? 2 : 1));  // a block's chunk
+  static constexpr uint32_t part = WARPS * wchunk, stage = SUB * part;
   static constexpr uint32_t lut = RAW ? 0 : 256 * 32 * 4, codes = lut,
-                            scales = codes + kStages * stage_codes,
-                            bars = scales + kStages * stage_scales, bytes = bars + 2 * kStages * 8;
+                            bars = codes + kStages * stage, bytes = bars + 2 * kStages * 8;
 };
 
 // Blocks per SM: three for the 2-stage M <= 8 kernel (85 registers, 67 KB of
@@ -538,8 +541,8 @@ template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int WAR
           int SUB>
 __global__ void __launch_bounds__(WARPS * 32, MINB)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
-                 const uint8_t* __restrict__ scales, int64_t N, int64_t K, int mblocks, float inv_g,
-                 bool evict_first, uint16_t* __restrict__ Y) {
+                 int64_t N, int64_t K, int mblocks, float inv_g, bool evict_first,
+                 uint16_t* __restrict__ Y) {
   using L = Layout<TILES, NV, kStages, RAW, WARPS, SUB>;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
@@ -559,20 +562,17 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   // The weight's row blocks of this CTA, rb * SUB .. + SUB - 1. The last CTA may lack its last
   // ones: those parts copy the weight's last row block again (in bounds; the rows they give lie
   // past N, and the reduction stores nothing of them).
-  constexpr uint32_t part_c = L::chunk_codes / SUB, part_s = L::chunk_scales / SUB;
   auto issue = [&](int64_t s) {
     const int slot = int(s % kStages);
     const int64_t c0 = s * WARPS;
     const uint32_t n = uint32_t(chunks - c0 < WARPS ? chunks - c0 : WARPS);
-    mbar_expect_tx(&full[slot], SUB * n * (part_c + part_s));
+    mbar_expect_tx(&full[slot], SUB * n * L::wchunk);
     const int64_t wlast = (N - 1) / ((TILES / SUB) * 8);  // the weight's last row block
 #pragma unroll
     for (int h = 0; h < SUB; ++h) {
       const int64_t first = (rb * SUB + h < wlast ? rb * SUB + h : wlast) * chunks + c0;
-      bulk_load(smem + L::codes + slot * L::stage_codes + h * L::part_codes,
-                packed + first * part_c, n * part_c, &full[slot], policy);
-      bulk_load(smem + L::scales + slot * L::stage_scales + h * L::part_scales,
-                scales + first * part_s, n * part_s, &full[slot], policy);
+      bulk_load(smem + L::codes + slot * L::stage + h * L::part, packed + first * L::wchunk,
+                n * L::wchunk, &full[slot], policy);
     }
   };
   if (producer) {  // the first stages fly while the block builds its table
@@ -623,7 +623,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
         mma_tiles<NT, TILES, NV>(acc, q, sc, x, lut);
     }
   }
-  static_assert(WARPS * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage_codes,
+  static_assert(WARPS * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage,
                 "the reduction fits in the ring");
   __syncthreads();  // every stage has landed and been read: reuse the ring
   reduce_store<WARPS, NT, TILES>(reinterpret_cast<float*>(smem + L::codes), acc, threadIdx.x, warp,
@@ -645,8 +645,8 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
   // 1 / G rounded once, then (RAW) times 2^9 exactly: see folded_scale_pairs.
   const float inv_g = NV ? (RAW ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
-  kernel<<<unsigned(blocks), WARPS * 32, L::bytes, st>>>(X, M, w.packed, w.scales, w.N, w.K,
-                                                         mblocks, inv_g, mblocks == 1, Y);
+  kernel<<<unsigned(blocks), WARPS * 32, L::bytes, st>>>(X, M, w.packed, w.N, w.K, mblocks, inv_g,
+                                                         mblocks == 1, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -773,25 +773,34 @@ int64_t relaid_units(int64_t N, int64_t K, int tiles) {
   const int64_t rows = 8 * tiles;
   return (N + rows - 1) / rows * ((K + 127) / 128) * tiles * 32;
 }
+// Bytes of one unit: 16 of codes and its scale byte(s).
+int64_t relaid_unit_bytes(Format f) {
+  return 16 + (f == Format::NVFP4 ? 2 : 1);
+}
 
 // The re-laid-out weight's expansion: a piece is a quarter unit (8 values of one row
 // segment); dev::kExpandPieces says how a thread works.
 
 template <bool NV, int LAYOUT>
-__global__ void dequant_relaid(const uint8_t* __restrict__ packed,
-                               const uint8_t* __restrict__ scales, int tiles, int64_t N, int64_t K,
+__global__ void dequant_relaid(const uint8_t* __restrict__ packed, int tiles, int64_t N, int64_t K,
                                int64_t chunks, int64_t units, float g, uint16_t* __restrict__ out) {
   const int64_t base = int64_t(blockIdx.x) * dev::kExpandThreads * dev::kExpandPieces + threadIdx.x;
+  // A chunk's run (relayout_kernel): tiles x 32 units of codes, then their scale bytes.
+  constexpr uint32_t SB = NV ? 2 : 1;
+  const uint32_t per_log2 = 5 + (tiles == 4 ? 2 : tiles == 2 ? 1 : 0), per = 1u << per_log2;
+  const uint32_t run = per * (16 + SB);
   uint32_t q[dev::kExpandPieces], s[dev::kExpandPieces];
 #pragma unroll
   for (int j = 0; j < dev::kExpandPieces; ++j) {
     const int64_t v = base + j * dev::kExpandThreads;
     const bool in = v < 4 * units;
-    q[j] = in ? reinterpret_cast<const uint32_t*>(packed)[v] : 0u;
+    const uint32_t u = uint32_t(v >> 2), bc = u >> per_log2, k = u & (per - 1);
+    const uint8_t* at = packed + int64_t(bc) * run;
+    q[j] = in ? *reinterpret_cast<const uint32_t*>(at + k * 16 + (v & 3) * 4) : 0u;
     if constexpr (LAYOUT == 2) q[j] = layout::unpack_word(q[j]);
     s[j] = !in  ? 0u
-           : NV ? uint32_t(reinterpret_cast<const uint16_t*>(scales)[v >> 2])
-                : uint32_t(scales[v >> 2]);
+           : NV ? uint32_t(reinterpret_cast<const uint16_t*>(at + per * 16)[k])
+                : uint32_t(at[per * 16 + k]);
   }
 #pragma unroll
   for (int j = 0; j < dev::kExpandPieces; ++j) {
@@ -838,15 +847,13 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
   if (units >= (int64_t(1) << 31))
     throw Error("W4A16: weight [" + std::to_string(w.N) + ", " + std::to_string(w.K) +
                 "] is too large for one re-laid-out tensor (split it)");
-  const bool nv = w.format == Format::NVFP4;
-  MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, size_t(units) * 16));
-  MRGPTQ_CUDA_CHECK(cudaMalloc(&r.scales, size_t(units) * (nv ? 2 : 1)));
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, size_t(units * relaid_unit_bytes(w.format))));
   const unsigned grid = unsigned((units + 255) / 256);
   with_format_layout(r, [&](auto nv, auto l) {
     constexpr bool NV = decltype(nv)::value;
     constexpr int L = decltype(l)::value;
     auto go = [&](auto kernel) {
-      kernel<<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed, r.scales);
+      kernel<<<grid, 256, 0, st>>>(w.packed, w.scales, w.N, w.K, chunks, units, r.packed);
     };
     if (r.tiles == 4) return go(relayout_kernel<4, NV, L>);
     if (r.tiles == 2) return go(relayout_kernel<2, NV, L>);
@@ -862,8 +869,7 @@ bool w4a16_stream_wide(const TcWeight& w) {
 
 void free_tensor_core_weight(TcWeight& w) {
   MRGPTQ_CUDA_CHECK(cudaFree(w.packed));
-  MRGPTQ_CUDA_CHECK(cudaFree(w.scales));
-  w.packed = w.scales = nullptr;
+  w.packed = nullptr;
 }
 
 // Layout 2 (the default): its decode at every M, faster than every layout-1 path at M = 1-32 on
@@ -916,7 +922,7 @@ void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   const unsigned grid = unsigned((4 * units + per_block - 1) / per_block);
   with_format_layout(w, [&](auto nv, auto l) {
     dequant_relaid<decltype(nv)::value, decltype(l)::value>
-        <<<grid, dev::kExpandThreads, 0, st>>>(w.packed, w.scales, w.tiles, w.N, w.K, chunks, units,
+        <<<grid, dev::kExpandThreads, 0, st>>>(w.packed, w.tiles, w.N, w.K, chunks, units,
                                                decltype(nv)::value ? w.global_scale : 1.f, out);
   });
   MRGPTQ_CUDA_LAUNCH_CHECK();

@@ -332,9 +332,8 @@ __device__ __forceinline__ uint8_t* block_setup(uint8_t* smem_raw, uint64_t*& fu
 // Chunks c0 .. c0 + n - 1 of the `chunks` of a row; stage c % STAGES for the block's c-th.
 template <class C>
 __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* __restrict__ packed,
-                                        const uint8_t* __restrict__ scales, uint8_t* smem,
-                                        uint64_t* full, uint64_t* empty, int N, int tiles,
-                                        int chunks, int c0, int n, int rb, int mb) {
+                                        uint8_t* smem, uint64_t* full, uint64_t* empty, int N,
+                                        int tiles, int chunks, int c0, int n, int rb, int mb) {
   asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
   if (threadIdx.x != 0) return;
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
@@ -352,11 +351,10 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
     mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * (blk_codes + blk_scales));
     tma_2d(st, &xmap, gc * 128, row0, &full[slot]);
     tma_2d(st + C::PANEL, &xmap, gc * 128 + 64, row0, &full[slot]);
-    for (int b = 0; b < nblk; ++b) {
-      const int64_t unit = ((int64_t(b0 + b) * chunks + gc) * tiles) * 32;
-      bulk_load(st + C::X_BYTES + b * blk_codes, packed + unit * 16, blk_codes, &full[slot],
-                policy);
-      bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, scales + unit * C::SB, blk_scales,
+    for (int b = 0; b < nblk; ++b) {  // a block's chunk is its codes, then its scale bytes
+      const uint8_t* run = packed + (int64_t(b0 + b) * chunks + gc) * (blk_codes + blk_scales);
+      bulk_load(st + C::X_BYTES + b * blk_codes, run, blk_codes, &full[slot], policy);
+      bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, run + blk_codes, blk_scales,
                 &full[slot], policy);
     }
   }
@@ -550,9 +548,8 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2
 template <class C>
 __global__ void __launch_bounds__(C::THREADS, C::MINB)
     w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
-                       const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
-                       int N, int K, int tiles, int rtiles, int mtiles, float inv_g,
-                       uint16_t* __restrict__ Y, float* __restrict__ ws,
+                       const uint8_t* __restrict__ packed, int N, int K, int tiles, int rtiles,
+                       int mtiles, float inv_g, uint16_t* __restrict__ Y, float* __restrict__ ws,
                        unsigned* __restrict__ counters, bool coop) {
   extern __shared__ uint8_t smem_raw[];
   uint64_t *full, *empty;
@@ -565,7 +562,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
 
   if (wg == 0) {  // producer
-    produce<C>(xmap, packed, scales, smem, full, empty, N, tiles, chunks, c0, n, rb, mb);
+    produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, c0, n, rb, mb);
     if constexpr (C::SPLIT > 1) cluster_sync(), cluster_sync();  // see split_store
     return;
   }
@@ -773,9 +770,9 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     attr[0].val.cooperative = 1;
     cfg.attrs = attr, cfg.numAttrs = 1;
   }
-  MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, w.scales, int(w.N),
-                                       int(w.K), w.tiles, int(rtiles), int(mtiles), inv_g, Y, ws,
-                                       counters, coop));
+  MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, int(w.N), int(w.K),
+                                       w.tiles, int(rtiles), int(mtiles), inv_g, Y, ws, counters,
+                                       coop));
   MRGPTQ_CUDA_LAUNCH_CHECK();
   if constexpr (C::SPLITG > 1) {
     MRGPTQ_CUDA_CHECK(cudaFreeAsync(counters, st));
