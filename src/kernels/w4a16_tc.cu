@@ -71,9 +71,11 @@ __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restri
 // b * 8 * TILES + i * 8 + g of 128-k chunk c; rows past N and k past K are zero
 // codes (their scales are then irrelevant). Its scale byte(s) are those of k =
 // 128 c + 32 t .. + 31 (one MXFP4 group, two NVFP4 groups) in both layouts.
-// Block b's chunk c is one run of relaid_chunk_bytes: the TILES x 32 units'
-// codes, then their scale bytes in the same order, so that any run of chunks
-// of a row block is one contiguous copy (see the TMA driver).
+// Block b's chunk c is one run of TILES x 32 x relaid_unit_bytes bytes: the
+// TILES x 32 units' codes, then their scale bytes in the same order, so that
+// any run of chunks of a row block is one contiguous copy (see the TMA driver;
+// merging the scale copy into the code copy made the streamed kernel 3-5%
+// faster at M = 1-16, docs/kernels/h200/bench-w4a16-one-copy-a-stage.txt).
 // Layout 1: the codes of k = 128 c + 32 t .. + 31 as plain nibbles. Layout 2
 // (w4_layout.hpp): the same codes, word w's bits spread so that its pair p is
 // k = 128 c + 32 t + 8 w + 2 p, + 1 and comes out with a cheap decode.
