@@ -262,14 +262,43 @@ __device__ __forceinline__ uint32_t bitsel(uint32_t m, uint32_t a, uint32_t b) {
 __device__ __forceinline__ uint32_t bytes_over_128(uint32_t w) {
   return w & ((w & 0x7F7F7F7Fu) + 0x7F7F7F7Fu) & 0x80808080u;
 }
-// MXFP4, FOLD: whether every E8M0 scale of the warpgroup's WM x 64 rows in a stage (WM x 256
-// contiguous bytes) is <= 128. Each warp reads the same bytes: the answer is warpgroup-uniform.
+// Where a consumer thread's weight bytes lie in a stage (see produce): block b of the row tile's
+// weight blocks (`tiles` 8-row tiles each) at X_BYTES + b * (its chunk run), the run its codes
+// then its scale bytes, so that tile tau is tile tau % tiles of block tau / tiles. code[mi][h]:
+// the 64 code bytes of the lane's row g of tile (cw WM + mi) 8 + 2 ww + h (quad-mate p at
+// + 16 p); scale[mi][h]: that row's scale bytes; fold[mi]: the 8 scale bytes that lane reads of
+// the warpgroup's m-tile mi for the MXFP4 fold check (mx_fold_ok).
 template <class C>
-__device__ __forceinline__ bool mx_fold_ok(const uint8_t* wg_scales, int lane) {
+struct WOffsets {
+  uint32_t code[C::WM][2], scale[C::WM][2], fold[C::WM];
+  __device__ __forceinline__ WOffsets(int tiles, int cw, int ww, int g, int lane) {
+    const uint32_t run = uint32_t(tiles) * (512 + 32 * C::SB);
+    auto block = [&](int tau) { return C::X_BYTES + uint32_t(tau / tiles) * run; };
+    auto scales = [&](int tau) {
+      return block(tau) + uint32_t(tiles) * 512 + uint32_t(tau % tiles) * 32 * C::SB;
+    };
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int tau = (cw * C::WM + mi) * 8 + 2 * ww + h;
+        code[mi][h] = block(tau) + uint32_t(tau % tiles) * 512 + g * 64;
+        scale[mi][h] = scales(tau) + g * 4 * C::SB;
+      }
+      const int tau = (cw * C::WM + mi) * 8 + lane / 4;
+      fold[mi] = scales(tau) + (lane % 4) * 8;
+    }
+  }
+};
+
+// MXFP4, FOLD: whether every E8M0 scale of the warpgroup's WM x 64 rows in a stage is <= 128.
+// Each warp reads the same bytes: the answer is warpgroup-uniform.
+template <class C>
+__device__ __forceinline__ bool mx_fold_ok(const uint8_t* st, const WOffsets<C>& o) {
   uint32_t bad = 0;
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi) {
-    const uint2 v = *reinterpret_cast<const uint2*>(wg_scales + mi * 256 + lane * 8);
+    const uint2 v = *reinterpret_cast<const uint2*>(st + o.fold[mi]);
     bad |= bytes_over_128(v.x) | bytes_over_128(v.y);
   }
   return !__any_sync(0xFFFFFFFFu, bad != 0);
@@ -281,12 +310,13 @@ struct WPair {
   uint4 q[C::WM][2];
 };
 template <class C>
-__device__ __forceinline__ void w_pair(WPair<C>& r, const uint8_t* rows, int p) {
+__device__ __forceinline__ void w_pair(WPair<C>& r, const uint8_t* st, const WOffsets<C>& o,
+                                       int p) {
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
     for (int h = 0; h < 2; ++h)
-      r.q[mi][h] = *reinterpret_cast<const uint4*>(rows + (mi * 8 + h) * 512 + p * 16);
+      r.q[mi][h] = *reinterpret_cast<const uint4*>(st + o.code[mi][h] + p * 16);
 }
 // The scale bytes of the four quad-mates of each row: MXFP4 one word, NVFP4 two.
 template <class C>
@@ -294,12 +324,12 @@ struct WScales {
   uint32_t s[C::WM][2][C::NV ? 2 : 1];
 };
 template <class C>
-__device__ __forceinline__ void w_scales(WScales<C>& r, const uint8_t* srows) {
+__device__ __forceinline__ void w_scales(WScales<C>& r, const uint8_t* st, const WOffsets<C>& o) {
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const uint8_t* sp = srows + (mi * 8 + h) * 32 * C::SB;
+      const uint8_t* sp = st + o.scale[mi][h];
       if constexpr (C::NV) {
         const uint2 v = *reinterpret_cast<const uint2*>(sp);
         r.s[mi][h][0] = v.x, r.s[mi][h][1] = v.y;
@@ -339,7 +369,7 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
   const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
   const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
-  const uint32_t blk_codes = tiles * 512, blk_scales = tiles * 32 * C::SB;
+  const uint32_t run = tiles * (512 + 32 * C::SB);  // a block's chunk: one copy
   uint64_t policy;
   asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
   const int row0 = mb * C::BN;
@@ -348,15 +378,12 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
     mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
     uint8_t* st = smem + slot * C::STAGE;
     // The boxes count in full (zero-filled parts included).
-    mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * (blk_codes + blk_scales));
+    mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * run);
     tma_2d(st, &xmap, gc * 128, row0, &full[slot]);
     tma_2d(st + C::PANEL, &xmap, gc * 128 + 64, row0, &full[slot]);
-    for (int b = 0; b < nblk; ++b) {  // a block's chunk is its codes, then its scale bytes
-      const uint8_t* run = packed + (int64_t(b0 + b) * chunks + gc) * (blk_codes + blk_scales);
-      bulk_load(st + C::X_BYTES + b * blk_codes, run, blk_codes, &full[slot], policy);
-      bulk_load(st + C::X_BYTES + C::W_CODES + b * blk_scales, run + blk_codes, blk_scales,
+    for (int b = 0; b < nblk; ++b)  // a block's chunk run, its codes then its scales (WOffsets)
+      bulk_load(st + C::X_BYTES + b * run, packed + (int64_t(b0 + b) * chunks + gc) * run, run,
                 &full[slot], policy);
-    }
   }
 }
 
@@ -575,13 +602,10 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   // Layout 2 (w4_layout.hpp): the lane takes pair t of its quad-mate's words, its shift in
   // registers.
   const layout::PairShift l2_shift = layout::pair_shift(t);
-  // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane; its quad's 64 bytes at g * 64.
-  const uint32_t code_off = C::X_BYTES + ((cw * C::WM) * 8 + 2 * ww) * 512 + g * 64;
-  const uint32_t scale_off =
-      C::X_BYTES + C::W_CODES + (((cw * C::WM) * 8 + 2 * ww) * 32 + g * 4) * C::SB;
+  // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane (WOffsets).
+  const WOffsets<C> wo(tiles, cw, ww, g, lane);
   // MXFP4 FOLD: the warpgroup's scale bytes of a stage, for the per-chunk choice.
   constexpr bool kMxFold = C::FOLD && !C::NV;
-  const uint32_t wg_scale_off = C::X_BYTES + C::W_CODES + cw * C::WM * 256;
   float acc[C::WM][C::BN / 2];
   for_each_acc<C>([&](int mi, int i, int) { acc[mi][i] = 0.f; });
   WPair<C> cur, nxt;
@@ -590,9 +614,9 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   if (kg < n) {
     mbar_wait(&full[kg % C::STAGES], uint32_t((kg / C::STAGES) & 1));
     const uint8_t* st0 = smem + (kg % C::STAGES) * C::STAGE;
-    w_pair<C>(cur, st0 + code_off, 0);
-    w_scales<C>(sw, st0 + scale_off);
-    if constexpr (kMxFold) fold = mx_fold_ok<C>(st0 + wg_scale_off, lane);
+    w_pair<C>(cur, st0, wo, 0);
+    w_scales<C>(sw, st0, wo);
+    if constexpr (kMxFold) fold = mx_fold_ok<C>(st0, wo);
   }
   for (int c = kg; c < n; c += C::KW) {
     const uint8_t* st = smem + (c % C::STAGES) * C::STAGE;
@@ -605,14 +629,14 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
         // The next pair's bytes (at p = 3: the first pair of the next own chunk) before this
         // pair's decode, so that the shared-memory latency hides behind two k-steps.
         if (p < 3) {
-          w_pair<C>(nxt, st + code_off, p + 1);
+          w_pair<C>(nxt, st, wo, p + 1);
         } else if (c + C::KW < n) {
           const int ns = (c + C::KW) % C::STAGES;
           mbar_wait(&full[ns], uint32_t(((c + C::KW) / C::STAGES) & 1));
           const uint8_t* st1 = smem + ns * C::STAGE;
-          w_pair<C>(nxt, st1 + code_off, 0);
-          w_scales<C>(swn, st1 + scale_off);
-          if constexpr (kMxFold) fold_n = mx_fold_ok<C>(st1 + wg_scale_off, lane);
+          w_pair<C>(nxt, st1, wo, 0);
+          w_scales<C>(swn, st1, wo);
+          if constexpr (kMxFold) fold_n = mx_fold_ok<C>(st1, wo);
         }
         uint32_t sc[C::WM][2][2];
 #pragma unroll
