@@ -4,7 +4,7 @@
 #   scripts/gpu-pack.sh [--tgz] [DIR]   (default DIR: build-run; git ignores build*/)
 # then, there: scripts/gpu.sh --prebuilt DIR [STAGE ...]
 # The binaries are stripped (host symbols only; the kernels keep their names for
-# ncu and compute-sanitizer): the six of them are ~77 MB, more than the 64 MB a
+# ncu and compute-sanitizer): the six large ones are ~77 MB, more than the 64 MB a
 # device call carries, so --tgz leaves only DIR/bundle.tgz (~15 MB), which gpu.sh unpacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,8 @@ cmake -S . -B build-lgpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMRGPTQ_GPU_ONLY=O
 cmake --build build-lgpu -j "$(nproc)"
 rm -rf "$DIR"
 mkdir -p "$DIR"
-for b in test_kernels test_w4a16_tc test_w4a4_fp8 bench_w4a16_tc bench_w4a4_fp8 bench_fp4; do
+for b in test_kernels test_w4a16_tc test_w4a4_fp8 bench_w4a16_tc bench_w4a4_fp8 bench_fp4 \
+  bench_tma_copies; do
   strip -o "$DIR/$b" "build-lgpu/$b"
 done
 if [ $TGZ = 1 ]; then

@@ -12,6 +12,8 @@
 #   wgmma      bench_w4a16_tc --wg: every warpgroup-kernel config vs cuBLAS, M = 64..16384
 #   fp8        bench_w4a4_fp8: kernel 1 vs copy, MXFP4 W4A4 on the FP8 tensor cores
 #   fp4        bench_fp4: the issue's table
+#   tma        bench_tma_copies: the rate of TMA bulk copies against their size (not in the
+#              default list)
 #   profile    ncu on the W4A16 kernels whose limits are open questions (not in the default
 #              list): one metric set (issue, pipes, stall reasons, DRAM/L2/L1) per case, to
 #              $OUT/ncu-profile.txt; PROFILE_CASES="name|kernel regex|bench args;..." replaces
@@ -94,6 +96,7 @@ bench wgmma "W4A16 warpgroup kernel: every config vs cuBLAS" bench_w4a16_wgmma.t
 bench fp8 "kernel 1 vs copy, MXFP4 W4A4 on FP8 tensor cores" bench_w4a4_fp8.txt bench_w4a4_fp8
 # shellcheck disable=SC2086
 bench fp4 "the issue's table" bench_fp4.txt bench_fp4 ${BENCH_ARGS:-}
+bench tma "TMA bulk copies: rate against copy size" bench_tma_copies.txt bench_tma_copies
 
 # The cases (kernel regexes match mangled names: the streamed case is the layout-2 instantiation
 # TILES = 4, MXFP4, NT = 2, 4 stages -- the bench runs layout-1 ones before it): the streamed
