@@ -63,6 +63,21 @@ MRGPTQ_LAYOUT_HD constexpr PairShift pair_shift(int p) {
          : p == 2 ? PairShift{32u, 5u, 0x80808080u, 0x01400140u}
                   : PairShift{64u, 6u, 0x80C080C0u, 0x01000100u};
 }
+// The re-laid-out weight's bytes (relayout_kernel in w4a16_tc.cu): a row block of `tiles` 8-row
+// tiles keeps each 128-k chunk as one run -- tiles x 32 units of 16 code bytes (one lane's 32 k
+// of one row), then the units' scale bytes in the same order (1 a unit for MXFP4, 2 for NVFP4) --
+// so that any run of chunks of a block is one bulk copy (the W4A16 kernels copy whole runs).
+MRGPTQ_LAYOUT_HD constexpr uint32_t unit_scale_bytes(bool nv) {
+  return nv ? 2u : 1u;
+}
+// Where a run's scale bytes start, and its size.
+MRGPTQ_LAYOUT_HD constexpr uint32_t run_scales(int tiles) {
+  return uint32_t(tiles) * 32u * 16u;
+}
+MRGPTQ_LAYOUT_HD constexpr uint32_t run_bytes(int tiles, bool nv) {
+  return run_scales(tiles) + uint32_t(tiles) * 32u * unit_scale_bytes(nv);
+}
+
 // A pair by its shift: the form a kernel uses when p is a per-lane register.
 MRGPTQ_LAYOUT_HD uint32_t pair_raw(uint32_t w, PairShift s) {
   return ((w * s.mul) & s.m1) | ((w >> s.shr) & s.m2);

@@ -71,11 +71,11 @@ __device__ __forceinline__ void load_raw(RawW<TILES>& r, const uint8_t* __restri
 // b * 8 * TILES + i * 8 + g of 128-k chunk c; rows past N and k past K are zero
 // codes (their scales are then irrelevant). Its scale byte(s) are those of k =
 // 128 c + 32 t .. + 31 (one MXFP4 group, two NVFP4 groups) in both layouts.
-// Block b's chunk c is one run of TILES x 32 x relaid_unit_bytes bytes: the
-// TILES x 32 units' codes, then their scale bytes in the same order, so that
-// any run of chunks of a row block is one contiguous copy (see the TMA driver;
-// merging the scale copy into the code copy made the streamed kernel 3-5%
-// faster at M = 1-16, docs/kernels/h200/bench-w4a16-one-copy-a-stage.txt).
+// Block b's chunk c is one run (layout::run_bytes): the TILES x 32 units'
+// codes, then their scale bytes in the same order, so that any run of chunks
+// of a row block is one contiguous copy (see the TMA driver; merging the scale
+// copy into the code copy made the streamed kernel 3-5% faster at M = 1-16,
+// docs/kernels/h200/bench-w4a16-one-copy-a-stage.txt).
 // Layout 1: the codes of k = 128 c + 32 t .. + 31 as plain nibbles. Layout 2
 // (w4_layout.hpp): the same codes, word w's bits spread so that its pair p is
 // k = 128 c + 32 t + 8 w + 2 p, + 1 and comes out with a cheap decode.
@@ -92,10 +92,10 @@ __global__ void relayout_kernel(const uint8_t* __restrict__ packed,
   const int64_t n = b * 8 * TILES + i * 8 + g, k0 = c * 128 + 32 * t;
   const bool in = n < N && k0 < K;
   // This unit's codes and scale byte(s) inside its chunk's run.
-  constexpr int SB = NV ? 2 : 1, U = TILES * 32 * (16 + SB);
+  constexpr uint32_t U = layout::run_bytes(TILES, NV);
   const int64_t j = i * 32 + lane;  // the unit within the chunk
   uint8_t* codes_out = out + bc * U + j * 16;
-  uint8_t* scales_out = out + bc * U + TILES * 32 * 16 + j * SB;
+  uint8_t* scales_out = out + bc * U + layout::run_scales(TILES) + j * layout::unit_scale_bytes(NV);
   const uint4 v =
       in ? *reinterpret_cast<const uint4*>(packed + n * (K / 2) + k0 / 2) : make_uint4(0, 0, 0, 0);
   if constexpr (LAYOUT == 1) {
@@ -476,8 +476,8 @@ __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int wa
   constexpr int WT = TILES / L::SUB;  // tiles of a weight row block
 #pragma unroll
   for (int h = 0; h < L::SUB; ++h) {
-    const uint8_t* cs = smem + L::codes + slot * L::stage + h * L::part + warp * L::wchunk;
-    const uint8_t* ss = cs + WT * 512;
+    const uint8_t* cs = smem + L::ring + slot * L::stage + h * L::part + warp * L::wchunk;
+    const uint8_t* ss = cs + layout::run_scales(WT);
 #pragma unroll
     for (int i = 0; i < WT; ++i) {
       q[h * WT + i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
@@ -520,10 +520,10 @@ namespace tma {
 template <int TILES, bool NV, int kStages, bool RAW, int WARPS, int SUB_ = 1>
 struct Layout {
   static constexpr int SUB = SUB_;
-  static constexpr uint32_t wchunk = TILES / SUB * 32 * (16 + (NV ? 2 : 1));  // a block's chunk
+  static constexpr uint32_t wchunk = layout::run_bytes(TILES / SUB, NV);  // a block's chunk
   static constexpr uint32_t part = WARPS * wchunk, stage = SUB * part;
-  static constexpr uint32_t lut = RAW ? 0 : 256 * 32 * 4, codes = lut,
-                            bars = codes + kStages * stage, bytes = bars + 2 * kStages * 8;
+  static constexpr uint32_t lut = RAW ? 0 : 256 * 32 * 4, ring = lut, bars = ring + kStages * stage,
+                            bytes = bars + 2 * kStages * 8;
 };
 
 // Blocks per SM: three for the 2-stage M <= 8 kernel (85 registers, 67 KB of
@@ -573,7 +573,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
 #pragma unroll
     for (int h = 0; h < SUB; ++h) {
       const int64_t first = (rb * SUB + h < wlast ? rb * SUB + h : wlast) * chunks + c0;
-      bulk_load(smem + L::codes + slot * L::stage + h * L::part, packed + first * L::wchunk,
+      bulk_load(smem + L::ring + slot * L::stage + h * L::part, packed + first * L::wchunk,
                 n * L::wchunk, &full[slot], policy);
     }
   };
@@ -628,7 +628,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   static_assert(WARPS * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage,
                 "the reduction fits in the ring");
   __syncthreads();  // every stage has landed and been read: reuse the ring
-  reduce_store<WARPS, NT, TILES>(reinterpret_cast<float*>(smem + L::codes), acc, threadIdx.x, warp,
+  reduce_store<WARPS, NT, TILES>(reinterpret_cast<float*>(smem + L::ring), acc, threadIdx.x, warp,
                                  lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
 }
 
@@ -775,10 +775,6 @@ int64_t relaid_units(int64_t N, int64_t K, int tiles) {
   const int64_t rows = 8 * tiles;
   return (N + rows - 1) / rows * ((K + 127) / 128) * tiles * 32;
 }
-// Bytes of one unit: 16 of codes and its scale byte(s).
-int64_t relaid_unit_bytes(Format f) {
-  return 16 + (f == Format::NVFP4 ? 2 : 1);
-}
 
 // The re-laid-out weight's expansion: a piece is a quarter unit (8 values of one row
 // segment); dev::kExpandPieces says how a thread works.
@@ -787,10 +783,9 @@ template <bool NV, int LAYOUT>
 __global__ void dequant_relaid(const uint8_t* __restrict__ packed, int tiles, int64_t N, int64_t K,
                                int64_t chunks, int64_t units, float g, uint16_t* __restrict__ out) {
   const int64_t base = int64_t(blockIdx.x) * dev::kExpandThreads * dev::kExpandPieces + threadIdx.x;
-  // A chunk's run (relayout_kernel): tiles x 32 units of codes, then their scale bytes.
-  constexpr uint32_t SB = NV ? 2 : 1;
+  // A chunk's run (layout::run_bytes): tiles x 32 units of codes, then their scale bytes.
   const uint32_t per_log2 = 5 + (tiles == 4 ? 2 : tiles == 2 ? 1 : 0), per = 1u << per_log2;
-  const uint32_t run = per * (16 + SB);
+  const uint32_t run = layout::run_bytes(tiles, NV), scales = layout::run_scales(tiles);
   uint32_t q[dev::kExpandPieces], s[dev::kExpandPieces];
 #pragma unroll
   for (int j = 0; j < dev::kExpandPieces; ++j) {
@@ -801,8 +796,8 @@ __global__ void dequant_relaid(const uint8_t* __restrict__ packed, int tiles, in
     q[j] = in ? *reinterpret_cast<const uint32_t*>(at + k * 16 + (v & 3) * 4) : 0u;
     if constexpr (LAYOUT == 2) q[j] = layout::unpack_word(q[j]);
     s[j] = !in  ? 0u
-           : NV ? uint32_t(reinterpret_cast<const uint16_t*>(at + per * 16)[k])
-                : uint32_t(at[per * 16 + k]);
+           : NV ? uint32_t(reinterpret_cast<const uint16_t*>(at + scales)[k])
+                : uint32_t(at[scales + k]);
   }
 #pragma unroll
   for (int j = 0; j < dev::kExpandPieces; ++j) {
@@ -849,7 +844,9 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
   if (units >= (int64_t(1) << 31))
     throw Error("W4A16: weight [" + std::to_string(w.N) + ", " + std::to_string(w.K) +
                 "] is too large for one re-laid-out tensor (split it)");
-  MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, size_t(units * relaid_unit_bytes(w.format))));
+  MRGPTQ_CUDA_CHECK(cudaMalloc(
+      &r.packed,
+      size_t(units / (32 * r.tiles)) * layout::run_bytes(r.tiles, w.format == Format::NVFP4)));
   const unsigned grid = unsigned((units + 255) / 256);
   with_format_layout(r, [&](auto nv, auto l) {
     constexpr bool NV = decltype(nv)::value;

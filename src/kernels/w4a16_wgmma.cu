@@ -208,10 +208,10 @@ struct TCfg {
   static constexpr int S = SPLIT * SPLITG;  // K shares of a tile
   static constexpr int WN = 64 * WM * CWG;  // weight rows per block
   static constexpr int THREADS = 128 * (NC + 1);
-  static constexpr int SB = NV ? 2 : 1;                             // scale bytes per lane unit
-  static constexpr uint32_t PANEL = BN * 128, X_BYTES = 2 * PANEL;  // two 64-k swizzle panels
-  static constexpr uint32_t W_CODES = WN * 64, W_SCALES = WN * 4 * SB;
-  static constexpr uint32_t STAGE = (X_BYTES + W_CODES + W_SCALES + 1023) / 1024 * 1024;
+  static constexpr int SB = layout::unit_scale_bytes(NV);             // scale bytes per lane unit
+  static constexpr uint32_t PANEL = BN * 128, X_BYTES = 2 * PANEL;    // two 64-k swizzle panels
+  static constexpr uint32_t W_BYTES = layout::run_bytes(WN / 8, NV);  // the row tile's chunk
+  static constexpr uint32_t STAGE = (X_BYTES + W_BYTES + 1023) / 1024 * 1024;
   static constexpr int STAGES = STAGES_;
   static constexpr uint32_t BARS = STAGES * STAGE;
   static constexpr uint32_t SMEM = BARS + 2 * STAGES * 8 + 1024;  // + alignment slack
@@ -274,10 +274,10 @@ template <class C>
 struct WOffsets {
   uint32_t code[C::WM][2], scale[C::WM][2], fold[C::WM];
   __device__ __forceinline__ WOffsets(int tiles, int cw, int ww, int g, int lane) {
-    const uint32_t run = uint32_t(tiles) * (512 + 32 * C::SB);
+    const uint32_t run = layout::run_bytes(tiles, C::NV);
     auto block = [&](int tau) { return C::X_BYTES + uint32_t(tau / tiles) * run; };
     auto scales = [&](int tau) {
-      return block(tau) + uint32_t(tiles) * 512 + uint32_t(tau % tiles) * 32 * C::SB;
+      return block(tau) + layout::run_scales(tiles) + uint32_t(tau % tiles) * 32 * C::SB;
     };
 #pragma unroll
     for (int mi = 0; mi < C::WM; ++mi) {
@@ -371,7 +371,7 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
   const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
   const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
-  const uint32_t run = tiles * (512 + 32 * C::SB);  // a block's chunk: one copy
+  const uint32_t run = layout::run_bytes(tiles, C::NV);  // a block's chunk: one copy
   uint64_t policy;
   asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
   const int row0 = mb * C::BN;
