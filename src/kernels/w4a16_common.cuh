@@ -2,11 +2,14 @@
 // mma.sync kernel; w4a16_wgmma.cu: the warpgroup kernel): mbarriers, TMA bulk
 // copies, BF16 pair arithmetic and the group scales of the re-laid-out weight.
 #pragma once
+#include <cuda.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
+#include <cudaTypedefs.h>
 
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
@@ -52,6 +55,33 @@ inline int sm_count() {
   return sms;
 }
 
+// Host: a tensor map of a BF16 tensor (dims, strides in bytes, box: innermost first) with
+// 128-byte swizzle, out-of-range elements read as zeros. cuTensorMapEncodeTiled comes from the
+// driver (no link against libcuda).
+inline CUtensorMap bf16_tensor_map(const uint16_t* base, cuuint32_t rank, const cuuint64_t* dim,
+                                   const cuuint64_t* stride, const cuuint32_t* box,
+                                   const char* who) {
+  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [who] {
+    void* f = nullptr;
+    cudaDriverEntryPointQueryResult q{};
+    MRGPTQ_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000,
+                                                       cudaEnableDefault, &q));
+    if (q != cudaDriverEntryPointSuccess || !f)
+      throw Error(std::string(who) + ": cuTensorMapEncodeTiled not found in the driver");
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  }();
+  CUtensorMap m;
+  const cuuint32_t estride[5] = {1, 1, 1, 1, 1};
+  const CUresult r =
+      encode(&m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, rank, const_cast<uint16_t*>(base), dim, stride,
+             box, estride, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+             CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    throw Error(std::string(who) + ": cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) +
+                ")");
+  return m;
+}
+
 __device__ __forceinline__ uint32_t su32(const void* p) {
   return uint32_t(__cvta_generic_to_shared(p));
 }
@@ -83,6 +113,24 @@ __device__ __forceinline__ void bulk_load(void* dst, const void* src, uint32_t b
       "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], "
       "[%1], %2, [%3], %4;" ::"r"(su32(dst)),
       "l"(src), "r"(bytes), "r"(su32(bar)), "l"(policy)
+      : "memory");
+}
+
+// A box of a tensor map into shared memory, completing on `bar` (see bulk_load).
+__device__ __forceinline__ void tma_2d(void* dst, const CUtensorMap* map, int x, int y,
+                                       uint64_t* bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, "
+      "%3}], [%4];" ::"r"(su32(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(x), "r"(y), "r"(su32(bar))
+      : "memory");
+}
+__device__ __forceinline__ void tma_3d(void* dst, const CUtensorMap* map, int x, int y, int z,
+                                       uint64_t* bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, "
+      "%3, %4}], [%5];" ::"r"(su32(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(x), "r"(y), "r"(z), "r"(su32(bar))
       : "memory");
 }
 

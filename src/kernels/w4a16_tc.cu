@@ -470,21 +470,24 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
 // A warp's 128-k chunk of a ring stage (layout L) into registers: 16 code bytes and the scale
 // byte(s) a lane and tile. A stage holds L::SUB parts, one per row block of the weight that the
 // CTA covers, each the WARPS chunks of that block as the weight keeps them (codes, then scales).
+// One chunk's run (codes, then scales; WT tiles) at `cs` into a lane's registers.
+template <int WT, bool NV>
+__device__ __forceinline__ void run_to_regs(const uint8_t* cs, int lane, uint4* q, uint32_t* sc) {
+  const uint8_t* ss = cs + layout::run_scales(WT);
+#pragma unroll
+  for (int i = 0; i < WT; ++i) {
+    q[i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
+    sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
+  }
+}
 template <class L, int TILES, bool NV>
 __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int warp, int lane,
                                            uint4 (&q)[TILES], uint32_t (&sc)[TILES]) {
   constexpr int WT = TILES / L::SUB;  // tiles of a weight row block
 #pragma unroll
-  for (int h = 0; h < L::SUB; ++h) {
-    const uint8_t* cs = smem + L::ring + slot * L::stage + h * L::part + warp * L::wchunk;
-    const uint8_t* ss = cs + layout::run_scales(WT);
-#pragma unroll
-    for (int i = 0; i < WT; ++i) {
-      q[h * WT + i] = reinterpret_cast<const uint4*>(cs)[i * 32 + lane];
-      sc[h * WT + i] =
-          NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
-    }
-  }
+  for (int h = 0; h < L::SUB; ++h)
+    run_to_regs<WT, NV>(smem + L::ring + slot * L::stage + h * L::part + warp * L::wchunk, lane,
+                        q + h * WT, sc + h * WT);
 }
 
 // 64-row CTAs for the streamed kernel (two 32-row blocks of the weight each, see tma::Layout)
@@ -652,6 +655,170 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
+// ------------------------------------------- activations staged by TMA --
+// M = 5-32 on weights in 32-row blocks, layout 2 (launch_m says where): the same warp work as
+// w4a16_stream (one 32-row block x one 128-k chunk a warp and stage), but the activation rows of
+// each chunk come with the weight in the stage, as a box of the TMA engine, instead of each warp
+// loading its 16 x 128 k (M = 16) from L2 itself. Those loads were the kernel's leading stall:
+// with the activations taken from registers instead (an upper bound, not a result:
+// docs/kernels/h200/nox-experiment.patch, bench-w4a16-nox-experiment.txt), M =
+// 16 ran 56.4 -> 46.7 us on 28672x8192, 56.5 -> 43.8 on 8192x28672, 22.3 -> 17.2 on 8192x8192.
+// Staged, the loads leave the critical path, but the kernel then needs one CTA an SM (~200 KB of
+// ring) and gains only where its grid is one wave and short (try_launch_xs). A CTA covers SUB row
+// blocks: warp w takes chunk w % CH of block w / CH, so the SUB warps of a chunk share its
+// activation box (the 64-row CTA's point, without a warp holding 64 rows of registers).
+//
+// The box is [rows][2][64 k] of a 3-D view of X ({64 k, K / 64 halves, M rows}), 128-byte
+// swizzled: a lane reads its 32 k of row r (k = 32 t .. + 31 of the chunk) as four 16-byte
+// pieces j = 4 (t & 1) + c of line 2 r + t / 2, stored at piece j ^ (line & 7). The 8 lanes of a
+// quarter-warp (rows g, g + 1, t = 0..3) then hit 8 distinct bank groups for every c -- a plain
+// [rows][128 k] box would put t = 0 and 2 (and rows g, g + 1) in the same banks. Rows past M and
+// k past K (the half chunk when K % 128 == 64) arrive as zeros.
+template <bool NV, int NT, int STAGES, int CH, int SUB>
+struct XsLayout {
+  static constexpr uint32_t wchunk = layout::run_bytes(4, NV);  // a 32-row block's chunk
+  static constexpr uint32_t xchunk = NT * 8 * 256;              // NT x 8 rows x 128 k BF16
+  static constexpr uint32_t xpart = CH * xchunk, wpart = CH * wchunk;
+  static constexpr uint32_t stage = (xpart + SUB * wpart + 1023) / 1024 * 1024;
+  static constexpr uint32_t bars = STAGES * stage, bytes = bars + 2 * STAGES * 8 + 1024;
+  static_assert(xchunk % 1024 == 0, "the swizzle atoms of a box are 1024-aligned");
+};
+
+template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
+__global__ void __launch_bounds__(32 * CH * SUB, MINB)
+    w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
+                    const uint8_t* __restrict__ packed, int64_t N, int64_t K, int mblocks,
+                    float inv_g, bool evict_first, uint16_t* __restrict__ Y) {
+  using L = XsLayout<NV, NT, STAGES, CH, SUB>;
+  constexpr int WARPS = CH * SUB;
+  extern __shared__ __align__(1024) uint8_t smem_raw[];
+  uint8_t* smem = smem_raw + ((1024 - (su32(smem_raw) & 1023)) & 1023);
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
+  uint64_t* empty = full + STAGES;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, h = warp / CH, cw = warp % CH;
+  const int64_t rb = blockIdx.x / mblocks, chunks = (K + 127) / 128;
+  const int m_base = int(blockIdx.x % mblocks) * NT * 8;
+  const int64_t stages = (chunks + CH - 1) / CH;
+  const bool producer = threadIdx.x == 0;
+  uint64_t policy = 0;
+  // As in w4a16_stream: the last CTA's missing row blocks copy the weight's last one again.
+  auto issue = [&](int64_t s) {
+    const int slot = int(s % STAGES);
+    const int64_t c0 = s * CH;
+    const int n = int(chunks - c0 < CH ? chunks - c0 : CH);
+    uint8_t* st = smem + slot * L::stage;
+    mbar_expect_tx(&full[slot], uint32_t(n) * (SUB * L::wchunk + L::xchunk));
+    const int64_t wlast = (N - 1) / 32;
+#pragma unroll
+    for (int b = 0; b < SUB; ++b) {
+      const int64_t first = (rb * SUB + b < wlast ? rb * SUB + b : wlast) * chunks + c0;
+      bulk_load(st + L::xpart + b * L::wpart, packed + first * L::wchunk, n * L::wchunk,
+                &full[slot], policy);
+    }
+    for (int c = 0; c < n; ++c)
+      tma_3d(st + c * L::xchunk, &xmap, 0, int(2 * (c0 + c)), m_base, &full[slot]);
+  };
+  if (producer) {
+    for (int s = 0; s < STAGES; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], WARPS);
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
+    if (evict_first)
+      asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+    else
+      asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
+    for (int64_t s = 0; s < STAGES && s < stages; ++s) issue(s);
+  }
+  __syncthreads();
+  const int grp = lane >> 2, t = lane & 3;
+  float acc[2][NT][4] = {};
+  for (int64_t s = 0; s < stages; ++s) {
+    const int slot = int(s % STAGES);
+    const bool active = s * CH + cw < chunks;  // warp-uniform
+    mbar_wait(&full[slot], uint32_t((s / STAGES) & 1));
+    const uint8_t* st = smem + slot * L::stage;
+    uint4 q[4];
+    uint32_t sc[4];
+    XFrag<NT> x;
+    if (active) {
+      run_to_regs<4, NV>(st + L::xpart + h * L::wpart + cw * L::wchunk, lane, q, sc);
+      const uint32_t xb = su32(st + cw * L::xchunk);
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+        const uint32_t line = 2 * (nt * 8 + grp) + (t >> 1);
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const uint32_t a = xb + line * 128 + (((4 * (t & 1) + c) ^ (line & 7)) << 4);
+          asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
+                       : "=r"(x.v[nt][c].x), "=r"(x.v[nt][c].y), "=r"(x.v[nt][c].z),
+                         "=r"(x.v[nt][c].w)
+                       : "r"(a));
+        }
+      }
+    }
+    __syncwarp();
+    if (lane == 0) mbar_arrive(&empty[slot]);  // in registers: the stage may be refilled
+    if (producer && s + STAGES < stages) {     // the early refill (w4a16_stream)
+      mbar_wait(&empty[slot], uint32_t((s / STAGES) & 1));
+      issue(s + STAGES);
+    }
+    __syncwarp();
+    if (active) mma_chunk_l2<NT, 4, NV>(acc, q, sc, x);
+  }
+  // Each row block's CH warps reduce their partial sums in their own part of the ring.
+  constexpr int E = NT * 2 * 4 * 32;
+  static_assert(WARPS * E * 4 <= STAGES * L::stage, "the reduction fits in the ring");
+  __syncthreads();  // every stage has landed and been read: reuse the ring
+  reduce_store<CH, NT, 4>(reinterpret_cast<float*>(smem) + h * CH * E, acc, threadIdx.x % (CH * 32),
+                          cw, lane, m_base, M, (rb * SUB + h) * 32, N, inv_g, Y, sync_block);
+}
+
+// The X-staged kernel (try_launch_xs says where): K a multiple of 64 (the box's halves), 32-row
+// blocks in layout 2.
+template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
+void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  using L = XsLayout<NV, NT, STAGES, CH, SUB>;
+  constexpr auto kernel = w4a16_stream_xs<NV, NT, STAGES, CH, SUB, MINB>;
+  static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
+  use_dynamic_smem<kernel>(int(L::bytes));
+  const int mblocks = (M + NT * 8 - 1) / (NT * 8);
+  const int64_t rows = (w.N + SUB * 32 - 1) / (SUB * 32), blocks = rows * mblocks;
+  if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
+  const cuuint64_t dim[3] = {64, cuuint64_t(w.K / 64), cuuint64_t(M)};
+  const cuuint64_t stride[2] = {128, cuuint64_t(w.K) * 2};
+  const cuuint32_t box[3] = {64, 2, cuuint32_t(NT * 8)};
+  const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
+  const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
+  kernel<<<unsigned(blocks), CH * SUB * 32, L::bytes, st>>>(map, M, w.packed, w.N, w.K, mblocks,
+                                                            inv_g, mblocks == 1, Y);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+}
+
+// Where the X-staged kernel runs: M = 12-16 on grids of at most one CTA per SM, when a CTA's K
+// takes at most 16 stages; else w4a16_stream as before. Measured on the H200 against it
+// (docs/kernels/h200/bench-w4a16-xs.txt, two rounds per call, two calls, us, M = 9 / 12 / 16):
+//  * 64-row CTAs of 16 warps (stream_wide, N <= 64 x SMs): 8192x8192 20.2 / 20.7 / 22.1 ->
+//    20.2 / 19.9 / 19.9; on 8192x28672 (28 stages a CTA) 48.1 / 50.1 / 56.3 -> 55.5 / 55.8 / 56.0;
+//  * 32-row CTAs of 16 warps (N <= 32 x SMs): 4096x14336 19.7 / 20.7 / 21.9 -> 20.2 / 19.6 / 19.5.
+// The X-staged kernel takes the same time at M = 9-16 (issue-bound, ~50% of cycles issue with 4
+// warps a scheduler: ncu/ncu-stream-xs-m16.txt); the old one grows with M as its activation
+// loads do. Other forms lost (bench-w4a16-xs-forms-experiment.txt, xs-forms-experiment.patch):
+// 64-row CTAs of 16 warps on 28672x8192 (448 CTAs, 3.4 waves: M = 16 56.4 -> 64.6) or of 8 warps
+// at two an SM (58.6); 32-row CTAs of 8 warps at two an SM, two stages (8192x28672 M = 16 56.4 ->
+// 54.0, but M = 9 48.1 -> 54.9, and slower on 28672x8192 and 4096x14336); M = 5-8 and 17-32 in
+// the same forms (8192x28672 M = 5 38.8 -> 47.1, M = 32 67.9 -> 79.6).
+template <bool NV>
+bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  if (M < 12 || M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return false;
+  const int m = int(M);
+  const int64_t sms = sm_count(), chunks = (w.K + 127) / 128;
+  if (stream_wide(w.N)) {
+    if ((w.N + 63) / 64 > sms || chunks > 16 * 8) return false;
+    return launch_xs<NV, 2, 3, 8, 2, 1>(X, m, w, Y, st), true;  // 64-row CTAs of 16 warps
+  }
+  if ((w.N + 31) / 32 > sms || chunks > 16 * 16) return false;
+  return launch_xs<NV, 2, 2, 16, 1, 1>(X, m, w, Y, st), true;  // 32-row CTAs of 16 warps
+}
+
 // 8, 16 or 32 activation rows per block; beyond, more blocks over the same
 // weight. M <= 8 runs a 2-stage ring at three blocks per SM: measured on the
 // H100, 24 warps hide the table lookups' latency better than 4 stages at two
@@ -697,6 +864,7 @@ void launch_m(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cuda
   // 47.0 / 67.0 -> 45.1 / 59.1; as one 16-warp CTA per SM at M = 8 / 16 slower on 8192x8192
   // (17.3 / 23.1 -> 19.2 / 24.3) and no faster on 8192x28672 (43.6 / 58.2 -> 42.0 / 58.2).
   if constexpr (TILES == 4 && LAYOUT == 2) {
+    if (try_launch_xs<NV>(X, M, w, Y, st)) return;
     if (M > 4 && stream_wide(w.N)) {
       if (M > 16) return launch<8, NV, 4, 2, RAW, LAYOUT, 8, 1, 2>(X, m, w, Y, st);
       if ((w.N + 63) / 64 > sms) {

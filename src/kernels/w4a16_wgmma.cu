@@ -40,8 +40,6 @@
 // (the same over clusters of four never won: those clusters did not fit one wave); config 9
 // splits config 6's tile four ways through a global workspace instead (split_store_global).
 // One kernel, w4a16_wgmma_kernel, serves them all.
-#include <cuda.h>
-#include <cudaTypedefs.h>
 
 #include <algorithm>
 #include <string>
@@ -243,15 +241,6 @@ struct TCfg {
                 "a split CTA's partial sums fit in its stages");
   static_assert(SPLITG == 1 || (SPLIT == 1 && KW == 1), "one kind of K split");
 };
-
-__device__ __forceinline__ void tma_2d(void* dst, const CUtensorMap* map, int x, int y,
-                                       uint64_t* bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, "
-      "%3}], [%4];" ::"r"(su32(dst)),
-      "l"(reinterpret_cast<uint64_t>(map)), "r"(x), "r"(y), "r"(su32(bar))
-      : "memory");
-}
 
 // (m & a) | (~m & b) in one LOP3 (written as two, ptxas spends an extra AND).
 __device__ __forceinline__ uint32_t bitsel(uint32_t m, uint32_t a, uint32_t b) {
@@ -719,33 +708,11 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
 }
 
-// cuTensorMapEncodeTiled from the driver (no link against libcuda).
-PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
-  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
-    void* f = nullptr;
-    cudaDriverEntryPointQueryResult q{};
-    MRGPTQ_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000,
-                                                       cudaEnableDefault, &q));
-    if (q != cudaDriverEntryPointSuccess || !f)
-      throw Error("W4A16 wgmma kernel: cuTensorMapEncodeTiled not found in the driver");
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
-  }();
-  return fn;
-}
-
 // X [M, K] BF16 as boxes of 64 k x BN rows, 128-byte swizzle, out-of-range elements read as 0.
 CUtensorMap x_map(const uint16_t* X, int64_t M, int64_t K, int BN) {
-  CUtensorMap m;
   const cuuint64_t dim[2] = {cuuint64_t(K), cuuint64_t(M)}, stride[1] = {cuuint64_t(K) * 2};
-  const cuuint32_t box[2] = {64, cuuint32_t(BN)}, estride[2] = {1, 1};
-  const CUresult r =
-      encode_fn()(&m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<uint16_t*>(X), dim, stride,
-                  box, estride, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS)
-    throw Error("W4A16 wgmma kernel: cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) +
-                ")");
-  return m;
+  const cuuint32_t box[2] = {64, cuuint32_t(BN)};
+  return bf16_tensor_map(X, 2, dim, stride, box, "W4A16 wgmma kernel");
 }
 
 template <class C>

@@ -188,11 +188,14 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
   // multiple of the 128-wide chunk nor of the stage, M across the 8/16/32-row
   // kernels and several blocks over the same rows.
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (Shape sh : {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0},
-                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2}}) {
+    // The last two: 32-row blocks, at most one per SM, K a multiple of 64 -- the activations
+    // staged by the TMA engine at M = 12-16 (w4a16_stream_xs), 1088 with a half chunk at the end.
+    for (Shape sh :
+         {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
+          Shape{600, 1056, 4}, Shape{600, 1056, 2}, Shape{600, 1088, 4}, Shape{4000, 640, 4}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
-      for (int64_t M : {1, 3, 9, 16, 17, 32, 33, 100})
+      for (int64_t M : {1, 3, 8, 9, 12, 16, 17, 32, 33, 100})
         EXPECT_LE(run_case(c, M, rng, Path::Streamed, sh.tiles), 5e-3)
             << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << sh.tiles
             << " M=" << M;
@@ -203,20 +206,23 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
 // on weights sized from the SM count: more 64-row CTAs than SMs (taken from M = 5) and at most
 // one per SM (taken from M = 17), each with an odd number of 32-row blocks, so that the last
 // CTA's second part re-reads the weight's last block (its rows lie past N); M from 4 (still
-// 32-row CTAs) across the 8/16/32-row forms and several CTAs over the same rows.
+// 32-row CTAs) across the 8/16/32-row forms and several CTAs over the same rows. At most one
+// 64-row CTA per SM stages the activations at M = 12-16 (w4a16_stream_xs); K = 2112 ends on half a
+// chunk (the TMA box of the activations then reads zeros for k past K).
 TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
   int sms = 0;
   CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (Shape sh : {Shape{64 * (sms + 9) + 8, 256, 0}, Shape{64 * sms - 40, 2048, 0}}) {
+    for (Shape sh : {Shape{64 * (sms + 9) + 8, 256, 0}, Shape{64 * sms - 40, 2048, 0},
+                     Shape{64 * sms - 56, 2112, 0}}) {
       ASSERT_EQ((sh.n + 31) / 32 % 2, 1) << "an odd number of 32-row blocks";
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
       EXPECT_TRUE(gpu::w4a16_stream_wide(tw)) << "N=" << sh.n;
       gpu::free_tensor_core_weight(tw);
-      for (int64_t M : {4, 5, 8, 9, 16, 17, 32, 33, 100})
+      for (int64_t M : {4, 5, 8, 9, 11, 12, 16, 17, 32, 33, 100})
         EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
             << to_string(f) << " N=" << sh.n << " K=" << sh.k << " M=" << M;
     }
