@@ -2,7 +2,8 @@
 // once), the warpgroup (wgmma) kernel in each config, the dequantize + cuBLAS
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
-// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C]] [--ms M1,...] [--reps R]
+// usage: bench_w4a16_tc [--quick] [--only NxK (any shape)] [--wg [--cfg C]] [--ms M1,...] [--reps
+// R]
 //                       [--tiles T] [--layout L]
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
@@ -81,10 +82,19 @@ int main(int argc, char** argv) {
         "l1 auto us", "ratio", "deq+cublas", "ratio", "wg3 mx us", "ratio", "wg4 mx us", "ratio",
         "wg5 mx us", "ratio", "TFLOP/s", "wg nv us", "ratio", "gemm mx us", "ratio", "gemm nv us",
         "ratio", "rm mx us", "ratio");
-  for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
-           {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
+  // The four layer shapes, or --only's shape (any N x K, K a multiple of 128).
+  std::vector<std::pair<int64_t, int64_t>> shapes = {
+      {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}};
+  if (only) {
+    long long n = 0, k = 0;
+    if (std::sscanf(only, "%lldx%lld", &n, &k) != 2 || n <= 0 || k <= 0 || k % 128) {
+      std::fprintf(stderr, "--only wants NxK with K a multiple of 128, not %s\n", only);
+      return 2;
+    }
+    shapes = {{n, k}};
+  }
+  for (auto nk : shapes) {
     const int64_t N = nk.first, K = nk.second;
-    if (only && std::to_string(N) + "x" + std::to_string(K) != only) continue;
     const size_t w4 = size_t(N * K / 2), w16 = size_t(N * K * 2);
     const int c4 = int(rotate / w4 + 1), c16 = int(rotate / w16 + 1);
     std::vector<uint8_t*> packed, mxs, nvs;
