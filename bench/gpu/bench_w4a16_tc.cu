@@ -2,9 +2,9 @@
 // once), the warpgroup (wgmma) kernel in each config, the dequantize + cuBLAS
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
-// usage: bench_w4a16_tc [--quick] [--only NxK (any shape)] [--wg [--cfg C]] [--ms M1,...] [--reps
-// R]
+// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C]] [--ms M1,...] [--reps R]
 //                       [--tiles T] [--layout L]
+// --only NxK: this shape (any N x K, K a multiple of 128) instead of the four layer shapes;
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
 // M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4; default: the
