@@ -664,9 +664,9 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // docs/kernels/h200/nox-experiment.patch, bench-w4a16-nox-experiment.txt), M =
 // 16 ran 56.4 -> 46.7 us on 28672x8192, 56.5 -> 43.8 on 8192x28672, 22.3 -> 17.2 on 8192x8192.
 // Staged, the loads leave the critical path, but the kernel then needs one CTA an SM (~200 KB of
-// ring) and gains only where its grid is one wave and short (try_launch_xs). A CTA covers SUB row
-// blocks: warp w takes chunk w % CH of block w / CH, so the SUB warps of a chunk share its
-// activation box (the 64-row CTA's point, without a warp holding 64 rows of registers).
+// ring) and gains only where its grid is one wave, the more the shorter its K (try_launch_xs). A
+// CTA covers SUB row blocks: warp w takes chunk w % CH of block w / CH, so the SUB warps of a chunk
+// share its activation box (the 64-row CTA's point, without a warp holding 64 rows of registers).
 //
 // The box is [rows][2][64 k] of a 3-D view of X ({64 k, K / 64 halves, M rows}), 128-byte
 // swizzled: a lane reads its 32 k of row r (k = 32 t .. + 31 of the chunk) as four 16-byte
@@ -793,30 +793,35 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-// Where the X-staged kernel runs: M = 12-16 on grids of at most one CTA per SM, when a CTA's K
-// takes at most 16 stages; else w4a16_stream as before. Measured on the H200 against it
-// (docs/kernels/h200/bench-w4a16-xs.txt, two rounds per call, two calls, us, M = 9 / 12 / 16):
-//  * 64-row CTAs of 16 warps (stream_wide, N <= 64 x SMs): 8192x8192 20.2 / 20.7 / 22.1 ->
-//    20.2 / 19.9 / 19.9; on 8192x28672 (28 stages a CTA) 48.1 / 50.1 / 56.3 -> 55.5 / 55.8 / 56.0;
-//  * 32-row CTAs of 16 warps (N <= 32 x SMs): 4096x14336 19.7 / 20.7 / 21.9 -> 20.2 / 19.6 / 19.5.
-// The X-staged kernel takes the same time at M = 9-16 (issue-bound, ~50% of cycles issue with 4
-// warps a scheduler: ncu/ncu-stream-xs-m16.txt); the old one grows with M as its activation
-// loads do. Other forms lost (bench-w4a16-xs-forms-experiment.txt, xs-forms-experiment.patch):
-// 64-row CTAs of 16 warps on 28672x8192 (448 CTAs, 3.4 waves: M = 16 56.4 -> 64.6) or of 8 warps
-// at two an SM (58.6); 32-row CTAs of 8 warps at two an SM, two stages (8192x28672 M = 16 56.4 ->
-// 54.0, but M = 9 48.1 -> 54.9, and slower on 28672x8192 and 4096x14336); M = 5-8 and 17-32 in
-// the same forms (8192x28672 M = 5 38.8 -> 47.1, M = 32 67.9 -> 79.6).
+// Where the X-staged kernel runs: grids of one wave (at most one CTA per SM), M = 11-16 where a
+// CTA's K takes at most 8 stages, M = 15-16 where 9-20; else w4a16_stream as before. Its time is
+// flat in M (issue-bound, ~50% of cycles issue with 4 warps a scheduler:
+// ncu/ncu-stream-xs-m16.txt), the old kernel's grows with its activation loads, and the old one
+// is the faster at M = 9-10 by more the longer the K. Measured on the H200
+// (docs/kernels/h200/bench-w4a16-xs.txt, two rounds a call, us, old -> X-staged):
+//  * 64-row CTAs of 16 warps (stream_wide, N <= 64 x SMs), M = 10 / 12 / 16: 8192x8192 (8
+//    stages) 20.5 / 20.7 / 22.2 -> 20.2 / 20.0 / 20.0, M = 11 20.6 -> 19.9; 8192x14336 (14)
+//    28.9 / 29.5 / 33.0 -> 30.8 / 30.8 / 30.9; 8192x16384 (16) 32.0 / 32.5 / 36.0 -> 34.5 / 34.4
+//    / 34.2; 8192x20480 (20) 37.8 / 38.5 / 43.1 -> 41.7 / 41.5 / 41.5; 8192x28672 (28) M = 12 /
+//    16 50.1 / 56.3 -> 55.8 / 56.0;
+//  * 32-row CTAs of 16 warps (N <= 32 x SMs): 4096x14336 (7 stages) M = 10 / 11 / 12 / 16 20.2 /
+//    20.4 / 20.7 / 22.0 -> 20.2 / 20.0 / 19.8 / 19.6.
+// Other forms lost (xs-forms-experiment.patch, the same output): 64-row CTAs of 16 warps on
+// 28672x8192 (448 CTAs, 3.4 waves: M = 16 56.4 -> 64.6) or of 8 warps at two an SM (58.6);
+// 32-row CTAs of 8 warps at two an SM, two stages (8192x28672 M = 16 56.4 -> 54.0, but M = 9
+// 48.1 -> 54.9, and slower on 28672x8192 and 4096x14336); M = 5-8 and 17-32 in the same forms
+// (8192x28672 M = 5 38.8 -> 47.1, M = 32 67.9 -> 79.6).
 template <bool NV>
 bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  if (M < 12 || M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return false;
+  if (M < 11 || M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return false;
   const int m = int(M);
   const int64_t sms = sm_count(), chunks = (w.K + 127) / 128;
-  if (stream_wide(w.N)) {
-    if ((w.N + 63) / 64 > sms || chunks > 16 * 8) return false;
-    return launch_xs<NV, 2, 3, 8, 2, 1>(X, m, w, Y, st), true;  // 64-row CTAs of 16 warps
-  }
-  if ((w.N + 31) / 32 > sms || chunks > 16 * 16) return false;
-  return launch_xs<NV, 2, 2, 16, 1, 1>(X, m, w, Y, st), true;  // 32-row CTAs of 16 warps
+  const bool wide = stream_wide(w.N);
+  const int64_t ch = wide ? 8 : 16, stages = (chunks + ch - 1) / ch;  // chunks a stage, stages
+  if ((wide ? (w.N + 63) / 64 : (w.N + 31) / 32) > sms || stages > 20 || (stages > 8 && M < 15))
+    return false;
+  if (wide) return launch_xs<NV, 2, 3, 8, 2, 1>(X, m, w, Y, st), true;  // 64-row CTAs, 16 warps
+  return launch_xs<NV, 2, 2, 16, 1, 1>(X, m, w, Y, st), true;           // 32-row CTAs, 16 warps
 }
 
 // 8, 16 or 32 activation rows per block; beyond, more blocks over the same

@@ -189,7 +189,7 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
   // kernels and several blocks over the same rows.
   for (Format f : {Format::MXFP4, Format::NVFP4})
     // The last two: 32-row blocks, at most one per SM, K a multiple of 64 -- the activations
-    // staged by the TMA engine at M = 12-16 (w4a16_stream_xs), 1088 with a half chunk at the end.
+    // staged by the TMA engine at M = 11-16 (w4a16_stream_xs), 1088 with a half chunk at the end.
     for (Shape sh :
          {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
           Shape{600, 1056, 4}, Shape{600, 1056, 2}, Shape{600, 1088, 4}, Shape{4000, 640, 4}}) {
@@ -207,7 +207,7 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
 // one per SM (taken from M = 17), each with an odd number of 32-row blocks, so that the last
 // CTA's second part re-reads the weight's last block (its rows lie past N); M from 4 (still
 // 32-row CTAs) across the 8/16/32-row forms and several CTAs over the same rows. At most one
-// 64-row CTA per SM stages the activations at M = 12-16 (w4a16_stream_xs); K = 2112 ends on half a
+// 64-row CTA per SM stages the activations at M = 11-16 (w4a16_stream_xs); K = 2112 ends on half a
 // chunk (the TMA box of the activations then reads zeros for k past K).
 TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
@@ -226,6 +226,15 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
         EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
             << to_string(f) << " N=" << sh.n << " K=" << sh.k << " M=" << M;
     }
+  // A longer K (9 stages of the X-staged kernel a CTA): the old kernel at M = 12, the X-staged
+  // one at M = 16.
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    DeviceWeight c;
+    make_weight(c, 64 * sms - 40, 9216, f, rng);
+    for (int64_t M : {12, 16})
+      EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
+          << to_string(f) << " N=" << 64 * sms - 40 << " K=9216 M=" << M;
+  }
 }
 
 TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
