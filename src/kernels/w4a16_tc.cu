@@ -656,13 +656,14 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 }
 
 // ------------------------------------------- activations staged by TMA --
-// M = 5-32 on weights in 32-row blocks, layout 2 (launch_m says where): the same warp work as
-// w4a16_stream (one 32-row block x one 128-k chunk a warp and stage), but the activation rows of
-// each chunk come with the weight in the stage, as a box of the TMA engine, instead of each warp
-// loading its 16 x 128 k (M = 16) from L2 itself. Those loads were the kernel's leading stall:
-// with the activations taken from registers instead (an upper bound, not a result:
-// docs/kernels/h200/nox-experiment.patch, bench-w4a16-nox-experiment.txt), M =
-// 16 ran 56.4 -> 46.7 us on 28672x8192, 56.5 -> 43.8 on 8192x28672, 22.3 -> 17.2 on 8192x8192.
+// M = 11-16 on weights in 32-row blocks, layout 2 (try_launch_xs says where; the template also
+// takes NT = 1 or 4, measured slower): the same warp work as w4a16_stream (one 32-row block x
+// one 128-k chunk a warp and stage), but the activation rows of each chunk come with the weight
+// in the stage, as a box of the TMA engine, instead of each warp loading its 16 x 128 k (M = 16)
+// from L2 itself. Those loads were the kernel's leading stall: with the activations taken from
+// registers instead (an upper bound, not a result: docs/kernels/h200/nox-experiment.patch,
+// bench-w4a16-nox-experiment.txt), M = 16 ran 56.4 -> 46.7 us on 28672x8192, 56.5 -> 43.8 on
+// 8192x28672, 22.3 -> 17.2 on 8192x8192.
 // Staged, the loads leave the critical path, but the kernel then needs one CTA an SM (~200 KB of
 // ring) and gains only where its grid is one wave, the more the shorter its K (try_launch_xs). A
 // CTA covers SUB row blocks: warp w takes chunk w % CH of block w / CH, so the SUB warps of a chunk
