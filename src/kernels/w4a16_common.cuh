@@ -1,6 +1,7 @@
-// Device helpers shared by the W4A16 kernels (w4a16_tc.cu: the streamed
-// mma.sync kernel; w4a16_wgmma.cu: the warpgroup kernel): mbarriers, TMA bulk
-// copies, BF16 pair arithmetic and the group scales of the re-laid-out weight.
+// Helpers shared by the W4A16 kernels (w4a16_tc.cu: the streamed mma.sync
+// kernels; w4a16_wgmma.cu: the warpgroup kernel): mbarriers, TMA bulk and tensor
+// copies (and, on the host, their tensor maps), BF16 pair arithmetic and the
+// group scales of the re-laid-out weight.
 #pragma once
 #include <cuda.h>
 #include <cuda_bf16.h>
@@ -61,13 +62,13 @@ inline int sm_count() {
 inline CUtensorMap bf16_tensor_map(const uint16_t* base, cuuint32_t rank, const cuuint64_t* dim,
                                    const cuuint64_t* stride, const cuuint32_t* box,
                                    const char* who) {
-  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [who] {
+  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
     void* f = nullptr;
     cudaDriverEntryPointQueryResult q{};
     MRGPTQ_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000,
                                                        cudaEnableDefault, &q));
     if (q != cudaDriverEntryPointSuccess || !f)
-      throw Error(std::string(who) + ": cuTensorMapEncodeTiled not found in the driver");
+      throw Error("W4A16 kernels: cuTensorMapEncodeTiled not found in the driver");
     return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
   }();
   CUtensorMap m;
