@@ -10,7 +10,11 @@
 // consumer warps wait for it, read it (an XOR over every byte) and release it.
 // Printed per P: time, GB/s and the ratio to P = 32 KB, and whether the XOR of
 // everything read equals P = 32 KB's (the same bytes must arrive, whatever the
-// pieces).
+// pieces). The ninth session measured ~48 ns a copy and SM below 2 KB
+// (docs/kernels/h200/bench-tma-copies-e6afcca.txt); a second sweep asks whose
+// cost that is: the same pieces issued by 4 or 32 lanes of the producer warp
+// (copy i by lane i % lanes) instead of one thread. If more lanes move small
+// pieces faster, the limit is one thread's issue; if not, the SM's TMA unit.
 // usage: bench_tma_copies [--reps R]
 #include <cuda_runtime.h>
 
@@ -32,7 +36,7 @@ constexpr int kStages = 4, kStage = 32 * 1024, kConsumers = 4;
 constexpr int kThreads = 32 * (1 + kConsumers);
 
 __global__ void __launch_bounds__(kThreads, 1)
-    copy_rate(const uint8_t* __restrict__ src, int64_t per_cta, uint32_t piece,
+    copy_rate(const uint8_t* __restrict__ src, int64_t per_cta, uint32_t piece, int lanes,
               uint32_t* __restrict__ sums) {
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + kStages * kStage);
@@ -45,15 +49,17 @@ __global__ void __launch_bounds__(kThreads, 1)
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
   }
   __syncthreads();
-  if (warp == 0) {  // the producer: one thread issues every copy
-    if (lane != 0) return;
+  if (warp == 0) {  // the producer: `lanes` lanes issue the copies, copy i by lane i % lanes
+    if (lane >= lanes) return;
+    const unsigned group = lanes == 32 ? 0xFFFFFFFFu : (1u << lanes) - 1u;
     uint64_t policy;
     asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
     for (int64_t s = 0; s < stages; ++s) {
       const int slot = int(s % kStages);
       if (s >= kStages) mbar_wait(&empty[slot], uint32_t(((s / kStages) - 1) & 1));
-      mbar_expect_tx(&full[slot], kStage);
-      for (uint32_t off = 0; off < uint32_t(kStage); off += piece)
+      if (lane == 0) mbar_expect_tx(&full[slot], kStage);
+      __syncwarp(group);  // the stage's bytes are expected before any of its copies is issued
+      for (uint32_t off = uint32_t(lane) * piece; off < uint32_t(kStage); off += lanes * piece)
         bulk_load(smem + slot * kStage + off, base + s * kStage + off, piece, &full[slot], policy);
     }
     return;
@@ -101,31 +107,32 @@ int main(int argc, char** argv) {
   const int smem = kStages * kStage + 2 * kStages * 8;
   MRGPTQ_CUDA_CHECK(
       cudaFuncSetAttribute(copy_rate, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  auto run = [&](uint32_t piece) {
-    copy_rate<<<ctas, kThreads, smem>>>(src, per_cta, piece, sums);
+  auto run = [&](uint32_t piece, int lanes) {
+    copy_rate<<<ctas, kThreads, smem>>>(src, per_cta, piece, lanes, sums);
     MRGPTQ_CUDA_LAUNCH_CHECK();
   };
-  auto checksum = [&](uint32_t piece) {
+  auto checksum = [&](uint32_t piece, int lanes) {
     MRGPTQ_CUDA_CHECK(cudaMemset(sums, 0, 64 * sizeof(uint32_t)));
-    run(piece);
+    run(piece, lanes);
     std::vector<uint32_t> h(64);
     MRGPTQ_CUDA_CHECK(cudaMemcpy(h.data(), sums, 64 * 4, cudaMemcpyDeviceToHost));
     uint32_t x = 0;
     for (uint32_t v : h) x ^= v;
     return x;
   };
-  const uint32_t ref_sum = checksum(kStage);
-  std::printf("%10s %8s %10s %9s %8s  %s\n", "piece", "copies", "time us", "GB/s", "ratio",
-              "same bytes as one copy");
+  const uint32_t ref_sum = checksum(kStage, 1);
+  std::printf("%6s %10s %8s %10s %9s %8s  %s\n", "lanes", "piece", "copies", "time us", "GB/s",
+              "ratio", "same bytes as one copy");
   double t_one = 0.0;
-  for (uint32_t piece = kStage; piece >= 128; piece /= 2) {
-    const double t = time_us(1, reps, [&](int) { run(piece); });
-    if (piece == uint32_t(kStage)) t_one = t;
-    const bool same = checksum(piece) == ref_sum;
-    std::printf("%10u %8u %10.1f %9.0f %7.2fx  %s\n", piece, kStage / piece, t, bytes / t / 1e3,
-                t_one / t, same ? "yes" : "NO");
-    if (!same) return 1;
-  }
+  for (int lanes : {1, 4, 32})
+    for (uint32_t piece = lanes == 1 ? kStage : 2048; piece >= 128; piece /= 2) {
+      const double t = time_us(1, reps, [&](int) { run(piece, lanes); });
+      if (piece == uint32_t(kStage)) t_one = t;
+      const bool same = checksum(piece, lanes) == ref_sum;
+      std::printf("%6d %10u %8u %10.1f %9.0f %7.2fx  %s\n", lanes, piece, kStage / piece, t,
+                  bytes / t / 1e3, t_one / t, same ? "yes" : "NO");
+      if (!same) return 1;
+    }
   MRGPTQ_CUDA_CHECK(cudaFree(sums));
   MRGPTQ_CUDA_CHECK(cudaFree(src));
   return 0;
