@@ -14,6 +14,11 @@
 #   fp4        bench_fp4: the issue's table
 #   tma        bench_tma_copies: the rate of TMA bulk copies against their size (not in the
 #              default list)
+#   ab         an A/B of environment settings in one binary (not in the default list), for
+#              experiments switched by a variable: AB_ENVS="V=0 V=1" (a setting a word,
+#              several variables joined by commas: "V=1,W=2"), AB_BIN (default
+#              bench_w4a16_tc), AB_ARGS (its arguments, default "--ms 1,16"), AB_ROUNDS
+#              (default 2); the settings alternate within each round, to $OUT/ab.txt
 #   profile    ncu on the W4A16 kernels whose limits are open questions (not in the default
 #              list): one metric set (issue, pipes, stall reasons, DRAM/L2/L1) per case, to
 #              $OUT/ncu-profile.txt; PROFILE_CASES="name|kernel regex|bench args;..." replaces
@@ -122,6 +127,26 @@ DEFAULT_PROFILE_CASES="streamed M=16|w4a16_streamILi4ELb0ELi2ELi4ELb1ELi2E|--onl
 config 7 M=256|w4a16_wgmma_kernel|--wg --cfg 7 --only 4096x14336 --ms 256 --reps 1;\
 config 9 M=256|w4a16_wgmma_kernel|--wg --cfg 9 --only 4096x14336 --ms 256 --reps 1;\
 config 6 M=4096|w4a16_wgmma_kernel|--wg --cfg 6 --only 8192x8192 --ms 4096 --reps 1"
+if want ab; then
+  echo "== A/B of environment settings"
+  if [ -z "${AB_ENVS:-}" ]; then
+    summary+=("ab: skipped, AB_ENVS names no settings (e.g. AB_ENVS=\"V=0 V=1\")")
+  else
+    t0=$SECONDS
+    : >"$OUT/ab.txt"
+    for r in $(seq "${AB_ROUNDS:-2}"); do
+      for e in $AB_ENVS; do
+        echo "=== round $r: ${e//,/ } ${AB_BIN:-bench_w4a16_tc} ${AB_ARGS:---ms 1,16}" \
+          | tee -a "$OUT/ab.txt"
+        # shellcheck disable=SC2086
+        env ${e//,/ } "$BUILD/${AB_BIN:-bench_w4a16_tc}" ${AB_ARGS:---ms 1,16} 2>&1 \
+          | tee -a "$OUT/ab.txt"
+      done
+    done
+    summary+=("ab: $(wc -w <<<"$AB_ENVS") settings x ${AB_ROUNDS:-2} rounds, $((SECONDS - t0)) s -> ab.txt")
+  fi
+fi
+
 if want profile; then
   echo "== ncu profile"
   if ! command -v ncu >/dev/null; then
