@@ -5,7 +5,7 @@
 # then, there: scripts/gpu.sh --prebuilt DIR [STAGE ...]
 # The binaries are stripped (host symbols only; the kernels keep their names for
 # ncu and compute-sanitizer): the seven are ~84 MB, more than the 64 MB a
-# device call carries, so --tgz leaves only DIR/bundle.tgz (~15 MB), which gpu.sh unpacks.
+# device call carries, so --tgz leaves only DIR/bundle.tgz (~16 MB), which gpu.sh unpacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TGZ=0
