@@ -44,16 +44,12 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const uint8_t* base = src + int64_t(blockIdx.x) * per_cta;
   const int64_t stages = per_cta / kStage;
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], kConsumers);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
+  if (threadIdx.x == 0) ring_init(full, empty, kStages, kConsumers);
   __syncthreads();
   if (warp == 0) {  // the producer: `lanes` lanes issue the copies, copy i by lane i % lanes
     if (lane >= lanes) return;
     const unsigned group = lanes == 32 ? 0xFFFFFFFFu : (1u << lanes) - 1u;
-    uint64_t policy;
-    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+    const uint64_t policy = l2_policy(true);
     for (int64_t s = 0; s < stages; ++s) {
       const int slot = int(s % kStages);
       if (s >= kStages) mbar_wait(&empty[slot], uint32_t(((s / kStages) - 1) & 1));

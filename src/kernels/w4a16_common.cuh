@@ -108,6 +108,32 @@ __device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
       "r"(parity)
       : "memory");
 }
+// A TMA ring's barriers, by one thread: full[s] completes when stage s's bytes have landed (one
+// arrival, the producer's expect_tx), empty[s] when `consumers` arrivals say it was taken; the
+// fence makes the initialisation visible to the TMA unit. A block (or cluster) barrier must
+// follow before anyone waits on them.
+__device__ __forceinline__ void ring_init(uint64_t* full, uint64_t* empty, int stages,
+                                          uint32_t consumers) {
+  for (int s = 0; s < stages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], consumers);
+  asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+}
+// The L2 policy of streamed bytes (bulk_load's cache hint): evict first for bytes read once, so
+// that the weight does not push the activations out of L2; evict normal where other CTAs read the
+// same bytes again.
+__device__ __forceinline__ uint64_t l2_policy(bool evict_first) {
+  uint64_t policy;
+  if (evict_first)
+    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  else
+    asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
+// Dynamic shared memory rounded up to the next 1024-byte address: the atom of the 128-byte
+// swizzle, which tensor-map boxes and wgmma descriptors assume (the launch asks 1 KB more).
+__device__ __forceinline__ uint8_t* align_1024(uint8_t* smem_raw) {
+  const uint32_t raw = su32(smem_raw);
+  return smem_raw + (((raw + 1023) & ~1023u) - raw);
+}
 __device__ __forceinline__ void bulk_load(void* dst, const void* src, uint32_t bytes, uint64_t* bar,
                                           uint64_t policy) {
   asm volatile(

@@ -467,10 +467,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
                                     M, nbase, N, inv_g, Y, sync_block);
 }
 
-// A warp's 128-k chunk of a ring stage (layout L) into registers: 16 code bytes and the scale
-// byte(s) a lane and tile. A stage holds L::SUB parts, one per row block of the weight that the
-// CTA covers, each the WARPS chunks of that block as the weight keeps them (codes, then scales).
-// One chunk's run (codes, then scales; WT tiles) at `cs` into a lane's registers.
+// One chunk's run (codes, then scales; WT tiles) at `cs` into a lane's registers: 16 code bytes
+// and the scale byte(s) a lane and tile.
 template <int WT, bool NV>
 __device__ __forceinline__ void run_to_regs(const uint8_t* cs, int lane, uint4* q, uint32_t* sc) {
   const uint8_t* ss = cs + layout::run_scales(WT);
@@ -480,6 +478,9 @@ __device__ __forceinline__ void run_to_regs(const uint8_t* cs, int lane, uint4* 
     sc[i] = NV ? reinterpret_cast<const uint16_t*>(ss)[i * 32 + lane] : ss[i * 32 + lane];
   }
 }
+// A warp's 128-k chunk of a ring stage (layout L) into registers. A stage holds L::SUB parts,
+// one per row block of the weight that the CTA covers, each the WARPS chunks of that block as the
+// weight keeps them.
 template <class L, int TILES, bool NV>
 __device__ __forceinline__ void copy_chunk(const uint8_t* smem, int slot, int warp, int lane,
                                            uint4 (&q)[TILES], uint32_t (&sc)[TILES]) {
@@ -563,7 +564,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   // warps x 2 blocks x 128 registers is exactly one SM's register file, a
   // ninth warp would cost the second block.
   const bool producer = threadIdx.x == 0;
-  uint64_t policy = 0;  // read once: do not let the weight push the activations out of L2
+  uint64_t policy = 0;  // the weight's L2 policy (l2_policy), the producer's
   // The weight's row blocks of this CTA, rb * SUB .. + SUB - 1. The last CTA may lack its last
   // ones: those parts copy the weight's last row block again (in bounds; the rows they give lie
   // past N, and the reduction stores nothing of them).
@@ -581,12 +582,8 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     }
   };
   if (producer) {  // the first stages fly while the block builds its table
-    for (int s = 0; s < kStages; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], WARPS);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");  // visible to the TMA unit
-    if (evict_first)
-      asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-    else
-      asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
+    ring_init(full, empty, kStages, WARPS);
+    policy = l2_policy(evict_first);
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
   }
   const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
@@ -693,7 +690,7 @@ __global__ void __launch_bounds__(32 * CH * SUB, MINB)
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
   constexpr int WARPS = CH * SUB;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
-  uint8_t* smem = smem_raw + ((1024 - (su32(smem_raw) & 1023)) & 1023);
+  uint8_t* smem = align_1024(smem_raw);
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + STAGES;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, h = warp / CH, cw = warp % CH;
@@ -720,13 +717,9 @@ __global__ void __launch_bounds__(32 * CH * SUB, MINB)
       tma_3d(st + c * L::xchunk, &xmap, 0, int(2 * (c0 + c)), m_base, &full[slot]);
   };
   if (producer) {
-    for (int s = 0; s < STAGES; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], WARPS);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    ring_init(full, empty, STAGES, WARPS);
     asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
-    if (evict_first)
-      asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-    else
-      asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
+    policy = l2_policy(evict_first);
     for (int64_t s = 0; s < STAGES && s < stages; ++s) issue(s);
   }
   __syncthreads();

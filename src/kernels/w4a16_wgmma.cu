@@ -335,14 +335,10 @@ __device__ __forceinline__ void w_scales(WScales<C>& r, const uint8_t* st, const
 template <class C>
 __device__ __forceinline__ uint8_t* block_setup(uint8_t* smem_raw, uint64_t*& full,
                                                 uint64_t*& empty) {
-  const uint32_t raw_s = su32(smem_raw), base_s = (raw_s + 1023) & ~1023u;
-  uint8_t* smem = smem_raw + (base_s - raw_s);
+  uint8_t* smem = align_1024(smem_raw);
   full = reinterpret_cast<uint64_t*>(smem + C::BARS);
   empty = full + C::STAGES;
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < C::STAGES; ++s) mbar_init(&full[s], 1), mbar_init(&empty[s], C::CWG * 4);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
+  if (threadIdx.x == 0) ring_init(full, empty, C::STAGES, C::CWG * 4);
   __syncthreads();
   return smem;
 }
@@ -361,8 +357,7 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
   const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
   const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
   const uint32_t run = layout::run_bytes(tiles, C::NV);  // a block's chunk: one copy
-  uint64_t policy;
-  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  const uint64_t policy = l2_policy(true);
   const int row0 = mb * C::BN;
   for (int c = 0; c < n; ++c) {
     const int slot = c % C::STAGES, gc = c0 + c;
