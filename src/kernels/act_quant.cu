@@ -153,6 +153,7 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
                      uint16_t* __restrict__ deq, Fp8Out f8,
                      const __grid_constant__ TableArg<NV> tab) {
   constexpr int kV = vals<B, NV>(), kL = kV / 8, kU = kV / kUnit;  // values, loads, units a thread
+  static_assert(kU == 1 || NV, "two units a thread only for NVFP4 (its scale store)");
   // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
   constexpr bool kFold = B == 16 || B == 64;
   constexpr float kRscale = B == 16 ? 0.25f : 0.125f;
@@ -347,11 +348,12 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
     for (int c = 0; c < kU; ++c)
       reinterpret_cast<uint4*>(packed)[t * kU + c] =  // 16 code bytes a unit
           make_uint4(word[c][0], word[c][1], word[c][2], word[c][3]);
-    // The thread's scale bytes, contiguous: one (MXFP4) or two (NVFP4) a unit.
-    if constexpr (NV && kU == 2)
+    // The thread's scale bytes, contiguous: one (MXFP4) or two (NVFP4) a unit; two units only
+    // for NVFP4 (vals).
+    if constexpr (kU == 2)
       reinterpret_cast<uint32_t*>(scales)[t] = s[0] | s[1] << 16;
-    else if constexpr (NV || kU == 2)
-      reinterpret_cast<uint16_t*>(scales)[t] = uint16_t(kU == 2 ? s[0] | s[1] << 8 : s[0]);
+    else if constexpr (NV)
+      reinterpret_cast<uint16_t*>(scales)[t] = uint16_t(s[0]);
     else
       scales[t] = uint8_t(s[0]);
   } else {  // NVFP4's last 16 elements
