@@ -401,8 +401,9 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 
 // The routes that depend on the grid filling the GPU, on weights sized from the SM count:
 // M = 17..32 goes to the warpgroup kernel's config 4 when its 128-row tiles cover 4/5 of the
-// SMs (13440 rows on 132 SMs; w4a16_gemm takes it only on a weight in blocks of at most 32
-// rows, the streamed kernel on the default 64-row blocks of such a weight), M = 65..128 to config 7
+// SMs (13440 rows on 132 SMs; w4a16_gemm takes it only where the streamed kernel has no 64-row
+// CTAs -- a weight in 8- or 16-row blocks, or in layout 1 -- so on this default weight the
+// streamed kernel runs; config_for is asserted either way), M = 65..128 to config 7
 // when 64 x 64 tiles would need a second wave but 64 x 128 tiles fit one (6336 rows), M = 129..256
 // to config 9 when four CTAs per 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so
 // two of the four K shares are empty), else to config 8 when config 6 has at most half a tile per
