@@ -805,17 +805,25 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 // 32-row CTAs of 8 warps at two an SM, two stages (8192x28672 M = 16 56.4 -> 54.0, but M = 9
 // 48.1 -> 54.9, and slower on 28672x8192 and 4096x14336); M = 5-8 and 17-32 in the same forms
 // (8192x28672 M = 5 38.8 -> 47.1, M = 32 67.9 -> 79.6).
-template <bool NV>
-bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  if (M < 11 || M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return false;
-  const int m = int(M);
+// 0: not here; 1: 64-row CTAs of 16 warps (a wide weight); 2: 32-row CTAs of 16 warps.
+int xs_form(int64_t M, const TcWeight& w) {
+  if (M < 11 || M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
   const int64_t sms = sm_count(), chunks = (w.K + 127) / 128;
   const bool wide = stream_wide(w.N);
   const int64_t ch = wide ? 8 : 16, stages = (chunks + ch - 1) / ch;  // chunks a stage, stages
   if ((wide ? (w.N + 63) / 64 : (w.N + 31) / 32) > sms || stages > 20 || (stages > 8 && M < 15))
-    return false;
-  if (wide) return launch_xs<NV, 2, 3, 8, 2, 1>(X, m, w, Y, st), true;  // 64-row CTAs, 16 warps
-  return launch_xs<NV, 2, 2, 16, 1, 1>(X, m, w, Y, st), true;           // 32-row CTAs, 16 warps
+    return 0;
+  return wide ? 1 : 2;
+}
+template <bool NV>
+bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
+  switch (xs_form(M, w)) {
+    case 1:
+      return launch_xs<NV, 2, 3, 8, 2, 1>(X, int(M), w, Y, st), true;
+    case 2:
+      return launch_xs<NV, 2, 2, 16, 1, 1>(X, int(M), w, Y, st), true;
+  }
+  return false;
 }
 
 // 8, 16 or 32 activation rows per block; beyond, more blocks over the same
@@ -1031,6 +1039,10 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
 
 bool w4a16_stream_wide(const TcWeight& w) {
   return w.tiles == 4 && w.layout == 2 && stream_wide(w.N);
+}
+
+bool w4a16_stream_stages_x(int64_t M, const TcWeight& w) {
+  return tma::xs_form(M, w) != 0;
 }
 
 void free_tensor_core_weight(TcWeight& w) {

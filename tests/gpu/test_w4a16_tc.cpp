@@ -195,6 +195,16 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
           Shape{600, 1056, 4}, Shape{600, 1056, 2}, Shape{600, 1088, 4}, Shape{4000, 640, 4}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
+      if (sh.k % 64 == 0 && sh.tiles == 4) {  // the X-staged shapes: the route is asserted
+        int sms = 0;
+        CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+        const bool fits = (sh.n + 31) / 32 <= sms;  // one 32-row CTA an SM at most
+        gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
+        for (int64_t M : {9, 12, 16})
+          EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), fits && M >= 11)
+              << "N=" << sh.n << " K=" << sh.k << " M=" << M;
+        gpu::free_tensor_core_weight(tw);
+      }
       for (int64_t M : {1, 3, 8, 9, 12, 16, 17, 32, 33, 100})
         EXPECT_LE(run_case(c, M, rng, Path::Streamed, sh.tiles), 5e-3)
             << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << sh.tiles
@@ -221,6 +231,11 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
       make_weight(c, sh.n, sh.k, f, rng);
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
       EXPECT_TRUE(gpu::w4a16_stream_wide(tw)) << "N=" << sh.n;
+      // The X-staged kernel where the 64-row CTAs are at most one per SM, at M = 11-16.
+      const bool one_wave = (sh.n + 63) / 64 <= sms;
+      for (int64_t M : {9, 11, 16})
+        EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), one_wave && M >= 11)
+            << "N=" << sh.n << " K=" << sh.k << " M=" << M;
       gpu::free_tensor_core_weight(tw);
       for (int64_t M : {4, 5, 8, 9, 11, 12, 16, 17, 32, 33, 100})
         EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
@@ -231,6 +246,10 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     DeviceWeight c;
     make_weight(c, 64 * sms - 40, 9216, f, rng);
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    EXPECT_FALSE(gpu::w4a16_stream_stages_x(12, tw));
+    EXPECT_TRUE(gpu::w4a16_stream_stages_x(16, tw));
+    gpu::free_tensor_core_weight(tw);
     for (int64_t M : {12, 16})
       EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
           << to_string(f) << " N=" << 64 * sms - 40 << " K=9216 M=" << M;
