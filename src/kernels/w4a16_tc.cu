@@ -653,18 +653,28 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 }
 
 // ------------------------------------------- activations staged by TMA --
-// M = 11-16 on weights in 32-row blocks, layout 2 (try_launch_xs says where; the template also
-// takes NT = 1 or 4, measured slower): the same warp work as w4a16_stream (one 32-row block x
-// one 128-k chunk a warp and stage), but the activation rows of each chunk come with the weight
-// in the stage, as a box of the TMA engine, instead of each warp loading its 16 x 128 k (M = 16)
-// from L2 itself. Those loads were the kernel's leading stall: with the activations taken from
-// registers instead (an upper bound, not a result: docs/kernels/h200/nox-experiment.patch,
-// bench-w4a16-nox-experiment.txt), M = 16 ran 56.4 -> 46.7 us on 28672x8192, 56.5 -> 43.8 on
-// 8192x28672, 22.3 -> 17.2 on 8192x8192.
-// Staged, the loads leave the critical path, but the kernel then needs one CTA an SM (~200 KB of
-// ring) and gains only where its grid is one wave, the more the shorter its K (try_launch_xs). A
-// CTA covers SUB row blocks: warp w takes chunk w % CH of block w / CH, so the SUB warps of a chunk
-// share its activation box (the 64-row CTA's point, without a warp holding 64 rows of registers).
+// M = 9-16 on weights in 32-row blocks, layout 2 (try_launch_xs says where; the template also
+// takes NT = 1 or 4, measured slower without the producer warp): the same warp work as w4a16_stream
+// (one 32-row block x one 128-k chunk a warp and stage), but the activation rows of each chunk come
+// with the weight in the stage, as a box of the TMA engine, instead of each warp loading its 16 x
+// 128 k (M = 16) from L2 itself. Those loads were the kernel's leading stall: with the activations
+// taken from registers instead (an upper bound, not a result:
+// docs/kernels/h200/nox-experiment.patch, bench-w4a16-nox-experiment.txt), M = 16 ran 56.4 -> 46.7
+// us on 28672x8192, 56.5 -> 43.8 on 8192x28672, 22.3 -> 17.2 on 8192x8192. Staged, the loads leave
+// the critical path, but the kernel then needs one CTA an SM (~200 KB of ring) and gains only where
+// its grid is one wave (try_launch_xs). A CTA covers SUB row blocks: warp w takes chunk w % CH of
+// block w / CH, so the SUB warps of a chunk share its activation box (the 64-row CTA's point,
+// without a warp holding 64 rows of registers).
+//
+// One more warp only issues the copies. With thread 0 of consumer warp 0 refilling inside its
+// loop (as w4a16_stream does), the SASS showed that warp running a divergent block of ~130-230
+// instructions a stage (two bulk and up to eight tensor copies, each tensor copy a uniform-datapath
+// loop) on top of its ~345: the warp every refill waits on did ~1.5x the others' work, and with 16
+// warps on a ring of 2-3 stages the whole CTA waited with it. The producer warp took M = 16 from
+// 20.0 to 18.2 us on 8192x8192, 19.5 -> 16.6 on 4096x14336, 30.9 -> 26.4 on 8192x14336, 42.0 ->
+// 34.5 on 8192x20480 (docs/kernels/h200/bench-w4a16-xs-producer-warp.txt); issuing the copies from
+// ten lanes of it instead of one (bench_tma_copies: one thread issues small copies ~1.6-1.9x slower
+// than 4-32 lanes) changed nothing measurable, so one thread issues them.
 //
 // The box is [rows][2][64 k] of a 3-D view of X ({64 k, K / 64 halves, M rows}), 128-byte
 // swizzled: a lane reads its 32 k of row r (k = 32 t .. + 31 of the chunk) as four 16-byte
@@ -682,8 +692,14 @@ struct XsLayout {
   static_assert(xchunk % 1024 == 0, "the swizzle atoms of a box are 1024-aligned");
 };
 
+// The consumers' own barrier (named barrier 1): the producer warp has left by then.
+template <int THREADS>
+__device__ void sync_consumers() {
+  asm volatile("bar.sync 1, %0;" ::"n"(THREADS) : "memory");
+}
+
 template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
-__global__ void __launch_bounds__(32 * CH * SUB, MINB)
+__global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
     w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
                     const uint8_t* __restrict__ packed, int64_t N, int64_t K, int mblocks,
                     float inv_g, bool evict_first, uint16_t* __restrict__ Y) {
@@ -697,7 +713,7 @@ __global__ void __launch_bounds__(32 * CH * SUB, MINB)
   const int64_t rb = blockIdx.x / mblocks, chunks = (K + 127) / 128;
   const int m_base = int(blockIdx.x % mblocks) * NT * 8;
   const int64_t stages = (chunks + CH - 1) / CH;
-  const bool producer = threadIdx.x == 0;
+  const bool producer = threadIdx.x == WARPS * 32;  // lane 0 of the last warp
   uint64_t policy = 0;
   // As in w4a16_stream: the last CTA's missing row blocks copy the weight's last one again.
   auto issue = [&](int64_t s) {
@@ -723,6 +739,14 @@ __global__ void __launch_bounds__(32 * CH * SUB, MINB)
     for (int64_t s = 0; s < STAGES && s < stages; ++s) issue(s);
   }
   __syncthreads();
+  if (warp == WARPS) {  // the producer warp: refill each stage once every consumer has read it
+    if (producer)
+      for (int64_t s = STAGES; s < stages; ++s) {
+        mbar_wait(&empty[s % STAGES], uint32_t((s / STAGES - 1) & 1));
+        issue(s);
+      }
+    return;
+  }
   const int grp = lane >> 2, t = lane & 3;
   float acc[2][NT][4] = {};
   for (int64_t s = 0; s < stages; ++s) {
@@ -751,19 +775,15 @@ __global__ void __launch_bounds__(32 * CH * SUB, MINB)
     }
     __syncwarp();
     if (lane == 0) mbar_arrive(&empty[slot]);  // in registers: the stage may be refilled
-    if (producer && s + STAGES < stages) {     // the early refill (w4a16_stream)
-      mbar_wait(&empty[slot], uint32_t((s / STAGES) & 1));
-      issue(s + STAGES);
-    }
-    __syncwarp();
     if (active) mma_chunk_l2<NT, 4, NV>(acc, q, sc, x);
   }
   // Each row block's CH warps reduce their partial sums in their own part of the ring.
   constexpr int E = NT * 2 * 4 * 32;
   static_assert(WARPS * E * 4 <= STAGES * L::stage, "the reduction fits in the ring");
-  __syncthreads();  // every stage has landed and been read: reuse the ring
+  sync_consumers<WARPS * 32>();  // every stage has landed and been read: reuse the ring
   reduce_store<CH, NT, 4>(reinterpret_cast<float*>(smem) + h * CH * E, acc, threadIdx.x % (CH * 32),
-                          cw, lane, m_base, M, (rb * SUB + h) * 32, N, inv_g, Y, sync_block);
+                          cw, lane, m_base, M, (rb * SUB + h) * 32, N, inv_g, Y,
+                          sync_consumers<WARPS * 32>);
 }
 
 // The X-staged kernel (try_launch_xs says where): K a multiple of 64 (the box's halves), 32-row
@@ -782,37 +802,30 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   const cuuint32_t box[3] = {64, 2, cuuint32_t(NT * 8)};
   const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
   const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
-  kernel<<<unsigned(blocks), CH * SUB * 32, L::bytes, st>>>(map, M, w.packed, w.N, w.K, mblocks,
-                                                            inv_g, mblocks == 1, Y);
+  kernel<<<unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st>>>(map, M, w.packed, w.N, w.K,
+                                                                  mblocks, inv_g, mblocks == 1, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-// Where the X-staged kernel runs: grids of one wave (at most one CTA per SM), M = 11-16 where a
-// CTA's K takes at most 8 stages, M = 15-16 where 9-20; else w4a16_stream as before. Its time is
-// flat in M (issue-bound, ~50% of cycles issue with 4 warps a scheduler:
-// ncu/ncu-stream-xs-m16.txt), the old kernel's grows with its activation loads, and the old one
-// is the faster at M = 9-10 by more the longer the K. Measured on the H200
-// (docs/kernels/h200/bench-w4a16-xs.txt, two rounds a call, us, old -> X-staged):
-//  * 64-row CTAs of 16 warps (stream_wide, N <= 64 x SMs), M = 10 / 12 / 16: 8192x8192 (8
-//    stages) 20.5 / 20.7 / 22.2 -> 20.2 / 20.0 / 20.0, M = 11 20.6 -> 19.9; 8192x14336 (14)
-//    28.9 / 29.5 / 33.0 -> 30.8 / 30.8 / 30.9; 8192x16384 (16) 32.0 / 32.5 / 36.0 -> 34.5 / 34.4
-//    / 34.2; 8192x20480 (20) 37.8 / 38.5 / 43.1 -> 41.7 / 41.5 / 41.5; 8192x28672 (28) M = 12 /
-//    16 50.1 / 56.3 -> 55.8 / 56.0;
-//  * 32-row CTAs of 16 warps (N <= 32 x SMs): 4096x14336 (7 stages) M = 10 / 11 / 12 / 16 20.2 /
-//    20.4 / 20.7 / 22.0 -> 20.2 / 20.0 / 19.8 / 19.6.
-// Other forms lost (xs-forms-experiment.patch, the same output): 64-row CTAs of 16 warps on
-// 28672x8192 (448 CTAs, 3.4 waves: M = 16 56.4 -> 64.6) or of 8 warps at two an SM (58.6);
-// 32-row CTAs of 8 warps at two an SM, two stages (8192x28672 M = 16 56.4 -> 54.0, but M = 9
-// 48.1 -> 54.9, and slower on 28672x8192 and 4096x14336); M = 5-8 and 17-32 in the same forms
-// (8192x28672 M = 5 38.8 -> 47.1, M = 32 67.9 -> 79.6).
+// Where the X-staged kernel runs: M = 9-16 where its grid is one wave (at most one CTA per SM),
+// at any K; else w4a16_stream. With its producer warp its time is flat in M and faster than the
+// old kernel's from M = 9 at every K measured. Measured on the H200 (two rounds, us, M = 9 / 12 /
+// 16; docs/kernels/h200/bench-w4a16-xs-producer-warp.txt, the old kernel where it ran before):
+//  * 64-row CTAs of 16 warps (stream_wide, N <= 64 x SMs): 8192x8192 20.4 -> 18.7 / 18.3 / 18.3;
+//    8192x14336 28.7 / 29.8 (old) -> 26.9 / 26.5, M = 16 26.4; 8192x28672 (28 stages, the old
+//    rule's limit was 20) 48.5 / 50.4 / 57.4 -> 45.5 / 45.5 / 45.5;
+//  * 32-row CTAs of 16 warps (N <= 32 x SMs): 4096x14336 19.6 -> 18.0 / 16.8 / 16.7.
+// Not where the grid takes several waves: 28672x8192 (448 64-row CTAs, 3.4 waves) 54.2 / 55.0 /
+// 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2. 32-row CTAs also lost on the
+// wide weights that fit one wave (8192x28672 52.4 / 47.8 / 47.9). Before the producer warp
+// (docs/kernels/h200/bench-w4a16-xs.txt) the kernel won only at M = 11-16 on short K; the other
+// forms then lost (xs-forms-experiment.patch: M = 5-8 and 17-32, 8-warp CTAs two an SM) and have
+// not been measured with a producer warp.
 // 0: not here; 1: 64-row CTAs of 16 warps (a wide weight); 2: 32-row CTAs of 16 warps.
 int xs_form(int64_t M, const TcWeight& w) {
-  if (M < 11 || M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
-  const int64_t sms = sm_count(), chunks = (w.K + 127) / 128;
+  if (M < 9 || M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
   const bool wide = stream_wide(w.N);
-  const int64_t ch = wide ? 8 : 16, stages = (chunks + ch - 1) / ch;  // chunks a stage, stages
-  if ((wide ? (w.N + 63) / 64 : (w.N + 31) / 32) > sms || stages > 20 || (stages > 8 && M < 15))
-    return 0;
+  if ((wide ? (w.N + 63) / 64 : (w.N + 31) / 32) > sm_count()) return 0;
   return wide ? 1 : 2;
 }
 template <bool NV>
