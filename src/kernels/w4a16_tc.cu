@@ -811,10 +811,12 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 // at any K; else w4a16_stream. With its producer warp its time is flat in M and faster than the
 // old kernel's from M = 9 at every K measured. Measured on the H200 (two rounds, us, M = 9 / 12 /
 // 16; docs/kernels/h200/bench-w4a16-xs-producer-warp.txt, the old kernel where it ran before):
-//  * 64-row CTAs of 16 warps (stream_wide, N <= 64 x SMs): 8192x8192 20.4 -> 18.7 / 18.3 / 18.3;
-//    8192x14336 28.7 / 29.8 (old) -> 26.9 / 26.5, M = 16 26.4; 8192x28672 (28 stages, the old
-//    rule's limit was 20) 48.5 / 50.4 / 57.4 -> 45.5 / 45.5 / 45.5;
-//  * 32-row CTAs of 16 warps (N <= 32 x SMs): 4096x14336 19.6 -> 18.0 / 16.8 / 16.7.
+//  * 64-row CTAs of 16 warps (stream_wide, N <= 64 x SMs): 8192x8192 20.4 -> 18.7 / 18.3 / 18.3
+//    (M = 12 / 16 were X-staged before: 20.2 / 20.1 without the producer warp); 8192x14336 28.7 /
+//    29.8 -> 26.9 / 26.5, M = 16 26.4; 8192x28672 (28 stages, the old rule's limit was 20) 48.5
+//    / 50.4 / 57.4 -> 45.5 / 45.5 / 45.5;
+//  * 32-row CTAs of 16 warps (N <= 32 x SMs): 4096x14336 M = 9 19.6 -> 18.0, M = 12 / 16 16.8 /
+//    16.7 (19.6 / 19.5 without the producer warp).
 // Not where the grid takes several waves: 28672x8192 (448 64-row CTAs, 3.4 waves) 54.2 / 55.0 /
 // 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2. 32-row CTAs also lost on the
 // wide weights that fit one wave (8192x28672 52.4 / 47.8 / 47.9). Before the producer warp
