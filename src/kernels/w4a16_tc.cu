@@ -1,8 +1,10 @@
 // W4A16 for small and medium M on the tensor cores: a stream over the FP4
-// weight, dequantized in registers. Two drivers share one inner step:
-//  - w4a16_tc:     the row-major weight, M <= 16, loads through registers;
-//  - w4a16_stream: the weight re-laid out once at load time (TcWeight), any M,
-//                  loaded by the TMA engine into a shared-memory ring.
+// weight, dequantized in registers. Three kernels share one inner step:
+//  - w4a16_tc:        the row-major weight, M <= 16, loads through registers;
+//  - w4a16_stream:    the weight re-laid out once at load time (TcWeight), any M,
+//                     loaded by the TMA engine into a shared-memory ring;
+//  - w4a16_stream_xs: the same with the activation rows in the ring too, filled by
+//                     a producer warp of its own (M = 9-16 on one-wave grids).
 // See the comments on each for the tricks; the host entries check arguments.
 #include <type_traits>
 
