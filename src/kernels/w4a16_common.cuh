@@ -108,6 +108,12 @@ __device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
       "r"(parity)
       : "memory");
 }
+// Named barrier 1 over THREADS threads (a multiple of 32): the consumers' own barrier where a
+// producer warp (or warpgroup) does not take part -- it waits elsewhere or has exited.
+template <int THREADS>
+__device__ void named_sync() {
+  asm volatile("bar.sync 1, %0;" ::"n"(THREADS) : "memory");
+}
 // A TMA ring's barriers, by one thread: full[s] completes when stage s's bytes have landed (one
 // arrival, the producer's expect_tx), empty[s] when `consumers` arrivals say it was taken; the
 // fence makes the initialisation visible to the TMA unit. A block (or cluster) barrier must

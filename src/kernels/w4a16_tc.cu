@@ -505,6 +505,23 @@ bool stream_wide(int64_t N) {
   return N * 10 >= int64_t(sm_count()) * 64 * 9;
 }
 
+// Chunks c0 .. c0 + n - 1 of the weight's row blocks rb * SUB .. + SUB - 1 (`chunks` runs of
+// `wchunk` bytes a block: relayout_kernel) to dst + b * part, one bulk copy a block. The last CTA
+// may lack its last blocks: those copy the weight's last block `wlast` again (in bounds; the rows
+// they give lie past N, and the reductions store nothing of them).
+template <int SUB>
+__device__ __forceinline__ void copy_weight_runs(uint8_t* dst, uint32_t part,
+                                                 const uint8_t* __restrict__ packed, int64_t rb,
+                                                 int64_t wlast, int64_t chunks, int64_t c0,
+                                                 uint32_t n, uint32_t wchunk, uint64_t* bar,
+                                                 uint64_t policy) {
+#pragma unroll
+  for (int b = 0; b < SUB; ++b) {
+    const int64_t first = (rb * SUB + b < wlast ? rb * SUB + b : wlast) * chunks + c0;
+    bulk_load(dst + b * part, packed + first * wchunk, n * wchunk, bar, policy);
+  }
+}
+
 // ---------------------------------------------------------- TMA driver -----
 // The re-laid-out weight puts all bytes of one block of 8*TILES rows in one
 // contiguous region, chunk after chunk (see relayout_kernel). So one thread
@@ -566,22 +583,15 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   // warps x 2 blocks x 128 registers is exactly one SM's register file, a
   // ninth warp would cost the second block.
   const bool producer = threadIdx.x == 0;
-  uint64_t policy = 0;  // the weight's L2 policy (l2_policy), the producer's
-  // The weight's row blocks of this CTA, rb * SUB .. + SUB - 1. The last CTA may lack its last
-  // ones: those parts copy the weight's last row block again (in bounds; the rows they give lie
-  // past N, and the reduction stores nothing of them).
-  auto issue = [&](int64_t s) {
+  uint64_t policy = 0;           // the weight's L2 policy (l2_policy), the producer's
+  auto issue = [&](int64_t s) {  // the weight's row blocks of this CTA: copy_weight_runs
     const int slot = int(s % kStages);
     const int64_t c0 = s * WARPS;
     const uint32_t n = uint32_t(chunks - c0 < WARPS ? chunks - c0 : WARPS);
     mbar_expect_tx(&full[slot], SUB * n * L::wchunk);
-    const int64_t wlast = (N - 1) / ((TILES / SUB) * 8);  // the weight's last row block
-#pragma unroll
-    for (int h = 0; h < SUB; ++h) {
-      const int64_t first = (rb * SUB + h < wlast ? rb * SUB + h : wlast) * chunks + c0;
-      bulk_load(smem + L::ring + slot * L::stage + h * L::part, packed + first * L::wchunk,
-                n * L::wchunk, &full[slot], policy);
-    }
+    copy_weight_runs<SUB>(smem + L::ring + slot * L::stage, L::part, packed, rb,
+                          (N - 1) / ((TILES / SUB) * 8), chunks, c0, n, L::wchunk, &full[slot],
+                          policy);
   };
   if (producer) {  // the first stages fly while the block builds its table
     ring_init(full, empty, kStages, WARPS);
@@ -694,12 +704,6 @@ struct XsLayout {
   static_assert(xchunk % 1024 == 0, "the swizzle atoms of a box are 1024-aligned");
 };
 
-// The consumers' own barrier (named barrier 1): the producer warp has left by then.
-template <int THREADS>
-__device__ void sync_consumers() {
-  asm volatile("bar.sync 1, %0;" ::"n"(THREADS) : "memory");
-}
-
 template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
 __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
     w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
@@ -717,20 +721,14 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
   const int64_t stages = (chunks + CH - 1) / CH;
   const bool producer = threadIdx.x == WARPS * 32;  // lane 0 of the last warp
   uint64_t policy = 0;
-  // As in w4a16_stream: the last CTA's missing row blocks copy the weight's last one again.
-  auto issue = [&](int64_t s) {
+  auto issue = [&](int64_t s) {  // the weight's runs (copy_weight_runs), then the activation boxes
     const int slot = int(s % STAGES);
     const int64_t c0 = s * CH;
     const int n = int(chunks - c0 < CH ? chunks - c0 : CH);
     uint8_t* st = smem + slot * L::stage;
     mbar_expect_tx(&full[slot], uint32_t(n) * (SUB * L::wchunk + L::xchunk));
-    const int64_t wlast = (N - 1) / 32;
-#pragma unroll
-    for (int b = 0; b < SUB; ++b) {
-      const int64_t first = (rb * SUB + b < wlast ? rb * SUB + b : wlast) * chunks + c0;
-      bulk_load(st + L::xpart + b * L::wpart, packed + first * L::wchunk, n * L::wchunk,
-                &full[slot], policy);
-    }
+    copy_weight_runs<SUB>(st + L::xpart, L::wpart, packed, rb, (N - 1) / 32, chunks, c0,
+                          uint32_t(n), L::wchunk, &full[slot], policy);
     for (int c = 0; c < n; ++c)
       tma_3d(st + c * L::xchunk, &xmap, 0, int(2 * (c0 + c)), m_base, &full[slot]);
   };
@@ -782,10 +780,10 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
   // Each row block's CH warps reduce their partial sums in their own part of the ring.
   constexpr int E = NT * 2 * 4 * 32;
   static_assert(WARPS * E * 4 <= STAGES * L::stage, "the reduction fits in the ring");
-  sync_consumers<WARPS * 32>();  // every stage has landed and been read: reuse the ring
+  named_sync<WARPS * 32>();  // every stage has landed and been read: reuse the ring
   reduce_store<CH, NT, 4>(reinterpret_cast<float*>(smem) + h * CH * E, acc, threadIdx.x % (CH * 32),
                           cw, lane, m_base, M, (rb * SUB + h) * 32, N, inv_g, Y,
-                          sync_consumers<WARPS * 32>);
+                          named_sync<WARPS * 32>);
 }
 
 // The X-staged kernel (try_launch_xs says where): K a multiple of 64 (the box's halves), 32-row

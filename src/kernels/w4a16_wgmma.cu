@@ -439,7 +439,7 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::BN / 2]
   // Both consumer warpgroups read the same activation stages: neither may overwrite them
   // before the other's last wgmma has completed. The stages were last written by the TMA
   // unit (async proxy); these are generic writes.
-  asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
+  named_sync<128 * C::CWG>();
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   stash_acc<C>(red + cw * A * 128 + tw, acc);
   cluster_sync();
@@ -519,7 +519,7 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2
   }
   __threadfence();                                     // the partial before the count
   unsigned* last = reinterpret_cast<unsigned*>(smem);  // every wgmma has completed: stage 0 is idle
-  asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
+  named_sync<128 * C::CWG>();
   if (tid == 0) {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the TMA wrote there last
     *last = atomicAdd(&counters[tile], 1u) == unsigned(C::SPLITG - 1);
@@ -532,7 +532,7 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2
       }
     }
   }
-  asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::CWG) : "memory");
+  named_sync<128 * C::CWG>();
   if (!coop && !*last) return;
   __threadfence();  // the other partials after their counts
 #pragma unroll
@@ -685,11 +685,11 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     // chunk has been waited for and every wgmma has completed once all consumers pass the
     // first barrier, so no stage is read or written any more.
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-    asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
+    named_sync<128 * C::NC>();
     float* red = reinterpret_cast<float*>(smem);
     const int tid = threadIdx.x & 127;
     if (kg > 0) stash_acc<C>(red + ((kg - 1) * C::CWG + cw) * (C::ACC * 128) + tid, acc);
-    asm volatile("bar.sync 1, %0;\n" ::"n"(128 * C::NC) : "memory");
+    named_sync<128 * C::NC>();
     if (kg > 0) return;
 #pragma unroll 1
     for (int k = 1; k < C::KW; ++k)
