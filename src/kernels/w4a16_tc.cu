@@ -685,7 +685,7 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // warps on a ring of 2-3 stages the whole CTA waited with it. The producer warp took M = 16 from
 // 20.0 to 18.2 us on 8192x8192, 19.5 -> 16.6 on 4096x14336, 30.9 -> 26.4 on 8192x14336, 42.0 ->
 // 34.5 on 8192x20480 (docs/kernels/h200/bench-w4a16-xs-producer-warp.txt); issuing the copies from
-// ten lanes of it instead of one (bench_tma_copies: one thread issues small copies ~1.6-1.9x slower
+// ten lanes of it instead of one (bench_tma_copies: one thread issues small copies ~1.5-1.9x slower
 // than 4-32 lanes) changed nothing measurable, so one thread issues them.
 //
 // The box is [rows][2][64 k] of a 3-D view of X ({64 k, K / 64 halves, M rows}), 128-byte
