@@ -4,7 +4,7 @@
 //  - w4a16_stream:    the weight re-laid out once at load time (TcWeight), any M,
 //                     loaded by the TMA engine into a shared-memory ring;
 //  - w4a16_stream_xs: the same with the activation rows in the ring too, filled by
-//                     a producer warp of its own (M = 9-16 on one-wave grids).
+//                     a producer warp of its own (M = 2-16 on one-wave grids).
 // See the comments on each for the tricks; the host entries check arguments.
 #include <type_traits>
 
@@ -665,8 +665,8 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 }
 
 // ------------------------------------------- activations staged by TMA --
-// M = 9-16 on weights in 32-row blocks, layout 2 (try_launch_xs says where; the template also
-// takes NT = 1 or 4, measured slower without the producer warp): the same warp work as w4a16_stream
+// M = 2-16 on weights in 32-row blocks, layout 2 (try_launch_xs says where; NT = 1 for M <= 8, 2
+// above; NT = 4 measured slower without the producer warp): the same warp work as w4a16_stream
 // (one 32-row block x one 128-k chunk a warp and stage), but the activation rows of each chunk come
 // with the weight in the stage, as a box of the TMA engine, instead of each warp loading its 16 x
 // 128 k (M = 16) from L2 itself. Those loads were the kernel's leading stall: with the activations
@@ -807,7 +807,8 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-// Where the X-staged kernel runs: M = 9-16 where its grid is one wave (at most one CTA per SM),
+// Where the X-staged kernel runs: M = 2-16 (32-row CTAs) or 5-16 (64-row) where its grid is one
+// wave (at most one CTA per SM),
 // at any K; else w4a16_stream. With its producer warp its time is flat in M and faster than the
 // old kernel's from M = 9 at every K measured. Measured on the H200 (two rounds, us, M = 9 / 12 /
 // 16; docs/kernels/h200/bench-w4a16-xs-producer-warp.txt, the old kernel where it ran before):
@@ -823,12 +824,19 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 // (docs/kernels/h200/bench-w4a16-xs.txt) the kernel won only at M = 11-16 on short K; the other
 // forms then lost (xs-forms-experiment.patch: M = 5-8 and 17-32, 8-warp CTAs two an SM) and have
 // not been measured with a producer warp.
-// 0: not here; 1: 64-row CTAs of 16 warps (a wide weight); 2: 32-row CTAs of 16 warps.
+// M <= 8 (8-row activation boxes, NT = 1; the eleventh session, bench-w4a16-xs-nt1.txt, two
+// rounds, MXFP4, us): on 32-row CTAs from M = 2 (4096x14336 M = 2 / 4 / 8: 15.9 / 16.2 / 16.9 ->
+// 15.6 / 15.1 / 15.0; M = 1 a tie), on 64-row CTAs from M = 5 (8192x28672 M = 4 / 5 / 8: 38.2 /
+// 38.7 / 41.3 -> 38.7 / 38.4 / 38.6; 8192x8192 M = 1 / 5 / 8: 15.7 / 16.3 / 16.9 -> 16.6 / 16.3 /
+// 16.0). Below those M the old kernel's ring holds fewer bytes a stage and wins by up to 1.5 us.
+// 0: not here; 1: 64-row CTAs of 16 warps (a wide weight); 2: 32-row CTAs of 16 warps; 3 / 4:
+// the same with 8-row activation boxes (M <= 8) in deeper rings (4 stages of 52 KB / 3 of 68 KB).
 int xs_form(int64_t M, const TcWeight& w) {
-  if (M < 9 || M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
+  if (M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
   const bool wide = stream_wide(w.N);
+  if (M < (wide ? 5 : 2)) return 0;
   if ((wide ? (w.N + 63) / 64 : (w.N + 31) / 32) > sm_count()) return 0;
-  return wide ? 1 : 2;
+  return (wide ? 1 : 2) + (M <= 8 ? 2 : 0);
 }
 template <bool NV>
 bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
@@ -837,6 +845,10 @@ bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
       return launch_xs<NV, 2, 3, 8, 2, 1>(X, int(M), w, Y, st), true;
     case 2:
       return launch_xs<NV, 2, 2, 16, 1, 1>(X, int(M), w, Y, st), true;
+    case 3:
+      return launch_xs<NV, 1, 4, 8, 2, 1>(X, int(M), w, Y, st), true;
+    case 4:
+      return launch_xs<NV, 1, 3, 16, 1, 1>(X, int(M), w, Y, st), true;
   }
   return false;
 }
