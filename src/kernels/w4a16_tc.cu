@@ -4,7 +4,7 @@
 //  - w4a16_stream:    the weight re-laid out once at load time (TcWeight), any M,
 //                     loaded by the TMA engine into a shared-memory ring;
 //  - w4a16_stream_xs: the same with the activation rows in the ring too, filled by
-//                     a producer warp of its own (M = 2-16 on one-wave grids).
+//                     a producer warp of its own (M = 2-32 on one-wave grids).
 // See the comments on each for the tricks; the host entries check arguments.
 #include <type_traits>
 
@@ -665,8 +665,8 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 }
 
 // ------------------------------------------- activations staged by TMA --
-// M = 2-16 on weights in 32-row blocks, layout 2 (try_launch_xs says where; NT = 1 for M <= 8, 2
-// above; NT = 4 measured slower without the producer warp): the same warp work as w4a16_stream
+// M = 2-32 on weights in 32-row blocks, layout 2 (try_launch_xs says where; NT = 1 for M <= 8, 2
+// to 16, 4 above): the same warp work as w4a16_stream
 // (one 32-row block x one 128-k chunk a warp and stage), but the activation rows of each chunk come
 // with the weight in the stage, as a box of the TMA engine, instead of each warp loading its 16 x
 // 128 k (M = 16) from L2 itself. Those loads were the kernel's leading stall: with the activations
@@ -807,48 +807,51 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
-// Where the X-staged kernel runs: M = 2-16 (32-row CTAs) or 5-16 (64-row) where its grid is one
-// wave (at most one CTA per SM),
-// at any K; else w4a16_stream. With its producer warp its time is flat in M and faster than the
-// old kernel's from M = 9 at every K measured. Measured on the H200 (two rounds, us, M = 9 / 12 /
-// 16; docs/kernels/h200/bench-w4a16-xs-producer-warp.txt, the old kernel where it ran before):
-//  * 64-row CTAs of 16 warps (stream_wide, N <= 64 x SMs): 8192x8192 20.4 -> 18.7 / 18.3 / 18.3
-//    (M = 12 / 16 were X-staged before: 20.2 / 20.1 without the producer warp); 8192x14336 28.7 /
-//    29.8 -> 26.9 / 26.5, M = 16 26.4; 8192x28672 (28 stages, the old rule's limit was 20) 48.5
-//    / 50.4 / 57.4 -> 45.5 / 45.5 / 45.5;
-//  * 32-row CTAs of 16 warps (N <= 32 x SMs): 4096x14336 M = 9 19.6 -> 18.0, M = 12 / 16 16.8 /
-//    16.7 (19.6 / 19.5 without the producer warp).
-// Not where the grid takes several waves: 28672x8192 (448 64-row CTAs, 3.4 waves) 54.2 / 55.0 /
-// 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2. 32-row CTAs also lost on the
-// wide weights that fit one wave (8192x28672 52.4 / 47.8 / 47.9). Before the producer warp
-// (docs/kernels/h200/bench-w4a16-xs.txt) the kernel won only at M = 11-16 on short K; the other
-// forms then lost (xs-forms-experiment.patch: M = 5-8 and 17-32, 8-warp CTAs two an SM) and have
-// not been measured with a producer warp.
-// M <= 8 (8-row activation boxes, NT = 1; the eleventh session, bench-w4a16-xs-nt1.txt, two
-// rounds, MXFP4, us): on 32-row CTAs from M = 2 (4096x14336 M = 2 / 4 / 8: 15.9 / 16.2 / 16.9 ->
-// 15.6 / 15.1 / 15.0; M = 1 a tie), on 64-row CTAs from M = 5 (8192x28672 M = 4 / 5 / 8: 38.2 /
-// 38.7 / 41.3 -> 38.7 / 38.4 / 38.6; 8192x8192 M = 1 / 5 / 8: 15.7 / 16.3 / 16.9 -> 16.6 / 16.3 /
-// 16.0). Below those M the old kernel's ring holds fewer bytes a stage and wins by up to 1.5 us.
-// 0: not here; 1: 64-row CTAs of 16 warps (a wide weight); 2: 32-row CTAs of 16 warps; 3 / 4:
-// the same with 8-row activation boxes (M <= 8) in deeper rings (4 stages of 52 KB / 3 of 68 KB).
+// Where the X-staged kernel runs: where its grid is one wave (at most one CTA per SM), at any K,
+// at M = 5-32 in 64-row CTAs (stream_wide) and M = 2-16 and 24-32 in 32-row CTAs; else
+// w4a16_stream. With its producer warp its time is nearly flat in M within each box height
+// (NT = 1 / 2 / 4: 8 / 16 / 32 activation rows). Measured on the H200, us, two rounds each:
+//  * M = 9-16, NT = 2 (the tenth session, docs/kernels/h200/bench-w4a16-xs-producer-warp.txt;
+//    old kernel -> X-staged, M = 9 / 12 / 16): 8192x8192 20.4 -> 18.7 / 18.3 / 18.3; 8192x14336
+//    28.7 / 29.8 -> 26.9 / 26.5, M = 16 26.4; 8192x28672 (28 stages) 48.5 / 50.4 / 57.4 -> 45.5 /
+//    45.5 / 45.5; 4096x14336 (32-row CTAs) M = 9 19.6 -> 18.0, M = 12 / 16 16.8 / 16.7.
+//  * M <= 8, NT = 1 in deeper rings (the eleventh session, bench-w4a16-xs-nt1.txt): in 32-row CTAs
+//    from M = 2 (4096x14336 M = 2 / 4 / 8: 15.9 / 16.2 / 16.9 -> 15.6 / 15.1 / 15.0; M = 1 a
+//    tie), in 64-row CTAs from M = 5 (8192x28672 M = 4 / 5 / 8: 38.2 / 38.7 / 41.3 -> 38.7 / 38.4
+//    / 38.6; 8192x8192 M = 1 / 5 / 8: 15.7 / 16.3 / 16.9 -> 16.6 / 16.3 / 16.0). Below those M the
+//    old kernel, whose stages hold fewer bytes, wins by up to 1.5 us.
+//  * M = 17-32, NT = 4 in CTAs of 8 consumer warps (145 registers; 16 would spill), the eleventh
+//    session (bench-w4a16-xs-nt4.txt, M = 17 / 24 / 32): 8192x8192 24.5 / 25.1 / 26.9 -> 23.0 /
+//    23.0 / 23.0; 8192x28672 62.5 / 64.4 / 68.5 -> 61.8 / 60.5 / 61.0; 4096x14336 (32-row CTAs)
+//    24.7 / 27.1 / 30.4 -> 25.4 / 21.2 / 20.7 (M = 17 lost there, M = 18-23 not measured).
+// Not where the grid takes several waves: 28672x8192 (448 64-row CTAs, 3.4 waves) M = 9 / 12 / 16
+// 54.2 / 55.0 / 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2, and persistent
+// (a CTA an SM walking the tiles, the ring running on across them) 56.7 / 56.6 at M = 16
+// (docs/kernels/h200/xs-persistent-experiment.patch). 32-row CTAs also lost on the wide weights
+// that fit one wave (8192x28672 M = 9 / 12 / 16 52.4 / 47.8 / 47.9).
+// 0: not here; else launch_xs's form in try_launch_xs (64-row CTAs odd, 32-row even).
 int xs_form(int64_t M, const TcWeight& w) {
-  if (M > 16 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
+  if (M > 32 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
   const bool wide = stream_wide(w.N);
-  if (M < (wide ? 5 : 2)) return 0;
+  if (M < (wide ? 5 : 2) || (!wide && M > 16 && M < 24)) return 0;
   if ((wide ? (w.N + 63) / 64 : (w.N + 31) / 32) > sm_count()) return 0;
-  return (wide ? 1 : 2) + (M <= 8 ? 2 : 0);
+  return (wide ? 1 : 2) + (M <= 8 ? 2 : M <= 16 ? 0 : 4);
 }
 template <bool NV>
 bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   switch (xs_form(M, w)) {
-    case 1:
+    case 1:  // 16-row activation boxes, 64-row CTAs of 16 consumer warps, 3 stages
       return launch_xs<NV, 2, 3, 8, 2, 1>(X, int(M), w, Y, st), true;
-    case 2:
+    case 2:  // 16-row activation boxes, 32-row CTAs of 16 consumer warps, 2 stages
       return launch_xs<NV, 2, 2, 16, 1, 1>(X, int(M), w, Y, st), true;
-    case 3:
+    case 3:  // 8-row activation boxes, 64-row CTAs, 4 stages of 52 KB
       return launch_xs<NV, 1, 4, 8, 2, 1>(X, int(M), w, Y, st), true;
-    case 4:
+    case 4:  // 8-row activation boxes, 32-row CTAs, 3 stages of 68 KB
       return launch_xs<NV, 1, 3, 16, 1, 1>(X, int(M), w, Y, st), true;
+    case 5:  // 32-row activation boxes, 64-row CTAs of 8 consumer warps, 4 stages of 49 KB
+      return launch_xs<NV, 4, 4, 4, 2, 1>(X, int(M), w, Y, st), true;
+    case 6:  // 32-row activation boxes, 32-row CTAs of 8 consumer warps, 2 stages of 81 KB
+      return launch_xs<NV, 4, 2, 8, 1, 1>(X, int(M), w, Y, st), true;
   }
   return false;
 }

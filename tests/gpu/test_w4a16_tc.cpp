@@ -188,11 +188,12 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
   // multiple of the 128-wide chunk nor of the stage, M across the 8/16/32-row
   // kernels and several blocks over the same rows.
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    // The last two: 32-row blocks, at most one per SM, K a multiple of 64 -- the activations
-    // staged by the TMA engine at M = 2-16 (w4a16_stream_xs), 1088 with a half chunk at the end.
-    for (Shape sh :
-         {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
-          Shape{600, 1056, 4}, Shape{600, 1056, 2}, Shape{600, 1088, 4}, Shape{4000, 640, 4}}) {
+    // The last three: 32-row blocks, at most one per SM, K a multiple of 64 -- the activations
+    // staged by the TMA engine at M = 2-16 and 24-32 (w4a16_stream_xs), 1088 and 6208 with a half
+    // chunk at the end, 6208 in 4 / 4 / 7 stages (NT = 1 / 2 / 4) of rings of 3 / 2 / 2 slots.
+    for (Shape sh : {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0},
+                     Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2},
+                     Shape{600, 1088, 4}, Shape{4000, 640, 4}, Shape{600, 6208, 4}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       if (sh.k % 64 == 0 && sh.tiles == 4) {  // the X-staged shapes: the route is asserted
@@ -200,12 +201,13 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
         CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
         const bool fits = (sh.n + 31) / 32 <= sms;  // one 32-row CTA an SM at most
         gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
-        for (int64_t M : {1, 2, 8, 9, 12, 16, 17})
-          EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), fits && M >= 2 && M <= 16)
+        for (int64_t M : {1, 2, 8, 9, 12, 16, 17, 23, 24, 32, 33})
+          EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw),
+                    fits && ((M >= 2 && M <= 16) || (M >= 24 && M <= 32)))
               << "N=" << sh.n << " K=" << sh.k << " M=" << M;
         gpu::free_tensor_core_weight(tw);
       }
-      for (int64_t M : {1, 2, 3, 8, 9, 12, 16, 17, 32, 33, 100})
+      for (int64_t M : {1, 2, 3, 8, 9, 12, 16, 17, 24, 27, 32, 33, 100})
         EXPECT_LE(run_case(c, M, rng, Path::Streamed, sh.tiles), 5e-3)
             << to_string(f) << " N=" << sh.n << " K=" << sh.k << " tiles=" << sh.tiles
             << " M=" << M;
@@ -217,7 +219,7 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
 // one per SM (taken from M = 17), each with an odd number of 32-row blocks, so that the last
 // CTA's second part re-reads the weight's last block (its rows lie past N); M from 4 (still
 // 32-row CTAs) across the 8/16/32-row forms and several CTAs over the same rows. At most one
-// 64-row CTA per SM stages the activations at M = 5-16 (w4a16_stream_xs); K = 2112 ends on half a
+// 64-row CTA per SM stages the activations at M = 5-32 (w4a16_stream_xs); K = 2112 ends on half a
 // chunk (the TMA box of the activations then reads zeros for k past K).
 TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
@@ -231,10 +233,10 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
       make_weight(c, sh.n, sh.k, f, rng);
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
       EXPECT_TRUE(gpu::w4a16_stream_wide(tw)) << "N=" << sh.n;
-      // The X-staged kernel where the 64-row CTAs are at most one per SM, at M = 5-16.
+      // The X-staged kernel where the 64-row CTAs are at most one per SM, at M = 5-32.
       const bool one_wave = (sh.n + 63) / 64 <= sms;
-      for (int64_t M : {4, 5, 8, 9, 11, 16, 17})
-        EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), one_wave && M >= 5 && M <= 16)
+      for (int64_t M : {4, 5, 8, 9, 11, 16, 17, 32, 33})
+        EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), one_wave && M >= 5 && M <= 32)
             << "N=" << sh.n << " K=" << sh.k << " M=" << M;
       gpu::free_tensor_core_weight(tw);
       for (int64_t M : {4, 5, 7, 8, 9, 11, 12, 16, 17, 32, 33, 100})
@@ -242,14 +244,15 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
             << to_string(f) << " N=" << sh.n << " K=" << sh.k << " M=" << M;
     }
   // A longer K (9 stages of the X-staged kernel a CTA, so each ring slot is refilled twice or
-  // more by the producer warp): the X-staged kernel at M = 5-16 (8-row boxes to M = 8).
+  // more by the producer warp): the X-staged kernel at M = 5-32 (8-, 16- and 32-row boxes).
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     DeviceWeight c;
     make_weight(c, 64 * sms - 40, 9216, f, rng);
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
-    for (int64_t M : {5, 8, 9, 12, 16}) EXPECT_TRUE(gpu::w4a16_stream_stages_x(M, tw)) << "M=" << M;
+    for (int64_t M : {5, 8, 9, 12, 16, 17, 32})
+      EXPECT_TRUE(gpu::w4a16_stream_stages_x(M, tw)) << "M=" << M;
     gpu::free_tensor_core_weight(tw);
-    for (int64_t M : {5, 8, 9, 12, 16})
+    for (int64_t M : {5, 8, 9, 12, 16, 17, 32})
       EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
           << to_string(f) << " N=" << 64 * sms - 40 << " K=9216 M=" << M;
   }
