@@ -808,7 +808,7 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 }
 
 // Where the X-staged kernel runs: where its grid is one wave (at most one CTA per SM), at any K,
-// at M = 5-32 in 64-row CTAs (stream_wide) and M = 2-16 and 24-32 in 32-row CTAs; else
+// at M = 5-32 in 64-row CTAs (stream_wide) and M = 2-16 and 20-32 in 32-row CTAs; else
 // w4a16_stream. With its producer warp its time is nearly flat in M within each box height
 // (NT = 1 / 2 / 4: 8 / 16 / 32 activation rows). Measured on the H200, us, two rounds each:
 //  * M = 9-16, NT = 2 (the tenth session, docs/kernels/h200/bench-w4a16-xs-producer-warp.txt;
@@ -823,7 +823,9 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 //  * M = 17-32, NT = 4 in CTAs of 8 consumer warps (145 registers; 16 would spill), the eleventh
 //    session (bench-w4a16-xs-nt4.txt, M = 17 / 24 / 32): 8192x8192 24.5 / 25.1 / 26.9 -> 23.0 /
 //    23.0 / 23.0; 8192x28672 62.5 / 64.4 / 68.5 -> 61.8 / 60.5 / 61.0; 4096x14336 (32-row CTAs)
-//    24.7 / 27.1 / 30.4 -> 25.4 / 21.2 / 20.7 (M = 17 lost there, M = 18-23 not measured).
+//    24.7 / 27.1 / 30.4 -> 25.4 / 21.2 / 20.7; there M = 17 / 18 / 19 / 20 / 22 24.6 / 24.8 /
+//    25.6 / 25.6 / 26.0 -> 26.8 / 29.1 / 25.7 / 23.7 / 23.0 (bench-w4a16-xs-nt4-narrow.txt: M =
+//    17-18 lost, not understood).
 // Not where the grid takes several waves: 28672x8192 (448 64-row CTAs, 3.4 waves) M = 9 / 12 / 16
 // 54.2 / 55.0 / 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2, and persistent
 // (a CTA an SM walking the tiles, the ring running on across them) 56.7 / 56.6 at M = 16
@@ -833,7 +835,7 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 int xs_form(int64_t M, const TcWeight& w) {
   if (M > 32 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
   const bool wide = stream_wide(w.N);
-  if (M < (wide ? 5 : 2) || (!wide && M > 16 && M < 24)) return 0;
+  if (M < (wide ? 5 : 2) || (!wide && M > 16 && M < 20)) return 0;
   if ((wide ? (w.N + 63) / 64 : (w.N + 31) / 32) > sm_count()) return 0;
   return (wide ? 1 : 2) + (M <= 8 ? 2 : M <= 16 ? 0 : 4);
 }
