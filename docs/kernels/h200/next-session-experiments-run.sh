@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Run in the eleventh session: bench-w4a16-next-session-experiments.txt (docs/PERFORMANCE.md).
 # The three experiments prepared in the tenth session, in one device call (~8-9 minutes: tests ~3, memcheck ~2, bench ~3.5).
 # Here (no GPU needed):
 #   git apply docs/kernels/h200/next-session-experiments.patch
