@@ -1,31 +1,56 @@
 #!/usr/bin/env bash
-# Prepared in the eleventh session (compiled, not run): the X-staged kernel's activation box cut to
-# the M rows (MRGPTQ_XS_BOXM=1), and the kernel at every M from 1 (MRGPTQ_XS_FROM=1), in one
-# device call (~8 minutes: tests ~2, memcheck ~2, bench ~4.5).
+# Prepared in the eleventh session (compiled, not run): two experiments on the X-staged kernel,
+# one device call each (~8 minutes: tests ~2, memcheck ~2, bench ~4):
+#   build-ab/run.sh boxm   MRGPTQ_XS_BOXM=1: the activation box cut to the M rows; and
+#                          MRGPTQ_XS_FROM=1: the kernel at every M from 1 on one-wave grids
+#   build-ab/run.sh mw     MRGPTQ_XS_MW=1: on multi-wave grids of 64-row CTAs (28672x8192) CTAs
+#                          of 8 consumer warps, two an SM at M <= 16, one at M = 17-32;
+#                          MRGPTQ_XS_MW=2: those forms on every grid of 64-row CTAs
 # Here (no GPU needed), in a worktree at the commit the patch names:
 #   git apply docs/kernels/h200/xs-boxm-experiment.patch
 #   cmake --build build-lgpu -j2 --target bench_w4a16_tc test_w4a16_tc
 #   mkdir -p build-ab && for b in bench_w4a16_tc test_w4a16_tc; do strip -o build-ab/$b build-lgpu/$b; done
 #   cp docs/kernels/h200/xs-boxm-experiment-run.sh build-ab/run.sh
 # (build-ab in the main checkout, git-ignored.) Then:
-#   run(command="build-ab/run.sh > $OUT/boxm.txt 2>&1; tail -40 $OUT/boxm.txt", carry=["build-ab"])
-# Expected: every test passes under BOXM alone (the route is unchanged); under FROM=1 only the
-# route assertions fail. The question: is the time the kernel loses at M below each box height
-# (4096x14336 M = 17-19 24.6-29.1 us against 20.7 at M = 32; M = 9 18.0 against 16.7 at M = 16)
-# the TMA unit filling out-of-bounds rows? If so BOXM flattens those rows of the table, and FROM
-# shows whether M = 1-4 on 64-row CTAs then beats the old kernel.
+#   run(command="build-ab/run.sh boxm > $OUT/boxm.txt 2>&1; tail -40 $OUT/boxm.txt", carry=["build-ab"])
+# Expected: every test passes under BOXM alone and under MW = 2 but for the multi-wave route
+# assertion; under FROM = 1 / MW = 1 only route assertions fail.
+# BOXM asks: is the time the kernel loses at M below each box height on 32-row CTAs (4096x14336
+# M = 17-19 24.6-29.1 us against 20.7 at M = 32; M = 9 18.0 against 16.7 at M = 16) the TMA unit
+# filling out-of-bounds rows with zeros? If so BOXM flattens those rows, and FROM shows whether
+# M = 1-4 on 64-row CTAs then beats the old kernel. MW asks whether two X-staged CTAs an SM
+# soften the tail of 28672x8192's 3.4 waves (old kernel M = 8 / 16 / 32: 43.6 / 56.4 / 87 us;
+# one-wave grids of the same bytes run 38.6 / 45.5 / 61).
 B=$(dirname "$0")
 chmod +x "$B"/*
-for e in "MRGPTQ_XS_BOXM=1" "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1"; do
-  env $e timeout 150 "$B/test_w4a16_tc" --gtest_filter='*Streamed*:*Dispatch*:*OddSizes*' 2>&1 |
-    grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
-done
-env MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1 timeout 120 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
-  "$B/test_w4a16_tc" --gtest_filter='*StreamedWideCtas*:*StreamedKernelMatchesFloat64AtOddSizes*' 2>&1 |
-  grep -E "ERROR SUMMARY" | sed "s/^/BOXM+FROM memcheck: /"
+case "${1:-boxm}" in
+  boxm)
+    for e in "MRGPTQ_XS_BOXM=1" "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1"; do
+      env $e timeout 150 "$B/test_w4a16_tc" --gtest_filter='*Streamed*:*Dispatch*:*OddSizes*' 2>&1 |
+        grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
+    done
+    env MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1 timeout 120 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
+      "$B/test_w4a16_tc" --gtest_filter='*StreamedWideCtas*:*StreamedKernelMatchesFloat64AtOddSizes*' 2>&1 |
+      grep -E "ERROR SUMMARY" | sed "s/^/BOXM+FROM memcheck: /"
+    configs=(NONE=0 MRGPTQ_XS_BOXM=1 "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1")
+    ms=1,2,4,8,9,16,17,18,20,32
+    ;;
+  mw)
+    for e in MRGPTQ_XS_MW=1 MRGPTQ_XS_MW=2; do
+      env $e timeout 150 "$B/test_w4a16_tc" --gtest_filter='*Streamed*:*Dispatch*' 2>&1 |
+        grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
+    done
+    env MRGPTQ_XS_MW=1 timeout 120 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
+      "$B/test_w4a16_tc" --gtest_filter='*StreamedWideCtas*' 2>&1 |
+      grep -E "ERROR SUMMARY" | sed "s/^/MW=1 memcheck: /"
+    configs=(NONE=0 MRGPTQ_XS_MW=1 MRGPTQ_XS_MW=2)
+    ms=5,8,9,16,17,24,32
+    ;;
+  *) echo "usage: run.sh boxm|mw"; exit 2 ;;
+esac
 for r in 1 2; do
-  for e in NONE=0 MRGPTQ_XS_BOXM=1 "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1"; do
+  for e in "${configs[@]}"; do
     echo "== $e round $r"
-    env $e "$B/bench_w4a16_tc" --ms 1,2,4,8,9,16,17,18,20,32 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
+    env $e "$B/bench_w4a16_tc" --ms $ms 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
   done
 done
