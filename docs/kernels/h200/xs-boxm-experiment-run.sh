@@ -4,8 +4,9 @@
 #   build-ab/run.sh boxm   MRGPTQ_XS_BOXM=1: the activation box cut to the M rows; and
 #                          MRGPTQ_XS_FROM=1: the kernel at every M from 1 on one-wave grids
 #   build-ab/run.sh mw     MRGPTQ_XS_MW=1: on multi-wave grids of 64-row CTAs (28672x8192) CTAs
-#                          of 8 consumer warps, two an SM at M <= 16, one at M = 17-32;
-#                          MRGPTQ_XS_MW=2: those forms on every grid of 64-row CTAs
+#                          of 8 consumer warps, two an SM at M <= 16, one at M = 17-32 (with
+#                          FROM = 1 and BOXM = 1 also at M = 1-4); MRGPTQ_XS_MW=2: those forms
+#                          on every grid of 64-row CTAs
 # Here (no GPU needed), in a worktree at the commit the patch names:
 #   git apply docs/kernels/h200/xs-boxm-experiment.patch
 #   cmake --build build-lgpu -j2 --target bench_w4a16_tc test_w4a16_tc
@@ -36,15 +37,16 @@ case "${1:-boxm}" in
     ms=1,2,4,8,9,16,17,18,20,32
     ;;
   mw)
-    for e in MRGPTQ_XS_MW=1 MRGPTQ_XS_MW=2; do
+    for e in "MRGPTQ_XS_MW=2 MRGPTQ_XS_FROM=1"; do
       env $e timeout 150 "$B/test_w4a16_tc" --gtest_filter='*Streamed*:*Dispatch*' 2>&1 |
         grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
     done
     env MRGPTQ_XS_MW=1 timeout 120 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
       "$B/test_w4a16_tc" --gtest_filter='*StreamedWideCtas*' 2>&1 |
       grep -E "ERROR SUMMARY" | sed "s/^/MW=1 memcheck: /"
-    configs=(NONE=0 MRGPTQ_XS_MW=1 MRGPTQ_XS_MW=2)
-    ms=5,8,9,16,17,24,32
+    # The third: M = 1-4 too on the multi-wave grid (28672x8192 M = 1 is at 2.85-3.07x).
+    configs=(NONE=0 MRGPTQ_XS_MW=1 "MRGPTQ_XS_MW=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1" MRGPTQ_XS_MW=2)
+    ms=1,2,4,5,8,9,16,17,24,32
     ;;
   *) echo "usage: run.sh boxm|mw"; exit 2 ;;
 esac
