@@ -819,13 +819,14 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 //    from M = 2 (4096x14336 M = 2 / 4 / 8: 15.9 / 16.2 / 16.9 -> 15.6 / 15.1 / 15.0; M = 1 a
 //    tie), in 64-row CTAs from M = 5 (8192x28672 M = 4 / 5 / 8: 38.2 / 38.7 / 41.3 -> 38.7 / 38.4
 //    / 38.6; 8192x8192 M = 1 / 5 / 8: 15.7 / 16.3 / 16.9 -> 16.6 / 16.3 / 16.0). Below those M the
-//    old kernel, whose stages hold fewer bytes, wins by up to 1.5 us.
+//    old kernel wins by up to 1.5 us (cause not measured:
+//    docs/kernels/h200/xs-boxm-experiment.patch tests one).
 //  * M = 17-32, NT = 4 in CTAs of 8 consumer warps (145 registers; 16 would spill), the eleventh
 //    session (bench-w4a16-xs-nt4.txt, M = 17 / 24 / 32): 8192x8192 24.5 / 25.1 / 26.9 -> 23.0 /
 //    23.0 / 23.0; 8192x28672 62.5 / 64.4 / 68.5 -> 61.8 / 60.5 / 61.0; 4096x14336 (32-row CTAs)
 //    24.7 / 27.1 / 30.4 -> 25.4 / 21.2 / 20.7; there M = 17 / 18 / 19 / 20 / 22 24.6 / 24.8 /
 //    25.6 / 25.6 / 26.0 -> 26.8 / 29.1 / 25.7 / 23.7 / 23.0 (bench-w4a16-xs-nt4-narrow.txt: M =
-//    17-18 lost, not understood).
+//    17-18 lost, not understood; the same patch tests one cause).
 // Not where the grid takes several waves: 28672x8192 (448 64-row CTAs, 3.4 waves) M = 9 / 12 / 16
 // 54.2 / 55.0 / 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2, and persistent
 // (a CTA an SM walking the tiles, the ring running on across them) 56.7 / 56.6 at M = 16
