@@ -7,6 +7,8 @@
 #                          of 8 consumer warps, two an SM at M <= 16, one at M = 17-32 (with
 #                          FROM = 1 and BOXM = 1 also at M = 1-4); MRGPTQ_XS_MW=2: those forms
 #                          on every grid of 64-row CTAs
+#   build-ab/run.sh small  (~4 minutes) the committed X-staged rule against the old kernel on
+#                          shapes with K = 4096 or N = 1024, where it was never measured
 # Here (no GPU needed), in a worktree at the commit the patch names:
 #   git apply docs/kernels/h200/xs-boxm-experiment.patch
 #   cmake --build build-lgpu -j2 --target bench_w4a16_tc test_w4a16_tc
@@ -48,7 +50,20 @@ case "${1:-boxm}" in
     configs=(NONE=0 MRGPTQ_XS_MW=1 "MRGPTQ_XS_MW=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1" MRGPTQ_XS_MW=2)
     ms=1,2,4,5,8,9,16,17,24,32
     ;;
-  *) echo "usage: run.sh boxm|mw"; exit 2 ;;
+  small)
+    # The committed rule on shapes it was not measured on (K = 4096: 2-4 stages a CTA; N = 1024:
+    # 32-64 CTAs), against the old kernel everywhere (MRGPTQ_XS_FROM=33: no M is X-staged).
+    for r in 1 2; do
+      for e in NONE=0 MRGPTQ_XS_FROM=33; do
+        echo "== $e round $r"
+        for nk in 4096x4096 1024x4096 8192x4096 4096x11008; do
+          env $e "$B/bench_w4a16_tc" --only $nk --ms 2,5,8,9,16,20,32 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
+        done
+      done
+    done
+    exit 0
+    ;;
+  *) echo "usage: run.sh boxm|mw|small"; exit 2 ;;
 esac
 for r in 1 2; do
   for e in "${configs[@]}"; do
