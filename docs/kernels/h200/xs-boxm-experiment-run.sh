@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Prepared in the eleventh session (compiled, not run): two experiments on the X-staged kernel,
-# one device call each (~8 minutes: tests ~2, memcheck ~2, bench ~4):
+# Prepared in the eleventh session (compiled, not run): experiments on the X-staged kernel, one
+# device call each (~4-8 minutes):
 #   build-ab/run.sh boxm   MRGPTQ_XS_BOXM=1: the activation box cut to the M rows; and
 #                          MRGPTQ_XS_FROM=1: the kernel at every M from 1 on one-wave grids
 #   build-ab/run.sh mw     MRGPTQ_XS_MW=1: on multi-wave grids of 64-row CTAs (28672x8192) CTAs
 #                          of 8 consumer warps, two an SM at M <= 16, one at M = 17-32 (with
 #                          FROM = 1 and BOXM = 1 also at M = 1-4); MRGPTQ_XS_MW=2: those forms
 #                          on every grid of 64-row CTAs
+#   build-ab/run.sh sub    (~6 minutes) MRGPTQ_XS_SUB=1: where 64-row CTAs would take several
+#                          waves, CTAs of 4 or 7 row blocks (128 / 224 rows) sharing each
+#                          activation box, so that the grid is one wave (28672 rows = 128 CTAs
+#                          of 224); the warps' work a stage is unchanged. Expected failures: the
+#                          multi-wave route assertion of StreamedWideCtas only.
 #   build-ab/run.sh small  (~4 minutes) the committed X-staged rule against the old kernel on
 #                          shapes with K = 4096 or N = 1024, where it was never measured
 # Here (no GPU needed), in a worktree at the commit the patch names:
@@ -50,6 +55,24 @@ case "${1:-boxm}" in
     configs=(NONE=0 MRGPTQ_XS_MW=1 "MRGPTQ_XS_MW=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1" MRGPTQ_XS_MW=2)
     ms=1,2,4,5,8,9,16,17,24,32
     ;;
+  sub)
+    for e in MRGPTQ_XS_SUB=1 "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1"; do
+      env $e timeout 200 "$B/test_w4a16_tc" --gtest_filter='*Streamed*:*Dispatch*' 2>&1 |
+        grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
+    done
+    env MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1 timeout 150 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
+      "$B/test_w4a16_tc" --gtest_filter='*StreamedSubCtas*:*StreamedWideCtas*' 2>&1 |
+      grep -E "ERROR SUMMARY" | sed "s/^/SUB+FROM memcheck: /"
+    for r in 1 2; do
+      for e in NONE=0 MRGPTQ_XS_SUB=1 "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1"; do
+        echo "== $e round $r"
+        for nk in 28672x8192 14336x4096; do
+          env $e "$B/bench_w4a16_tc" --only $nk --ms 1,2,5,8,9,16,17,24,32 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
+        done
+      done
+    done
+    exit 0
+    ;;
   small)
     # The committed rule on shapes it was not measured on (K = 4096: 2-4 stages a CTA; N = 1024:
     # 32-64 CTAs), against the old kernel everywhere (MRGPTQ_XS_FROM=33: no M is X-staged).
@@ -63,7 +86,7 @@ case "${1:-boxm}" in
     done
     exit 0
     ;;
-  *) echo "usage: run.sh boxm|mw|small"; exit 2 ;;
+  *) echo "usage: run.sh boxm|mw|sub|small"; exit 2 ;;
 esac
 for r in 1 2; do
   for e in "${configs[@]}"; do
