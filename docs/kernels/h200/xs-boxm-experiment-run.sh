@@ -31,66 +31,58 @@
 # one-wave grids of the same bytes run 38.6 / 45.5 / 61).
 B=$(dirname "$0")
 chmod +x "$B"/*
-case "${1:-boxm}" in
-  boxm)
-    for e in "MRGPTQ_XS_BOXM=1" "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1"; do
-      env $e timeout 150 "$B/test_w4a16_tc" --gtest_filter='*Streamed*:*Dispatch*:*OddSizes*' 2>&1 |
-        grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
-    done
-    env MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1 timeout 120 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
-      "$B/test_w4a16_tc" --gtest_filter='*StreamedWideCtas*:*StreamedKernelMatchesFloat64AtOddSizes*' 2>&1 |
-      grep -E "ERROR SUMMARY" | sed "s/^/BOXM+FROM memcheck: /"
-    configs=(NONE=0 MRGPTQ_XS_BOXM=1 "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1")
-    ms=1,2,4,8,9,16,17,18,20,32
-    ;;
-  mw)
-    for e in "MRGPTQ_XS_MW=2 MRGPTQ_XS_FROM=1"; do
-      env $e timeout 150 "$B/test_w4a16_tc" --gtest_filter='*Streamed*:*Dispatch*' 2>&1 |
-        grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
-    done
-    env MRGPTQ_XS_MW=1 timeout 120 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
-      "$B/test_w4a16_tc" --gtest_filter='*StreamedWideCtas*' 2>&1 |
-      grep -E "ERROR SUMMARY" | sed "s/^/MW=1 memcheck: /"
-    # The third: M = 1-4 too on the multi-wave grid (28672x8192 M = 1 is at 2.85-3.07x).
-    configs=(NONE=0 MRGPTQ_XS_MW=1 "MRGPTQ_XS_MW=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1" MRGPTQ_XS_MW=2)
-    ms=1,2,4,5,8,9,16,17,24,32
-    ;;
-  sub)
-    for e in MRGPTQ_XS_SUB=1 "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1"; do
-      env $e timeout 200 "$B/test_w4a16_tc" --gtest_filter='*Streamed*:*Dispatch*' 2>&1 |
-        grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
-    done
-    env MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1 timeout 150 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
-      "$B/test_w4a16_tc" --gtest_filter='*StreamedSubCtas*:*StreamedWideCtas*' 2>&1 |
-      grep -E "ERROR SUMMARY" | sed "s/^/SUB+FROM memcheck: /"
-    for r in 1 2; do
-      for e in NONE=0 MRGPTQ_XS_SUB=1 "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1"; do
-        echo "== $e round $r"
-        for nk in 28672x8192 14336x4096; do
-          env $e "$B/bench_w4a16_tc" --only $nk --ms 1,2,5,8,9,16,17,24,32 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
-        done
+# tests FILTER "ENV..." ...: the filtered tests under each setting, failures counted by line
+tests() {
+  local filter=$1 e
+  shift
+  for e in "$@"; do
+    env $e timeout 200 "$B/test_w4a16_tc" --gtest_filter="$filter" 2>&1 |
+      grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
+  done
+}
+# memcheck "ENV..." FILTER
+memcheck() {
+  env $1 timeout 150 /usr/local/cuda/bin/compute-sanitizer --tool memcheck "$B/test_w4a16_tc" \
+    --gtest_filter="$2" 2>&1 | grep -E "ERROR SUMMARY" | sed "s/^/$1 memcheck: /"
+}
+# bench MS "SHAPES" "ENV..." ...: two rounds, the settings alternating; SHAPES "" = the four
+bench() {
+  local ms=$1 shapes=$2 r e nk
+  shift 2
+  for r in 1 2; do
+    for e in "$@"; do
+      echo "== $e round $r"
+      for nk in ${shapes:-default}; do
+        local args=(--ms "$ms")
+        [ "$nk" = default ] || args+=(--only "$nk")
+        env $e "$B/bench_w4a16_tc" "${args[@]}" 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
       done
     done
-    exit 0
+  done
+}
+case "${1:-boxm}" in
+  boxm)
+    tests '*Streamed*:*Dispatch*:*OddSizes*' MRGPTQ_XS_BOXM=1 "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1"
+    memcheck "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1" '*StreamedWideCtas*:*StreamedKernelMatchesFloat64AtOddSizes*'
+    bench 1,2,4,8,9,16,17,18,20,32 "" NONE=0 MRGPTQ_XS_BOXM=1 "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1"
+    ;;
+  mw)
+    tests '*Streamed*:*Dispatch*' "MRGPTQ_XS_MW=2 MRGPTQ_XS_FROM=1"
+    memcheck MRGPTQ_XS_MW=1 '*StreamedWideCtas*'
+    # The third setting: M = 1-4 too on the multi-wave grid (28672x8192 M = 1 is at 2.85-3.07x).
+    bench 1,2,4,5,8,9,16,17,24,32 "" NONE=0 MRGPTQ_XS_MW=1 \
+      "MRGPTQ_XS_MW=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1" MRGPTQ_XS_MW=2
+    ;;
+  sub)
+    tests '*Streamed*:*Dispatch*' MRGPTQ_XS_SUB=1 "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1"
+    memcheck "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1" '*StreamedSubCtas*:*StreamedWideCtas*'
+    bench 1,2,5,8,9,16,17,24,32 "28672x8192 14336x4096" NONE=0 MRGPTQ_XS_SUB=1 \
+      "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1"
     ;;
   small)
     # The committed rule on shapes it was not measured on (K = 4096: 2-4 stages a CTA; N = 1024:
     # 32-64 CTAs), against the old kernel everywhere (MRGPTQ_XS_FROM=33: no M is X-staged).
-    for r in 1 2; do
-      for e in NONE=0 MRGPTQ_XS_FROM=33; do
-        echo "== $e round $r"
-        for nk in 4096x4096 1024x4096 8192x4096 4096x11008; do
-          env $e "$B/bench_w4a16_tc" --only $nk --ms 2,5,8,9,16,20,32 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
-        done
-      done
-    done
-    exit 0
+    bench 2,5,8,9,16,20,32 "4096x4096 1024x4096 8192x4096 4096x11008" NONE=0 MRGPTQ_XS_FROM=33
     ;;
   *) echo "usage: run.sh boxm|mw|sub|small"; exit 2 ;;
 esac
-for r in 1 2; do
-  for e in "${configs[@]}"; do
-    echo "== $e round $r"
-    env $e "$B/bench_w4a16_tc" --ms $ms 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
-  done
-done
