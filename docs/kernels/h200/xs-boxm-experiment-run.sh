@@ -31,53 +31,50 @@
 # one-wave grids of the same bytes run 38.6 / 45.5 / 61).
 B=$(dirname "$0")
 chmod +x "$B"/*
-# tests FILTER "ENV..." ...: the filtered tests under each setting, failures counted by line
+# A setting is one or more VAR=VALUE joined by commas (as scripts/gpu.sh's AB_ENVS has them).
+# tests FILTER SETTING ...: the filtered tests under each setting, failures counted by line
 tests() {
   local filter=$1 e
   shift
   for e in "$@"; do
-    env $e timeout 200 "$B/test_w4a16_tc" --gtest_filter="$filter" 2>&1 |
+    env ${e//,/ } timeout 200 "$B/test_w4a16_tc" --gtest_filter="$filter" 2>&1 |
       grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
   done
 }
-# memcheck "ENV..." FILTER
+# memcheck SETTING FILTER
 memcheck() {
-  env $1 timeout 150 /usr/local/cuda/bin/compute-sanitizer --tool memcheck "$B/test_w4a16_tc" \
+  env ${1//,/ } timeout 150 /usr/local/cuda/bin/compute-sanitizer --tool memcheck "$B/test_w4a16_tc" \
     --gtest_filter="$2" 2>&1 | grep -E "ERROR SUMMARY" | sed "s/^/$1 memcheck: /"
 }
-# bench MS "SHAPES" "ENV..." ...: two rounds, the settings alternating; SHAPES "" = the four
+# bench MS "SHAPES" SETTING ...: scripts/gpu.sh's ab stage (the settings alternating, two rounds),
+# one shape at a time; SHAPES "" = bench_w4a16_tc's four
 bench() {
-  local ms=$1 shapes=$2 r e nk
+  local ms=$1 shapes=$2 nk only
   shift 2
-  for r in 1 2; do
-    for e in "$@"; do
-      echo "== $e round $r"
-      for nk in ${shapes:-default}; do
-        local args=(--ms "$ms")
-        [ "$nk" = default ] || args+=(--only "$nk")
-        env $e "$B/bench_w4a16_tc" "${args[@]}" 2>&1 | grep -E "^ *[0-9]+x[0-9]+ "
-      done
-    done
+  for nk in ${shapes:-four}; do
+    only=$([ "$nk" = four ] || echo "--only $nk")
+    AB_ENVS="$*" AB_ARGS="$only --ms $ms" OUT=${OUT:-/tmp/ab-out} \
+      "$B/../scripts/gpu.sh" --prebuilt "$B" ab 2>&1 | grep -E "^=== round|^ *[0-9]+x[0-9]+ "
   done
 }
 case "${1:-boxm}" in
   boxm)
-    tests '*Streamed*:*Dispatch*:*OddSizes*' MRGPTQ_XS_BOXM=1 "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1"
-    memcheck "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1" '*StreamedWideCtas*:*StreamedKernelMatchesFloat64AtOddSizes*'
-    bench 1,2,4,8,9,16,17,18,20,32 "" NONE=0 MRGPTQ_XS_BOXM=1 "MRGPTQ_XS_BOXM=1 MRGPTQ_XS_FROM=1"
+    tests '*Streamed*:*Dispatch*:*OddSizes*' MRGPTQ_XS_BOXM=1 MRGPTQ_XS_BOXM=1,MRGPTQ_XS_FROM=1
+    memcheck MRGPTQ_XS_BOXM=1,MRGPTQ_XS_FROM=1 '*StreamedWideCtas*:*StreamedKernelMatchesFloat64AtOddSizes*'
+    bench 1,2,4,8,9,16,17,18,20,32 "" NONE=0 MRGPTQ_XS_BOXM=1 MRGPTQ_XS_BOXM=1,MRGPTQ_XS_FROM=1
     ;;
   mw)
-    tests '*Streamed*:*Dispatch*' "MRGPTQ_XS_MW=2 MRGPTQ_XS_FROM=1"
+    tests '*Streamed*:*Dispatch*' MRGPTQ_XS_MW=2,MRGPTQ_XS_FROM=1
     memcheck MRGPTQ_XS_MW=1 '*StreamedWideCtas*'
     # The third setting: M = 1-4 too on the multi-wave grid (28672x8192 M = 1 is at 2.85-3.07x).
     bench 1,2,4,5,8,9,16,17,24,32 "" NONE=0 MRGPTQ_XS_MW=1 \
-      "MRGPTQ_XS_MW=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1" MRGPTQ_XS_MW=2
+      MRGPTQ_XS_MW=1,MRGPTQ_XS_FROM=1,MRGPTQ_XS_BOXM=1 MRGPTQ_XS_MW=2
     ;;
   sub)
-    tests '*Streamed*:*Dispatch*' MRGPTQ_XS_SUB=1 "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1"
-    memcheck "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1" '*StreamedSubCtas*:*StreamedWideCtas*'
+    tests '*Streamed*:*Dispatch*' MRGPTQ_XS_SUB=1 MRGPTQ_XS_SUB=1,MRGPTQ_XS_FROM=1
+    memcheck MRGPTQ_XS_SUB=1,MRGPTQ_XS_FROM=1 '*StreamedSubCtas*:*StreamedWideCtas*'
     bench 1,2,5,8,9,16,17,24,32 "28672x8192 14336x4096" NONE=0 MRGPTQ_XS_SUB=1 \
-      "MRGPTQ_XS_SUB=1 MRGPTQ_XS_FROM=1 MRGPTQ_XS_BOXM=1"
+      MRGPTQ_XS_SUB=1,MRGPTQ_XS_FROM=1,MRGPTQ_XS_BOXM=1
     ;;
   small)
     # The committed rule on shapes it was not measured on (K = 4096: 2-4 stages a CTA; N = 1024:
