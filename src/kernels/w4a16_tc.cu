@@ -4,7 +4,8 @@
 //  - w4a16_stream:    the weight re-laid out once at load time (TcWeight), any M,
 //                     loaded by the TMA engine into a shared-memory ring;
 //  - w4a16_stream_xs: the same with the activation rows in the ring too, filled by
-//                     a producer warp of its own (M = 2-32 on one-wave grids).
+//                     a producer warp of its own (M = 2-32; CTAs of 1-7 row blocks
+//                     sized so that the grid is one wave).
 // See the comments on each for the tricks; the host entries check arguments.
 #include <type_traits>
 
@@ -808,9 +809,10 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 }
 
 // Where the X-staged kernel runs: where its grid is one wave (at most one CTA per SM), at any K,
-// at M = 5-32 in 64-row CTAs (stream_wide) and M = 2-16 and 20-32 in 32-row CTAs; else
-// w4a16_stream. With its producer warp its time is nearly flat in M within each box height
-// (NT = 1 / 2 / 4: 8 / 16 / 32 activation rows). Measured on the H200, us, two rounds each:
+// at M = 5-32 on wide weights (stream_wide; CTAs of 2, 4 or 7 row blocks, the fewest that make
+// one wave, at most 7) and M = 2-16 and 20-32 in 32-row CTAs; else w4a16_stream. With its producer
+// warp its time is nearly flat in M within each box height (NT = 1 / 2 / 4: 8 / 16 / 32 activation
+// rows). Measured on the H200, us, two rounds each:
 //  * M = 9-16, NT = 2 (the tenth session, docs/kernels/h200/bench-w4a16-xs-producer-warp.txt;
 //    old kernel -> X-staged, M = 9 / 12 / 16): 8192x8192 20.4 -> 18.7 / 18.3 / 18.3; 8192x14336
 //    28.7 / 29.8 -> 26.9 / 26.5, M = 16 26.4; 8192x28672 (28 stages) 48.5 / 50.4 / 57.4 -> 45.5 /
@@ -827,34 +829,65 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 //    24.7 / 27.1 / 30.4 -> 25.4 / 21.2 / 20.7; there M = 17 / 18 / 19 / 20 / 22 24.6 / 24.8 /
 //    25.6 / 25.6 / 26.0 -> 26.8 / 29.1 / 25.7 / 23.7 / 23.0 (bench-w4a16-xs-nt4-narrow.txt: M =
 //    17-18 lost, not understood; the same patch tests one cause).
-// Not where the grid takes several waves: 28672x8192 (448 64-row CTAs, 3.4 waves) M = 9 / 12 / 16
-// 54.2 / 55.0 / 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2, and persistent
-// (a CTA an SM walking the tiles, the ring running on across them) 56.7 / 56.6 at M = 16
-// (docs/kernels/h200/xs-persistent-experiment.patch). 32-row CTAs also lost on the wide weights
-// that fit one wave (8192x28672 M = 9 / 12 / 16 52.4 / 47.8 / 47.9).
-// 0: not here; else launch_xs's form in try_launch_xs (64-row CTAs odd, 32-row even).
-int xs_form(int64_t M, const TcWeight& w) {
-  if (M > 32 || w.K % 64 || w.tiles != 4 || w.layout != 2) return 0;
+// Where 64-row CTAs would take several waves (28672x8192: 448 CTAs, 3.4 waves), they lost: M = 9
+// / 12 / 16 54.2 / 55.0 / 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2, and
+// persistent (a CTA an SM walking the tiles, the ring running on across them) 56.7 / 56.6 at M =
+// 16 (docs/kernels/h200/xs-persistent-experiment.patch). What wins there is a grid of one wave
+// again: CTAs of 4 or 7 row blocks (128 / 224 rows; 28672 rows = 896 blocks = 128 CTAs of 7 on
+// 132 SMs), the warps' work a stage unchanged (a chunk of one row block; CH = 16 / SUB chunks a
+// stage, 8 consumer warps at NT = 4), all SUB row blocks sharing each activation box. The twelfth
+// session (docs/kernels/h200/bench-w4a16-xs-sub.txt, two rounds, old kernel -> X-staged, M = 5 /
+// 8 / 9 / 16 / 17 / 24 / 32): 28672x8192 (CTAs of 7) 42.7 / 44.0 / 54.7 / 56.5 / 79.9 / 81.9 /
+// 87.7 -> 41.7 / 41.5 / 48.6 / 48.4 / 60.6 / 60.7 / 60.7; 14336x4096 (CTAs of 4) 16.0 / 16.6 /
+// 19.3 / 20.3 / 27.9 / 29.0 / 30.1 -> 15.8 / 15.8 / 18.2 / 18.1 / 24.1 / 24.1 / 24.4.
+// 32-row CTAs also lost on the wide weights that fit one wave (8192x28672 M = 9 / 12 / 16 52.4 /
+// 47.8 / 47.9), and 32-row weights past one wave keep the old kernel.
+struct XsForm {
+  int sub = 0;  // 32-row blocks of the weight a CTA; 0: not here (w4a16_stream)
+  int nt = 0;   // activation rows a box, in 8s: 1 / 2 / 4
+};
+XsForm xs_form(int64_t M, const TcWeight& w) {
+  if (M > 32 || w.K % 64 || w.tiles != 4 || w.layout != 2) return {};
   const bool wide = stream_wide(w.N);
-  if (M < (wide ? 5 : 2) || (!wide && M > 16 && M < 20)) return 0;
-  if ((wide ? (w.N + 63) / 64 : (w.N + 31) / 32) > sm_count()) return 0;
-  return (wide ? 1 : 2) + (M <= 8 ? 2 : M <= 16 ? 0 : 4);
+  if (M < (wide ? 5 : 2) || (!wide && M > 16 && M < 20)) return {};
+  const int nt = M <= 8 ? 1 : M <= 16 ? 2 : 4;
+  const int64_t blocks = (w.N + 31) / 32, sms = sm_count();
+  if (!wide) return blocks <= sms ? XsForm{1, nt} : XsForm{};
+  const int64_t per = (blocks + sms - 1) / sms;  // row blocks a CTA for a grid of one wave
+  const int sub = per <= 2 ? 2 : per <= 4 ? 4 : per <= 7 ? 7 : 0;
+  return sub ? XsForm{sub, nt} : XsForm{};
 }
+// The forms as launch_xs<NV, NT, STAGES, CH, SUB, MINB = 1>: CTAs of CH x SUB consumer warps
+// (16, or 8 at NT = 4, where 145 registers would not fit 16; 14 at SUB = 7) and a ring of the
+// stages that fit ~200 KB.
 template <bool NV>
 bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
-  switch (xs_form(M, w)) {
-    case 1:  // 16-row activation boxes, 64-row CTAs of 16 consumer warps, 3 stages
-      return launch_xs<NV, 2, 3, 8, 2, 1>(X, int(M), w, Y, st), true;
-    case 2:  // 16-row activation boxes, 32-row CTAs of 16 consumer warps, 2 stages
-      return launch_xs<NV, 2, 2, 16, 1, 1>(X, int(M), w, Y, st), true;
-    case 3:  // 8-row activation boxes, 64-row CTAs, 4 stages of 52 KB
-      return launch_xs<NV, 1, 4, 8, 2, 1>(X, int(M), w, Y, st), true;
-    case 4:  // 8-row activation boxes, 32-row CTAs, 3 stages of 68 KB
+  const XsForm f = xs_form(M, w);
+  switch (f.sub * 10 + f.nt) {
+    case 11:  // 32-row CTAs, 8-row boxes, 3 stages of 68 KB
       return launch_xs<NV, 1, 3, 16, 1, 1>(X, int(M), w, Y, st), true;
-    case 5:  // 32-row activation boxes, 64-row CTAs of 8 consumer warps, 4 stages of 49 KB
-      return launch_xs<NV, 4, 4, 4, 2, 1>(X, int(M), w, Y, st), true;
-    case 6:  // 32-row activation boxes, 32-row CTAs of 8 consumer warps, 2 stages of 81 KB
+    case 12:  // 32-row CTAs, 16-row boxes, 2 stages
+      return launch_xs<NV, 2, 2, 16, 1, 1>(X, int(M), w, Y, st), true;
+    case 14:  // 32-row CTAs, 32-row boxes, 8 warps, 2 stages of 81 KB
       return launch_xs<NV, 4, 2, 8, 1, 1>(X, int(M), w, Y, st), true;
+    case 21:  // 64-row CTAs, 8-row boxes, 4 stages of 52 KB
+      return launch_xs<NV, 1, 4, 8, 2, 1>(X, int(M), w, Y, st), true;
+    case 22:  // 64-row CTAs, 16-row boxes, 3 stages
+      return launch_xs<NV, 2, 3, 8, 2, 1>(X, int(M), w, Y, st), true;
+    case 24:  // 64-row CTAs, 32-row boxes, 8 warps, 4 stages of 49 KB
+      return launch_xs<NV, 4, 4, 4, 2, 1>(X, int(M), w, Y, st), true;
+    case 41:  // 128-row CTAs, 8-row boxes, 4 stages of 44 KB
+      return launch_xs<NV, 1, 4, 4, 4, 1>(X, int(M), w, Y, st), true;
+    case 42:  // 128-row CTAs, 16-row boxes, 4 stages of 52 KB
+      return launch_xs<NV, 2, 4, 4, 4, 1>(X, int(M), w, Y, st), true;
+    case 44:  // 128-row CTAs, 32-row boxes, 8 warps, 5 stages of 34 KB
+      return launch_xs<NV, 4, 5, 2, 4, 1>(X, int(M), w, Y, st), true;
+    case 71:  // 224-row CTAs, 8-row boxes, 14 warps, 5 stages of 36 KB
+      return launch_xs<NV, 1, 5, 2, 7, 1>(X, int(M), w, Y, st), true;
+    case 72:  // 224-row CTAs, 16-row boxes, 14 warps, 5 stages of 40 KB
+      return launch_xs<NV, 2, 5, 2, 7, 1>(X, int(M), w, Y, st), true;
+    case 74:  // 224-row CTAs, 32-row boxes, 7 warps, 8 stages of 24 KB
+      return launch_xs<NV, 4, 8, 1, 7, 1>(X, int(M), w, Y, st), true;
   }
   return false;
 }
@@ -1075,7 +1108,7 @@ bool w4a16_stream_wide(const TcWeight& w) {
 }
 
 bool w4a16_stream_stages_x(int64_t M, const TcWeight& w) {
-  return tma::xs_form(M, w) != 0;
+  return tma::xs_form(M, w).sub != 0;
 }
 
 void free_tensor_core_weight(TcWeight& w) {

@@ -215,28 +215,29 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
 }
 
 // The streamed kernel's 64-row CTAs (two 32-row blocks of the weight each, w4a16_stream_wide),
-// on weights sized from the SM count: more 64-row CTAs than SMs (taken from M = 5) and at most
-// one per SM (taken from M = 17), each with an odd number of 32-row blocks, so that the last
-// CTA's second part re-reads the weight's last block (its rows lie past N); M from 4 (still
-// 32-row CTAs) across the 8/16/32-row forms and several CTAs over the same rows. At most one
-// 64-row CTA per SM stages the activations at M = 5-32 (w4a16_stream_xs); K = 2112 ends on half a
-// chunk (the TMA box of the activations then reads zeros for k past K).
+// on weights sized from the SM count: more than 7 row blocks an SM (so 64-row CTAs in several
+// waves, taken from M = 5) and at most one 64-row CTA per SM (taken from M = 17), each with an
+// odd number of 32-row blocks, so that the last CTA's second part re-reads the weight's last
+// block (its rows lie past N); M from 4 (still 32-row CTAs) across the 8/16/32-row forms and
+// several CTAs over the same rows. At most one 64-row CTA per SM stages the activations at M =
+// 5-32 (w4a16_stream_xs); K = 2112 ends on half a chunk (the TMA box of the activations then
+// reads zeros for k past K).
 TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
   int sms = 0;
   CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (Shape sh : {Shape{64 * (sms + 9) + 8, 256, 0}, Shape{64 * sms - 40, 2048, 0},
+    for (Shape sh : {Shape{64 * (4 * sms + 2) + 8, 256, 0}, Shape{64 * sms - 40, 2048, 0},
                      Shape{64 * sms - 56, 2112, 0}}) {
       ASSERT_EQ((sh.n + 31) / 32 % 2, 1) << "an odd number of 32-row blocks";
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
       EXPECT_TRUE(gpu::w4a16_stream_wide(tw)) << "N=" << sh.n;
-      // The X-staged kernel where the 64-row CTAs are at most one per SM, at M = 5-32.
-      const bool one_wave = (sh.n + 63) / 64 <= sms;
+      // The X-staged kernel at M = 5-32 where CTAs of at most 7 row blocks make one wave.
+      const bool staged = (sh.n + 31) / 32 <= 7 * sms;
       for (int64_t M : {4, 5, 8, 9, 11, 16, 17, 32, 33})
-        EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), one_wave && M >= 5 && M <= 32)
+        EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), staged && M >= 5 && M <= 32)
             << "N=" << sh.n << " K=" << sh.k << " M=" << M;
       gpu::free_tensor_core_weight(tw);
       for (int64_t M : {4, 5, 7, 8, 9, 11, 12, 16, 17, 32, 33, 100})
@@ -256,6 +257,30 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
       EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
           << to_string(f) << " N=" << 64 * sms - 40 << " K=9216 M=" << M;
   }
+}
+
+// The X-staged kernel on wide weights past one wave of 64-row CTAs: CTAs of 7 and of 4 row blocks
+// (6 sms + 5 blocks: the last CTA has 6, its 7th part copies the last block again; 3 sms + 7: the
+// last has 3), N not a multiple of 32, K = 2112 ending on half a chunk; M = 4 and 33 on either
+// side (w4a16_stream).
+TEST_F(GpuTc, StreamedSubCtasMatchFloat64) {
+  std::mt19937 rng(std::random_device{}());
+  int sms = 0;
+  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (int64_t blocks : {6 * sms + 5, 3 * sms + 7}) {
+      const int64_t n = 32 * blocks - 8;
+      DeviceWeight c;
+      make_weight(c, n, 2112, f, rng);
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+      ASSERT_TRUE(gpu::w4a16_stream_wide(tw)) << "N=" << n;
+      for (int64_t M : {4, 5, 8, 9, 16, 17, 32, 33})
+        EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), M >= 5 && M <= 32) << "N=" << n << " M=" << M;
+      gpu::free_tensor_core_weight(tw);
+      for (int64_t M : {1, 4, 5, 8, 9, 16, 17, 32, 33})
+        EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
+            << to_string(f) << " N=" << n << " M=" << M;
+    }
 }
 
 TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
