@@ -693,8 +693,14 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // swizzled: a lane reads its 32 k of row r (k = 32 t .. + 31 of the chunk) as four 16-byte
 // pieces j = 4 (t & 1) + c of line 2 r + t / 2, stored at piece j ^ (line & 7). The 8 lanes of a
 // quarter-warp (rows g, g + 1, t = 0..3) then hit 8 distinct bank groups for every c -- a plain
-// [rows][128 k] box would put t = 0 and 2 (and rows g, g + 1) in the same banks. Rows past M and
-// k past K (the half chunk when K % 128 == 64) arrive as zeros.
+// [rows][128 k] box would put t = 0 and 2 (and rows g, g + 1) in the same banks. k past K (the
+// half chunk when K % 128 == 64) arrives as zeros. The box holds the M rows only (xbytes =
+// M x 256 a chunk): the rest of the slot keeps stale bytes, which reach only the outputs of rows
+// past M -- the activation rows are the mma's B columns, each output column its own -- and those
+// are never stored. A box of NT x 8 rows, the rows past M zero-filled by the TMA unit, cost time
+// below each box height (the twelfth session, docs/kernels/h200/bench-w4a16-xs-boxm.txt, us, full
+// box -> M rows): 4096x14336 (32-row CTAs) M = 2 15.9 -> 15.0, M = 9 17.5 -> 16.6, M = 20 25.2 ->
+// 20.5; 8192x8192 (64-row CTAs) M = 9 18.8 -> 18.4; ties where the box is full.
 template <bool NV, int NT, int STAGES, int CH, int SUB>
 struct XsLayout {
   static constexpr uint32_t wchunk = layout::run_bytes(4, NV);  // a 32-row block's chunk
@@ -709,7 +715,7 @@ template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
 __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
     w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
                     const uint8_t* __restrict__ packed, int64_t N, int64_t K, int mblocks,
-                    float inv_g, bool evict_first, uint16_t* __restrict__ Y) {
+                    float inv_g, bool evict_first, uint32_t xbytes, uint16_t* __restrict__ Y) {
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
   constexpr int WARPS = CH * SUB;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
@@ -727,7 +733,7 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
     const int64_t c0 = s * CH;
     const int n = int(chunks - c0 < CH ? chunks - c0 : CH);
     uint8_t* st = smem + slot * L::stage;
-    mbar_expect_tx(&full[slot], uint32_t(n) * (SUB * L::wchunk + L::xchunk));
+    mbar_expect_tx(&full[slot], uint32_t(n) * (SUB * L::wchunk + xbytes));
     copy_weight_runs<SUB>(st + L::xpart, L::wpart, packed, rb, (N - 1) / 32, chunks, c0,
                           uint32_t(n), L::wchunk, &full[slot], policy);
     for (int c = 0; c < n; ++c)
@@ -800,19 +806,20 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
   const cuuint64_t dim[3] = {64, cuuint64_t(w.K / 64), cuuint64_t(M)};
   const cuuint64_t stride[2] = {128, cuuint64_t(w.K) * 2};
-  const cuuint32_t box[3] = {64, 2, cuuint32_t(NT * 8)};
+  const int box_rows = mblocks == 1 ? M : NT * 8;  // the M rows only (see XsLayout)
+  const cuuint32_t box[3] = {64, 2, cuuint32_t(box_rows)};
   const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
   const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
-  kernel<<<unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st>>>(map, M, w.packed, w.N, w.K,
-                                                                  mblocks, inv_g, mblocks == 1, Y);
+  kernel<<<unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st>>>(
+      map, M, w.packed, w.N, w.K, mblocks, inv_g, mblocks == 1, uint32_t(box_rows) * 256, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
 // Where the X-staged kernel runs: where its grid is one wave (at most one CTA per SM), at any K,
-// at M = 5-32 on wide weights (stream_wide; CTAs of 2, 4 or 7 row blocks, the fewest that make
-// one wave, at most 7) and M = 2-16 and 20-32 in 32-row CTAs; else w4a16_stream. With its producer
-// warp its time is nearly flat in M within each box height (NT = 1 / 2 / 4: 8 / 16 / 32 activation
-// rows). Measured on the H200, us, two rounds each:
+// at M = 1-32 in 32-row CTAs, and on wide weights (stream_wide) in CTAs of 2, 4 or 7 row blocks
+// (the fewest that make one wave) at M = 5-32, CTAs of 4 from M = 1; else w4a16_stream. With its
+// producer warp and boxes of the M rows its time is nearly flat in M within each box height
+// (NT = 1 / 2 / 4: up to 8 / 16 / 32 activation rows). Measured on the H200, us, two rounds each:
 //  * M = 9-16, NT = 2 (the tenth session, docs/kernels/h200/bench-w4a16-xs-producer-warp.txt;
 //    old kernel -> X-staged, M = 9 / 12 / 16): 8192x8192 20.4 -> 18.7 / 18.3 / 18.3; 8192x14336
 //    28.7 / 29.8 -> 26.9 / 26.5, M = 16 26.4; 8192x28672 (28 stages) 48.5 / 50.4 / 57.4 -> 45.5 /
@@ -820,15 +827,22 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 //  * M <= 8, NT = 1 in deeper rings (the eleventh session, bench-w4a16-xs-nt1.txt): in 32-row CTAs
 //    from M = 2 (4096x14336 M = 2 / 4 / 8: 15.9 / 16.2 / 16.9 -> 15.6 / 15.1 / 15.0; M = 1 a
 //    tie), in 64-row CTAs from M = 5 (8192x28672 M = 4 / 5 / 8: 38.2 / 38.7 / 41.3 -> 38.7 / 38.4
-//    / 38.6; 8192x8192 M = 1 / 5 / 8: 15.7 / 16.3 / 16.9 -> 16.6 / 16.3 / 16.0). Below those M the
-//    old kernel wins by up to 1.5 us (cause not measured:
-//    docs/kernels/h200/xs-boxm-experiment.patch tests one).
+//    / 38.6; 8192x8192 M = 1 / 5 / 8: 15.7 / 16.3 / 16.9 -> 16.6 / 16.3 / 16.0), then with the
+//    full 8-row box. With boxes of the M rows (the twelfth session, bench-w4a16-xs-boxm.txt, the
+//    committed route -> X-staged, M = 1 / 2 / 4): 4096x14336 (old kernel at M = 1, the full box
+//    at 2 / 4) 16.0 / 15.9 / 15.3 -> 14.9 / 14.8 / 14.9, 8192x8192 15.8 / 15.8 / 16.2 -> 15.9
+//    / 15.7 / 15.8, 8192x28672 37.5 / 37.5 / 38.3 -> 38.1 / 38.2 / 38.4; in CTAs of 4
+//    (bench-w4a16-xs-sub.txt) 14336x4096 M = 1 / 2 17.2 / 16.8 -> 15.9 / 15.8, in CTAs of 7
+//    28672x8192 38.9 / 39.7 -> 41.5 / 41.6. So 32-row CTAs and CTAs of 4 take M = 1-4, the others
+//    keep the old kernel there.
 //  * M = 17-32, NT = 4 in CTAs of 8 consumer warps (145 registers; 16 would spill), the eleventh
 //    session (bench-w4a16-xs-nt4.txt, M = 17 / 24 / 32): 8192x8192 24.5 / 25.1 / 26.9 -> 23.0 /
 //    23.0 / 23.0; 8192x28672 62.5 / 64.4 / 68.5 -> 61.8 / 60.5 / 61.0; 4096x14336 (32-row CTAs)
 //    24.7 / 27.1 / 30.4 -> 25.4 / 21.2 / 20.7; there M = 17 / 18 / 19 / 20 / 22 24.6 / 24.8 /
-//    25.6 / 25.6 / 26.0 -> 26.8 / 29.1 / 25.7 / 23.7 / 23.0 (bench-w4a16-xs-nt4-narrow.txt: M =
-//    17-18 lost, not understood; the same patch tests one cause).
+//    25.6 / 25.6 / 26.0 -> 26.8 / 29.1 / 25.7 / 23.7 / 23.0 (bench-w4a16-xs-nt4-narrow.txt), the
+//    rows past M of the full box being zero-filled: with boxes of the M rows M = 17 / 18 / 20
+//    (the old kernel at 17 / 18) 24.6 / 24.6 / 25.2 -> 20.3 / 20.2 / 20.3
+//    (bench-w4a16-xs-boxm.txt).
 // Where 64-row CTAs would take several waves (28672x8192: 448 CTAs, 3.4 waves), they lost: M = 9
 // / 12 / 16 54.2 / 55.0 / 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2, and
 // persistent (a CTA an SM walking the tiles, the ring running on across them) 56.7 / 56.6 at M =
@@ -848,14 +862,13 @@ struct XsForm {
 };
 XsForm xs_form(int64_t M, const TcWeight& w) {
   if (M > 32 || w.K % 64 || w.tiles != 4 || w.layout != 2) return {};
-  const bool wide = stream_wide(w.N);
-  if (M < (wide ? 5 : 2) || (!wide && M > 16 && M < 20)) return {};
   const int nt = M <= 8 ? 1 : M <= 16 ? 2 : 4;
   const int64_t blocks = (w.N + 31) / 32, sms = sm_count();
-  if (!wide) return blocks <= sms ? XsForm{1, nt} : XsForm{};
+  if (!stream_wide(w.N)) return blocks <= sms ? XsForm{1, nt} : XsForm{};
   const int64_t per = (blocks + sms - 1) / sms;  // row blocks a CTA for a grid of one wave
   const int sub = per <= 2 ? 2 : per <= 4 ? 4 : per <= 7 ? 7 : 0;
-  return sub ? XsForm{sub, nt} : XsForm{};
+  if (sub == 0 || (M < 5 && sub != 4)) return {};  // M = 1-4: 32- and 128-row CTAs only
+  return XsForm{sub, nt};
 }
 // The forms as launch_xs<NV, NT, STAGES, CH, SUB, MINB = 1>: CTAs of CH x SUB consumer warps
 // (16, or 8 at NT = 4, where 145 registers would not fit 16; 14 at SUB = 7) and a ring of the

@@ -189,8 +189,9 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
   // kernels and several blocks over the same rows.
   for (Format f : {Format::MXFP4, Format::NVFP4})
     // The last three: 32-row blocks, at most one per SM, K a multiple of 64 -- the activations
-    // staged by the TMA engine at M = 2-16 and 20-32 (w4a16_stream_xs), 1088 and 6208 with a half
-    // chunk at the end, 6208 in 4 / 4 / 7 stages (NT = 1 / 2 / 4) of rings of 3 / 2 / 2 slots.
+    // staged by the TMA engine at M = 1-32 (w4a16_stream_xs), boxes of the M rows, 1088 and 6208
+    // with a half chunk at the end, 6208 in 4 / 4 / 7 stages (NT = 1 / 2 / 4) of rings of 3 / 2 / 2
+    // slots.
     for (Shape sh : {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0},
                      Shape{2200, 2208, 0}, Shape{600, 1056, 4}, Shape{600, 1056, 2},
                      Shape{600, 1088, 4}, Shape{4000, 640, 4}, Shape{600, 6208, 4}}) {
@@ -202,8 +203,7 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
         const bool fits = (sh.n + 31) / 32 <= sms;  // one 32-row CTA an SM at most
         gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
         for (int64_t M : {1, 2, 8, 9, 12, 16, 17, 19, 20, 32, 33})
-          EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw),
-                    fits && ((M >= 2 && M <= 16) || (M >= 20 && M <= 32)))
+          EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), fits && M <= 32)
               << "N=" << sh.n << " K=" << sh.k << " M=" << M;
         gpu::free_tensor_core_weight(tw);
       }
@@ -261,21 +261,22 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
 
 // The X-staged kernel on wide weights past one wave of 64-row CTAs: CTAs of 7 and of 4 row blocks
 // (6 sms + 5 blocks: the last CTA has 6, its 7th part copies the last block again; 3 sms + 7: the
-// last has 3), N not a multiple of 32, K = 2112 ending on half a chunk; M = 4 and 33 on either
-// side (w4a16_stream).
+// last has 3), N not a multiple of 32, K = 2112 ending on half a chunk; CTAs of 7 from M = 5,
+// of 4 from M = 1; M = 33 and (CTAs of 7) M = 1-4 run w4a16_stream.
 TEST_F(GpuTc, StreamedSubCtasMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
   int sms = 0;
   CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (int64_t blocks : {6 * sms + 5, 3 * sms + 7}) {
-      const int64_t n = 32 * blocks - 8;
+      const int64_t n = 32 * blocks - 8, from = blocks > 4 * sms ? 5 : 1;  // CTAs of 4 from M = 1
       DeviceWeight c;
       make_weight(c, n, 2112, f, rng);
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
       ASSERT_TRUE(gpu::w4a16_stream_wide(tw)) << "N=" << n;
-      for (int64_t M : {4, 5, 8, 9, 16, 17, 32, 33})
-        EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), M >= 5 && M <= 32) << "N=" << n << " M=" << M;
+      for (int64_t M : {1, 4, 5, 8, 9, 16, 17, 32, 33})
+        EXPECT_EQ(gpu::w4a16_stream_stages_x(M, tw), M >= from && M <= 32)
+            << "N=" << n << " M=" << M;
       gpu::free_tensor_core_weight(tw);
       for (int64_t M : {1, 4, 5, 8, 9, 16, 17, 32, 33})
         EXPECT_LE(run_case(c, M, rng, Path::Streamed), 5e-3)
