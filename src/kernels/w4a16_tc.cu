@@ -817,7 +817,7 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 
 // Where the X-staged kernel runs: where its grid is one wave (at most one CTA per SM), at any K,
 // at M = 1-32 in 32-row CTAs, and on wide weights (stream_wide) in CTAs of 2, 4 or 7 row blocks
-// (the fewest that make one wave) at M = 5-32, CTAs of 4 from M = 1; else w4a16_stream. With its
+// (the fewest that make one wave) at M = 5-32; else w4a16_stream. With its
 // producer warp and boxes of the M rows its time is nearly flat in M within each box height
 // (NT = 1 / 2 / 4: up to 8 / 16 / 32 activation rows). Measured on the H200, us, two rounds each:
 //  * M = 9-16, NT = 2 (the tenth session, docs/kernels/h200/bench-w4a16-xs-producer-warp.txt;
@@ -833,8 +833,12 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 //    at 2 / 4) 16.0 / 15.9 / 15.3 -> 14.9 / 14.8 / 14.9, 8192x8192 15.8 / 15.8 / 16.2 -> 15.9
 //    / 15.7 / 15.8, 8192x28672 37.5 / 37.5 / 38.3 -> 38.1 / 38.2 / 38.4; in CTAs of 4
 //    (bench-w4a16-xs-sub.txt) 14336x4096 M = 1 / 2 17.2 / 16.8 -> 15.9 / 15.8, in CTAs of 7
-//    28672x8192 38.9 / 39.7 -> 41.5 / 41.6. So 32-row CTAs and CTAs of 4 take M = 1-4, the others
-//    keep the old kernel there.
+//    28672x8192 38.9 / 39.7 -> 41.5 / 41.6; on K = 4096 (bench-w4a16-xs-small.txt, M = 1 / 2 / 4)
+//    11008x4096 (86 CTAs of 4 on 132 SMs) 13.6 / 13.8 / 14.0 -> 15.5 / 15.5 / 15.5, 8192x4096
+//    11.2 / 11.2 / 11.5 -> 11.7 / 11.3 / 11.3, 4096x4096 (32-row CTAs, 2 stages a CTA) 8.6 / 8.6 /
+//    8.9 -> 8.9 / 8.9 / 8.9, 4096x11008 13.8 / 13.8 / 14.2 -> 13.3 / 13.3 / 13.3. So 32-row CTAs
+//    take M = 1-4 (a loss of 0.3 us on 4096x4096 against 1.1 on 4096x14336 and 0.5 on 4096x11008
+//    won), the other forms keep the old kernel there.
 //  * M = 17-32, NT = 4 in CTAs of 8 consumer warps (145 registers; 16 would spill), the eleventh
 //    session (bench-w4a16-xs-nt4.txt, M = 17 / 24 / 32): 8192x8192 24.5 / 25.1 / 26.9 -> 23.0 /
 //    23.0 / 23.0; 8192x28672 62.5 / 64.4 / 68.5 -> 61.8 / 60.5 / 61.0; 4096x14336 (32-row CTAs)
@@ -867,7 +871,7 @@ XsForm xs_form(int64_t M, const TcWeight& w) {
   if (!stream_wide(w.N)) return blocks <= sms ? XsForm{1, nt} : XsForm{};
   const int64_t per = (blocks + sms - 1) / sms;  // row blocks a CTA for a grid of one wave
   const int sub = per <= 2 ? 2 : per <= 4 ? 4 : per <= 7 ? 7 : 0;
-  if (sub == 0 || (M < 5 && sub != 4)) return {};  // M = 1-4: 32- and 128-row CTAs only
+  if (sub == 0 || M < 5) return {};  // M = 1-4: 32-row CTAs only
   return XsForm{sub, nt};
 }
 // The forms as launch_xs<NV, NT, STAGES, CH, SUB, MINB = 1>: CTAs of CH x SUB consumer warps
