@@ -30,33 +30,8 @@
 # soften the tail of 28672x8192's 3.4 waves (old kernel M = 8 / 16 / 32: 43.6 / 56.4 / 87 us;
 # one-wave grids of the same bytes run 38.6 / 45.5 / 61).
 B=$(dirname "$0")
-chmod +x "$B"/*
-# A setting is one or more VAR=VALUE joined by commas (as scripts/gpu.sh's AB_ENVS has them).
-# tests FILTER SETTING ...: the filtered tests under each setting, failures counted by line
-tests() {
-  local filter=$1 e
-  shift
-  for e in "$@"; do
-    env ${e//,/ } timeout 200 "$B/test_w4a16_tc" --gtest_filter="$filter" 2>&1 |
-      grep -E "^\[  (PASSED|FAILED)|Failure" | sort | uniq -c | sed "s/^/$e test: /"
-  done
-}
-# memcheck SETTING FILTER
-memcheck() {
-  env ${1//,/ } timeout 150 /usr/local/cuda/bin/compute-sanitizer --tool memcheck "$B/test_w4a16_tc" \
-    --gtest_filter="$2" 2>&1 | grep -E "ERROR SUMMARY" | sed "s/^/$1 memcheck: /"
-}
-# bench MS "SHAPES" SETTING ...: scripts/gpu.sh's ab stage (the settings alternating, two rounds),
-# one shape at a time; SHAPES "" = bench_w4a16_tc's four
-bench() {
-  local ms=$1 shapes=$2 nk only
-  shift 2
-  for nk in ${shapes:-four}; do
-    only=$([ "$nk" = four ] || echo "--only $nk")
-    AB_ENVS="$*" AB_ARGS="$only --ms $ms" OUT=${OUT:-/tmp/ab-out} \
-      "$B/../scripts/gpu.sh" --prebuilt "$B" ab 2>&1 | grep -E "^=== round|^ *[0-9]+x[0-9]+ "
-  done
-}
+# tests, memcheck, bench: scripts/experiment-lib.sh
+. "$B/../scripts/experiment-lib.sh"
 case "${1:-boxm}" in
   boxm)
     tests '*Streamed*:*Dispatch*:*OddSizes*' MRGPTQ_XS_BOXM=1 MRGPTQ_XS_BOXM=1,MRGPTQ_XS_FROM=1
