@@ -862,7 +862,7 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 // 47.8 / 47.9), and 32-row weights past one wave keep the old kernel.
 struct XsForm {
   int sub = 0;  // 32-row blocks of the weight a CTA; 0: not here (w4a16_stream)
-  int nt = 0;   // activation rows a box, in 8s: 1 / 2 / 4
+  int nt = 0;   // a ring slot's activation rows, in 8s: 1 / 2 / 4 (the box holds the M rows)
 };
 XsForm xs_form(int64_t M, const TcWeight& w) {
   if (M > 32 || w.K % 64 || w.tiles != 4 || w.layout != 2) return {};
