@@ -4,7 +4,7 @@
 //  - w4a16_stream:    the weight re-laid out once at load time (TcWeight), any M,
 //                     loaded by the TMA engine into a shared-memory ring;
 //  - w4a16_stream_xs: the same with the activation rows in the ring too, filled by
-//                     a producer warp of its own (M = 2-32; CTAs of 1-7 row blocks
+//                     a producer warp of its own (M = 1-32; CTAs of 1-7 row blocks
 //                     sized so that the grid is one wave).
 // See the comments on each for the tricks; the host entries check arguments.
 #include <type_traits>
@@ -666,7 +666,7 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 }
 
 // ------------------------------------------- activations staged by TMA --
-// M = 2-32 on weights in 32-row blocks, layout 2 (try_launch_xs says where; NT = 1 for M <= 8, 2
+// M = 1-32 on weights in 32-row blocks, layout 2 (try_launch_xs says where; NT = 1 for M <= 8, 2
 // to 16, 4 above): the same warp work as w4a16_stream
 // (one 32-row block x one 128-k chunk a warp and stage), but the activation rows of each chunk come
 // with the weight in the stage, as a box of the TMA engine, instead of each warp loading its 16 x
