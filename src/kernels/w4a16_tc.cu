@@ -694,8 +694,8 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
 // pieces j = 4 (t & 1) + c of line 2 r + t / 2, stored at piece j ^ (line & 7). The 8 lanes of a
 // quarter-warp (rows g, g + 1, t = 0..3) then hit 8 distinct bank groups for every c -- a plain
 // [rows][128 k] box would put t = 0 and 2 (and rows g, g + 1) in the same banks. k past K (the
-// half chunk when K % 128 == 64) arrives as zeros. The box holds the M rows only (xbytes =
-// M x 256 a chunk): the rest of the slot keeps stale bytes, which reach only the outputs of rows
+// half chunk when K % 128 == 64) arrives as zeros. One box holds all M rows (M <= NT x 8, M x 256
+// bytes a chunk): the rest of the slot keeps stale bytes, which reach only the outputs of rows
 // past M -- the activation rows are the mma's B columns, each output column its own -- and those
 // are never stored. A box of NT x 8 rows, the rows past M zero-filled by the TMA unit, cost time
 // below each box height (the twelfth session, docs/kernels/h200/bench-w4a16-xs-boxm.txt, us, full
@@ -714,8 +714,8 @@ struct XsLayout {
 template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
 __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
     w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
-                    const uint8_t* __restrict__ packed, int64_t N, int64_t K, int mblocks,
-                    float inv_g, bool evict_first, uint32_t xbytes, uint16_t* __restrict__ Y) {
+                    const uint8_t* __restrict__ packed, int64_t N, int64_t K, float inv_g,
+                    uint16_t* __restrict__ Y) {
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
   constexpr int WARPS = CH * SUB;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
@@ -723,8 +723,8 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
   uint64_t* empty = full + STAGES;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, h = warp / CH, cw = warp % CH;
-  const int64_t rb = blockIdx.x / mblocks, chunks = (K + 127) / 128;
-  const int m_base = int(blockIdx.x % mblocks) * NT * 8;
+  const int64_t rb = blockIdx.x, chunks = (K + 127) / 128;
+  const uint32_t xbytes = uint32_t(M) * 256;  // a chunk's activation box: M rows x 128 k
   const int64_t stages = (chunks + CH - 1) / CH;
   const bool producer = threadIdx.x == WARPS * 32;  // lane 0 of the last warp
   uint64_t policy = 0;
@@ -737,12 +737,12 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
     copy_weight_runs<SUB>(st + L::xpart, L::wpart, packed, rb, (N - 1) / 32, chunks, c0,
                           uint32_t(n), L::wchunk, &full[slot], policy);
     for (int c = 0; c < n; ++c)
-      tma_3d(st + c * L::xchunk, &xmap, 0, int(2 * (c0 + c)), m_base, &full[slot]);
+      tma_3d(st + c * L::xchunk, &xmap, 0, int(2 * (c0 + c)), 0, &full[slot]);
   };
   if (producer) {
     ring_init(full, empty, STAGES, WARPS);
     asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
-    policy = l2_policy(evict_first);
+    policy = l2_policy(true);  // the weight is read once: evict first
     for (int64_t s = 0; s < STAGES && s < stages; ++s) issue(s);
   }
   __syncthreads();
@@ -789,29 +789,26 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
   static_assert(WARPS * E * 4 <= STAGES * L::stage, "the reduction fits in the ring");
   named_sync<WARPS * 32>();  // every stage has landed and been read: reuse the ring
   reduce_store<CH, NT, 4>(reinterpret_cast<float*>(smem) + h * CH * E, acc, threadIdx.x % (CH * 32),
-                          cw, lane, m_base, M, (rb * SUB + h) * 32, N, inv_g, Y,
-                          named_sync<WARPS * 32>);
+                          cw, lane, 0, M, (rb * SUB + h) * 32, N, inv_g, Y, named_sync<WARPS * 32>);
 }
 
 // The X-staged kernel (try_launch_xs says where): K a multiple of 64 (the box's halves), 32-row
-// blocks in layout 2.
+// blocks in layout 2, M <= NT x 8 (one activation box; xs_form picks NT so).
 template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
 void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
   constexpr auto kernel = w4a16_stream_xs<NV, NT, STAGES, CH, SUB, MINB>;
   static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
   use_dynamic_smem<kernel>(int(L::bytes));
-  const int mblocks = (M + NT * 8 - 1) / (NT * 8);
-  const int64_t rows = (w.N + SUB * 32 - 1) / (SUB * 32), blocks = rows * mblocks;
-  if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
+  if (M < 1 || M > NT * 8) throw Error("W4A16 X-staged kernel: M past its activation box");
+  const int64_t blocks = (w.N + SUB * 32 - 1) / (SUB * 32);  // at most the SMs (xs_form)
   const cuuint64_t dim[3] = {64, cuuint64_t(w.K / 64), cuuint64_t(M)};
   const cuuint64_t stride[2] = {128, cuuint64_t(w.K) * 2};
-  const int box_rows = mblocks == 1 ? M : NT * 8;  // the M rows only (see XsLayout)
-  const cuuint32_t box[3] = {64, 2, cuuint32_t(box_rows)};
+  const cuuint32_t box[3] = {64, 2, cuuint32_t(M)};  // the M rows only (see XsLayout)
   const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
   const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
-  kernel<<<unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st>>>(
-      map, M, w.packed, w.N, w.K, mblocks, inv_g, mblocks == 1, uint32_t(box_rows) * 256, Y);
+  kernel<<<unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st>>>(map, M, w.packed, w.N, w.K, inv_g,
+                                                                  Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
