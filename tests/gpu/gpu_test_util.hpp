@@ -28,6 +28,13 @@ class GpuTest : public ::testing::Test {
   }
 };
 
+// The device's SM count (the kernels size their grids by it); 0, with a failure, if unknown.
+inline int device_sms() {
+  int sms = 0;
+  if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0) != cudaSuccess)
+    ADD_FAILURE() << "cudaDeviceGetAttribute(cudaDevAttrMultiProcessorCount) failed";
+  return sms;
+}
 inline uint16_t to_bf16(float f) {  // round to nearest even
   uint32_t u;
   std::memcpy(&u, &f, 4);

@@ -198,8 +198,7 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       if (sh.k % 64 == 0 && sh.tiles == 4) {  // the X-staged shapes: the route is asserted
-        int sms = 0;
-        CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+        const int sms = device_sms();
         const bool fits = (sh.n + 31) / 32 <= sms;  // one 32-row CTA an SM at most
         gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, sh.tiles);
         for (int64_t M : {1, 2, 8, 9, 12, 16, 17, 19, 20, 32, 33})
@@ -224,8 +223,7 @@ TEST_F(GpuTc, StreamedKernelMatchesFloat64AtOddSizes) {
 // reads zeros for k past K).
 TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
-  int sms = 0;
-  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  const int sms = device_sms();
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh : {Shape{64 * (4 * sms + 2) + 8, 256, 0}, Shape{64 * sms - 40, 2048, 0},
                      Shape{64 * sms - 56, 2112, 0}}) {
@@ -265,8 +263,7 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
 // 33 run w4a16_stream.
 TEST_F(GpuTc, StreamedSubCtasMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
-  int sms = 0;
-  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  const int sms = device_sms();
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (int64_t blocks : {6 * sms + 5, 3 * sms + 7}) {
       const int64_t n = 32 * blocks - 8;
@@ -460,8 +457,7 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // is asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   std::mt19937 rng(std::random_device{}());
-  int sms = 0;
-  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  const int sms = device_sms();
   struct Wide {
     int64_t n, k;
     std::vector<int64_t> ms;
