@@ -12,8 +12,9 @@
 #                          activation box, so that the grid is one wave (28672 rows = 128 CTAs
 #                          of 224); the warps' work a stage is unchanged. Expected failures: the
 #                          multi-wave route assertion of StreamedWideCtas only.
-#   build-ab/run.sh small  (~4 minutes) the committed X-staged rule against the old kernel on
-#                          shapes with K = 4096 or N = 1024, where it was never measured
+#   build-ab/run.sh small  (~1 minute) the X-staged kernel with boxes of the M rows at every
+#                          M <= 32 against the old kernel everywhere, on shapes with K = 4096 or
+#                          N = 1024 (run so in the twelfth session: bench-w4a16-xs-small.txt)
 # Here (no GPU needed), in a worktree at the commit the patch names:
 #   git apply docs/kernels/h200/xs-boxm-experiment.patch
 #   cmake --build build-lgpu -j2 --target bench_w4a16_tc test_w4a16_tc
@@ -52,9 +53,11 @@ case "${1:-boxm}" in
       MRGPTQ_XS_SUB=1,MRGPTQ_XS_FROM=1,MRGPTQ_XS_BOXM=1
     ;;
   small)
-    # The committed rule on shapes it was not measured on (K = 4096: 2-4 stages a CTA; N = 1024:
-    # 32-64 CTAs), against the old kernel everywhere (MRGPTQ_XS_FROM=33: no M is X-staged).
-    bench 2,5,8,9,16,20,32 "4096x4096 1024x4096 8192x4096 4096x11008" NONE=0 MRGPTQ_XS_FROM=33
+    # Shapes the rule was not measured on (K = 4096: 2-4 stages a CTA; N = 1024: 32 CTAs;
+    # 11008x4096: 86 CTAs of 4): the old kernel everywhere (MRGPTQ_XS_FROM=33: no M is X-staged)
+    # against the X-staged kernel at every M <= 32 on one-wave grids, boxes of the M rows.
+    bench 1,2,4,5,8,9,16,17,24,32 "4096x4096 1024x4096 8192x4096 4096x11008 11008x4096" \
+      MRGPTQ_XS_FROM=33 MRGPTQ_XS_BOXM=1,MRGPTQ_XS_SUB=1,MRGPTQ_XS_FROM=1
     ;;
   *) echo "usage: run.sh boxm|mw|sub|small"; exit 2 ;;
 esac
