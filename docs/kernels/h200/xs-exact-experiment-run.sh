@@ -7,7 +7,7 @@
 # at M = 16 where 4096x11008, the same bytes in 128 CTAs, took 14.7 (bench-w4a16-xs-small.txt);
 # CTAs of 3 make 115. 20480x8192 (640 blocks) gets 128 CTAs of 5 instead of 92 of 7, 24576x4096
 # (768) 128 of 6 instead of 110 of 7. 14336x4096 (CTAs of 4 either way) is the control.
-# Here (no GPU needed), in a worktree at 049dbaf or later:
+# Here (no GPU needed), in a worktree at 9badc2f or later:
 #   git apply docs/kernels/h200/xs-exact-experiment.patch
 #   cmake -S . -B build-lgpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMRGPTQ_GPU_ONLY=ON
 #   cmake --build build-lgpu -j2 --target bench_w4a16_tc test_w4a16_tc
