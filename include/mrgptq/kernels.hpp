@@ -90,7 +90,7 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 bool w4a16_stream_wide(const TcWeight& w);
 // Whether the streamed kernel at this M brings the activations through its TMA ring with the
 // weight (w4a16_stream_xs: M <= 32 on grids of at most one CTA per SM -- from M = 1 in 32-row
-// CTAs, from M = 5 in CTAs of 2, 4 or 7 row blocks on wide weights; see xs_form).
+// CTAs, from M = 5 in CTAs of 2 to 7 row blocks on wide weights; see xs_form).
 bool w4a16_stream_stages_x(int64_t M, const TcWeight& w);
 // The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);

@@ -813,7 +813,7 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 }
 
 // Where the X-staged kernel runs: where its grid is one wave (at most one CTA per SM), at any K,
-// at M = 1-32 in 32-row CTAs, and on wide weights (stream_wide) in CTAs of 2, 4 or 7 row blocks
+// at M = 1-32 in 32-row CTAs, and on wide weights (stream_wide) in CTAs of 2 to 7 row blocks
 // (the fewest that make one wave) at M = 5-32; else w4a16_stream. With its
 // producer warp and boxes of the M rows its time is nearly flat in M within each box height
 // (NT = 1 / 2 / 4: up to 8 / 16 / 32 activation rows). Measured on the H200, us, two rounds each:
@@ -848,15 +848,15 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
 // / 12 / 16 54.2 / 55.0 / 56.6 -> 58.4 / 58.2 / 58.1, in 32-row CTAs 64.6 / 62.7 / 62.2, and
 // persistent (a CTA an SM walking the tiles, the ring running on across them) 56.7 / 56.6 at M =
 // 16 (docs/kernels/h200/xs-persistent-experiment.patch). What wins there is a grid of one wave
-// again: CTAs of 4 or 7 row blocks (128 / 224 rows; 28672 rows = 896 blocks = 128 CTAs of 7 on
+// again: CTAs of 3 to 7 row blocks (96-224 rows; 28672 rows = 896 blocks = 128 CTAs of 7 on
 // 132 SMs), the warps' work a stage unchanged (a chunk of one row block; CH = 16 / SUB chunks a
-// stage, 8 consumer warps at NT = 4), all SUB row blocks sharing each activation box. The twelfth
-// session (docs/kernels/h200/bench-w4a16-xs-sub.txt, two rounds, old kernel -> X-staged, M = 5 /
-// 8 / 9 / 16 / 17 / 24 / 32): 28672x8192 (CTAs of 7) 42.7 / 44.0 / 54.7 / 56.5 / 79.9 / 81.9 /
-// 87.7 -> 41.7 / 41.5 / 48.6 / 48.4 / 60.6 / 60.7 / 60.7; 14336x4096 (CTAs of 4) 16.0 / 16.6 /
-// 19.3 / 20.3 / 27.9 / 29.0 / 30.1 -> 15.8 / 15.8 / 18.2 / 18.1 / 24.1 / 24.1 / 24.4.
-// 32-row CTAs also lost on the wide weights that fit one wave (8192x28672 M = 9 / 12 / 16 52.4 /
-// 47.8 / 47.9), and 32-row weights past one wave keep the old kernel.
+// stage where that divides, 8 consumer warps at NT = 4), all SUB row blocks sharing each activation
+// box. The twelfth session (docs/kernels/h200/bench-w4a16-xs-sub.txt, two rounds, old kernel ->
+// X-staged, M = 5 / 8 / 9 / 16 / 17 / 24 / 32): 28672x8192 (CTAs of 7) 42.7 / 44.0 / 54.7 / 56.5
+// / 79.9 / 81.9 / 87.7 -> 41.7 / 41.5 / 48.6 / 48.4 / 60.6 / 60.7 / 60.7; 14336x4096 (CTAs of
+// 4) 16.0 / 16.6 / 19.3 / 20.3 / 27.9 / 29.0 / 30.1 -> 15.8 / 15.8 / 18.2 / 18.1 / 24.1 / 24.1
+// / 24.4. 32-row CTAs also lost on the wide weights that fit one wave (8192x28672 M = 9 / 12 /
+// 16 52.4 / 47.8 / 47.9), and 32-row weights past one wave keep the old kernel.
 struct XsForm {
   int sub = 0;  // 32-row blocks of the weight a CTA; 0: not here (w4a16_stream)
   int nt = 0;   // a ring slot's activation rows, in 8s: 1 / 2 / 4 (the box holds the M rows)
@@ -867,7 +867,13 @@ XsForm xs_form(int64_t M, const TcWeight& w) {
   const int64_t blocks = (w.N + 31) / 32, sms = sm_count();
   if (!stream_wide(w.N)) return blocks <= sms ? XsForm{1, nt} : XsForm{};
   const int64_t per = (blocks + sms - 1) / sms;  // row blocks a CTA for a grid of one wave
-  const int sub = per <= 2 ? 2 : per <= 4 ? 4 : per <= 7 ? 7 : 0;
+  // The fewest blocks that make one wave (the thirteenth session's docs/kernels/h200/
+  // bench-w4a16-xs-exact.txt, two rounds, CTAs of 4 / 7 -> exactly `per`, M = 5 / 8 / 16 / 32):
+  // 11008x4096 (115 CTAs of 3, not 86 of 4) 15.4 / 15.4 / 17.6 / 23.8 -> 13.7 / 13.8 / 15.3 /
+  // 21.0; 20480x8192 (128 of 5, not 92 of 7) 40.8 / 40.6 / 47.4 / 60.0 -> 29.6 / 29.6 / 33.7 /
+  // 47.5; 24576x4096 (128 of 6, not 110 of 7) 24.2 / 24.2 / 28.1 / 34.6 -> 21.9 / 21.9 / 24.6 /
+  // 34.8; 14336x4096 (CTAs of 4 either way) unchanged.
+  const int sub = per <= 2 ? 2 : per <= 7 ? int(per) : 0;
   if (sub == 0 || M < 5) return {};  // M = 1-4: 32-row CTAs only
   return XsForm{sub, nt};
 }
@@ -902,6 +908,26 @@ bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
       return launch_xs<NV, 2, 5, 2, 7, 1>(X, int(M), w, Y, st), true;
     case 74:  // 224-row CTAs, 32-row boxes, 7 warps, 8 stages of 24 KB
       return launch_xs<NV, 4, 8, 1, 7, 1>(X, int(M), w, Y, st), true;
+    // CTAs of 3, 5 and 6 row blocks: CH x SUB = 15, 15, 12 consumer warps at NT = 1-2 (9, 10, 6 at
+    // NT = 4), rings of ~160-220 KB.
+    case 31:  // 96-row CTAs, 8-row boxes, 15 warps, 4 stages of 44 KB
+      return launch_xs<NV, 1, 4, 5, 3, 1>(X, int(M), w, Y, st), true;
+    case 32:  // 96-row CTAs, 16-row boxes, 15 warps, 4 stages of 54 KB
+      return launch_xs<NV, 2, 4, 5, 3, 1>(X, int(M), w, Y, st), true;
+    case 34:  // 96-row CTAs, 32-row boxes, 9 warps, 4 stages of 45 KB
+      return launch_xs<NV, 4, 4, 3, 3, 1>(X, int(M), w, Y, st), true;
+    case 51:  // 160-row CTAs, 8-row boxes, 15 warps, 4 stages of 40 KB
+      return launch_xs<NV, 1, 4, 3, 5, 1>(X, int(M), w, Y, st), true;
+    case 52:  // 160-row CTAs, 16-row boxes, 15 warps, 4 stages of 46 KB
+      return launch_xs<NV, 2, 4, 3, 5, 1>(X, int(M), w, Y, st), true;
+    case 54:  // 160-row CTAs, 32-row boxes, 10 warps, 4 stages of 39 KB
+      return launch_xs<NV, 4, 4, 2, 5, 1>(X, int(M), w, Y, st), true;
+    case 61:  // 192-row CTAs, 8-row boxes, 12 warps, 6 stages of 31 KB
+      return launch_xs<NV, 1, 6, 2, 6, 1>(X, int(M), w, Y, st), true;
+    case 62:  // 192-row CTAs, 16-row boxes, 12 warps, 5 stages of 35 KB
+      return launch_xs<NV, 2, 5, 2, 6, 1>(X, int(M), w, Y, st), true;
+    case 64:  // 192-row CTAs, 32-row boxes, 6 warps, 8 stages of 22 KB
+      return launch_xs<NV, 4, 8, 1, 6, 1>(X, int(M), w, Y, st), true;
   }
   return false;
 }

@@ -257,15 +257,15 @@ TEST_F(GpuTc, StreamedWideCtasMatchFloat64) {
   }
 }
 
-// The X-staged kernel on wide weights past one wave of 64-row CTAs: CTAs of 7 and of 4 row blocks
-// (6 sms + 5 blocks: the last CTA has 6, its 7th part copies the last block again; 3 sms + 7: the
-// last has 3), N not a multiple of 32, K = 2112 ending on half a chunk, from M = 5; M = 1-4 and
-// 33 run w4a16_stream.
+// The X-staged kernel on wide weights past one wave of 64-row CTAs: CTAs of 7, 4, 3, 5 and 6 row
+// blocks (6 sms + 5 blocks: the last CTA has 6, its 7th part copies the last block again; 3 sms +
+// 7: the last has 3; 2 sms + 9, 4 sms + 9, 5 sms + 9 likewise short), N not a multiple of 32, K =
+// 2112 ending on half a chunk, from M = 5; M = 1-4 and 33 run w4a16_stream.
 TEST_F(GpuTc, StreamedSubCtasMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
   const int sms = device_sms();
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (int64_t blocks : {6 * sms + 5, 3 * sms + 7}) {
+    for (int64_t blocks : {6 * sms + 5, 3 * sms + 7, 2 * sms + 9, 4 * sms + 9, 5 * sms + 9}) {
       const int64_t n = 32 * blocks - 8;
       DeviceWeight c;
       make_weight(c, n, 2112, f, rng);
