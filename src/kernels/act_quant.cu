@@ -1,20 +1,25 @@
 // Kernel 1: fused block-Hadamard + FP4 quantization of BF16 activations.
 //
 // The input is treated as one flat stream (K is a multiple of the chunk
-// max(rotation block, group), so chunks never straddle rows): every thread
-// owns 32 consecutive elements (64 for NVFP4 with b = 64), read with 16-byte
-// loads issued together. A rotation block that fits in a thread has all its
-// butterflies in registers; a larger one spans 2 or 4 neighbouring lanes, and
-// only its steps across lanes exchange values through shuffles. The CPU
-// order (h ascending, pair (j, j+h) -> (a+c, a-c), then one multiply by
-// 1/sqrt(b)) is kept, and each output of a step depends only on its pair, so
-// the rotated values are bit-identical to the CPU's (for b = 16 and 64, where
-// 1/sqrt(b) is a power of two, the quantizer takes the multiply over with the
-// same results: rules::mx_fold_rare, rules::nv_fold). A group of 32 (MXFP4) or
-// 16 (NVFP4) lies in one thread: amax, scale and codes need no other lane; the
-// thread writes each 32 codes with one 16-byte store, and its scale bytes.
-// One read of x, one write of codes + scales (+ the exact BF16 dequantized
-// values on request).
+// max(rotation block, group), so chunks never straddle rows). Lane l of a warp
+// owns values 32l..32l+31 of the warp's 1024 in the end: it writes their 32
+// codes with one 16-byte store and their scale byte(s). One read of x, one
+// write of codes + scales (+ the exact BF16 dequantized values on request).
+//
+// Without rotation or with b = 16 or 32 the butterflies run in registers, in
+// the CPU's order (bit-identical rotated values). Rotations of b = 64 and 128
+// run on the tensor cores (rotate_on_tensor_cores): a 16-point transform over
+// 4 bits of the value's index as an mma on the BF16 inputs (exact products,
+// FP32 sums), the other bits as FP32 butterflies in registers, and every lane
+// ends with its own 32 rotated values. This removes the cross-lane steps
+// (b = 128: 64 shuffles and 64 FMAs a thread) and two thirds of the adds; on
+// the H200 MXFP4 b = 128 went from 68.5% to 78% of the copy bandwidth, NVFP4
+// b = 128 from 57% to 65% (docs/PERFORMANCE.md, thirteenth session). The mma's
+// sums may round differently from the CPU's butterflies where the values of a
+// block span more than ~2^12 in magnitude, so the codes are the CPU
+// quantizer's applied to the kernel's rotated values (which the tests read
+// back through rotated_out), and the CPU's own rotation path's in all but
+// such rounding ties.
 //
 // The kernel is instruction-bound, so the rounding rules take their cheap
 // exact forms from fp4_rules.hpp (checked against src/formats/ on the CPU by
@@ -25,6 +30,7 @@
 
 #include "kernels/fp4_device.cuh"
 #include "kernels/fp4_rules.hpp"
+#include "kernels/mma.cuh"
 #include "mrgptq/kernels.hpp"
 #include "mrgptq/kernels_fp8.hpp"
 
@@ -32,13 +38,11 @@ namespace mrgptq::gpu {
 namespace {
 
 constexpr int kThreads = 256;
-// Blocks per SM that __launch_bounds__ asks for: 5 (48 registers) where the
-// variant fits without spilling, else 4 (64 registers). 5 x 8 warps keep 80 KB
-// of loads in flight per SM instead of 64 KB, and more warps to issue from.
-// NVFP4 with b = 64 holds 64 values a thread (vals below): 3 (80 registers).
+// Blocks per SM that __launch_bounds__ asks for: 5 (48 registers) for the
+// rotations, 4 (64) without and for NVFP4 b = 32 and 128, which would spill at 48.
 template <int B, bool NV>
 constexpr int min_blocks() {
-  return NV && B == 64 ? 3 : (NV ? B == 16 : B > 1) ? 5 : 4;
+  return B == 1 || (NV && (B == 32 || B == 128)) ? 4 : 5;
 }
 
 // 2^e as a float for e in [-127, 127] (2^-127 is the subnormal 0x00400000).
@@ -54,6 +58,15 @@ struct Fp8Out {
   int64_t K = 0, rows_alloc = 0;
   uint64_t kinv = 0;   // ceil(2^64 / K), see rules::div_small
   bool small = false;  // M * K < 2^32: row/column from a 32-bit multiply-high
+};
+
+// The FP4 outputs: codes, scales, the BF16 dequantized values and the FP32
+// rotated values (the last two optional).
+struct Outs {
+  uint8_t* packed = nullptr;
+  uint8_t* scales = nullptr;
+  uint16_t* deq = nullptr;
+  float* rotated = nullptr;
 };
 
 // NVFP4: the entry of every scale byte s, passed by value and copied to
@@ -95,13 +108,13 @@ __device__ __forceinline__ uint32_t nv_encode8(const float* v, float mm, float y
   return rules::pack_codes(idx, q);
 }
 
-// NVFP4: the codes of one group of 16 values (two words) and its scale byte.
-// FOLD: v holds the rotated values before their multiply by r = 1/sqrt(b), a
-// power of two (rules::nv_fold): amax and the quotients take r instead.
-template <bool FOLD>
-__device__ __forceinline__ uint32_t nv_group(float* v, float g, float r, const float4* nvt,
-                                             uint32_t& w0, uint32_t& w1, float& m) {
-  float amax = amax_of<16>(v);
+// NVFP4: the scale byte of a group whose amax is `amax` and the codes of N of
+// its values v (N / 8 words; v may be changed), m its multiplier. FOLD: v and
+// amax are the rotated values before their multiply by r = 1/sqrt(b), a power
+// of two (rules::nv_fold): amax and the quotients take r instead.
+template <bool FOLD, int N>
+__device__ __forceinline__ uint32_t nv_encode_group(float* v, float amax, float g, float r,
+                                                    const float4* nvt, uint32_t* w, float& m) {
   if constexpr (FOLD) amax = __fmul_rn(amax, r);  // max |fl(v r)|: rounding is monotone
   // s = e4m3(amax / 6 * G) with the division in its exact cheap form, and
   // the multiplier's entry from the block's table (rules::NvEntry).
@@ -115,69 +128,178 @@ __device__ __forceinline__ uint32_t nv_group(float* v, float g, float r, const f
   if (rules::nv_needs_cap(en, amax)) {
     mm = __fmul_rn(m, en.k);
 #pragma unroll
-    for (int i = 0; i < 16; ++i) v[i] = rules::nv_capped(FOLD ? __fmul_rn(v[i], r) : v[i], en);
+    for (int i = 0; i < N; ++i) v[i] = rules::nv_capped(FOLD ? __fmul_rn(v[i], r) : v[i], en);
   } else if constexpr (FOLD) {
     rules::nv_fold(mm, y, r);
   }
-  w0 = nv_encode8(v, mm, y);
-  w1 = nv_encode8(v + 8, mm, y);
-  if (m == 0.f) w0 = w1 = 0;  // m = 0: every code 0
+#pragma unroll
+  for (int i = 0; i < N / 8; ++i)
+    w[i] = m == 0.f ? 0u : nv_encode8(v + 8 * i, mm, y);  // m = 0: all 0
   return s;
 }
 
-// Every thread owns vals<B, NV>() consecutive elements, read with 16-byte
-// loads issued before any arithmetic: 32 (four loads), or 64 (eight) for
-// NVFP4 with b = 64. A rotation block that fits in the thread runs all its
-// butterflies in registers; a larger one spans neighbouring lanes, whose steps
-// h >= (values a thread) exchange values with a partner lane through
-// shuffles -- a shuffle and an FMA a value where an in-register step costs one
-// add. 64 values a thread remove those steps (b = 64) or halve them (b = 128)
-// but need ~80 registers instead of 48-64, so fewer warps an SM; measured on
-// the H200 against 32 (docs/kernels/h200/bench-fp4-quantizer-64-values.txt,
-// two rounds, us): NVFP4 b = 64 129.9 -> 125.0 (63.8% -> 66.3% of copy),
-// MXFP4 b = 64 106.1 -> 107.1, MXFP4 b = 128 118.8 -> 126.1, NVFP4 b = 128
-// (128 registers) 144.5 -> 169.7: only the first kept. The quantizer works on
-// each run of 32 values (unit): one MXFP4 group, two NVFP4 groups; amax, scale
-// and codes need no other lane. The thread writes 16 bytes of codes per unit
-// (one store) and its scale bytes.
-template <int B, bool NV>
-constexpr int vals() {
-  return NV && B == 64 ? 64 : 32;
+// ---- Rotations of b = 64 and 128 on the tensor cores ----
+// The Hadamard of b = 2^n values factors over the bits of the value's index in
+// its block (entry (i, j) = (-1)^popcount(i & j), the Sylvester order of the
+// CPU's butterflies), so any bits can go through one mma and the others
+// through butterflies. Lane t of quad g of a warp owns values 32t..32t+31 of
+// the quad's 128 (index bits 5-6 = t), as loaded: load f (bits 3-4 = f) is
+// the A fragment (x, y, z, w) of an m16n8k16 mma (mma.cuh) as it is: row g
+// holds the values of bit 1 = 0 (x, z), row g + 8 those of bit 1 = 1 (y, w),
+// and column 2t + e + 8c the value of bits (0, 2, 5-6) = (e, c, t). B acts on
+// those four bits: the Hadamard's factor on the bits inside the block, the
+// identity on bit 6 where b = 64 (its values belong to the other block). Tile j's columns 2t, 2t +
+// 1 are the outputs of bits (0, 2, 5-6) = (0/1, j, t): the lane's own values again, and after the
+// butterfly on bit 1 (rows g, g + 8) outputs 8f + 4j + 0..3 of its 32; bits 3
+// and 4 are butterflies across f. Each lane ends with its own 32 rotated
+// values: no shuffles, no shared memory, and the loads and the quantizer are
+// those of the unrotated kernel.
+struct alignas(16) H16Frags {
+  uint32_t w[2][32][4];  // [b = 64, 128][lane][tile j x 2 + word]: BF16 pairs of 0, +-1
+};
+constexpr H16Frags make_h16_frags() {
+  H16Frags r{};
+  // The index bit of column c's bit i (c = 2t + e + 8c': e, c', t's two bits).
+  constexpr int kBit[4] = {0, 5, 6, 2};
+  for (int form = 0; form < 2; ++form)
+    for (int lane = 0; lane < 32; ++lane)
+      for (int j = 0; j < 2; ++j)
+        for (int word = 0; word < 2; ++word) {
+          uint32_t v = 0;
+          for (int e = 0; e < 2; ++e) {  // rows k, k + 1 of column n of B
+            const int k = 2 * (lane % 4) + 8 * word + e, n = 8 * j + lane / 4;
+            int sign = 1;
+            for (int i = 0; i < 4; ++i) {
+              const int kb = k >> i & 1, nb = n >> i & 1;
+              if (kBit[i] < 6 + form) {
+                if (kb & nb) sign = -sign;  // Hadamard factor
+              } else if (kb != nb) {
+                sign = 0;  // identity: another block
+              }
+            }
+            v |= (sign > 0 ? 0x3F80u : sign < 0 ? 0xBF80u : 0u) << (16 * e);
+          }
+          r.w[form][lane][2 * j + word] = v;
+        }
+  return r;
 }
-constexpr int kUnit = 32;
+__device__ const H16Frags kH16 = make_h16_frags();
 
-template <int B, bool NV, bool FP8>
+// The rotated values (before 1/sqrt(b) where FOLD) of the lane's 32 values,
+// from its four loads. hx is 0, read from shared memory after the NVFP4
+// table's barrier so that no mma is scheduled in front of it.
+template <int B, bool FOLD>
+__device__ __forceinline__ void rotate_on_tensor_cores(const uint4 (&ld)[4], uint32_t hx,
+                                                       float rscale, int lane, float (&v)[32]) {
+  static_assert(B == 64 || B == 128, "rotations of 64 and 128 only (see the kernel)");
+  constexpr int kForm = B == 64 ? 0 : 1;
+  const uint4 hw = __ldg(reinterpret_cast<const uint4*>(kH16.w[kForm][lane]));
+  const uint32_t hb[2][2] = {{hw.x ^ hx, hw.y ^ hx}, {hw.z ^ hx, hw.w ^ hx}};
+#pragma unroll
+  for (int f = 0; f < 4; ++f)
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      float d[4] = {};
+      dev::mma_bf16(d, ld[f].x, ld[f].y, ld[f].z, ld[f].w, hb[j][0], hb[j][1]);
+      // The butterfly on bit 1: rows g (bit 1 = 0) and g + 8.
+      float* o = v + 8 * f + 4 * j;
+      o[0] = __fadd_rn(d[0], d[2]), o[1] = __fadd_rn(d[1], d[3]);
+      o[2] = __fsub_rn(d[0], d[2]), o[3] = __fsub_rn(d[1], d[3]);
+    }
+    // Bits 3 and 4: f and f + h, in the CPU's ascending order.
+#pragma unroll
+  for (int h = 1; h < 4; h *= 2)
+#pragma unroll
+    for (int f = 0; f < 4; ++f)
+      if (!(f & h))
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+          const float a = v[8 * f + i], c = v[8 * (f + h) + i];
+          v[8 * f + i] = __fadd_rn(a, c);
+          v[8 * (f + h) + i] = __fsub_rn(a, c);
+        }
+  if constexpr (!FOLD)
+#pragma unroll
+    for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], rscale);
+}
+
+// MXFP4: the scale byte of a group whose amax is `am` and the codes of its
+// values v (N = 8 or 32: N / 8 words), m its multiplier (2^e): the index of
+// x / 2^e straight from |x|, or FOLD (rules::mx_fold_rare) of fl(x r) / 2^e
+// from x with h = 2^(-e-1) r and five = 5 2^e / r, the scale from fl(amax r) =
+// max |fl(x r)| (rounding is monotone). A group of amax in (0, 2^-100), where
+// x r may be inexact, multiplies first (a rare branch that rejoins only after
+// the codes: no merge of N values).
+template <bool FOLD, int N>
+__device__ __forceinline__ uint32_t mx_encode_group(float* v, float amax, float r, uint32_t* w,
+                                                    float& m) {
+  uint32_t s;
+  auto encode = [&](float am, auto fold) {
+    s = rules::mx_round_scale_bits(am);
+    const int e = int(s) - 127;
+    m = exp2i(e);
+    float h = rules::pow2(-e - 1), five;
+    if constexpr (decltype(fold)::value)
+      h = __fmul_rn(h, r), five = __fmul_rn(5.f / r, m);
+    else
+      five = __fmul_rn(5.f, m);
+#pragma unroll
+    for (int j = 0; j < N / 8; ++j) w[j] = mx_encode8(v + 8 * j, h, five);
+  };
+  if constexpr (FOLD) {
+    if (__builtin_expect(rules::mx_fold_rare(amax), 0)) {
+#pragma unroll
+      for (int i = 0; i < N; ++i) v[i] = __fmul_rn(v[i], r);
+      encode(__fmul_rn(amax, r), std::false_type{});
+    } else {
+      encode(__fmul_rn(amax, r), std::true_type{});
+    }
+  } else {
+    encode(amax, std::false_type{});
+  }
+  return s;
+}
+
+// Writes n rotated values (times r where FOLD) to dst, as float4s (tests).
+template <bool FOLD>
+__device__ __forceinline__ void store_rotated(float* dst, const float* v, int n, float r) {
+  for (int j = 0; j < n; j += 4)
+    reinterpret_cast<float4*>(dst)[j / 4] =
+        FOLD ? make_float4(__fmul_rn(v[j], r), __fmul_rn(v[j + 1], r), __fmul_rn(v[j + 2], r),
+                           __fmul_rn(v[j + 3], r))
+             : make_float4(v[j], v[j + 1], v[j + 2], v[j + 3]);
+}
+
+// RO: also write the rotated values to o.rotated (a separate instantiation:
+// the branch and its registers cost the others up to 5%).
+template <int B, bool NV, bool FP8, bool RO>
 __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
-    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale,
-                     uint8_t* __restrict__ packed, uint8_t* __restrict__ scales,
-                     uint16_t* __restrict__ deq, Fp8Out f8,
-                     const __grid_constant__ TableArg<NV> tab) {
-  constexpr int kV = vals<B, NV>(), kL = kV / 8, kU = kV / kUnit;  // values, loads, units a thread
-  static_assert(kU == 1 || NV, "two units a thread only for NVFP4 (its scale store)");
+    act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale, Outs o,
+                     Fp8Out f8, const __grid_constant__ TableArg<NV> tab) {
   // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
   constexpr bool kFold = B == 16 || B == 64;
   constexpr float kRscale = B == 16 ? 0.25f : 0.125f;
-  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x, v0 = kL * t;
+  // The thread owns values 32t..32t+31 (vectors of 8: v0..v0+3) of the stream.
+  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x, v0 = 4 * t;
   const int lane = threadIdx.x & 31;
-  // All lanes stay alive for the shuffles; the total is a multiple of the
-  // chunk, so a shuffle group is either all in range or all out of range. The
-  // element count is a multiple of 16: with 32 values a thread, a last thread
-  // may own only 16 (NVFP4 without cross-lane steps), its upper half then reads
-  // as zeros; with 64 (b >= 64) the count is a multiple of 64.
-  const bool in = v0 < vecs, full = t < (vecs >> 2);  // full: v0 + 4 <= vecs (kV = 32)
-  // Only NVFP4 with b <= 16 may end on half a thread (K % 16 == 0).
-  constexpr bool kHalf = NV && B <= 16;
-  static_assert(!kHalf || kV == 32, "half threads only with 32 values a thread");
+  // All lanes stay alive for the mma and shuffles; the total is a multiple of
+  // the chunk max(b, group), so a rotation block is all in range or all out
+  // (past the end the loads read zeros). The element count is a multiple of
+  // 16: a last thread may own only 16 values (NVFP4 with b <= 16), its upper
+  // half then reads as zeros.
+  const bool in = v0 < vecs, full = t < (vecs >> 2);  // full: v0 + 4 <= vecs
+  constexpr bool kHalf = NV && B <= 16;  // only NVFP4 with b <= 16 may end on half a thread
+  // Four 16-byte loads, issued before any arithmetic.
   const uint4* src = reinterpret_cast<const uint4*>(x) + v0;
-  uint4 u[kL];
+  uint4 u[4];
 #pragma unroll
-  for (int i = 0; i < kL; ++i)
+  for (int i = 0; i < 4; ++i)
     u[i] = (kHalf && i >= 2 ? full : in) ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
   // NVFP4: the block copies the table to shared memory while its loads are in
-  // flight. The unpacking constants come from shared memory after the
-  // barrier, so no load-dependent arithmetic can be scheduled in front of the
-  // copy and the barrier (ptxas did so for b = 16 and 128: the barrier then
-  // waited for the loads, the arithmetic and the copy's latency).
+  // flight. The unpacking constants (hx for the rotation) come from shared
+  // memory after the barrier, so no load-dependent arithmetic can be scheduled
+  // in front of the copy and the barrier (ptxas did so for b = 16 and 128:
+  // the barrier then waited for the loads, the arithmetic and the copy's latency).
   __shared__ float4 nvt[NV ? 128 : 1];
   __shared__ uint2 nvk;
   uint32_t lo_mul = 0x10000u, hi_mask = 0xFFFF0000u;  // BF16 -> FP32 of the low, high half
@@ -192,111 +314,69 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
     const uint2 k = nvk;
     lo_mul = k.x, hi_mask = k.y;
   }
-  float v[kV];
+  const uint32_t hx = lo_mul ^ 0x10000u;  // 0 (NVFP4: known only after the barrier)
+  float v[32];
+  if constexpr (B >= 64) {
+    rotate_on_tensor_cores<B, kFold>(u, hx, rscale, lane, v);
+  } else {
 #pragma unroll
-  for (int i = 0; i < kL; ++i) {
-    const uint32_t w[4] = {u[i].x, u[i].y, u[i].z, u[i].w};
+    for (int i = 0; i < 4; ++i) {
+      const uint32_t w[4] = {u[i].x, u[i].y, u[i].z, u[i].w};
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      v[8 * i + 2 * j] = __uint_as_float(w[j] * lo_mul);
-      v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & hi_mask);
+      for (int j = 0; j < 4; ++j) {
+        v[8 * i + 2 * j] = __uint_as_float(w[j] * lo_mul);
+        v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & hi_mask);
+      }
     }
-  }
-  // Without rotation a NaN input reaches the code with its own sign bit, where
-  // the arithmetic of every other path returns the canonical (positive) NaN:
-  // such codes lose that bit below (a rare, warp-uniform branch).
-  [[maybe_unused]] bool nan = false;
-  if constexpr (B == 1 && !NV) {
+    // b = 16, 32: the CPU's butterflies (h ascending, pair (j, j+h) -> (a+c, a-c),
+    // then one multiply by 1/sqrt(b); folded for b = 16), bit-identical to its
+    // rotated values. On the tensor cores b = 32 ran at 76.5 / 65.4% of copy
+    // for MXFP4 / NVFP4 against 79.4 / 67.3% here (the thirteenth session).
 #pragma unroll
-    for (int i = 0; i < kV; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
-  }
-  if constexpr (B > 1) {
-    // The CPU order (h ascending, pair (j, j+h) -> (a+c, a-c), then one
-    // multiply by 1/sqrt(b)); each output of a step depends only on its pair,
-    // so the rotated values are bit-identical to the CPU's.
+    for (int h = 1; h < B; h *= 2)
 #pragma unroll
-    for (int h = 1; h < kV && h < B; h *= 2)  // in-register steps
-#pragma unroll
-      for (int p = 0; p < kV / 2; ++p) {
+      for (int p = 0; p < 16; ++p) {
         const int j = (p / h) * 2 * h + (p % h);
         const float a = v[j], c = v[j + h];
         v[j] = __fadd_rn(a, c);
         v[j + h] = __fsub_rn(a, c);
       }
+    if constexpr (B == 32)
 #pragma unroll
-    for (int h = kV; h < B; h *= 2) {  // cross-lane steps: partner lane ^ (h / kV)
-      // lower element j: a + c with c the partner's; upper j + h: a - c with a
-      // the partner's. fma(-1, v, p) rounds p - v once, like the subtraction.
-      const float sg = (lane & (h / kV)) ? -1.f : 1.f;
-#pragma unroll
-      for (int i = 0; i < kV; ++i)
-        v[i] = __fmaf_rn(sg, v[i], __shfl_xor_sync(0xffffffffu, v[i], h / kV));
-    }
-    if constexpr (!kFold)
-#pragma unroll
-      for (int i = 0; i < kV; ++i) v[i] = __fmul_rn(v[i], rscale);
+      for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], rscale);
   }
-  // Each unit of 32 values: its four code words, scale byte(s) and multipliers.
-  uint32_t word[kU][4], s[kU];
-  float m0[kU], m1[kU];
+  if (RO && in) store_rotated<kFold>(o.rotated + 32 * t, v, kHalf && !full ? 16 : 32, kRscale);
+  // The four code words, scale byte(s) and multipliers of the thread's 32 values.
+  uint32_t word[4], s;
+  float m0, m1;
+  if constexpr (NV) {
+    const uint32_t s0 = nv_encode_group<kFold, 16>(v, amax_of<16>(v), g, kRscale, nvt, word, m0);
+    const uint32_t s1 =
+        nv_encode_group<kFold, 16>(v + 16, amax_of<16>(v + 16), g, kRscale, nvt, word + 2, m1);
+    s = s0 | s1 << 8;
+  } else {
+    s = mx_encode_group<kFold, 32>(v, amax_of<32>(v), kRscale, word, m0);
+    m1 = m0;
+    // Without rotation a NaN input reaches the code with its own sign bit,
+    // where the arithmetic of every other path returns the canonical
+    // (positive) NaN: such codes lose that bit (a rare, warp-uniform branch).
+    if constexpr (B == 1) {
+      bool nan = false;
 #pragma unroll
-  for (int c = 0; c < kU; ++c) {
-    float* vu = v + kUnit * c;
-    if constexpr (NV) {
-      const uint32_t s0 = nv_group<kFold>(vu, g, kRscale, nvt, word[c][0], word[c][1], m0[c]);
-      const uint32_t s1 = nv_group<kFold>(vu + 16, g, kRscale, nvt, word[c][2], word[c][3], m1[c]);
-      s[c] = s0 | s1 << 8;
-    } else {
-      const float amax = amax_of<kUnit>(vu);
-      // The scale byte of amax am and the codes of v / 2^e (FOLD: of fl(v r) /
-      // 2^e, from v with h = 2^(-e-1) r and five = 5 2^e / r).
-      auto encode = [&](float am, auto fold) {
-        s[c] = rules::mx_round_scale_bits(am);
-        const int e = int(s[c]) - 127;
-        m0[c] = m1[c] = exp2i(e);
-        float h = rules::pow2(-e - 1), five;
-        if constexpr (decltype(fold)::value)
-          h = __fmul_rn(h, kRscale), five = __fmul_rn(5.f / kRscale, m0[c]);
-        else
-          five = __fmul_rn(5.f, m0[c]);
+      for (int i = 0; i < 32; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
+      if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
 #pragma unroll
-        for (int j = 0; j < 4; ++j) word[c][j] = mx_encode8(vu + 8 * j, h, five);
-      };
-      if constexpr (kFold) {
-        // Folded 1/sqrt(b) (rules::mx_fold_rare): h r and 5 2^e / r, the scale
-        // from fl(amax r) = max |fl(v r)| (rounding is monotone). A group of
-        // amax in (0, 2^-100), where v r may be inexact, multiplies first (a
-        // rare branch that rejoins only after the codes: no merge of 32 values).
-        if (__builtin_expect(rules::mx_fold_rare(amax), 0)) {
-#pragma unroll
-          for (int i = 0; i < kUnit; ++i) vu[i] = __fmul_rn(vu[i], kRscale);
-          encode(__fmul_rn(amax, kRscale), std::false_type{});
-        } else {
-          encode(__fmul_rn(amax, kRscale), std::true_type{});
-        }
-      } else {
-        encode(amax, std::false_type{});
-      }
-      if constexpr (B == 1)
-        if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
-#pragma unroll
-          for (int j = 0; j < 4; ++j)
-            word[c][j] &= ~rules::bf16_nan_sign_bits(u[4 * c + j].x, u[4 * c + j].y, u[4 * c + j].z,
-                                                     u[4 * c + j].w);
+        for (int j = 0; j < 4; ++j)
+          word[j] &= ~rules::bf16_nan_sign_bits(u[j].x, u[j].y, u[j].z, u[j].w);
     }
   }
   if constexpr (FP8) {
     // Re-express against R = (largest exponent of a group with a nonzero code
     // in this 128-chunk) - 6: c * 2^(e-R) is exact in E4M3 for e - R in [-8, 6].
-    // The chunk is 128 / kV lanes; all-zero groups do not vote.
-    constexpr int kLanes = 128 / kV;
-    int evote = -1000;
+    // The chunk is 4 lanes; all-zero groups do not vote.
+    int evote = (word[0] | word[1] | word[2] | word[3]) & 0x77777777u ? int(s) - 127 : -1000;
 #pragma unroll
-    for (int c = 0; c < kU; ++c)
-      if ((word[c][0] | word[c][1] | word[c][2] | word[c][3]) & 0x77777777u)
-        evote = max(evote, int(s[c]) - 127);
-#pragma unroll
-    for (int off = 1; off < kLanes; off *= 2)
+    for (int off = 1; off < 4; off *= 2)
       evote = max(evote, __shfl_xor_sync(0xffffffffu, evote, off));
     const int R = evote == -1000 ? 0 : evote - 6;
     if (!in) return;
@@ -309,74 +389,60 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
       row = e0 / f8.K, col = e0 % f8.K;
     }
     uint4* dst = reinterpret_cast<uint4*>(f8.data + row * f8.K + col);
+    // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
+    // An all-zero group may sit far above R: clamp, its codes are zero anyway.
+    const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
+    // The group's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
+    // multiply and conversion per value as before, done once per group), then
+    // looked up by the codes (rules::fp8_bytes).
+    const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
+                                                           __NV_SATFINITE, __NV_E4M3)) |
+                         uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
+                                                           __NV_SATFINITE, __NV_E4M3))
+                             << 16 |
+                         0x80808080u;
+    const uint32_t thi =
+        uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(2.f, f), __fmul_rn(3.f, f)),
+                                          __NV_SATFINITE, __NV_E4M3)) |
+        uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(4.f, f), __fmul_rn(6.f, f)),
+                                          __NV_SATFINITE, __NV_E4M3))
+            << 16 |
+        0x80808080u;
+    uint32_t b8[8];
 #pragma unroll
-    for (int c = 0; c < kU; ++c) {
-      // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
-      // An all-zero group may sit far above R: clamp, its codes are zero anyway.
-      const float f = exp2i(min(max(int(s[c]) - 127 - R, -127), 127));
-      // The group's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
-      // multiply and conversion per value as before, done once per group), then
-      // looked up by the codes (rules::fp8_bytes).
-      const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
-                                                             __NV_SATFINITE, __NV_E4M3)) |
-                           uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
-                                                             __NV_SATFINITE, __NV_E4M3))
-                               << 16 |
-                           0x80808080u;
-      const uint32_t thi =
-          uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(2.f, f), __fmul_rn(3.f, f)),
-                                            __NV_SATFINITE, __NV_E4M3)) |
-          uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(4.f, f), __fmul_rn(6.f, f)),
-                                            __NV_SATFINITE, __NV_E4M3))
-              << 16 |
-          0x80808080u;
-      uint32_t o[8];
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        o[2 * j] = rules::fp8_bytes(word[c][j], tlo, thi);
-        o[2 * j + 1] = rules::fp8_bytes(word[c][j] >> 16, tlo, thi);
-      }
-      dst[2 * c] = make_uint4(o[0], o[1], o[2], o[3]);
-      dst[2 * c + 1] = make_uint4(o[4], o[5], o[6], o[7]);
+    for (int j = 0; j < 4; ++j) {
+      b8[2 * j] = rules::fp8_bytes(word[j], tlo, thi);
+      b8[2 * j + 1] = rules::fp8_bytes(word[j] >> 16, tlo, thi);
     }
-    if ((lane & (kLanes - 1)) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
+    dst[0] = make_uint4(b8[0], b8[1], b8[2], b8[3]);
+    dst[1] = make_uint4(b8[4], b8[5], b8[6], b8[7]);
+    if ((lane & 3) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
     return;
   }
   if (!in) return;
   if (!kHalf || full) {
-#pragma unroll
-    for (int c = 0; c < kU; ++c)
-      reinterpret_cast<uint4*>(packed)[t * kU + c] =  // 16 code bytes a unit
-          make_uint4(word[c][0], word[c][1], word[c][2], word[c][3]);
-    // The thread's scale bytes, contiguous: one (MXFP4) or two (NVFP4) a unit; two units only
-    // for NVFP4 (vals).
-    if constexpr (kU == 2)
-      reinterpret_cast<uint32_t*>(scales)[t] = s[0] | s[1] << 16;
-    else if constexpr (NV)
-      reinterpret_cast<uint16_t*>(scales)[t] = uint16_t(s[0]);
+    reinterpret_cast<uint4*>(o.packed)[t] = make_uint4(word[0], word[1], word[2], word[3]);
+    if constexpr (NV)  // the thread's scale bytes, contiguous
+      reinterpret_cast<uint16_t*>(o.scales)[t] = uint16_t(s);
     else
-      scales[t] = uint8_t(s[0]);
+      o.scales[t] = uint8_t(s);
   } else {  // NVFP4's last 16 elements
-    *reinterpret_cast<uint2*>(packed + v0 * 4) = make_uint2(word[0][0], word[0][1]);
-    scales[2 * t] = uint8_t(s[0]);
+    *reinterpret_cast<uint2*>(o.packed + v0 * 4) = make_uint2(word[0], word[1]);
+    o.scales[2 * t] = uint8_t(s);
   }
-  if (deq) {
+  if (o.deq) {
 #pragma unroll
-    for (int c = 0; c < kU; ++c)
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        if (kHalf && j >= 2 && !full) break;
-        reinterpret_cast<uint4*>(deq)[v0 + 4 * c + j] =
-            dev::dequant8_bf16(word[c][j], j < 2 ? m0[c] : m1[c]);
-      }
+    for (int j = 0; j < 4; ++j) {
+      if (kHalf && j >= 2 && !full) break;
+      reinterpret_cast<uint4*>(o.deq)[v0 + j] = dev::dequant8_bf16(word[j], j < 2 ? m0 : m1);
+    }
   }
 }
 
 template <int B, bool NV, bool FP8 = false>
-void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s, uint16_t* d,
-            cudaStream_t st, Fp8Out f8 = {}) {
-  constexpr int kL = vals<B, NV>() / 8;  // 16-byte loads a thread
-  const int64_t vecs = M * K / 8, threads = (vecs + kL - 1) / kL;
+void launch(const uint16_t* x, int64_t M, int64_t K, float g, Outs o, cudaStream_t st,
+            Fp8Out f8 = {}) {
+  const int64_t vecs = M * K / 8, threads = (vecs + 3) / 4;  // 32 values a thread
   const int64_t blocks = (threads + kThreads - 1) / kThreads;
   if (blocks > int64_t(0x7FFFFFFF))
     throw Error("quantize_activations: input too large for one launch");
@@ -387,32 +453,38 @@ void launch(const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_
     for (int b = 0; b < 128; ++b)
       tab.e[b] =
           rules::nv_entry(b < 127 ? scale_multiplier(Format::NVFP4, uint8_t(b), g) : 480.f / g);
-  act_quant_kernel<B, NV, FP8>
-      <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, p, s, d, f8, tab);
+  if constexpr (!FP8)
+    if (o.rotated) {
+      act_quant_kernel<B, NV, FP8, true>
+          <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, o, f8, tab);
+      MRGPTQ_CUDA_LAUNCH_CHECK();
+      return;
+    }
+  act_quant_kernel<B, NV, FP8, false>
+      <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, o, f8, tab);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
 template <bool NV>
-void dispatch(int rot, const uint16_t* x, int64_t M, int64_t K, float g, uint8_t* p, uint8_t* s,
-              uint16_t* d, cudaStream_t st) {
+void dispatch(int rot, const uint16_t* x, int64_t M, int64_t K, float g, Outs o, cudaStream_t st) {
   switch (rot) {
     case 0:
-      return launch<1, NV>(x, M, K, g, p, s, d, st);
+      return launch<1, NV>(x, M, K, g, o, st);
     case 16:
-      return launch<16, NV>(x, M, K, g, p, s, d, st);
+      return launch<16, NV>(x, M, K, g, o, st);
     case 32:
-      return launch<32, NV>(x, M, K, g, p, s, d, st);
+      return launch<32, NV>(x, M, K, g, o, st);
     case 64:
-      return launch<64, NV>(x, M, K, g, p, s, d, st);
+      return launch<64, NV>(x, M, K, g, o, st);
     case 128:
-      return launch<128, NV>(x, M, K, g, p, s, d, st);
+      return launch<128, NV>(x, M, K, g, o, st);
   }
   throw Error("quantize_activations: rotation block must be 0, 16, 32, 64 or 128");
 }
 
 template <int B>
 void launch_fp8(const uint16_t* x, int64_t M, int64_t K, Fp8Out f8, cudaStream_t st) {
-  launch<B, false, true>(x, M, K, 1.f, nullptr, nullptr, nullptr, st, f8);
+  launch<B, false, true>(x, M, K, 1.f, Outs{}, st, f8);
 }
 
 }  // namespace
@@ -451,19 +523,20 @@ bool device_available() {
 
 void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int rot_block,
                           float global_scale, uint8_t* packed, uint8_t* scales,
-                          uint16_t* dequant_out, cudaStream_t stream) {
+                          uint16_t* dequant_out, cudaStream_t stream, float* rotated_out) {
   const int group = format_info(f).group;
   const int64_t chunk = rot_block > group ? rot_block : group;
   if (M <= 0 || K <= 0 || K % chunk)
     throw Error("quantize_activations: K = " + std::to_string(K) +
                 " must be a positive multiple of " + std::to_string(chunk) +
                 " (pad the input dimension)");
+  const Outs o{packed, scales, dequant_out, rotated_out};
   if (f == Format::NVFP4) {
     if (!(global_scale > 0.f))
       throw Error("quantize_activations: NVFP4 needs a positive global scale");
-    dispatch<true>(rot_block, x, M, K, global_scale, packed, scales, dequant_out, stream);
+    dispatch<true>(rot_block, x, M, K, global_scale, o, stream);
   } else {
-    dispatch<false>(rot_block, x, M, K, 1.f, packed, scales, dequant_out, stream);
+    dispatch<false>(rot_block, x, M, K, 1.f, o, stream);
   }
 }
 

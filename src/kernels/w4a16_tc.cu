@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
+#include "kernels/mma.cuh"
 #include "kernels/w4a16_common.cuh"
 #include "mrgptq/kernels.hpp"
 
@@ -32,14 +33,7 @@ using namespace w4;
 // shared memory.
 constexpr int kTcWarps = 8;
 
-__device__ __forceinline__ void mma_bf16(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2,
-                                         uint32_t a3, uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-      "{%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
+using dev::mma_bf16;
 
 // Raw bytes of one lane's 32 weights per tile: codes and scale byte(s).
 template <int TILES>

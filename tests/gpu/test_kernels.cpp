@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
+#include <string>
 #include <utility>
 
 #include "mrgptq/error.hpp"
@@ -41,32 +43,67 @@ class Gpu : public GpuTest {};
 namespace {
 
 struct Mismatches {
-  size_t codes = 0, deq = 0;  // code and scale bytes; BF16 outputs (with_deq)
+  // Code and scale bytes against the CPU quantizer of the kernel's rotated
+  // values; with with_deq, BF16 outputs against the CPU's dequantized values.
+  size_t codes = 0, deq = 0;
+  // Rotated values further from the float64 rotation than FP32 sums explain.
+  size_t rotated_off = 0;
+  // Code and scale bytes that differ from the CPU's own rotation path
+  // (Rotation::apply_rows, then the quantizer): rounding ties only.
+  size_t cpu_rotation_codes = 0, bytes = 0;
 };
-// Kernel 1 on x against the CPU reference (cpu_quant): the code and scale bytes
-// that differ, and with with_deq the BF16 outputs that differ from the CPU's
-// dequantized values; every output buffer poisoned first.
+// Kernel 1 on x: its codes against the CPU quantizer applied to the rotated
+// values it reports (rotated_out), those values against the float64 rotation
+// of x, and its codes against the CPU's rotation path; every output buffer
+// poisoned first.
 Mismatches kernel1_mismatches(const std::vector<uint16_t>& x, int64_t M, int64_t K, Format f,
                               int rot, bool with_deq) {
   const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
-  const QuantizedTensor ref = cpu_quant(x, M, K, f, rot, g);
+  const QuantizedTensor cpu_path = cpu_quant(x, M, K, f, rot, g);
   uint16_t* dx = upload(x);
-  auto* dp = poisoned<uint8_t>(ref.packed.size());
-  auto* ds = poisoned<uint8_t>(ref.scales.size());
+  auto* dp = poisoned<uint8_t>(cpu_path.packed.size());
+  auto* ds = poisoned<uint8_t>(cpu_path.scales.size());
   auto* dd = with_deq ? poisoned<uint16_t>(size_t(M * K)) : nullptr;
-  gpu::quantize_activations(dx, M, K, f, rot, g, dp, ds, dd, nullptr);
+  auto* dr = poisoned<float>(size_t(M * K));
+  gpu::quantize_activations(dx, M, K, f, rot, g, dp, ds, dd, nullptr, dr);
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  const std::vector<float> rotated = download(dr, size_t(M * K));
+  QuantOptions o;
+  o.rule = format_info(f).default_rule;
+  o.global_scale = g;
+  const QuantizedTensor ref = quantize_rtn(rotated.data(), M, K, f, o);
   Mismatches r;
   const auto p = download(dp, ref.packed.size());
   const auto s = download(ds, ref.scales.size());
-  for (size_t i = 0; i < p.size(); ++i) r.codes += p[i] != ref.packed[i];
-  for (size_t i = 0; i < s.size(); ++i) r.codes += s[i] != ref.scales[i];
+  r.bytes = p.size() + s.size();
+  for (size_t i = 0; i < p.size(); ++i) {
+    r.codes += p[i] != ref.packed[i];
+    r.cpu_rotation_codes += p[i] != cpu_path.packed[i];
+  }
+  for (size_t i = 0; i < s.size(); ++i) {
+    r.codes += s[i] != ref.scales[i];
+    r.cpu_rotation_codes += s[i] != cpu_path.scales[i];
+  }
   if (with_deq) {
     const auto d = download(dd, size_t(M * K));
     const MatrixF deq = dequantize(ref);
     for (int64_t i = 0; i < M * K; ++i) r.deq += d[size_t(i)] != to_bf16(deq.data[size_t(i)]);
   }
-  cudaFree(dx), cudaFree(dp), cudaFree(ds), cudaFree(dd);
+  // Each output within 2^-18 of its block's l1 norm / sqrt(b) of the float64
+  // value (FP32 sums of up to 128 terms: ~2^-21 is the worst case), plus 2^-120
+  // for subnormal inputs or sums the tensor cores may flush to zero.
+  std::vector<double> xd(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xd[i] = from_bf16(x[i]);
+  const int b = rot ? rot : 1;
+  if (rot) fwht_blocks(xd.data(), M * K, rot);
+  for (int64_t blk = 0; blk < M * K; blk += b) {
+    double l1 = 0;
+    for (int64_t i = blk; i < blk + b; ++i) l1 += std::fabs(double(from_bf16(x[size_t(i)])));
+    const double tol = std::ldexp(l1 / std::sqrt(double(b)), -18) + std::ldexp(1.0, -120);
+    for (int64_t i = blk; i < blk + b; ++i)
+      r.rotated_off += !(std::fabs(double(rotated[size_t(i)]) - xd[size_t(i)]) <= tol);
+  }
+  cudaFree(dx), cudaFree(dp), cudaFree(ds), cudaFree(dd), cudaFree(dr);
   return r;
 }
 
@@ -81,8 +118,22 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
       for (int rot : {0, 16, 32, 64, 128}) {
         if (K % std::max<int64_t>(rot, format_info(f).group)) continue;
         const Mismatches r = kernel1_mismatches(random_activations(M, K, rng), M, K, f, rot, true);
-        EXPECT_EQ(r.codes, 0u) << to_string(f) << " rotation " << rot << " K " << K;
-        EXPECT_EQ(r.deq, 0u) << to_string(f) << " rotation " << rot << " K " << K;
+        const std::string what = std::string(to_string(f)) + " rotation " + std::to_string(rot) +
+                                 " K " + std::to_string(K);
+        EXPECT_EQ(r.codes, 0u) << what;
+        EXPECT_EQ(r.deq, 0u) << what;
+        EXPECT_EQ(r.rotated_off, 0u) << what;
+        // The CPU's own rotation path: the same bytes where the kernel rotates in
+        // registers (b <= 32), rounding ties only on the tensor cores (b = 64, 128:
+        // 3-5 bytes in 13056 were seen).
+        if (rot <= 32) {
+          EXPECT_EQ(r.cpu_rotation_codes, 0u) << what;
+        } else {
+          EXPECT_LE(r.cpu_rotation_codes * 100, r.bytes) << what;
+        }
+        if (r.cpu_rotation_codes)
+          std::printf("  %s: %zu of %zu bytes differ from the CPU rotation path\n", what.c_str(),
+                      r.cpu_rotation_codes, r.bytes);
       }
   EXPECT_THROW(gpu::quantize_activations(nullptr, 4, 48, Format::MXFP4, 0, 1.f, nullptr, nullptr,
                                          nullptr, nullptr),
@@ -92,7 +143,9 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
 // Rows scaled by 2^-140 .. 2^90, some with tiny and normal halves, some all
 // zero: the kernel's rare paths (values that underflow after the rotation's
 // 1/sqrt(b), groups of amax < 2^-100, NVFP4 scales out of the table's normal
-// range) against the CPU reference.
+// range) against the CPU reference. Where the rotation runs on the tensor
+// cores (b = 64, 128) the bytes that differ from the CPU's own rotation path
+// are printed, not checked: sums of values 2^-130 apart round.
 TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReferenceFromTinyToHuge) {
   std::mt19937 rng(std::random_device{}());
   std::normal_distribution<float> nd(0.f, 1.f);
@@ -104,9 +157,16 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReferenceFromTinyToHuge) {
       x[size_t(r * K + k)] = r % 16 == 5 ? 0 : to_bf16(std::ldexp(nd(rng), e));
     }
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (int rot : {0, 16, 32, 64, 128})
-      EXPECT_EQ(kernel1_mismatches(x, M, K, f, rot, false).codes, 0u)
-          << to_string(f) << " rotation " << rot;
+    for (int rot : {0, 16, 32, 64, 128}) {
+      const Mismatches r = kernel1_mismatches(x, M, K, f, rot, false);
+      EXPECT_EQ(r.codes, 0u) << to_string(f) << " rotation " << rot;
+      EXPECT_EQ(r.rotated_off, 0u) << to_string(f) << " rotation " << rot;
+      if (rot <= 32) {
+        EXPECT_EQ(r.cpu_rotation_codes, 0u) << to_string(f) << " rotation " << rot;
+      }
+      std::printf("  %s rotation %d: %zu of %zu bytes differ from the CPU rotation path\n",
+                  to_string(f), rot, r.cpu_rotation_codes, r.bytes);
+    }
 }
 
 TEST_F(Gpu, W4A16MatchesFloat64AtOddSizes) {
