@@ -148,12 +148,15 @@ __device__ __forceinline__ uint32_t nv_encode_group(float* v, float amax, float 
 // holds the values of bit 1 = 0 (x, z), row g + 8 those of bit 1 = 1 (y, w),
 // and column 2t + e + 8c the value of bits (0, 2, 5-6) = (e, c, t). B acts on
 // those four bits: the Hadamard's factor on the bits inside the block, the
-// identity on bit 6 where b = 64 (its values belong to the other block). Tile j's columns 2t, 2t +
-// 1 are the outputs of bits (0, 2, 5-6) = (0/1, j, t): the lane's own values again, and after the
-// butterfly on bit 1 (rows g, g + 8) outputs 8f + 4j + 0..3 of its 32; bits 3
-// and 4 are butterflies across f. Each lane ends with its own 32 rotated
-// values: no shuffles, no shared memory, and the loads and the quantizer are
-// those of the unrotated kernel.
+// identity on bit 6 where b = 64 (its values belong to the other block).
+// Tile j's columns 2t, 2t + 1 are the outputs of bits (0, 2, 5-6) =
+// (0/1, j, t): the lane's own values again, and after the butterfly on bit 1
+// (rows g, g + 8) its outputs 8f + 4j + 0..3; bits 3 and 4 are butterflies
+// across f. Each lane ends with its own 32 rotated values: no shuffles, no
+// shared memory, and the loads and the quantizer are the unrotated kernel's.
+// (Layouts that gave a quad one block and moved values between its lanes ran
+// slower than the butterflies they replaced; so did this one for b = 32:
+// docs/PERFORMANCE.md, thirteenth session.)
 struct alignas(16) H16Frags {
   uint32_t w[2][32][4];  // [b = 64, 128][lane][tile j x 2 + word]: BF16 pairs of 0, +-1
 };
@@ -196,7 +199,7 @@ __device__ __forceinline__ void rotate_on_tensor_cores(const uint4 (&ld)[4], uin
   const uint4 hw = __ldg(reinterpret_cast<const uint4*>(kH16.w[kForm][lane]));
   const uint32_t hb[2][2] = {{hw.x ^ hx, hw.y ^ hx}, {hw.z ^ hx, hw.w ^ hx}};
 #pragma unroll
-  for (int f = 0; f < 4; ++f)
+  for (int f = 0; f < 4; ++f) {
 #pragma unroll
     for (int j = 0; j < 2; ++j) {
       float d[4] = {};
@@ -206,7 +209,8 @@ __device__ __forceinline__ void rotate_on_tensor_cores(const uint4 (&ld)[4], uin
       o[0] = __fadd_rn(d[0], d[2]), o[1] = __fadd_rn(d[1], d[3]);
       o[2] = __fsub_rn(d[0], d[2]), o[3] = __fsub_rn(d[1], d[3]);
     }
-    // Bits 3 and 4: f and f + h, in the CPU's ascending order.
+  }
+  // Bits 3 and 4: f and f + h, in the CPU's ascending order.
 #pragma unroll
   for (int h = 1; h < 4; h *= 2)
 #pragma unroll
