@@ -51,6 +51,10 @@ struct Mismatches {
   // Code and scale bytes that differ from the CPU's own rotation path
   // (Rotation::apply_rows, then the quantizer): rounding ties only.
   size_t cpu_rotation_codes = 0, bytes = 0;
+  // Output buffers (codes, scales, BF16 values) that differ between the kernel
+  // with rotated_out (the instantiation checked above) and without it (the one
+  // every other caller runs).
+  size_t without_rotated_out = 0;
 };
 // Kernel 1 on x: its codes against the CPU quantizer applied to the rotated
 // values it reports (rotated_out), those values against the float64 rotation
@@ -66,6 +70,10 @@ Mismatches kernel1_mismatches(const std::vector<uint16_t>& x, int64_t M, int64_t
   auto* dd = with_deq ? poisoned<uint16_t>(size_t(M * K)) : nullptr;
   auto* dr = poisoned<float>(size_t(M * K));
   gpu::quantize_activations(dx, M, K, f, rot, g, dp, ds, dd, nullptr, dr);
+  auto* dp2 = poisoned<uint8_t>(cpu_path.packed.size());
+  auto* ds2 = poisoned<uint8_t>(cpu_path.scales.size());
+  auto* dd2 = with_deq ? poisoned<uint16_t>(size_t(M * K)) : nullptr;
+  gpu::quantize_activations(dx, M, K, f, rot, g, dp2, ds2, dd2, nullptr);
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   const std::vector<float> rotated = download(dr, size_t(M * K));
   QuantOptions o;
@@ -88,7 +96,9 @@ Mismatches kernel1_mismatches(const std::vector<uint16_t>& x, int64_t M, int64_t
     const auto d = download(dd, size_t(M * K));
     const MatrixF deq = dequantize(ref);
     for (int64_t i = 0; i < M * K; ++i) r.deq += d[size_t(i)] != to_bf16(deq.data[size_t(i)]);
+    r.without_rotated_out += d != download(dd2, size_t(M * K));
   }
+  r.without_rotated_out += (p != download(dp2, p.size())) + (s != download(ds2, s.size()));
   // Each output within 2^-18 of its block's l1 norm / sqrt(b) of the float64
   // value (FP32 sums of up to 128 terms: ~2^-21 is the worst case), plus 2^-120
   // for subnormal inputs or sums the tensor cores may flush to zero.
@@ -104,6 +114,7 @@ Mismatches kernel1_mismatches(const std::vector<uint16_t>& x, int64_t M, int64_t
       r.rotated_off += !(std::fabs(double(rotated[size_t(i)]) - xd[size_t(i)]) <= tol);
   }
   cudaFree(dx), cudaFree(dp), cudaFree(ds), cudaFree(dd), cudaFree(dr);
+  cudaFree(dp2), cudaFree(ds2), cudaFree(dd2);
   return r;
 }
 
@@ -123,6 +134,7 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
         EXPECT_EQ(r.codes, 0u) << what;
         EXPECT_EQ(r.deq, 0u) << what;
         EXPECT_EQ(r.rotated_off, 0u) << what;
+        EXPECT_EQ(r.without_rotated_out, 0u) << what;
         // The CPU's own rotation path: the same bytes where the kernel rotates in
         // registers (b <= 32), rounding ties only on the tensor cores (b = 64, 128:
         // 3-5 bytes in 13056 were seen).
@@ -161,6 +173,7 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReferenceFromTinyToHuge) {
       const Mismatches r = kernel1_mismatches(x, M, K, f, rot, false);
       EXPECT_EQ(r.codes, 0u) << to_string(f) << " rotation " << rot;
       EXPECT_EQ(r.rotated_off, 0u) << to_string(f) << " rotation " << rot;
+      EXPECT_EQ(r.without_rotated_out, 0u) << to_string(f) << " rotation " << rot;
       if (rot <= 32) {
         EXPECT_EQ(r.cpu_rotation_codes, 0u) << to_string(f) << " rotation " << rot;
       }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Prepared in the thirteenth session (compiled, not run): the activation quantizer's rotations of
+# 16 and 32 on the tensor cores too, switched by MRGPTQ_AQ_TC_MIN (16 / 32; default 64 = 3b883de's
+# kernel), one device call (~1.5 minutes):
+#   run(command="build-ab2/run.sh > $OUT/aq-tc-min.txt 2>&1; tail -60 $OUT/aq-tc-min.txt", carry=["build-ab2"])
+# Why: NVFP4 is instruction-bound (rotation 0 at 84% of copy, rotation 16 at 69%: the 128 adds of
+# the butterflies cost it 15 points where they cost MXFP4 3), and at 3b883de NVFP4 rotation 16 / 32
+# sit at 69.4 / 65.5%. The thirteenth session's tensor-core b = 32 (v3 in
+# bench-fp4-quantizer-mma.txt: 65.4% NVFP4, 76.5% MXFP4) ran with a runtime rotated_out branch in
+# every variant, which cost 2-3 points elsewhere; without it the comparison is open.
+# Here (no GPU needed), in a worktree at 3b883de or later:
+#   git apply docs/kernels/h200/aq-tc-min-experiment.patch
+#   cmake -S . -B build-lgpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMRGPTQ_GPU_ONLY=ON
+#   cmake --build build-lgpu -j2 --target bench_fp4 test_kernels
+#   mkdir -p build-ab2 && for b in bench_fp4 test_kernels; do strip -o build-ab2/$b build-lgpu/$b; done
+#   cp docs/kernels/h200/aq-tc-min-experiment-run.sh build-ab2/run.sh
+# (build-ab2 in the main checkout, git-ignored.) Expected: every test passes under each setting
+# (the test requires the CPU rotation path's bytes exactly only below MRGPTQ_AQ_TC_MIN), memcheck
+# clean; adopt TC_MIN per format where it is faster in both rounds.
+B=$(dirname "$0")
+chmod +x "$B"/*
+for e in NONE=0 MRGPTQ_AQ_TC_MIN=32 MRGPTQ_AQ_TC_MIN=16; do
+  env "$e" timeout 120 "$B/test_kernels" --gtest_filter='*ActivationQuantizer*:*W4A4*' 2>&1 |
+    grep -E "^\[  (PASSED|FAILED)|Failure|differ from" | grep -v " 0 of" | sort | uniq -c | sed "s/^/$e test: /"
+done
+env MRGPTQ_AQ_TC_MIN=16 timeout 150 /usr/local/cuda/bin/compute-sanitizer --tool memcheck \
+  "$B/test_kernels" --gtest_filter='*ActivationQuantizer*' 2>&1 | grep "ERROR SUMMARY" |
+  sed "s/^/MRGPTQ_AQ_TC_MIN=16 memcheck: /"
+for round in 1 2; do
+  for e in NONE=0 MRGPTQ_AQ_TC_MIN=32 MRGPTQ_AQ_TC_MIN=16; do
+    echo "=== round $round: $e bench_fp4 --only 8192x8192 (quantizer lines)"
+    env "$e" timeout 60 "$B/bench_fp4" --only 8192x8192 2>&1 | grep -E "copy \(D2D\)|quantize|BF16 out"
+  done
+done
