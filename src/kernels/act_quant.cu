@@ -2,7 +2,7 @@
 //
 // The input is treated as one flat stream (K is a multiple of the chunk
 // max(rotation block, group), so chunks never straddle rows). Lane l of a warp
-// owns values 32l..32l+31 of the warp's 1024 in the end: it writes their 32
+// owns values 32l..32l+31 of the warp's 1024 throughout: it writes their 32
 // codes with one 16-byte store and their scale byte(s). One read of x, one
 // write of codes + scales (+ the exact BF16 dequantized values on request).
 //
@@ -108,13 +108,14 @@ __device__ __forceinline__ uint32_t nv_encode8(const float* v, float mm, float y
   return rules::pack_codes(idx, q);
 }
 
-// NVFP4: the scale byte of a group whose amax is `amax` and the codes of N of
-// its values v (N / 8 words; v may be changed), m its multiplier. FOLD: v and
-// amax are the rotated values before their multiply by r = 1/sqrt(b), a power
-// of two (rules::nv_fold): amax and the quotients take r instead.
-template <bool FOLD, int N>
-__device__ __forceinline__ uint32_t nv_encode_group(float* v, float amax, float g, float r,
-                                                    const float4* nvt, uint32_t* w, float& m) {
+// NVFP4: the scale byte of a group of 16 values v and their codes (two words;
+// v may be changed), m its multiplier. FOLD: v are the rotated values before
+// their multiply by r = 1/sqrt(b), a power of two (rules::nv_fold): amax and
+// the quotients take r instead.
+template <bool FOLD>
+__device__ __forceinline__ uint32_t nv_encode_group(float* v, float g, float r, const float4* nvt,
+                                                    uint32_t* w, float& m) {
+  float amax = amax_of<16>(v);
   if constexpr (FOLD) amax = __fmul_rn(amax, r);  // max |fl(v r)|: rounding is monotone
   // s = e4m3(amax / 6 * G) with the division in its exact cheap form, and
   // the multiplier's entry from the block's table (rules::NvEntry).
@@ -128,13 +129,12 @@ __device__ __forceinline__ uint32_t nv_encode_group(float* v, float amax, float 
   if (rules::nv_needs_cap(en, amax)) {
     mm = __fmul_rn(m, en.k);
 #pragma unroll
-    for (int i = 0; i < N; ++i) v[i] = rules::nv_capped(FOLD ? __fmul_rn(v[i], r) : v[i], en);
+    for (int i = 0; i < 16; ++i) v[i] = rules::nv_capped(FOLD ? __fmul_rn(v[i], r) : v[i], en);
   } else if constexpr (FOLD) {
     rules::nv_fold(mm, y, r);
   }
 #pragma unroll
-  for (int i = 0; i < N / 8; ++i)
-    w[i] = m == 0.f ? 0u : nv_encode8(v + 8 * i, mm, y);  // m = 0: all 0
+  for (int i = 0; i < 2; ++i) w[i] = m == 0.f ? 0u : nv_encode8(v + 8 * i, mm, y);  // m = 0: all 0
   return s;
 }
 
@@ -227,16 +227,16 @@ __device__ __forceinline__ void rotate_on_tensor_cores(const uint4 (&ld)[4], uin
     for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], rscale);
 }
 
-// MXFP4: the scale byte of a group whose amax is `am` and the codes of its
-// values v (N = 8 or 32: N / 8 words), m its multiplier (2^e): the index of
-// x / 2^e straight from |x|, or FOLD (rules::mx_fold_rare) of fl(x r) / 2^e
-// from x with h = 2^(-e-1) r and five = 5 2^e / r, the scale from fl(amax r) =
-// max |fl(x r)| (rounding is monotone). A group of amax in (0, 2^-100), where
-// x r may be inexact, multiplies first (a rare branch that rejoins only after
-// the codes: no merge of N values).
-template <bool FOLD, int N>
-__device__ __forceinline__ uint32_t mx_encode_group(float* v, float amax, float r, uint32_t* w,
-                                                    float& m) {
+// MXFP4: the scale byte of a group of 32 values v and their codes (four words;
+// v may be changed), m its multiplier (2^e): the index of x / 2^e straight
+// from |x|, or FOLD (rules::mx_fold_rare) of fl(x r) / 2^e from x with h =
+// 2^(-e-1) r and five = 5 2^e / r, the scale from fl(amax r) = max |fl(x r)|
+// (rounding is monotone). A group of amax in (0, 2^-100), where x r may be
+// inexact, multiplies first (a rare branch that rejoins only after the codes:
+// no merge of 32 values).
+template <bool FOLD>
+__device__ __forceinline__ uint32_t mx_encode_group(float* v, float r, uint32_t* w, float& m) {
+  const float amax = amax_of<32>(v);
   uint32_t s;
   auto encode = [&](float am, auto fold) {
     s = rules::mx_round_scale_bits(am);
@@ -248,12 +248,12 @@ __device__ __forceinline__ uint32_t mx_encode_group(float* v, float amax, float 
     else
       five = __fmul_rn(5.f, m);
 #pragma unroll
-    for (int j = 0; j < N / 8; ++j) w[j] = mx_encode8(v + 8 * j, h, five);
+    for (int j = 0; j < 4; ++j) w[j] = mx_encode8(v + 8 * j, h, five);
   };
   if constexpr (FOLD) {
     if (__builtin_expect(rules::mx_fold_rare(amax), 0)) {
 #pragma unroll
-      for (int i = 0; i < N; ++i) v[i] = __fmul_rn(v[i], r);
+      for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], r);
       encode(__fmul_rn(amax, r), std::false_type{});
     } else {
       encode(__fmul_rn(amax, r), std::true_type{});
@@ -354,12 +354,11 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
   uint32_t word[4], s;
   float m0, m1;
   if constexpr (NV) {
-    const uint32_t s0 = nv_encode_group<kFold, 16>(v, amax_of<16>(v), g, kRscale, nvt, word, m0);
-    const uint32_t s1 =
-        nv_encode_group<kFold, 16>(v + 16, amax_of<16>(v + 16), g, kRscale, nvt, word + 2, m1);
+    const uint32_t s0 = nv_encode_group<kFold>(v, g, kRscale, nvt, word, m0);
+    const uint32_t s1 = nv_encode_group<kFold>(v + 16, g, kRscale, nvt, word + 2, m1);
     s = s0 | s1 << 8;
   } else {
-    s = mx_encode_group<kFold, 32>(v, amax_of<32>(v), kRscale, word, m0);
+    s = mx_encode_group<kFold>(v, kRscale, word, m0);
     m1 = m0;
     // Without rotation a NaN input reaches the code with its own sign bit,
     // where the arithmetic of every other path returns the canonical
@@ -457,15 +456,10 @@ void launch(const uint16_t* x, int64_t M, int64_t K, float g, Outs o, cudaStream
     for (int b = 0; b < 128; ++b)
       tab.e[b] =
           rules::nv_entry(b < 127 ? scale_multiplier(Format::NVFP4, uint8_t(b), g) : 480.f / g);
+  auto kernel = act_quant_kernel<B, NV, FP8, false>;
   if constexpr (!FP8)
-    if (o.rotated) {
-      act_quant_kernel<B, NV, FP8, true>
-          <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, o, f8, tab);
-      MRGPTQ_CUDA_LAUNCH_CHECK();
-      return;
-    }
-  act_quant_kernel<B, NV, FP8, false>
-      <<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, o, f8, tab);
+    if (o.rotated) kernel = act_quant_kernel<B, NV, FP8, true>;
+  kernel<<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, o, f8, tab);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
