@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Prepared in the thirteenth session (compiled, not run): the activation quantizer's rotations of
-# 16 and 32 on the tensor cores too, switched by MRGPTQ_AQ_TC_MIN (16 / 32; default 64 = 7fa7c5c's
+# 16 and 32 on the tensor cores too, switched by MRGPTQ_AQ_TC_MIN (16 / 32; default 64 = e6e3192's
 # kernel), one device call (~1.5 minutes):
 #   run(command="build-ab2/run.sh > $OUT/aq-tc-min.txt 2>&1; tail -60 $OUT/aq-tc-min.txt", carry=["build-ab2"])
 # Why: NVFP4 is instruction-bound (rotation 0 at 84% of copy, rotation 16 at 69%: the 128 adds of
-# the butterflies cost it 15 points where they cost MXFP4 3), and at 9482956 (7fa7c5c's kernel) NVFP4 rotation 16 / 32
+# the butterflies cost it 15 points where they cost MXFP4 3), and at 9482956 (e6e3192's kernel) NVFP4 rotation 16 / 32
 # sit at 69.4 / 65.5%. The thirteenth session's tensor-core b = 32 (v3 in
 # bench-fp4-quantizer-mma.txt: 65.4% NVFP4, 76.5% MXFP4) ran with a runtime rotated_out branch in
 # every variant, which cost 2-3 points elsewhere; without it the comparison is open.
-# Here (no GPU needed), in a worktree at 7fa7c5c or later:
+# Here (no GPU needed), in a worktree at e6e3192 or later:
 #   git apply docs/kernels/h200/aq-tc-min-experiment.patch
 #   cmake -S . -B build-lgpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMRGPTQ_GPU_ONLY=ON
 #   cmake --build build-lgpu -j2 --target bench_fp4 test_kernels
@@ -17,7 +17,7 @@
 # (build-ab2 in the main checkout, git-ignored.) Expected: every test passes under each setting
 # (the test requires the CPU rotation path's bytes exactly only below MRGPTQ_AQ_TC_MIN), memcheck
 # clean; adopt TC_MIN per format where it is faster in both rounds. The NONE=0 test line is also
-# the first GPU run of 7fa7c5c's new check (the quantizer with and without rotated_out writes the
+# the first GPU run of 7fa7c5c's new check, still in e6e3192 (the quantizer with and without rotated_out writes the
 # same bytes).
 B=$(dirname "$0")
 chmod +x "$B"/*
