@@ -705,8 +705,9 @@ struct XsLayout {
   static_assert(xchunk % 1024 == 0, "the swizzle atoms of a box are 1024-aligned");
 };
 
-template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
-__global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
+// One CTA an SM (its ring takes most of the shared memory; xs_form sizes grids of one wave).
+template <bool NV, int NT, int STAGES, int CH, int SUB>
+__global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
                     const uint8_t* __restrict__ packed, int64_t N, int64_t K, float inv_g,
                     uint16_t* __restrict__ Y) {
@@ -788,11 +789,11 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), MINB)
 
 // The X-staged kernel (try_launch_xs says where): K a multiple of 64 (the box's halves), 32-row
 // blocks in layout 2, M <= NT x 8 (one activation box; xs_form picks NT so).
-template <bool NV, int NT, int STAGES, int CH, int SUB, int MINB>
+template <bool NV, int NT, int STAGES, int CH, int SUB>
 void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
-  constexpr auto kernel = w4a16_stream_xs<NV, NT, STAGES, CH, SUB, MINB>;
-  static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
+  constexpr auto kernel = w4a16_stream_xs<NV, NT, STAGES, CH, SUB>;
+  static_assert(L::bytes <= 227 * 1024, "the ring fits in one SM's shared memory");
   use_dynamic_smem<kernel>(int(L::bytes));
   if (M < 1 || M > NT * 8) throw Error("W4A16 X-staged kernel: M past its activation box");
   const int64_t blocks = (w.N + SUB * 32 - 1) / (SUB * 32);  // at most the SMs (xs_form)
@@ -871,7 +872,7 @@ XsForm xs_form(int64_t M, const TcWeight& w) {
   if (sub == 0 || M < 5) return {};  // M = 1-4: 32-row CTAs only
   return XsForm{sub, nt};
 }
-// The forms as launch_xs<NV, NT, STAGES, CH, SUB, MINB = 1>: CTAs of CH x SUB consumer warps
+// The forms as launch_xs<NV, NT, STAGES, CH, SUB>: CTAs of CH x SUB consumer warps
 // (16, or 8 at NT = 4, where 145 registers would not fit 16; 14 at SUB = 7) and a ring of the
 // stages that fit ~200 KB.
 template <bool NV>
@@ -879,49 +880,49 @@ bool try_launch_xs(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
   const XsForm f = xs_form(M, w);
   switch (f.sub * 10 + f.nt) {
     case 11:  // 32-row CTAs, 8-row boxes, 3 stages of 68 KB
-      return launch_xs<NV, 1, 3, 16, 1, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 1, 3, 16, 1>(X, int(M), w, Y, st), true;
     case 12:  // 32-row CTAs, 16-row boxes, 2 stages
-      return launch_xs<NV, 2, 2, 16, 1, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 2, 2, 16, 1>(X, int(M), w, Y, st), true;
     case 14:  // 32-row CTAs, 32-row boxes, 8 warps, 2 stages of 81 KB
-      return launch_xs<NV, 4, 2, 8, 1, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 4, 2, 8, 1>(X, int(M), w, Y, st), true;
     case 21:  // 64-row CTAs, 8-row boxes, 4 stages of 52 KB
-      return launch_xs<NV, 1, 4, 8, 2, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 1, 4, 8, 2>(X, int(M), w, Y, st), true;
     case 22:  // 64-row CTAs, 16-row boxes, 3 stages
-      return launch_xs<NV, 2, 3, 8, 2, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 2, 3, 8, 2>(X, int(M), w, Y, st), true;
     case 24:  // 64-row CTAs, 32-row boxes, 8 warps, 4 stages of 49 KB
-      return launch_xs<NV, 4, 4, 4, 2, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 4, 4, 4, 2>(X, int(M), w, Y, st), true;
     case 41:  // 128-row CTAs, 8-row boxes, 4 stages of 44 KB
-      return launch_xs<NV, 1, 4, 4, 4, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 1, 4, 4, 4>(X, int(M), w, Y, st), true;
     case 42:  // 128-row CTAs, 16-row boxes, 4 stages of 52 KB
-      return launch_xs<NV, 2, 4, 4, 4, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 2, 4, 4, 4>(X, int(M), w, Y, st), true;
     case 44:  // 128-row CTAs, 32-row boxes, 8 warps, 5 stages of 34 KB
-      return launch_xs<NV, 4, 5, 2, 4, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 4, 5, 2, 4>(X, int(M), w, Y, st), true;
     case 71:  // 224-row CTAs, 8-row boxes, 14 warps, 5 stages of 36 KB
-      return launch_xs<NV, 1, 5, 2, 7, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 1, 5, 2, 7>(X, int(M), w, Y, st), true;
     case 72:  // 224-row CTAs, 16-row boxes, 14 warps, 5 stages of 40 KB
-      return launch_xs<NV, 2, 5, 2, 7, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 2, 5, 2, 7>(X, int(M), w, Y, st), true;
     case 74:  // 224-row CTAs, 32-row boxes, 7 warps, 8 stages of 24 KB
-      return launch_xs<NV, 4, 8, 1, 7, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 4, 8, 1, 7>(X, int(M), w, Y, st), true;
     // CTAs of 3, 5 and 6 row blocks: CH x SUB = 15, 15, 12 consumer warps at NT = 1-2 (9, 10, 6 at
     // NT = 4), rings of ~160-220 KB.
     case 31:  // 96-row CTAs, 8-row boxes, 15 warps, 4 stages of 44 KB
-      return launch_xs<NV, 1, 4, 5, 3, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 1, 4, 5, 3>(X, int(M), w, Y, st), true;
     case 32:  // 96-row CTAs, 16-row boxes, 15 warps, 4 stages of 54 KB
-      return launch_xs<NV, 2, 4, 5, 3, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 2, 4, 5, 3>(X, int(M), w, Y, st), true;
     case 34:  // 96-row CTAs, 32-row boxes, 9 warps, 4 stages of 45 KB
-      return launch_xs<NV, 4, 4, 3, 3, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 4, 4, 3, 3>(X, int(M), w, Y, st), true;
     case 51:  // 160-row CTAs, 8-row boxes, 15 warps, 4 stages of 40 KB
-      return launch_xs<NV, 1, 4, 3, 5, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 1, 4, 3, 5>(X, int(M), w, Y, st), true;
     case 52:  // 160-row CTAs, 16-row boxes, 15 warps, 4 stages of 46 KB
-      return launch_xs<NV, 2, 4, 3, 5, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 2, 4, 3, 5>(X, int(M), w, Y, st), true;
     case 54:  // 160-row CTAs, 32-row boxes, 10 warps, 4 stages of 39 KB
-      return launch_xs<NV, 4, 4, 2, 5, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 4, 4, 2, 5>(X, int(M), w, Y, st), true;
     case 61:  // 192-row CTAs, 8-row boxes, 12 warps, 6 stages of 31 KB
-      return launch_xs<NV, 1, 6, 2, 6, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 1, 6, 2, 6>(X, int(M), w, Y, st), true;
     case 62:  // 192-row CTAs, 16-row boxes, 12 warps, 5 stages of 35 KB
-      return launch_xs<NV, 2, 5, 2, 6, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 2, 5, 2, 6>(X, int(M), w, Y, st), true;
     case 64:  // 192-row CTAs, 32-row boxes, 6 warps, 8 stages of 22 KB
-      return launch_xs<NV, 4, 8, 1, 6, 1>(X, int(M), w, Y, st), true;
+      return launch_xs<NV, 4, 8, 1, 6>(X, int(M), w, Y, st), true;
   }
   return false;
 }
