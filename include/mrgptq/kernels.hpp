@@ -19,9 +19,9 @@ bool device_available();
 // "round" scale rule, NVFP4 "absmax" with the given global scale. When
 // `dequant_out` is not null, the exactly dequantized BF16 values are written too.
 // The codes are the CPU quantizer's (quantize_rtn) of the rotated values:
-// Rotation::apply_rows's, bit for bit, for blocks of 16 and 32; blocks of 64
-// and 128 are rotated on the tensor cores, whose sums may round differently
-// where a block's values span more than ~2^12 in magnitude. `rotated_out`
+// Rotation::apply_rows's, bit for bit, for blocks of 32; blocks of 16, 64 and
+// 128 are rotated on the tensor cores, whose sums may round differently where
+// a block's values span more than ~2^12 in magnitude. `rotated_out`
 // (M x K floats, optional: tests) receives the rotated values the codes were
 // computed from.
 void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int rot_block,

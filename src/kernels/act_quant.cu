@@ -6,15 +6,16 @@
 // codes with one 16-byte store and their scale byte(s). One read of x, one
 // write of codes + scales (+ the exact BF16 dequantized values on request).
 //
-// Without rotation or with b = 16 or 32 the butterflies run in registers, in
-// the CPU's order (bit-identical rotated values). Rotations of b = 64 and 128
+// Without rotation or with b = 32 the butterflies run in registers, in the
+// CPU's order (bit-identical rotated values). Rotations of b = 16, 64 and 128
 // run on the tensor cores (rotate_on_tensor_cores): a 16-point transform over
 // 4 bits of the value's index as an mma on the BF16 inputs (exact products,
 // FP32 sums), the other bits as FP32 butterflies in registers, and every lane
 // ends with its own 32 rotated values. This removes the cross-lane steps
 // (b = 128: 64 shuffles and 64 FMAs a thread) and two thirds of the adds; on
 // the H200 MXFP4 b = 128 went from 68.5% to 78% of the copy bandwidth, NVFP4
-// b = 128 from 57% to 65% (docs/PERFORMANCE.md, thirteenth session). The mma's
+// b = 128 from 57% to 65% (docs/PERFORMANCE.md, thirteenth session; b = 16
+// followed in the fourteenth, b = 32 lost there). The mma's
 // sums may round differently from the CPU's butterflies where the values of a
 // block span more than ~2^12 in magnitude, so the codes are the CPU
 // quantizer's applied to the kernel's rotated values (which the tests read
@@ -138,7 +139,7 @@ __device__ __forceinline__ uint32_t nv_encode_group(float* v, float g, float r, 
   return s;
 }
 
-// ---- Rotations of b = 64 and 128 on the tensor cores ----
+// ---- Rotations of b = 16, 64 and 128 on the tensor cores ----
 // The Hadamard of b = 2^n values factors over the bits of the value's index in
 // its block (entry (i, j) = (-1)^popcount(i & j), the Sylvester order of the
 // CPU's butterflies), so any bits can go through one mma and the others
@@ -148,23 +149,27 @@ __device__ __forceinline__ uint32_t nv_encode_group(float* v, float g, float r, 
 // holds the values of bit 1 = 0 (x, z), row g + 8 those of bit 1 = 1 (y, w),
 // and column 2t + e + 8c the value of bits (0, 2, 5-6) = (e, c, t). B acts on
 // those four bits: the Hadamard's factor on the bits inside the block, the
-// identity on bit 6 where b = 64 (its values belong to the other block).
+// identity on the bits of other blocks (5-6 for b = 16, 6 for b = 64).
 // Tile j's columns 2t, 2t + 1 are the outputs of bits (0, 2, 5-6) =
 // (0/1, j, t): the lane's own values again, and after the butterfly on bit 1
-// (rows g, g + 8) its outputs 8f + 4j + 0..3; bits 3 and 4 are butterflies
-// across f. Each lane ends with its own 32 rotated values: no shuffles, no
+// (rows g, g + 8) its outputs 8f + 4j + 0..3; bits 3 and 4 (b = 16: bit 3)
+// are butterflies across f. Each lane ends with its own 32 rotated values: no shuffles, no
 // shared memory, and the loads and the quantizer are the unrotated kernel's.
 // (Layouts that gave a quad one block and moved values between its lanes ran
-// slower than the butterflies they replaced; so did this one for b = 32:
-// docs/PERFORMANCE.md, thirteenth session.)
+// slower than the butterflies they replaced; so did this one for b = 32, while
+// for b = 16 it beat them: docs/PERFORMANCE.md, thirteenth and fourteenth
+// sessions.)
+constexpr bool rotates_on_tensor_cores(int b) {
+  return b == 16 || b >= 64;
+}
 struct alignas(16) H16Frags {
-  uint32_t w[2][32][4];  // [b = 64, 128][lane][tile j x 2 + word]: BF16 pairs of 0, +-1
+  uint32_t w[3][32][4];  // [b = 16, 64, 128][lane][tile j x 2 + word]: BF16 pairs of 0, +-1
 };
 constexpr H16Frags make_h16_frags() {
   H16Frags r{};
   // The index bit of column c's bit i (c = 2t + e + 8c': e, c', t's two bits).
-  constexpr int kBit[4] = {0, 5, 6, 2};
-  for (int form = 0; form < 2; ++form)
+  constexpr int kBit[4] = {0, 5, 6, 2}, kLogB[3] = {4, 6, 7};
+  for (int form = 0; form < 3; ++form)
     for (int lane = 0; lane < 32; ++lane)
       for (int j = 0; j < 2; ++j)
         for (int word = 0; word < 2; ++word) {
@@ -174,7 +179,7 @@ constexpr H16Frags make_h16_frags() {
             int sign = 1;
             for (int i = 0; i < 4; ++i) {
               const int kb = k >> i & 1, nb = n >> i & 1;
-              if (kBit[i] < 6 + form) {
+              if (kBit[i] < kLogB[form]) {
                 if (kb & nb) sign = -sign;  // Hadamard factor
               } else if (kb != nb) {
                 sign = 0;  // identity: another block
@@ -194,8 +199,8 @@ __device__ const H16Frags kH16 = make_h16_frags();
 template <int B, bool FOLD>
 __device__ __forceinline__ void rotate_on_tensor_cores(const uint4 (&ld)[4], uint32_t hx,
                                                        float rscale, int lane, float (&v)[32]) {
-  static_assert(B == 64 || B == 128, "rotations of 64 and 128 only (see the kernel)");
-  constexpr int kForm = B == 64 ? 0 : 1;
+  static_assert(rotates_on_tensor_cores(B), "rotations of 16, 64 and 128 only (see the kernel)");
+  constexpr int kForm = B == 16 ? 0 : B == 64 ? 1 : 2;
   const uint4 hw = __ldg(reinterpret_cast<const uint4*>(kH16.w[kForm][lane]));
   const uint32_t hb[2][2] = {{hw.x ^ hx, hw.y ^ hx}, {hw.z ^ hx, hw.w ^ hx}};
 #pragma unroll
@@ -210,9 +215,9 @@ __device__ __forceinline__ void rotate_on_tensor_cores(const uint4 (&ld)[4], uin
       o[2] = __fsub_rn(d[0], d[2]), o[3] = __fsub_rn(d[1], d[3]);
     }
   }
-  // Bits 3 and 4: f and f + h, in the CPU's ascending order.
+  // Bits 3 and 4 (those inside the block): f and f + h, in the CPU's ascending order.
 #pragma unroll
-  for (int h = 1; h < 4; h *= 2)
+  for (int h = 1; h < 4 && 8 * h < B; h *= 2)
 #pragma unroll
     for (int f = 0; f < 4; ++f)
       if (!(f & h))
@@ -320,7 +325,7 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
   }
   const uint32_t hx = lo_mul ^ 0x10000u;  // 0 (NVFP4: known only after the barrier)
   float v[32];
-  if constexpr (B >= 64) {
+  if constexpr (rotates_on_tensor_cores(B)) {
     rotate_on_tensor_cores<B, kFold>(u, hx, rscale, lane, v);
   } else {
 #pragma unroll
@@ -332,10 +337,11 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
         v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & hi_mask);
       }
     }
-    // b = 16, 32: the CPU's butterflies (h ascending, pair (j, j+h) -> (a+c, a-c),
-    // then one multiply by 1/sqrt(b); folded for b = 16), bit-identical to its
-    // rotated values. On the tensor cores b = 32 ran at 76.5 / 65.4% of copy
-    // for MXFP4 / NVFP4 against 79.4 / 67.3% here (the thirteenth session).
+    // b = 32: the CPU's butterflies (h ascending, pair (j, j+h) -> (a+c, a-c),
+    // then one multiply by 1/sqrt(b)), bit-identical to its rotated values. On
+    // the tensor cores b = 32 ran at 78.2 / 65.4% of copy for MXFP4 / NVFP4
+    // against 79.8 / 65.7% here, where b = 16 gained there (MXFP4 85.9 -> 86.8%,
+    // NVFP4 69.6 -> 71.1%; the fourteenth session, two rounds).
 #pragma unroll
     for (int h = 1; h < B; h *= 2)
 #pragma unroll
