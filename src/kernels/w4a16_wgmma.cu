@@ -824,10 +824,24 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    M = 192 88.2 -> 55.1; 8192x28672 M = 160 289.6 -> 182.6, M = 224 290.0 -> 159.5;
 //    28672x8192 M = 96 171.4 -> 121.5, M = 192 240.4 -> 169.8);
 //  * below, the largest of the 3/4/5 tiles whose grid covers ~0.8 of the GPU (28672x8192
-//    M = 64: config 4 96.4 us, 3 110.1; M = 128: config 5 125.7, 3 189.8).
+//    M = 64: config 4 96.4 us, 3 110.1; M = 128: config 5 125.7, 3 189.8);
+//  * for 64 < M <= 128, ahead of the rules above, config 14 (128 x 128 tiles, K split over a
+//    cluster of 2 CTAs) where its clusters fill 4/5 of the GPU in one wave (weights of ~6800-8400
+//    rows on 132 SMs; it replaced config 7 there: 8192x8192 M = 65 / 96 / 128 72.4 / 50.4 / 43.5
+//    -> 44.2 / 40.3 / 40.8 us, 8192x28672 234.2 / 168.7 / 134.8 -> 126.2 / 117.7 / 117.9; the
+//    same tile unsplit, and both at M >= 192, lost to the configs in use), else config 13 where
+//    its four CTAs a 128-row tile do (~3400-4200 rows; it replaced config 10 there: 4096x14336
+//    59.7 / 49.2 / 48.2 -> 50.6 / 48.6 / 43.3 us). Two rounds each, docs/kernels/h200/
+//    bench-w4a16-wgmma-128x128.txt and final-14.txt.
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
-  const int64_t tiles3 = r64 * ((M + 63) / 64);
+  const int64_t tiles3 = r64 * ((M + 63) / 64), r128 = (N + 127) / 128;
+  if (M > 64 && M <= 128) {
+    // One wave of 128 x 128 tiles split over clusters of 2 CTAs, else of 128 x 192 tiles (one
+    // 192-row activation tile) split four ways, where either fills 4/5 of the GPU.
+    if (r128 * 2 >= want && r128 * 2 <= sms) return 14;
+    if (r128 * 4 >= want && r128 * 4 <= sms) return 13;
+  }
   if (tiles3 <= sms) return 10;
   if (M > 128) {  // 128-row weight tiles, 256 or 192 activation rows, K split where tiles are few
     const int64_t p192 = (M + 191) / 192 * 192, p256 = (M + 255) / 256 * 256;
@@ -885,8 +899,11 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 192, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
     case 13:  // config 9 with 192 activation rows
       return launch_tma_f<1, 192, 2, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
+    case 14:  // 128 x 128 (one m64n128 a k-step and warpgroup, 5 stages), K split over a
+              // cluster of 2 CTAs
+      return launch_tma_f<1, 128, 2, 5, 1, false, 0, 2>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..13, not " + std::to_string(config));
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..14, not " + std::to_string(config));
 }
 
 }  // namespace mrgptq::gpu

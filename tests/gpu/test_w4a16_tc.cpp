@@ -106,8 +106,8 @@ enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
 // The warpgroup kernel's configs (3-6 tile shapes; 7 with the one-multiply decode and K-split
 // consumer warpgroups; 8 and 10, config 6's and 3's tile with K split over a cluster of 2 CTAs; 9,
 // config 6's tile with K split over 4 CTAs through a global workspace; 11-13, configs 6, 8 and 9
-// with 192 activation rows).
-const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+// with 192 activation rows; 14, 128 x 128 tiles with K split over a cluster of 2 CTAs).
+const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
 
 // run_wgmma for every config of `configs` at every M of `Ms`, on c re-laid out in blocks of
 // `tiles` 8-row tiles (0: the library's choice).
@@ -446,7 +446,9 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // M = 17..32 goes to the warpgroup kernel's config 4 when its 128-row tiles cover 4/5 of the
 // SMs (13440 rows on 132 SMs; w4a16_gemm takes it only where the streamed kernel has no 64-row
 // CTAs -- a weight in 8- or 16-row blocks, or in layout 1 -- so on this default weight the
-// streamed kernel runs; config_for is asserted either way), M = 65..128 to config 7
+// streamed kernel runs; config_for is asserted either way), M = 65..128 to config 14 when its
+// clusters of two 128 x 128 CTAs fill 4/5 of the SMs in one wave (8448 rows), to config 13 when
+// four CTAs a 128 x 192 tile do (4224 rows), else to config 7
 // when 64 x 64 tiles would need a second wave but 64 x 128 tiles fit one (6336 rows), M = 129..256
 // to config 9 when four CTAs per 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so
 // two of the four K shares are empty), else to config 8 when config 6 has at most half a tile per
@@ -465,6 +467,7 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   };
   const Wide wides[] = {
       {128 * (sms * 4 / 5), 128, {17, 32}, 4}, {64 * (sms * 3 / 4), 256, {100, 128}, 7},
+      {128 * (sms / 2), 256, {65, 128}, 14},   {128 * (sms / 4), 256, {65, 128}, 13},
       {128 * (sms / 4), 256, {200, 256}, 9},   {128 * (sms / 4), 256, {160, 192}, 13},
       {128 * (sms / 2), 128, {200, 256}, 8},   {128 * (sms / 2), 128, {129, 192}, 12},
       {128 * sms, 128, {200, 240}, 6},         {128 * sms, 128, {160, 384}, 11},
