@@ -339,9 +339,9 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
     }
     // b = 32: the CPU's butterflies (h ascending, pair (j, j+h) -> (a+c, a-c),
     // then one multiply by 1/sqrt(b)), bit-identical to its rotated values. On
-    // the tensor cores b = 32 ran at 78.2 / 65.4% of copy for MXFP4 / NVFP4
-    // against 79.8 / 65.7% here, where b = 16 gained there (MXFP4 85.9 -> 86.8%,
-    // NVFP4 69.6 -> 71.1%; the fourteenth session, two rounds).
+    // the tensor cores b = 32 ran at 78.2 / 65.4% of copy (MXFP4 / NVFP4)
+    // against 79.8 / 65.7% in registers, while b = 16 gained there (MXFP4
+    // 85.9 -> 86.8%, NVFP4 69.6 -> 71.1%; the fourteenth session, two rounds).
 #pragma unroll
     for (int h = 1; h < B; h *= 2)
 #pragma unroll

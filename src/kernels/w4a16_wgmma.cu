@@ -832,7 +832,7 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    same tile unsplit, and both at M >= 192, lost to the configs in use), else config 13 where
 //    its four CTAs a 128-row tile do (~3400-4200 rows; it replaced config 10 there: 4096x14336
 //    59.7 / 49.2 / 48.2 -> 50.6 / 48.6 / 43.3 us). Two rounds each, docs/kernels/h200/
-//    bench-w4a16-wgmma-128x128.txt and final-14.txt.
+//    bench-w4a16-wgmma-128x128.txt and final-14.txt (the automatic choice: dispatch-13.txt).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), r128 = (N + 127) / 128;
@@ -899,8 +899,7 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 192, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
     case 13:  // config 9 with 192 activation rows
       return launch_tma_f<1, 192, 2, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
-    case 14:  // 128 x 128 (one m64n128 a k-step and warpgroup, 5 stages), K split over a
-              // cluster of 2 CTAs
+    case 14:  // 128 x 128 (m64n128, 5 stages), K split over a cluster of 2 CTAs
       return launch_tma_f<1, 128, 2, 5, 1, false, 0, 2>(X, M, w, Y, st);
   }
   throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..14, not " + std::to_string(config));
