@@ -7,7 +7,7 @@
 # there by 8% at M = 512 despite the 3%)? One device call (~6 minutes):
 #   run(command="bash docs/kernels/h200/persistent-v2-experiment-run.sh > $OUT/pv2.txt 2>&1; tail -50 $OUT/pv2.txt",
 #       carry=["build-ab3"])
-# Here (no GPU needed), in a worktree at 55bf9df or later:
+# Here (no GPU needed), in a worktree at 3514467 or later:
 #   git apply docs/kernels/h200/persistent-v2-experiment.patch
 #   cmake -S . -B build-lgpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMRGPTQ_GPU_ONLY=ON
 #   cmake --build build-lgpu -j2 --target bench_w4a16_tc test_w4a16_tc

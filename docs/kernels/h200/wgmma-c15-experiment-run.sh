@@ -5,7 +5,7 @@
 # 0.72-0.89x of cuBLAS: docs/kernels/h200/dispatch-13.txt). One device call (~2 minutes):
 #   run(command="bash docs/kernels/h200/wgmma-c15-experiment-run.sh > $OUT/c15.txt 2>&1; tail -40 $OUT/c15.txt",
 #       carry=["build-ab"])
-# Here (no GPU needed), in a worktree at 44d64d7 or later:
+# Here (no GPU needed), in a worktree at 3514467 or later:
 #   git apply docs/kernels/h200/wgmma-c15-experiment.patch
 #   cmake -S . -B build-lgpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMRGPTQ_GPU_ONLY=ON
 #   cmake --build build-lgpu -j2 --target bench_w4a16_tc test_w4a16_tc
