@@ -846,7 +846,7 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   if (M > 128) {  // 128-row weight tiles, 256 or 192 activation rows, K split where tiles are few
     const int64_t p192 = (M + 191) / 192 * 192, p256 = (M + 255) / 256 * 256;
     const bool n192 = 8 * p192 <= 7 * p256;  // 192-row tiles pad M at least 1/8 less
-    const int64_t tiles = ((N + 127) / 128) * (n192 ? p192 / 192 : p256 / 256);
+    const int64_t tiles = r128 * (n192 ? p192 / 192 : p256 / 256);
     if (tiles * 4 <= sms) return n192 ? 13 : 9;
     // The cluster split where the tiles leave half the SMs idle, or where the last wave of
     // tiles is so partial that halving each tile's work fills the waves much better.
@@ -857,7 +857,7 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   }
   if (M > 64 && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M > 64 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
-  if (((N + 127) / 128) * ((M + 63) / 64) >= want) return 4;
+  if (r128 * ((M + 63) / 64) >= want) return 4;
   return 3;
 }
 

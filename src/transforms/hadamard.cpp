@@ -3,10 +3,10 @@
 // The fast Walsh-Hadamard transform of a block of b values: for h = 1, 2, 4,
 // ..., b/2, every pair (i, i+h) inside each 2h-chunk becomes (a+c, a-c); then
 // all values are scaled by 1/sqrt(b) (unnormalised butterflies first, one
-// scale at the end). The CUDA quantizer repeats this order for blocks of 16
-// and 32 (bit-identical rotated values); for 64 and 128 it computes the same
-// sums partly on the tensor cores (src/kernels/act_quant.cu), equal to these
-// but where a block's values span more than ~2^12 and a sum rounds.
+// scale at the end). The CUDA quantizer repeats this order for blocks of 32
+// (bit-identical rotated values); for 16, 64 and 128 it computes the same sums
+// partly on the tensor cores (src/kernels/act_quant.cu), equal to these but
+// where a block's values span more than ~2^12 and a sum rounds.
 #include "mrgptq/hadamard.hpp"
 
 #include <cmath>
