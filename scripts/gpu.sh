@@ -80,7 +80,7 @@ if want sanitize && command -v compute-sanitizer >/dev/null; then
   san kernels test_kernels '*W4A16*:*BadShapes*:*ActivationQuantizer*:*ReLaidOut*'
   san fp8 test_w4a4_fp8 '*Rotated*:*128x128*'
   san w4a16 test_w4a16_tc \
-    '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedDecodesSmall*:*ManyWaves*:*StreamedWideCtas*'
+    '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedDecodesSmall*:*ManyWaves*:*StreamedWideCtas*:*WgmmaPersistent*'
 fi
 
 bench() {  # stage title file binary args...

@@ -37,8 +37,9 @@
 // on the H200 (64 < M <= 256 where one wave of its tiles fills the GPU); the
 // other four were removed (docs/PERFORMANCE.md has their figures). Configs 8 and 10
 // split K over the two CTAs of a cluster (split_store) where the plain tiles leave SMs idle
-// (the same over clusters of four never won: those clusters did not fit one wave); config 9
-// splits config 6's tile four ways through a global workspace instead (split_store_global).
+// (the same over clusters of four never won: those clusters did not fit one wave); configs 9,
+// 13 and 15 split K four ways through a global workspace instead (split_store_global). Configs
+// 16 and 17 are persistent (PWork). w4a16_wgmma_config_for says which wins where.
 // One kernel, w4a16_wgmma_kernel, serves them all.
 
 #include <algorithm>
@@ -193,18 +194,19 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 //    fixed order and writes Y (FP32 accumulation throughout; the sum order per
 //    output differs from configs 3-6).
 template <int WM_, int BN_, int CWG_, int STAGES_, bool NV_, int KW_ = 1, bool FOLD_ = false,
-          int MINB_ = 0, int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1>
+          int MINB_ = 0, int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1, bool PERSIST_ = false>
 struct TCfg {
   static constexpr int LAYOUT = LAYOUT_;  // of the weight (TcWeight::layout, see the decode)
   static constexpr int WM = WM_, BN = BN_, CWG = CWG_;  // m-tiles per consumer WG, act rows, WGs
   static constexpr bool NV = NV_;
-  static constexpr int KW = KW_;            // consumer warpgroups along K per CWG position
-  static constexpr bool FOLD = FOLD_;       // one-multiply decode (see above)
-  static constexpr int NC = CWG * KW;       // consumer warpgroups
-  static constexpr int SPLIT = SPLIT_;      // CTAs of a cluster splitting K (see split_store)
-  static constexpr int SPLITG = SPLITG_;    // CTAs splitting K through global memory (config 9)
-  static constexpr int S = SPLIT * SPLITG;  // K shares of a tile
-  static constexpr int WN = 64 * WM * CWG;  // weight rows per block
+  static constexpr int KW = KW_;             // consumer warpgroups along K per CWG position
+  static constexpr bool FOLD = FOLD_;        // one-multiply decode (see above)
+  static constexpr int NC = CWG * KW;        // consumer warpgroups
+  static constexpr int SPLIT = SPLIT_;       // CTAs of a cluster splitting K (see split_store)
+  static constexpr int SPLITG = SPLITG_;     // CTAs splitting K through global memory (config 9)
+  static constexpr int S = SPLIT * SPLITG;   // K shares of a tile
+  static constexpr bool PERSIST = PERSIST_;  // one CTA an SM, tiles then stream-K (PWork)
+  static constexpr int WN = 64 * WM * CWG;   // weight rows per block
   static constexpr int THREADS = 128 * (NC + 1);
   static constexpr int SB = layout::unit_scale_bytes(NV);             // scale bytes per lane unit
   static constexpr uint32_t PANEL = BN * 128, X_BYTES = 2 * PANEL;    // two 64-k swizzle panels
@@ -240,7 +242,42 @@ struct TCfg {
   static_assert(SPLIT == 1 || (KW == 1 && uint64_t(CWG) * 128 * ACC * 4 <= BARS),
                 "a split CTA's partial sums fit in its stages");
   static_assert(SPLITG == 1 || (SPLIT == 1 && KW == 1), "one kind of K split");
+  static_assert(!PERSIST || (SPLIT == 1 && SPLITG == 1 && KW == 1), "stream-K is its own split");
 };
+
+// PERSIST (configs 16, 17): one CTA an SM (a grid of `grid`), each walking whole
+// tiles b, b + grid, ... below dp (all waves but the last), its ring running on from one tile to
+// the next (the producer loads the next tile's first chunks while the consumers store). A grid
+// of one-tile CTAs also loses the idle part of its last wave (28672x8192 at M = 512: 448 tiles
+// are 3.39 waves of 132). The last wave's `tail` tiles are therefore cut along K into `split` =
+// grid / tail pieces (at most one a chunk), CTA b taking piece b % split of tile dp + b / split:
+// every piece starts at the same time and at one of `split` K offsets, so the pieces of
+// neighbouring tiles read the same activation chunks together, as whole tiles do. The pieces of
+// a cut tile all publish FP32 partial sums and count themselves in; the last to do so adds them
+// (sk_finish, config 9's form without its waits): no CTA waits for another, so the launch needs
+// no co-residency. The form costs something where it cuts nothing (1-8% slower than config 6 /
+// 11 with the same whole tiles a CTA; a cooperative launch made no difference, not profiled
+// further), so the dispatch takes it only where the cut last wave repays that (see
+// w4a16_wgmma_config_for). A first version that made one CTA of a cut tile wait for the others
+// and stream-K over all waves were slower (docs/kernels/h200/persistent-wgmma-experiment.patch).
+struct PWork {
+  int grid, dp, chunks, tail, split;
+};
+__host__ __device__ inline PWork persistent_work(int64_t tiles, int grid, int chunks) {
+  const int64_t tail = tiles - (tiles + grid - 1) / grid * grid + grid;  // 1 .. grid
+  const int split = int(min(int64_t(chunks), max(int64_t(1), grid / tail)));
+  return {grid, int(tiles - tail), chunks, int(tail), split};
+}
+// f(tile, c0, n, piece): CTA b's segments in order, chunks c0 .. c0 + n - 1 of tile `tile`
+// (piece -1: the whole tile).
+template <class F>
+__device__ __forceinline__ void for_each_segment(const PWork& w, int b, F f) {
+  for (int tile = b; tile < w.dp; tile += w.grid) f(tile, 0, w.chunks, -1);
+  if (b < w.tail * w.split) {
+    const int piece = b % w.split, c0 = piece * w.chunks / w.split;
+    f(w.dp + b / w.split, c0, (piece + 1) * w.chunks / w.split - c0, w.split > 1 ? piece : -1);
+  }
+}
 
 // (m & a) | (~m & b) in one LOP3 (written as two, ptxas spends an extra AND).
 __device__ __forceinline__ uint32_t bitsel(uint32_t m, uint32_t a, uint32_t b) {
@@ -343,25 +380,23 @@ __device__ __forceinline__ uint8_t* block_setup(uint8_t* smem_raw, uint64_t*& fu
   return smem;
 }
 
-// Warpgroup 0: gives its registers to the consumers (40 a thread left), then
-// thread 0 fills the stages in chunk order: the two 64-k activation boxes by
-// tensor-map TMA and the row tile's weight bytes by one bulk copy per weight block.
-// Chunks c0 .. c0 + n - 1 of the `chunks` of a row; stage c % STAGES for the block's c-th.
+// Thread 0 of warpgroup 0 fills the stages in chunk order: the two 64-k activation boxes by
+// tensor-map TMA and the row tile's weight bytes by one bulk copy per weight block. Chunks
+// c0 .. c0 + n - 1 of the `chunks` of a row; the block's it-th chunk (it = it0 + c: the
+// persistent kernel's ring runs on across tiles) in stage it % STAGES.
 template <class C>
 __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* __restrict__ packed,
                                         uint8_t* smem, uint64_t* full, uint64_t* empty, int N,
-                                        int tiles, int chunks, int c0, int n, int rb, int mb) {
-  asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
-  if (threadIdx.x != 0) return;
-  asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
+                                        int tiles, int chunks, int c0, int n, int rb, int mb,
+                                        int it0) {
   const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
   const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
   const uint32_t run = layout::run_bytes(tiles, C::NV);  // a block's chunk: one copy
   const uint64_t policy = l2_policy(true);
   const int row0 = mb * C::BN;
   for (int c = 0; c < n; ++c) {
-    const int slot = c % C::STAGES, gc = c0 + c;
-    mbar_wait(&empty[slot], uint32_t(((c / C::STAGES) & 1) ^ 1));
+    const int it = it0 + c, slot = it % C::STAGES, gc = c0 + c;
+    mbar_wait(&empty[slot], uint32_t(((it / C::STAGES) & 1) ^ 1));
     uint8_t* st = smem + slot * C::STAGE;
     // The boxes count in full (zero-filled parts included).
     mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * run);
@@ -554,58 +589,80 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2
   });
 }
 
-// Every config: warpgroup 0 produces, warpgroups 1..NC consume. Consumer warpgroup cwg sits
-// at position cw along the weight rows and in K group kg (the block's chunks kg, kg + KW, ...);
-// KW = 1 for all but config 7. SPLIT > 1: the cluster's CTA `rank` takes the row's chunks
-// c0 .. c0 + n - 1 (possibly none); local chunk c sits in stage c % STAGES.
+// PERSIST: piece `piece` of a cut tail tile (CTA b = its tile's first CTA + piece): stores its
+// FP32 partial sums in slot b of the workspace ([b][warpgroup][accumulator / 4][thread], 16 bytes
+// a thread and access), counts itself in on the tile's counter, and if it is the last of the
+// `split` pieces, adds the others to its own (acc) and returns true (the caller stores the tile).
+// This is the tail wave, the CTA's last segment: its stages are idle, so stage 0's first word
+// carries the verdict to the other consumer threads.
 template <class C>
-__global__ void __launch_bounds__(C::THREADS, C::MINB)
-    w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
-                       const uint8_t* __restrict__ packed, int N, int K, int tiles, int rtiles,
-                       int mtiles, float inv_g, uint16_t* __restrict__ Y, float* __restrict__ ws,
-                       unsigned* __restrict__ counters, bool coop) {
-  extern __shared__ uint8_t smem_raw[];
-  uint64_t *full, *empty;
-  uint8_t* smem = block_setup<C>(smem_raw, full, empty);
-  int rb, mb;
-  raster(int(blockIdx.x) / C::S, rtiles, mtiles, rb, mb);
-  const int chunks = (K + 127) / 128;
-  const int rank = C::S > 1 ? int(blockIdx.x) % C::S : 0;
-  const int c0 = rank * chunks / C::S, n = (rank + 1) * chunks / C::S - c0;
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
-
-  if (wg == 0) {  // producer
-    produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, c0, n, rb, mb);
-    if constexpr (C::SPLIT > 1) cluster_sync(), cluster_sync();  // see split_store
-    return;
+__device__ __forceinline__ bool sk_finish(float (&acc)[C::WM][C::BN / 2], float* __restrict__ ws,
+                                          unsigned* __restrict__ counters, uint8_t* smem,
+                                          const PWork& w, int b, int tile, int piece) {
+  constexpr int G4 = C::ACC / 4;
+  const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
+  auto slot = [&](int c) {
+    return reinterpret_cast<float4*>(ws) + (int64_t(c) * C::CWG + cw) * G4 * 128 + tw;
+  };
+  float4* const own = slot(b);
+#pragma unroll
+  for (int j = 0; j < G4; ++j) {
+    const float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+    own[j * 128] = make_float4(a[0], a[1], a[2], a[3]);
   }
-  // ------------------------------------------------------------- consumers --
-  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(C::CREGS) : "memory");
-  const int cwg = wg - 1;
-  const int cw = C::KW == 1 ? cwg : cwg % C::CWG, kg = C::KW == 1 ? 0 : cwg / C::CWG;
-  const int ww = warp & 3, g = lane >> 2, t = lane & 3;
-  const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
-  // Layout 2 (w4_layout.hpp): the lane takes pair t of its quad-mate's words, its shift in
-  // registers.
-  const layout::PairShift l2_shift = layout::pair_shift(t);
-  // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane (WOffsets).
-  const WOffsets<C> wo(tiles, cw, ww, g, lane);
+  __threadfence();  // the partial before the count
+  unsigned* last = reinterpret_cast<unsigned*>(smem);
+  named_sync<128 * C::CWG>();
+  if (tid == 0) {
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the TMA wrote there last
+    *last = atomicAdd(&counters[tile - w.dp], 1u) == unsigned(w.split - 1);
+  }
+  named_sync<128 * C::CWG>();
+  if (!*last) return false;
+  __threadfence();  // the other partials after their counts
+  // Every piece's partial in piece order, its own re-read from the workspace: the sum of each
+  // output then does not depend on which piece finished last (the same bits every run; adding
+  // the others to its own registers would need a second register set to keep that order).
+  for (int q = 0; q < w.split; ++q) {
+    const float4* p = slot(b - piece + q);
+#pragma unroll
+    for (int j = 0; j < G4; ++j) {
+      float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+      const float4 v = __ldcg(p + j * 128);
+      if (q == 0)
+        a[0] = v.x, a[1] = v.y, a[2] = v.z, a[3] = v.w;
+      else
+        a[0] += v.x, a[1] += v.y, a[2] += v.z, a[3] += v.w;
+    }
+  }
+  return true;
+}
+
+// A consumer warpgroup's main loop: the block's chunks kg, kg + KW, ... below n (its K group's),
+// the block's it-th chunk in stage it % STAGES for it = it0 + c, accumulated into acc from zero.
+// Each chunk's stage is released once the next own chunk's first group has been waited for; the
+// last one's is not (the persistent kernel releases it after the loop).
+template <class C>
+__device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const uint8_t* smem,
+                                        uint64_t* full, uint64_t* empty, const WOffsets<C>& wo,
+                                        uint32_t sel, const layout::PairShift& l2_shift, int kg,
+                                        int n, int it0, int lane) {
   // MXFP4 FOLD: the warpgroup's scale bytes of a stage, for the per-chunk choice.
   constexpr bool kMxFold = C::FOLD && !C::NV;
-  float acc[C::WM][C::BN / 2];
   for_each_acc<C>([&](int mi, int i, int) { acc[mi][i] = 0.f; });
   WPair<C> cur, nxt;
   WScales<C> sw, swn;
   bool fold = C::FOLD, fold_n = C::FOLD;  // MXFP4: this chunk's and the next own chunk's choice
   if (kg < n) {
-    mbar_wait(&full[kg % C::STAGES], uint32_t((kg / C::STAGES) & 1));
-    const uint8_t* st0 = smem + (kg % C::STAGES) * C::STAGE;
+    const int it = it0 + kg;
+    mbar_wait(&full[it % C::STAGES], uint32_t((it / C::STAGES) & 1));
+    const uint8_t* st0 = smem + (it % C::STAGES) * C::STAGE;
     w_pair<C>(cur, st0, wo, 0);
     w_scales<C>(sw, st0, wo);
     if constexpr (kMxFold) fold = mx_fold_ok<C>(st0, wo);
   }
   for (int c = kg; c < n; c += C::KW) {
-    const uint8_t* st = smem + (c % C::STAGES) * C::STAGE;
+    const uint8_t* st = smem + ((it0 + c) % C::STAGES) * C::STAGE;
     const uint32_t xs = su32(st);
     // One chunk; F: decode with one multiply (folded scales).
     auto chunk = [&](auto f_tag) {
@@ -617,8 +674,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
         if (p < 3) {
           w_pair<C>(nxt, st, wo, p + 1);
         } else if (c + C::KW < n) {
-          const int ns = (c + C::KW) % C::STAGES;
-          mbar_wait(&full[ns], uint32_t(((c + C::KW) / C::STAGES) & 1));
+          const int it = it0 + c + C::KW, ns = it % C::STAGES;
+          mbar_wait(&full[ns], uint32_t((it / C::STAGES) & 1));
           const uint8_t* st1 = smem + ns * C::STAGE;
           w_pair<C>(nxt, st1, wo, 0);
           w_scales<C>(swn, st1, wo);
@@ -660,7 +717,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
           wgmma_commit();
           wgmma_wait<1>();
           // The previous own chunk's last group has completed: its stage may be refilled.
-          if (j == 0 && c >= C::KW && lane == 0) mbar_arrive(&empty[(c - C::KW) % C::STAGES]);
+          if (j == 0 && c >= C::KW && lane == 0) mbar_arrive(&empty[(it0 + c - C::KW) % C::STAGES]);
         }
         cur = nxt;
         if (p == 3) sw = swn;
@@ -680,6 +737,76 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   wgmma_wait<0>();
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi) pin(acc[mi]);
+}
+
+// Every config: warpgroup 0 produces, warpgroups 1..NC consume. Consumer warpgroup cwg sits
+// at position cw along the weight rows and in K group kg (the block's chunks kg, kg + KW, ...);
+// KW = 1 for all but config 7. SPLIT > 1: the cluster's CTA `rank` takes the row's chunks
+// c0 .. c0 + n - 1 (possibly none); local chunk c sits in stage c % STAGES. PERSIST: the CTA's
+// segments (for_each_segment), its ring running on from one to the next.
+template <class C>
+__global__ void __launch_bounds__(C::THREADS, C::MINB)
+    w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
+                       const uint8_t* __restrict__ packed, int N, int K, int tiles, int rtiles,
+                       int mtiles, float inv_g, uint16_t* __restrict__ Y, float* __restrict__ ws,
+                       unsigned* __restrict__ counters, bool coop) {
+  extern __shared__ uint8_t smem_raw[];
+  uint64_t *full, *empty;
+  uint8_t* smem = block_setup<C>(smem_raw, full, empty);
+  int rb, mb;
+  raster(int(blockIdx.x) / C::S, rtiles, mtiles, rb, mb);
+  const int chunks = (K + 127) / 128;
+  const int rank = C::S > 1 ? int(blockIdx.x) % C::S : 0;
+  const int c0 = rank * chunks / C::S, n = (rank + 1) * chunks / C::S - c0;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
+  const PWork pw = persistent_work(int64_t(rtiles) * mtiles, int(gridDim.x), chunks);
+
+  if (wg == 0) {  // producer: gives its registers to the consumers (40 a thread left)
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    if (threadIdx.x == 0) {
+      asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
+      if constexpr (C::PERSIST) {
+        int it = 0;
+        for_each_segment(pw, int(blockIdx.x), [&](int tile, int sc0, int sn, int) {
+          int srb, smb;
+          raster(tile, rtiles, mtiles, srb, smb);
+          produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, sc0, sn, srb, smb, it);
+          it += sn;
+        });
+      } else {
+        produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, c0, n, rb, mb, 0);
+      }
+    }
+    if constexpr (C::SPLIT > 1) cluster_sync(), cluster_sync();  // see split_store
+    return;
+  }
+  // ------------------------------------------------------------- consumers --
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(C::CREGS) : "memory");
+  const int cwg = wg - 1;
+  const int cw = C::KW == 1 ? cwg : cwg % C::CWG, kg = C::KW == 1 ? 0 : cwg / C::CWG;
+  const int ww = warp & 3, g = lane >> 2, t = lane & 3;
+  const uint32_t sel = 0x4040u + 0x1111u * uint32_t(t);  // bytes [t, 4 + t, t, 4 + t]
+  // Layout 2 (w4_layout.hpp): the lane takes pair t of its quad-mate's words, its shift in
+  // registers.
+  const layout::PairShift l2_shift = layout::pair_shift(t);
+  // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane (WOffsets).
+  const WOffsets<C> wo(tiles, cw, ww, g, lane);
+  float acc[C::WM][C::BN / 2];
+  if constexpr (C::PERSIST) {
+    int it = 0;
+    for_each_segment(pw, int(blockIdx.x), [&](int tile, int, int sn, int piece) {
+      consume<C>(acc, smem, full, empty, wo, sel, l2_shift, 0, sn, it, lane);
+      if (lane == 0) mbar_arrive(&empty[(it + sn - 1) % C::STAGES]);  // the segment's last stage
+      it += sn;
+      if (piece < 0 || sk_finish<C>(acc, ws, counters, smem, pw, int(blockIdx.x), tile, piece)) {
+        int srb, smb;
+        raster(tile, rtiles, mtiles, srb, smb);
+        store_tile<C>(acc, srb, smb, cw, ww, g, t, M, N, inv_g, Y);
+      }
+    });
+    return;
+  }
+  consume<C>(acc, smem, full, empty, wo, sel, l2_shift, kg, n, 0, lane);
   if constexpr (C::KW > 1) {
     // K groups 1..KW-1 hand their partial sums to group 0 through the stage memory: every
     // chunk has been waited for and every wgmma has completed once all consumers pass the
@@ -723,6 +850,27 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   float* ws = nullptr;
   unsigned* counters = nullptr;
   bool coop = false;
+  // The CTAs the GPU holds at once (a cooperative grid may not exceed it).
+  static const int64_t resident = [] {
+    int per_sm = 0;
+    MRGPTQ_CUDA_CHECK(
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, C::THREADS, C::SMEM));
+    return int64_t(per_sm) * sm_count();
+  }();
+  int64_t grid = tiles_n * C::S;
+  if constexpr (C::PERSIST) {
+    // One CTA a slot the GPU holds (no CTA waits for another: sk_finish); the workspace and
+    // the tail tiles' counters only where tiles are cut.
+    grid = resident;
+    const PWork pw = persistent_work(tiles_n, int(grid), int((w.K + 127) / 128));
+    if (pw.split > 1) {
+      MRGPTQ_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&ws),
+                                        size_t(grid) * C::CWG * C::ACC * 128 * sizeof(float), st));
+      MRGPTQ_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&counters),
+                                        size_t(pw.tail) * sizeof(unsigned), st));
+      MRGPTQ_CUDA_CHECK(cudaMemsetAsync(counters, 0, size_t(pw.tail) * sizeof(unsigned), st));
+    }
+  }
   if constexpr (C::SPLITG > 1) {
     // The partial sums and the tiles' counters, allocated in stream order from the device's
     // memory pool (no synchronisation; concurrent calls on other streams get their own).
@@ -733,18 +881,12 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     MRGPTQ_CUDA_CHECK(cudaMemsetAsync(counters, 0, size_t(tiles_n) * sizeof(unsigned), st));
     // Cooperative where the grid fits on the GPU at once (the CTAs then wait for each other:
     // split_store_global); as a plain launch otherwise.
-    static const int64_t resident = [] {
-      int per_sm = 0;
-      MRGPTQ_CUDA_CHECK(
-          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, C::THREADS, C::SMEM));
-      return int64_t(per_sm) * sm_count();
-    }();
     coop = tiles_n * C::SPLITG <= resident;
   }
   // One launch for every config: K shares of a tile are consecutive CTAs (rank = blockIdx.x %
   // S), in a cluster for SPLIT > 1, cooperative where split_store_global waits.
   cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3(unsigned(tiles_n * C::S));
+  cfg.gridDim = dim3(unsigned(grid));
   cfg.blockDim = dim3(C::THREADS);
   cfg.dynamicSmemBytes = C::SMEM;
   cfg.stream = st;
@@ -762,21 +904,21 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
                                        w.tiles, int(rtiles), int(mtiles), inv_g, Y, ws, counters,
                                        coop));
   MRGPTQ_CUDA_LAUNCH_CHECK();
-  if constexpr (C::SPLITG > 1) {
+  if (ws) {
     MRGPTQ_CUDA_CHECK(cudaFreeAsync(counters, st));
     MRGPTQ_CUDA_CHECK(cudaFreeAsync(ws, st));
   }
 }
 
 template <int WM, int BN, int CWG, int STAGES, int KW = 1, bool FOLD = false, int MINB = 0,
-          int SPLIT = 1, int SPLITG = 1>
+          int SPLIT = 1, int SPLITG = 1, bool PERSIST = false>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   with_format_layout(w, [&](auto nv, auto l) {
     // NVFP4 folds in every config: its folded scale needs no per-chunk check (see TCfg), and one
     // multiply a pair instead of two measured 1-3% faster at M = 64-1024 on the four shapes
     // (docs/kernels/h200/bench-w4a16-wgmma-nv-fold.txt); MXFP4 keeps each config's choice.
     launch_tma<TCfg<WM, BN, CWG, STAGES, decltype(nv)::value, KW, FOLD || decltype(nv)::value, MINB,
-                    SPLIT, decltype(l)::value, SPLITG>>(X, M, w, Y, st);
+                    SPLIT, decltype(l)::value, SPLITG, PERSIST>>(X, M, w, Y, st);
   });
 }
 
@@ -829,10 +971,17 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    cluster of 2 CTAs) where its clusters fill 4/5 of the GPU in one wave (weights of ~6800-8400
 //    rows on 132 SMs; it replaced config 7 there: 8192x8192 M = 65 / 96 / 128 72.4 / 50.4 / 43.5
 //    -> 44.2 / 40.3 / 40.8 us, 8192x28672 234.2 / 168.7 / 134.8 -> 126.2 / 117.7 / 117.9; the
-//    same tile unsplit, and both at M >= 192, lost to the configs in use), else config 13 where
-//    its four CTAs a 128-row tile do (~3400-4200 rows; it replaced config 10 there: 4096x14336
-//    59.7 / 49.2 / 48.2 -> 50.6 / 48.6 / 43.3 us). Two rounds each, docs/kernels/h200/
-//    bench-w4a16-wgmma-128x128.txt and final-14.txt (the automatic choice: dispatch-13.txt).
+//    same tile unsplit, and both at M >= 192, lost to the configs in use), else config 15 (the
+//    same tile split four ways through global memory) where its four CTAs a tile do (~3400-4200
+//    rows: 4096x14336 at M = 65 / 96 / 128 36.7 / 36.7 / 36.8 us, config 13's 128 x 192 tile
+//    split the same way 50.4 / 48.6 / 43.1, config 10 before it 59.7 / 49.2 / 48.2; on the
+//    wider weights config 15 lost to 14 and 5). Two rounds each, docs/kernels/h200/
+//    bench-w4a16-wgmma-128x128.txt, final-14.txt and bench-w4a16-wgmma-c15.txt;
+//  * configs 16 / 17 (6 / 11 persistent, the last wave cut along K) instead of 6 / 11 where the
+//    tiles make 2-4 waves, the last at most half full: 28672x8192 M = 384 (448 tiles of 128 x
+//    192, 3.39 waves) 314-316 -> 281-288 us, M = 512 (448 of 128 x 256) 366-371 -> 331-336; with
+//    nothing to cut they lost 1-8%, so not beyond (bench-w4a16-wgmma-persistent-v2.txt, four
+//    runs).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), r128 = (N + 127) / 128;
@@ -840,7 +989,7 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
     // One wave of 128 x 128 tiles split over clusters of 2 CTAs, else of 128 x 192 tiles (one
     // 192-row activation tile) split four ways, where either fills 4/5 of the GPU.
     if (r128 * 2 >= want && r128 * 2 <= sms) return 14;
-    if (r128 * 4 >= want && r128 * 4 <= sms) return 13;
+    if (r128 * 4 >= want && r128 * 4 <= sms) return 15;
   }
   if (tiles3 <= sms) return 10;
   if (M > 128) {  // 128-row weight tiles, 256 or 192 activation rows, K split where tiles are few
@@ -853,7 +1002,11 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
     auto fill = [&](int64_t t) { return double(t) / double((t + sms - 1) / sms * sms); };
     const bool split =
         tiles <= sms / 2 || (fill(tiles) < 0.8 && fill(2 * tiles) >= fill(tiles) + 0.15);
-    return split ? (n192 ? 12 : 8) : (n192 ? 11 : 6);
+    if (split) return n192 ? 12 : 8;
+    // Persistent, the last wave's tiles cut in two or more, over 2-4 waves (PWork).
+    const int64_t tail = tiles - (tiles - 1) / sms * sms;
+    if (tiles > sms && tiles <= 4 * sms && tail <= sms / 2) return n192 ? 17 : 16;
+    return n192 ? 11 : 6;
   }
   if (M > 64 && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M > 64 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
@@ -901,8 +1054,14 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 192, 2, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
     case 14:  // 128 x 128 (m64n128, 5 stages), K split over a cluster of 2 CTAs
       return launch_tma_f<1, 128, 2, 5, 1, false, 0, 2>(X, M, w, Y, st);
+    case 15:  // config 14's tile, K split four ways through global memory
+      return launch_tma_f<1, 128, 2, 5, 1, false, 0, 1, 4>(X, M, w, Y, st);
+    case 16:  // config 6's tile, persistent, the last wave cut along K (PWork)
+      return launch_tma_f<1, 256, 2, 3, 1, false, 0, 1, 1, true>(X, M, w, Y, st);
+    case 17:  // config 11's tile, persistent, the last wave cut along K
+      return launch_tma_f<1, 192, 2, 3, 1, false, 0, 1, 1, true>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..14, not " + std::to_string(config));
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..17, not " + std::to_string(config));
 }
 
 }  // namespace mrgptq::gpu

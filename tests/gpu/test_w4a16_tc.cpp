@@ -106,8 +106,10 @@ enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
 // The warpgroup kernel's configs (3-6 tile shapes; 7 with the one-multiply decode and K-split
 // consumer warpgroups; 8 and 10, config 6's and 3's tile with K split over a cluster of 2 CTAs; 9,
 // config 6's tile with K split over 4 CTAs through a global workspace; 11-13, configs 6, 8 and 9
-// with 192 activation rows; 14, 128 x 128 tiles with K split over a cluster of 2 CTAs).
-const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+// with 192 activation rows; 14 and 15, 128 x 128 tiles with K split over a cluster of 2 CTAs and
+// four ways through global memory; 16 and 17, configs 6 and 11 persistent, the last wave cut
+// along K).
+const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
 
 // run_wgmma for every config of `configs` at every M of `Ms`, on c re-laid out in blocks of
 // `tiles` 8-row tiles (0: the library's choice).
@@ -422,6 +424,37 @@ TEST_F(GpuTc, WgmmaManyWavesOfBlocks) {
   }
 }
 
+// Configs 16 / 17 (configs 6 / 11 persistent, one CTA an SM, the last wave's tiles cut along K
+// between CTAs, the last piece to finish adding all in piece order): against float64, output by
+// output against the plain config, and bit for bit against a second run (the sum order must not
+// depend on which piece finishes last). On 132 SMs: 7000 x 384 at M = 1200 makes 55 x 5
+// tiles of 128 x 256 (55 x 7 of 128 x 192) of 3 chunks, two waves of whole tiles and a last one
+// cut in 3; at M = 100 every tile is cut in 2. 300 x 4096 at M = 40: 3 tiles of 32 chunks, each
+// cut in 32 pieces.
+TEST_F(GpuTc, WgmmaPersistentMatchesFloat64) {
+  std::mt19937 rng(std::random_device{}());
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (auto [N, K, Ms] :
+         {std::tuple<int64_t, int64_t, std::vector<int64_t>>{7000, 384, {100, 1200}},
+          {300, 4096, {40}}}) {
+      DeviceWeight c;
+      make_weight(c, N, K, f, rng);
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, 2);
+      for (int64_t M : Ms) {
+        const Acts a = make_acts(c, M, rng);
+        for (auto [config, plain] : {std::pair<int, int>{16, 6}, {17, 11}}) {
+          const std::vector<uint16_t> y = wgmma_output(tw, a, M, config);
+          const std::string what =
+              shape_of(f, N, K) + " M=" + std::to_string(M) + " config=" + std::to_string(config);
+          EXPECT_LE(rel_error(y, a.ref), 5e-3) << what;
+          EXPECT_EQ(count_far(y, wgmma_output(tw, a, M, plain), a.mag), 0u) << what;
+          EXPECT_TRUE(y == wgmma_output(tw, a, M, config)) << what << ": differs between runs";
+        }
+      }
+      gpu::free_tensor_core_weight(tw);
+    }
+}
+
 // The dispatch (-2) at every crossover: streamed to M = 32 (table decode to
 // kStreamTableMaxM, table-free above), the warpgroup kernel to 4096, then dequantize + cuBLAS;
 // without a workspace (-3) the warpgroup kernel at any M. GemmDispatchOnWideWeights: the
@@ -447,16 +480,17 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // SMs (13440 rows on 132 SMs; w4a16_gemm takes it only where the streamed kernel has no 64-row
 // CTAs -- a weight in 8- or 16-row blocks, or in layout 1 -- so on this default weight the
 // streamed kernel runs; config_for is asserted either way), M = 65..128 to config 14 when its
-// clusters of two 128 x 128 CTAs fill 4/5 of the SMs in one wave (8448 rows), to config 13 when
-// four CTAs a 128 x 192 tile do (4224 rows), else to config 7
+// clusters of two 128 x 128 CTAs fill 4/5 of the SMs in one wave (8448 rows), to config 15 when
+// four CTAs a 128 x 128 tile do (4224 rows), else to config 7
 // when 64 x 64 tiles would need a second wave but 64 x 128 tiles fit one (6336 rows), M = 129..256
 // to config 9 when four CTAs per 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so
 // two of the four K shares are empty), else to config 8 when config 6 has at most half a tile per
 // SM (8448 rows) and to config 6 above (16896 rows) -- configs 13, 12, 11 instead where 192-row
 // activation tiles pad M at least 1/8 less (M = 129-192, 257-384), and config 12 at M = 576 where
-// config 11's 3 x 65 tiles would fill their 2 waves to 0.74; M = 65..128 to config 5 when neither
-// config 7 nor config 10 fits and its 256 x 128 tiles cover 4/5 of the SMs (26880 rows). The route
-// is asserted, the result checked.
+// config 11's 3 x 65 tiles would fill their 2 waves to 0.74, and configs 16 / 17 (6 / 11
+// persistent) where the tiles make 4 waves, the last a quarter full (54912 rows); M = 65..128 to
+// config 5 when neither config 7 nor config 10 fits and its 256 x 128 tiles cover 4/5 of the SMs
+// (26880 rows). The route is asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   std::mt19937 rng(std::random_device{}());
   const int sms = device_sms();
@@ -465,13 +499,20 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
     std::vector<int64_t> ms;
     int config;
   };
-  const Wide wides[] = {
-      {128 * (sms * 4 / 5), 128, {17, 32}, 4}, {64 * (sms * 3 / 4), 256, {100, 128}, 7},
-      {128 * (sms / 2), 256, {65, 128}, 14},   {128 * (sms / 4), 256, {65, 128}, 13},
-      {128 * (sms / 4), 256, {200, 256}, 9},   {128 * (sms / 4), 256, {160, 192}, 13},
-      {128 * (sms / 2), 128, {200, 256}, 8},   {128 * (sms / 2), 128, {129, 192}, 12},
-      {128 * sms, 128, {200, 240}, 6},         {128 * sms, 128, {160, 384}, 11},
-      {128 * (sms / 2 - 1), 128, {576}, 12},   {256 * (sms * 4 / 5), 128, {65, 100}, 5}};
+  const Wide wides[] = {{128 * (sms * 4 / 5), 128, {17, 32}, 4},
+                        {64 * (sms * 3 / 4), 256, {100, 128}, 7},
+                        {128 * (sms / 2), 256, {65, 128}, 14},
+                        {128 * (sms / 4), 256, {65, 128}, 15},
+                        {128 * (sms / 4), 256, {200, 256}, 9},
+                        {128 * (sms / 4), 256, {160, 192}, 13},
+                        {128 * (sms / 2), 128, {200, 256}, 8},
+                        {128 * (sms / 2), 128, {129, 192}, 12},
+                        {128 * sms, 128, {200, 240}, 6},
+                        {128 * sms, 128, {160, 384}, 11},
+                        {128 * (sms / 2 - 1), 128, {576}, 12},
+                        {256 * (sms * 4 / 5), 128, {65, 100}, 5},
+                        {128 * (3 * sms + sms / 4), 512, {200}, 16},
+                        {128 * (3 * sms + sms / 4), 512, {160, 192}, 17}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
       EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
