@@ -511,8 +511,8 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
                         {128 * sms, 128, {160, 384}, 11},
                         {128 * (sms / 2 - 1), 128, {576}, 12},
                         {256 * (sms * 4 / 5), 128, {65, 100}, 5},
-                        {128 * (3 * sms + sms / 4), 512, {200}, 16},
-                        {128 * (3 * sms + sms / 4), 512, {160, 192}, 17}};
+                        {128 * (3 * sms + sms / 4), 256, {200}, 16},
+                        {128 * (3 * sms + sms / 4), 256, {160}, 17}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
       EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
