@@ -9,8 +9,12 @@
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
 // M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4; default: the
 // library's choice from N); --layout L: the re-laid-out weight's layout (1 or 2, default 2).
-// --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-13) and its automatic choice,
-// MXFP4 (and the automatic choice on NVFP4); M from 64.
+// --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-17) and its automatic choice,
+// MXFP4 (and the automatic choice on NVFP4); M from 64. The configs run one after another, so a
+// GPU whose clocks fall as it heats charges the drop to the later columns (the automatic choice
+// timed 4-8% slower than the same config timed earlier on the large shapes). --ab C1,C2,...: with
+// --wg, only these configs (-1: the automatic choice), timed in turn call for call (every repeat
+// runs each once), with each one's time over the first's: the drift-free A/B.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
   const char* only = nullptr;  // one shape, e.g. 4096x14336
   int only_cfg = -1, reps_arg = 0, tiles_arg = 0, layout_arg = 2;
   std::vector<int64_t> ms_arg;
+  std::vector<int> ab_arg;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--wg") == 0) wg_only = true;
@@ -42,6 +47,9 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--layout") == 0 && i + 1 < argc) layout_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--tiles") == 0 && i + 1 < argc) tiles_arg = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--ab") == 0 && i + 1 < argc)
+      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
+        ab_arg.push_back(std::atoi(t));
     if (std::strcmp(argv[i], "--ms") == 0 && i + 1 < argc)
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
         ms_arg.push_back(std::atoll(t));
@@ -152,6 +160,29 @@ int main(int argc, char** argv) {
       const double tb = time_us(
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
       auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
+      if (wg_only && !ab_arg.empty()) {
+        // Call n of the run (repeat i, config j) reads weight copy n % c4, so that no call
+        // finds its weight in L2 from the call before.
+        std::vector<Timed> fns;
+        const int64_t F = int64_t(ab_arg.size());
+        for (int64_t j = 0; j < F; ++j)
+          fns.push_back({1 << 30, [&, j](int i) {
+                           gpu::w4a16_wgmma(x, M, tmx[size_t((i * F + j) % c4)], y, nullptr,
+                                            ab_arg[size_t(j)]);
+                         }});
+        const std::vector<double> t = time_rounds(fns, reps);
+        std::printf("%5ldx%-6ld %5ld %9.1f |", N, K, M, tb);
+        for (size_t j = 0; j < t.size(); ++j) {
+          const int cfg = ab_arg[j] < 0 ? gpu::w4a16_wgmma_config_for(M, N) : ab_arg[j];
+          std::printf(" cfg %2d%s %8.1f us %5.3f |", cfg, ab_arg[j] < 0 ? " (auto)" : "", t[j],
+                      t[j] / t[0]);
+        }
+        std::printf("\n");
+        std::fflush(stdout);
+        MRGPTQ_CUDA_CHECK(cudaFree(x));
+        MRGPTQ_CUDA_CHECK(cudaFree(y));
+        continue;
+      }
       if (wg_only) {
         const int cfgs[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
         double tw[18] = {}, best = 1e30;

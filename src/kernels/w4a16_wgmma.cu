@@ -977,11 +977,19 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    split the same way 50.4 / 48.6 / 43.1, config 10 before it 59.7 / 49.2 / 48.2; on the
 //    wider weights config 15 lost to 14 and 5). Two rounds each, docs/kernels/h200/
 //    bench-w4a16-wgmma-128x128.txt, final-14.txt and bench-w4a16-wgmma-c15.txt;
-//  * configs 16 / 17 (6 / 11 persistent, the last wave cut along K) instead of 6 / 11 where the
-//    tiles make 2-4 waves, the last at most half full: 28672x8192 M = 384 (448 tiles of 128 x
-//    192, 3.39 waves) 314-316 -> 281-288 us, M = 512 (448 of 128 x 256) 366-371 -> 331-336; with
-//    nothing to cut they lost 1-8%, so not beyond (bench-w4a16-wgmma-persistent-v2.txt, four
-//    runs).
+//  * configs 16 / 17 (6 / 11 persistent, the last wave cut along K). Timed in turn with the
+//    config they replace, call for call (bench_w4a16_tc --wg --ab; docs/kernels/h200/
+//    bench-w4a16-wgmma-ab-persistent.txt, two rounds): config 17 was 1-3.5% faster than 11 even
+//    with the same whole tiles a CTA (8192x8192 and 8192x28672 at M = 320 / 384) and 7-23% where
+//    it cuts a last wave (28672x8192 M = 320 / 384 / 576: 289.4 / 318.2 / 483.6 -> 269.8 / 288.0
+//    / 429.2 us; 8192x28672 M = 576 516 -> 395), and beat config 12's cluster split where the
+//    fill rule chose it (8192x8192 M = 576 133.5 -> 122.0, 8192x28672 M = 576 446 -> 395); it
+//    takes every 192-row case but grids of at most half a wave (there 12 won on 8192x8192 M =
+//    192, 47.3 vs 49.3, and lost on 4096x14336 M = 320 by 3%: mixed, kept). Config 16 cost
+//    0.4-1.7% against 6 with nothing to cut, and won 2-8% where it cuts (28672x8192 M = 512 365.2
+//    -> 338.5, M = 4096 2856 -> 2791): it replaces 6 where the last wave is at most half full. (An
+//    earlier comparison, every config timed one after another, put the persistent form 1-8% behind:
+//    that was the GPU's clocks falling as it heated, which charged the later columns.)
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), r128 = (N + 127) / 128;
@@ -1002,11 +1010,12 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
     auto fill = [&](int64_t t) { return double(t) / double((t + sms - 1) / sms * sms); };
     const bool split =
         tiles <= sms / 2 || (fill(tiles) < 0.8 && fill(2 * tiles) >= fill(tiles) + 0.15);
-    if (split) return n192 ? 12 : 8;
-    // Persistent, the last wave's tiles cut in two or more, over 2-4 waves (PWork).
+    // 192-row tiles: the persistent form wherever the cluster split is not taken for a grid
+    // of at most half a wave; 256-row ones: where its last wave's tiles are cut (PWork).
+    if (n192) return tiles <= sms / 2 ? 12 : 17;
+    if (split) return 8;
     const int64_t tail = tiles - (tiles - 1) / sms * sms;
-    if (tiles > sms && tiles <= 4 * sms && tail <= sms / 2) return n192 ? 17 : 16;
-    return n192 ? 11 : 6;
+    return tiles > sms && tail <= sms / 2 ? 16 : 6;
   }
   if (M > 64 && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M > 64 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;

@@ -485,10 +485,10 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // when 64 x 64 tiles would need a second wave but 64 x 128 tiles fit one (6336 rows), M = 129..256
 // to config 9 when four CTAs per 128 x 256 tile fit one wave (4224 rows; K = 256 is two chunks, so
 // two of the four K shares are empty), else to config 8 when config 6 has at most half a tile per
-// SM (8448 rows) and to config 6 above (16896 rows) -- configs 13, 12, 11 instead where 192-row
-// activation tiles pad M at least 1/8 less (M = 129-192, 257-384), and config 12 at M = 576 where
-// config 11's 3 x 65 tiles would fill their 2 waves to 0.74, and configs 16 / 17 (6 / 11
-// persistent) where the tiles make 4 waves, the last a quarter full (54912 rows); M = 65..128 to
+// SM (8448 rows) and to config 6 above (16896 rows) -- configs 13, 12 and 17 (config 11
+// persistent) instead where 192-row activation tiles pad M at least 1/8 less (M = 129-192,
+// 257-384, 576), 17 for every grid of more than half a wave -- and config 16 (6 persistent) where
+// the tiles make 4 waves, the last a quarter full (54912 rows); M = 65..128 to
 // config 5 when neither config 7 nor config 10 fits and its 256 x 128 tiles cover 4/5 of the SMs
 // (26880 rows). The route is asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
@@ -508,8 +508,8 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
                         {128 * (sms / 2), 128, {200, 256}, 8},
                         {128 * (sms / 2), 128, {129, 192}, 12},
                         {128 * sms, 128, {200, 240}, 6},
-                        {128 * sms, 128, {160, 384}, 11},
-                        {128 * (sms / 2 - 1), 128, {576}, 12},
+                        {128 * sms, 128, {160, 384}, 17},
+                        {128 * (sms / 2 - 1), 128, {576}, 17},
                         {256 * (sms * 4 / 5), 128, {65, 100}, 5},
                         {128 * (3 * sms + sms / 4), 256, {200}, 16},
                         {128 * (3 * sms + sms / 4), 256, {160}, 17}};
