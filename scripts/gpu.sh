@@ -79,8 +79,10 @@ if want sanitize && command -v compute-sanitizer >/dev/null; then
   }
   san kernels test_kernels '*W4A16*:*BadShapes*:*ActivationQuantizer*:*ReLaidOut*'
   san fp8 test_w4a4_fp8 '*Rotated*:*128x128*'
+  # Not the wide-weight dispatch test (its kernels are the small tests' ones; under memcheck its
+  # 54912-row weight took the stage past 400 s in the fifteenth session).
   san w4a16 test_w4a16_tc \
-    '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedDecodesSmall*:*ManyWaves*:*StreamedWideCtas*:*WgmmaPersistent*'
+    '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedDecodesSmall*:*ManyWaves*:*StreamedWideCtas*:*WgmmaPersistent*-*OnWideWeights*'
 fi
 
 bench() {  # stage title file binary args...
