@@ -79,8 +79,9 @@ if want sanitize && command -v compute-sanitizer >/dev/null; then
   }
   san kernels test_kernels '*W4A16*:*BadShapes*:*ActivationQuantizer*:*ReLaidOut*'
   san fp8 test_w4a4_fp8 '*Rotated*:*128x128*'
-  # Not the wide-weight dispatch test (its kernels are the small tests' ones; under memcheck its
-  # 54912-row weight took the stage past 400 s in the fifteenth session).
+  # Not the wide-weight dispatch test: its kernels are the small tests' ones, and it is the
+  # largest (~60 s without memcheck); the test and memcheck stages ran past 400 s together in the
+  # fifteenth session.
   san w4a16 test_w4a16_tc \
     '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedDecodesSmall*:*ManyWaves*:*StreamedWideCtas*:*WgmmaPersistent*-*OnWideWeights*'
 fi
