@@ -65,18 +65,20 @@ int main(int argc, char** argv) {
   if (wg_only)
     std::printf(
         "%-12s %5s %9s | %8s %8s %8s %8s %8s %8s %8s %8s %8s %6s %7s | %9s %6s | %9s %6s | %8s "
-        "%8s %8s %8s %8s %8s %8s\n"
+        "%8s %8s %8s %8s %8s %8s %8s %8s %8s\n"
         "(configs 3-6: 64x64, 128x64, 256x128, 128x256 weight x activation rows; 7: 64x128 with "
         "the k-chunks split over 2 consumer warpgroups, one-multiply decode; 8 / 10: config "
         "6's / 3's tile with K split over a cluster of 2 CTAs; 9: config 6's tile with K split "
         "over 4 CTAs through global memory; 11 / 12 / 13: configs 6 / 8 / 9 with 192 activation "
         "rows; 14: 128 x 128 tiles with K split over a cluster of 2 CTAs, 15 four ways through "
-        "global memory; 16 / 17: configs 6 / 11 persistent, the last wave cut along K; best = "
+        "global memory; 16 / 17: configs 6 / 11 persistent, the last wave cut along K; 20 / 21 / "
+        "22: "
+        "configs 12 / 13 / 17 with 160 activation rows; best = "
         "the fastest config, ratio = cuBLAS / best; auto = w4a16_wgmma's own choice)\n",
         "N x K", "M", "bf16 us", "cfg3 us", "cfg4 us", "cfg5 us", "cfg6 us", "cfg7 us", "cfg8 us",
         "cfg9 us", "cfg10 us", "best", "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us",
-        "ratio", "cfg11 us", "cfg12 us", "cfg13 us", "cfg14 us", "cfg15 us", "cfg16 us",
-        "cfg17 us");
+        "ratio", "cfg11 us", "cfg12 us", "cfg13 us", "cfg14 us", "cfg15 us", "cfg16 us", "cfg17 us",
+        "cfg20 us", "cfg21 us", "cfg22 us");
   else
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | "
@@ -184,8 +186,8 @@ int main(int argc, char** argv) {
         continue;
       }
       if (wg_only) {
-        const int cfgs[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
-        double tw[18] = {}, best = 1e30;
+        const int cfgs[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22};
+        double tw[23] = {}, best = 1e30;
         for (int cfg : cfgs) {
           // The 64-row-activation configs only to M = 4096 (slow and many blocks above).
           const bool run =
@@ -202,10 +204,10 @@ int main(int argc, char** argv) {
         std::printf(
             "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f "
             "%5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f "
-            "%8.1f\n",
+            "%8.1f %8.1f %8.1f %8.1f\n",
             N, K, M, tb, tw[3], tw[4], tw[5], tw[6], tw[7], tw[8], tw[9], tw[10], best, ratio(best),
             best > 0 ? 2.0 * M * N * K / best / 1e6 : 0.0, tam, ratio(tam), tan, ratio(tan), tw[11],
-            tw[12], tw[13], tw[14], tw[15], tw[16], tw[17]);
+            tw[12], tw[13], tw[14], tw[15], tw[16], tw[17], tw[20], tw[21], tw[22]);
         std::fflush(stdout);
         MRGPTQ_CUDA_CHECK(cudaFree(x));
         MRGPTQ_CUDA_CHECK(cudaFree(y));

@@ -39,7 +39,8 @@
 // split K over the two CTAs of a cluster (split_store) where the plain tiles leave SMs idle
 // (the same over clusters of four never won: those clusters did not fit one wave); configs 9,
 // 13 and 15 split K four ways through a global workspace instead (split_store_global). Configs
-// 16 and 17 are persistent (PWork). w4a16_wgmma_config_for says which wins where.
+// 16 and 17 are persistent (PWork); 20-22 are 12, 13 and 17 with 160 activation rows.
+// w4a16_wgmma_config_for says which wins where.
 // One kernel, w4a16_wgmma_kernel, serves them all.
 
 #include <algorithm>
@@ -54,15 +55,16 @@ namespace mrgptq::gpu {
 namespace {
 using namespace w4;
 
-// D[64 x N] += A[64 x 16] (registers) * B[16 x N] (shared memory descriptor), for N = 64, 128
-// and 256 (configs 6 and 8 take one m64n256 a k-step: 1-3% faster than two m64n128 at M >= 512,
-// docs/PERFORMANCE.md). The accumulator operands "+f"(d[0]) .. "+f"(d[N/2 - 1]):
+// D[64 x N] += A[64 x 16] (registers) * B[16 x N] (shared memory descriptor), for N = 64, 128,
+// 160, 192 and 256 (configs 6 and 8 take one m64n256 a k-step: 1-3% faster than two m64n128 at
+// M >= 512, docs/PERFORMANCE.md). The accumulator operands "+f"(d[0]) .. "+f"(d[N/2 - 1]):
 #define MRGPTQ_WGMMA_ACC4(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3])
 #define MRGPTQ_WGMMA_ACC16(i)                                               \
   MRGPTQ_WGMMA_ACC4(i), MRGPTQ_WGMMA_ACC4(i + 4), MRGPTQ_WGMMA_ACC4(i + 8), \
       MRGPTQ_WGMMA_ACC4(i + 12)
 #define MRGPTQ_WGMMA_ACC32 MRGPTQ_WGMMA_ACC16(0), MRGPTQ_WGMMA_ACC16(16)
 #define MRGPTQ_WGMMA_ACC64 MRGPTQ_WGMMA_ACC32, MRGPTQ_WGMMA_ACC16(32), MRGPTQ_WGMMA_ACC16(48)
+#define MRGPTQ_WGMMA_ACC80 MRGPTQ_WGMMA_ACC64, MRGPTQ_WGMMA_ACC16(64)
 #define MRGPTQ_WGMMA_ACC96 MRGPTQ_WGMMA_ACC64, MRGPTQ_WGMMA_ACC16(64), MRGPTQ_WGMMA_ACC16(80)
 #define MRGPTQ_WGMMA_ACC128                                                                   \
   MRGPTQ_WGMMA_ACC64, MRGPTQ_WGMMA_ACC16(64), MRGPTQ_WGMMA_ACC16(80), MRGPTQ_WGMMA_ACC16(96), \
@@ -77,6 +79,8 @@ using namespace w4;
 #define MRGPTQ_WGMMA_D64                                                             \
   "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, " \
   "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95"
+#define MRGPTQ_WGMMA_D64H \
+  "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79"
 #define MRGPTQ_WGMMA_D96                                                                         \
   "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, " \
   "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
@@ -95,6 +99,8 @@ using namespace w4;
 MRGPTQ_WGMMA_RS(32, "64", MRGPTQ_WGMMA_D0, "%32, %33, %34, %35", "%36", "%37", MRGPTQ_WGMMA_ACC32)
 MRGPTQ_WGMMA_RS(64, "128", MRGPTQ_WGMMA_D0 ", " MRGPTQ_WGMMA_D32, "%64, %65, %66, %67", "%68",
                 "%69", MRGPTQ_WGMMA_ACC64)
+MRGPTQ_WGMMA_RS(80, "160", MRGPTQ_WGMMA_D0 ", " MRGPTQ_WGMMA_D32 ", " MRGPTQ_WGMMA_D64H,
+                "%80, %81, %82, %83", "%84", "%85", MRGPTQ_WGMMA_ACC80)
 MRGPTQ_WGMMA_RS(96, "192", MRGPTQ_WGMMA_D0 ", " MRGPTQ_WGMMA_D32 ", " MRGPTQ_WGMMA_D64,
                 "%96, %97, %98, %99", "%100", "%101", MRGPTQ_WGMMA_ACC96)
 MRGPTQ_WGMMA_RS(128, "256",
@@ -106,11 +112,13 @@ MRGPTQ_WGMMA_RS(128, "256",
 #undef MRGPTQ_WGMMA_ACC16
 #undef MRGPTQ_WGMMA_ACC32
 #undef MRGPTQ_WGMMA_ACC64
+#undef MRGPTQ_WGMMA_ACC80
 #undef MRGPTQ_WGMMA_ACC96
 #undef MRGPTQ_WGMMA_ACC128
 #undef MRGPTQ_WGMMA_D0
 #undef MRGPTQ_WGMMA_D32
 #undef MRGPTQ_WGMMA_D64
+#undef MRGPTQ_WGMMA_D64H
 #undef MRGPTQ_WGMMA_D96
 
 __device__ __forceinline__ void wgmma_fence() {
@@ -223,7 +231,7 @@ struct TCfg {
   static constexpr int CREGS_ = (LAUNCH_REGS * THREADS - 40 * 128) / (128 * NC) / 8 * 8;
   static constexpr int CREGS = CREGS_ > 256 ? 256 : CREGS_;
   static constexpr int ACC = WM * BN / 2;  // accumulators a consumer thread
-  static_assert(BN == 64 || BN == 128 || BN == 192 || BN == 256, "wgmma n of 64-256");
+  static_assert(BN == 64 || BN == 128 || BN == 160 || BN == 192 || BN == 256, "wgmma n of 64-256");
   static_assert(BN % 8 == 0 && BN <= 256, "TMA box rows");
   static_assert(SMEM <= 227 * 1024, "shared memory of one SM");
   static_assert(MINB * SMEM <= 228 * 1024 - MINB * 1024, "blocks per SM");
@@ -990,6 +998,11 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    -> 338.5, M = 4096 2856 -> 2791): it replaces 6 where the last wave is at most half full. (An
 //    earlier comparison, every config timed one after another, put the persistent form 1-8% behind:
 //    that was the GPU's clocks falling as it heated, which charged the later columns.)
+//  * configs 20 / 21 / 22 (12 / 13 / 17 with 160 activation rows) where 160-row tiles are as
+//    many as 192-row ones (M = 129-160, 257-320): the same tiles with a sixth less padding,
+//    7-10% faster on all four shapes, call for call (docs/kernels/h200/bench-w4a16-wgmma-n160.txt,
+//    us: 8192x8192 M = 160 48.0 -> 44.3, M = 320 76.6 -> 70.8; 28672x8192 147.1 -> 134.9, 278.2
+//    -> 248.7; 8192x28672 140.0 -> 126.6, 258.6 -> 241.4; 4096x14336 43.1 -> 39.4, 74.8 -> 68.5).
 int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), r128 = (N + 127) / 128;
@@ -1003,7 +1016,10 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   if (M > 128) {  // 128-row weight tiles, 256 or 192 activation rows, K split where tiles are few
     const int64_t p192 = (M + 191) / 192 * 192, p256 = (M + 255) / 256 * 256;
     const bool n192 = 8 * p192 <= 7 * p256;  // 192-row tiles pad M at least 1/8 less
+    // 160-row tiles where they are as many as 192-row ones (M = 129-160, 257-320).
+    const bool n160 = n192 && (M + 159) / 160 == (M + 191) / 192;
     const int64_t tiles = r128 * (n192 ? p192 / 192 : p256 / 256);
+    if (n160) return tiles * 4 <= sms ? 21 : tiles <= sms / 2 ? 20 : 22;
     if (tiles * 4 <= sms) return n192 ? 13 : 9;
     // The cluster split where the tiles leave half the SMs idle, or where the last wave of
     // tiles is so partial that halving each tile's work fills the waves much better.
@@ -1069,8 +1085,15 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<1, 256, 2, 3, 1, false, 0, 1, 1, true>(X, M, w, Y, st);
     case 17:  // config 11's tile, persistent, the last wave cut along K
       return launch_tma_f<1, 192, 2, 3, 1, false, 0, 1, 1, true>(X, M, w, Y, st);
+    case 20:  // configs 12, 13, 17 with 160 activation rows (one m64n160 a k-step), 4 stages
+      return launch_tma_f<1, 160, 2, 4, 1, false, 0, 2>(X, M, w, Y, st);
+    case 21:
+      return launch_tma_f<1, 160, 2, 4, 1, false, 0, 1, 4>(X, M, w, Y, st);
+    case 22:
+      return launch_tma_f<1, 160, 2, 4, 1, false, 0, 1, 1, true>(X, M, w, Y, st);
   }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..17, not " + std::to_string(config));
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..17 or 20..22, not " +
+              std::to_string(config));
 }
 
 }  // namespace mrgptq::gpu

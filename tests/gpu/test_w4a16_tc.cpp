@@ -108,8 +108,9 @@ enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
 // config 6's tile with K split over 4 CTAs through a global workspace; 11-13, configs 6, 8 and 9
 // with 192 activation rows; 14 and 15, 128 x 128 tiles with K split over a cluster of 2 CTAs and
 // four ways through global memory; 16 and 17, configs 6 and 11 persistent, the last wave cut
-// along K).
-const std::vector<int> kEveryConfig = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+// along K; 20-22, configs 12, 13 and 17 with 160 activation rows).
+const std::vector<int> kEveryConfig = {3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                       12, 13, 14, 15, 16, 17, 20, 21, 22};
 
 // run_wgmma for every config of `configs` at every M of `Ms`, on c re-laid out in blocks of
 // `tiles` 8-row tiles (0: the library's choice).
@@ -487,8 +488,9 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
 // two of the four K shares are empty), else to config 8 when config 6 has at most half a tile per
 // SM (8448 rows) and to config 6 above (16896 rows) -- configs 13, 12 and 17 (config 11
 // persistent) instead where 192-row activation tiles pad M at least 1/8 less (M = 129-192,
-// 257-384, 576), 17 for every grid of more than half a wave -- and config 16 (6 persistent) where
-// the tiles make 4 waves, the last a quarter full (54912 rows); M = 65..128 to
+// 257-384, 576), 17 for every grid of more than half a wave, and 20, 21, 22 instead of 12, 13,
+// 17 where 160-row tiles are as many as 192-row ones (M = 129-160, 257-320) -- and config 16 (6
+// persistent) where the tiles make 4 waves, the last a quarter full (54912 rows); M = 65..128 to
 // config 5 when neither config 7 nor config 10 fits and its 256 x 128 tiles cover 4/5 of the SMs
 // (26880 rows). The route is asserted, the result checked.
 TEST_F(GpuTc, GemmDispatchOnWideWeights) {
@@ -504,15 +506,18 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
                         {128 * (sms / 2), 256, {65, 128}, 14},
                         {128 * (sms / 4), 256, {65, 128}, 15},
                         {128 * (sms / 4), 256, {200, 256}, 9},
-                        {128 * (sms / 4), 256, {160, 192}, 13},
+                        {128 * (sms / 4), 256, {192}, 13},
+                        {128 * (sms / 4), 256, {160}, 21},
                         {128 * (sms / 2), 128, {200, 256}, 8},
-                        {128 * (sms / 2), 128, {129, 192}, 12},
+                        {128 * (sms / 2), 128, {192}, 12},
+                        {128 * (sms / 2), 128, {129}, 20},
                         {128 * sms, 128, {200, 240}, 6},
-                        {128 * sms, 128, {160, 384}, 17},
+                        {128 * sms, 128, {384}, 17},
+                        {128 * sms, 128, {160}, 22},
                         {128 * (sms / 2 - 1), 128, {576}, 17},
                         {256 * (sms * 4 / 5), 128, {65, 100}, 5},
                         {128 * (3 * sms + sms / 4), 256, {200}, 16},
-                        {128 * (3 * sms + sms / 4), 256, {160}, 17}};
+                        {128 * (3 * sms + sms / 4), 256, {192}, 17}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
       EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
