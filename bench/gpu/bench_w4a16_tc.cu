@@ -9,12 +9,13 @@
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
 // M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4; default: the
 // library's choice from N); --layout L: the re-laid-out weight's layout (1 or 2, default 2).
-// --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-17) and its automatic choice,
-// MXFP4 (and the automatic choice on NVFP4); M from 64. The configs run one after another, so a
-// GPU whose clocks fall as it heats charges the drop to the later columns (the automatic choice
-// timed 4-8% slower than the same config timed earlier on the large shapes). --ab C1,C2,...: with
-// --wg, only these configs (-1: the automatic choice), timed in turn call for call (every repeat
-// runs each once), with each one's time over the first's: the drift-free A/B.
+// --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-17, 20-22) and its automatic
+// choice, MXFP4 (and the automatic choice on NVFP4); M from 64. The configs run one after
+// another, so a GPU whose clocks fall as it heats charges the drop to the later columns (the
+// automatic choice timed 4-8% slower than the same config timed earlier on the large shapes).
+// --ab C1,C2,...: with --wg, only these configs (-1: the automatic choice), timed in turn call
+// for call (every repeat runs each once), with each one's time over the first's: the drift-free
+// A/B.
 #include <cuda_runtime.h>
 
 #include <algorithm>

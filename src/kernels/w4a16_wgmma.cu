@@ -213,7 +213,7 @@ struct TCfg {
   static constexpr int SPLIT = SPLIT_;       // CTAs of a cluster splitting K (see split_store)
   static constexpr int SPLITG = SPLITG_;     // CTAs splitting K through global memory (config 9)
   static constexpr int S = SPLIT * SPLITG;   // K shares of a tile
-  static constexpr bool PERSIST = PERSIST_;  // one CTA an SM, tiles then stream-K (PWork)
+  static constexpr bool PERSIST = PERSIST_;  // one CTA an SM, the last wave cut (PWork)
   static constexpr int WN = 64 * WM * CWG;   // weight rows per block
   static constexpr int THREADS = 128 * (NC + 1);
   static constexpr int SB = layout::unit_scale_bytes(NV);             // scale bytes per lane unit
@@ -250,7 +250,8 @@ struct TCfg {
   static_assert(SPLIT == 1 || (KW == 1 && uint64_t(CWG) * 128 * ACC * 4 <= BARS),
                 "a split CTA's partial sums fit in its stages");
   static_assert(SPLITG == 1 || (SPLIT == 1 && KW == 1), "one kind of K split");
-  static_assert(!PERSIST || (SPLIT == 1 && SPLITG == 1 && KW == 1), "stream-K is its own split");
+  static_assert(!PERSIST || (SPLIT == 1 && SPLITG == 1 && KW == 1),
+                "the persistent form is its own split");
 };
 
 // PERSIST (configs 16, 17): one CTA an SM (a grid of `grid`), each walking whole
