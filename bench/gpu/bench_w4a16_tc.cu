@@ -2,8 +2,8 @@
 // once), the warpgroup (wgmma) kernel in each config, the dequantize + cuBLAS
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
-// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C]] [--ms M1,...] [--reps R]
-//                       [--tiles T] [--layout L]
+// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]]
+//                       [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--help]
 // --only NxK: this shape (any N x K, K a multiple of 128) instead of the four layer shapes;
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <random>
 #include <string>
@@ -34,7 +35,9 @@
 using namespace mrgptq;
 using namespace mrgptq::bench;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   bool quick = false, wg_only = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
   int only_cfg = -1, reps_arg = 0, tiles_arg = 0, layout_arg = 2;
@@ -263,4 +266,28 @@ int main(int argc, char** argv) {
     cudaFree(ws);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::printf(
+          "usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] "
+          "[--ms M1,...] [--reps R] [--tiles T] [--layout L]\n"
+          "  W4A16 kernels against cuBLAS BF16 on the issue's four layer shapes (or --only NxK).\n"
+          "  --wg: the warpgroup kernel in every config (3-17, 20-22) and its automatic choice;\n"
+          "        --cfg C times config C alone; --ab C1,C2,... times these configs (-1: the\n"
+          "        automatic choice) in turn, call for call, each over the first (drift-free).\n"
+          "  --ms: the M to time; --reps: repeats a median; --tiles / --layout: the weight's\n"
+          "        re-layout (see the source's header).\n");
+      return 0;
+    }
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_w4a16_tc: %s\n", e.what());
+    return 1;
+  }
 }
