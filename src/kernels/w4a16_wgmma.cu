@@ -254,7 +254,7 @@ struct TCfg {
                 "the persistent form is its own split");
 };
 
-// PERSIST (configs 16, 17): one CTA an SM (a grid of `grid`), each walking whole
+// PERSIST (configs 16, 17, 22): one CTA an SM (a grid of `grid`), each walking whole
 // tiles b, b + grid, ... below dp (all waves but the last), its ring running on from one tile to
 // the next (the producer loads the next tile's first chunks while the consumers store). A grid
 // of one-tile CTAs also loses the idle part of its last wave (28672x8192 at M = 512: 448 tiles
@@ -262,18 +262,21 @@ struct TCfg {
 // grid / tail pieces (at most one a chunk), CTA b taking piece b % split of tile dp + b / split:
 // every piece starts at the same time and at one of `split` K offsets, so the pieces of
 // neighbouring tiles read the same activation chunks together, as whole tiles do. The pieces of
-// a cut tile all publish FP32 partial sums and count themselves in; the last to do so adds them
-// (sk_finish, config 9's form without its waits): no CTA waits for another, so the launch needs
-// no co-residency. The form costs something where it cuts nothing (1-8% slower than config 6 /
-// 11 with the same whole tiles a CTA; a cooperative launch made no difference, not profiled
-// further), so the dispatch takes it only where the cut last wave repays that (see
-// w4a16_wgmma_config_for). A first version that made one CTA of a cut tile wait for the others
-// and stream-K over all waves were slower (docs/kernels/h200/persistent-wgmma-experiment.patch).
+// a cut tile exchange FP32 partial sums as config 9's K shares do without a cooperative launch
+// (add_pieces: the last to count itself in adds them): no CTA waits for another, so the launch
+// needs no co-residency. Where nothing is cut, config 16 ran 0.4-1.7% behind config 6 and config
+// 17 1-3.5% ahead of config 11, timed call for call (w4a16_wgmma_config_for says where each is
+// taken). A first version that made one CTA of a cut tile wait for the others, and stream-K over
+// all waves, were slower (docs/kernels/h200/persistent-wgmma-experiment.patch).
 struct PWork {
   int grid, dp, chunks, tail, split;
 };
+// The tiles of the last wave of a grid of `grid` CTAs, one tile each: 1 .. grid.
+__host__ __device__ inline int64_t last_wave(int64_t tiles, int64_t grid) {
+  return tiles - (tiles - 1) / grid * grid;
+}
 __host__ __device__ inline PWork persistent_work(int64_t tiles, int grid, int chunks) {
-  const int64_t tail = tiles - (tiles + grid - 1) / grid * grid + grid;  // 1 .. grid
+  const int64_t tail = last_wave(tiles, grid);
   const int split = int(min(int64_t(chunks), max(int64_t(1), grid / tail)));
   return {grid, int(tiles - tail), chunks, int(tail), split};
 }
@@ -529,17 +532,69 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::BN / 2]
   cluster_sync();
 }
 
-// SPLITG > 1 (config 9): K split over SPLITG CTAs that need not share a cluster (clusters of four
-// did not fit in one wave: 93-96 us where their tile count predicts ~45). The CTAs exchange FP32
-// partial sums through a global workspace ([tile][rank][warpgroup][accumulator / 4][thread], 16
-// bytes a thread and access) and a counter per tile (zeroed by the host before the launch); every
-// output is the sum of the SPLITG partials in rank order, whichever CTA adds them.
-//  * coop (a cooperative launch: all CTAs are resident at once): CTA r finishes quarter r of the
-//    tile's accumulators (SPLITG = 4). It stores the other quarters of its partial, counts
-//    itself in, waits until all SPLITG have, and reads the three other partials of its quarter:
-//    a CTA writes and reads 3/4 of a partial instead of the last CTA reading all three.
-//  * otherwise (explicitly chosen for a grid larger than the GPU holds): every CTA stores its
-//    whole partial and the last to count itself in adds the tile's partials alone.
+// K shares of one tile exchanging FP32 partial sums through a global workspace: config 9's
+// CTAs (split_store_global) and the pieces of the persistent kernel's cut tail tiles
+// (add_pieces). The workspace is [share][warpgroup][accumulator / 4][thread], 16 bytes a thread
+// and access (share_part: this thread's first float4 of a tile's share 0; kShareSlice: the
+// float4s of one share); every output becomes the sum of the shares' partials in share order,
+// whichever CTA adds them (the same bits every run).
+template <class C>
+__device__ __forceinline__ float4* share_part(float* ws, int64_t first_share) {
+  const int tid = int(threadIdx.x) - 128;
+  return reinterpret_cast<float4*>(ws) + (first_share * C::CWG + (tid >> 7)) * (C::ACC / 4) * 128 +
+         (tid & 127);
+}
+template <class C>
+constexpr int64_t kShareSlice = int64_t(C::CWG) * (C::ACC / 4) * 128;
+
+// Share `rank` of `shares` stores its partial (with coop all but float4 groups skip_q * Q ..
+// + Q - 1, which it adds itself), counts itself in on *counter (zeroed by the host before the
+// launch) and, with coop (a cooperative launch: all shares resident), waits until all have.
+// Returns whether this CTA adds: with coop every share, else the last to count itself in. Stage
+// 0's first word carries the verdict to the other consumer threads (every wgmma has completed:
+// the stages are idle).
+template <class C>
+__device__ __forceinline__ bool publish_share(const float (&acc)[C::WM][C::BN / 2], float4* part,
+                                              unsigned* counter, int shares, int rank,
+                                              uint8_t* smem, bool coop, int Q) {
+  const int tid = int(threadIdx.x) - 128;
+#pragma unroll
+  for (int j = 0; j < C::ACC / 4; ++j) {
+    if (coop && j / Q == rank) continue;
+    const float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+    part[rank * kShareSlice<C> + j * 128] = make_float4(a[0], a[1], a[2], a[3]);
+  }
+  __threadfence();  // the partial before the count
+  unsigned* last = reinterpret_cast<unsigned*>(smem);
+  named_sync<128 * C::CWG>();
+  if (tid == 0) {
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the TMA wrote there last
+    *last = atomicAdd(counter, 1u) == unsigned(shares - 1);
+    if (coop) {  // all CTAs are resident (cooperative launch): the others will count in
+      for (;;) {
+        unsigned n;
+        asm volatile("ld.acquire.gpu.global.u32 %0, [%1];\n" : "=r"(n) : "l"(counter));
+        if (n >= unsigned(shares)) break;
+        __nanosleep(64);
+      }
+    }
+  }
+  named_sync<128 * C::CWG>();
+  if (!coop && !*last) return false;
+  __threadfence();  // the other partials after their counts
+  return true;
+}
+
+// SPLITG > 1 (configs 9, 13, 15, 21): K split over SPLITG CTAs that need not share a cluster
+// (clusters of four did not fit in one wave: 93-96 us where their tile count predicts ~45).
+//  * coop (cooperative where the grid fits on the GPU at once): CTA r finishes quarter r of the
+//    tile's accumulators. It stores the other quarters of its partial, counts itself in, waits
+//    until all SPLITG have, and reads the other partials of its quarter: a CTA writes and reads
+//    3/4 of a partial instead of the last CTA reading all three.
+//  * otherwise: every CTA stores its whole partial and the last to count itself in adds the
+//    tile's partials alone.
+// The sum runs share by share for each float4 group, its own share from registers (0 + p0 + p1
+// + ...): SPLITG is known at compile time, so all its loads are in flight together.
 template <class C>
 __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2],
                                                    float* __restrict__ ws,
@@ -548,46 +603,20 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2
                                                    float inv_g, uint16_t* __restrict__ Y,
                                                    bool coop) {
   static_assert(C::ACC % (4 * C::SPLITG) == 0, "quarters of whole float4 groups");
-  constexpr int G4 = C::ACC / 4, Q = G4 / C::SPLITG;      // float4 groups of a thread, a quarter
-  constexpr int64_t SLICE4 = int64_t(C::CWG) * G4 * 128;  // float4s of one CTA's partial
+  constexpr int G4 = C::ACC / 4, Q = G4 / C::SPLITG;  // float4 groups of a thread, a quarter
   const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
   const int tile = int(blockIdx.x) / C::SPLITG, ww = (tw >> 5) & 3, g = (tw & 31) >> 2, t = tw & 3;
-  float4* const part = reinterpret_cast<float4*>(ws) + int64_t(tile) * C::SPLITG * SLICE4 +
-                       int64_t(cw) * G4 * 128 + tw;  // + q * SLICE4 + j * 128: rank q, group j
-  auto group = [&](int j) -> float& { return acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)]; };
-#pragma unroll
-  for (int j = 0; j < G4; ++j) {
-    if (coop && j / Q == rank) continue;
-    float* a = &group(j);
-    part[rank * SLICE4 + j * 128] = make_float4(a[0], a[1], a[2], a[3]);
-  }
-  __threadfence();                                     // the partial before the count
-  unsigned* last = reinterpret_cast<unsigned*>(smem);  // every wgmma has completed: stage 0 is idle
-  named_sync<128 * C::CWG>();
-  if (tid == 0) {
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the TMA wrote there last
-    *last = atomicAdd(&counters[tile], 1u) == unsigned(C::SPLITG - 1);
-    if (coop) {  // all CTAs are resident (cooperative launch): the others will count in
-      for (;;) {
-        unsigned n;
-        asm volatile("ld.acquire.gpu.global.u32 %0, [%1];\n" : "=r"(n) : "l"(counters + tile));
-        if (n >= unsigned(C::SPLITG)) break;
-        __nanosleep(64);
-      }
-    }
-  }
-  named_sync<128 * C::CWG>();
-  if (!coop && !*last) return;
-  __threadfence();  // the other partials after their counts
+  float4* const part = share_part<C>(ws, int64_t(tile) * C::SPLITG);
+  if (!publish_share<C>(acc, part, &counters[tile], C::SPLITG, rank, smem, coop, Q)) return;
 #pragma unroll
   for (int j = 0; j < G4; ++j) {
     if (coop && j / Q != rank) continue;
-    float* a = &group(j);
+    float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
     float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
     for (int q = 0; q < C::SPLITG; ++q) {
-      const float4 p =
-          q == rank ? make_float4(a[0], a[1], a[2], a[3]) : __ldcg(part + q * SLICE4 + j * 128);
+      const float4 p = q == rank ? make_float4(a[0], a[1], a[2], a[3])
+                                 : __ldcg(part + q * kShareSlice<C> + j * 128);
       v.x += p.x, v.y += p.y, v.z += p.z, v.w += p.w;
     }
     a[0] = v.x, a[1] = v.y, a[2] = v.z, a[3] = v.w;
@@ -598,46 +627,25 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2
   });
 }
 
-// PERSIST: piece `piece` of a cut tail tile (CTA b = its tile's first CTA + piece): stores its
-// FP32 partial sums in slot b of the workspace ([b][warpgroup][accumulator / 4][thread], 16 bytes
-// a thread and access), counts itself in on the tile's counter, and if it is the last of the
-// `split` pieces, adds the others to its own (acc) and returns true (the caller stores the tile).
-// This is the tail wave, the CTA's last segment: its stages are idle, so stage 0's first word
-// carries the verdict to the other consumer threads.
+// PERSIST: piece `piece` of a cut tail tile of `split` pieces (CTAs b - piece .. b - piece +
+// split - 1, workspace shares of the same numbers, tail tile `tail_tile`'s counter): publishes
+// its partial and, in the last piece to count itself in, sets acc to the pieces' sum and returns
+// true (the caller stores the tile). The number of pieces is known only at run time, so the sum
+// runs piece by piece over all float4 groups (all the groups' loads in flight together), its own
+// partial re-read from the workspace: summing in piece order from registers would need a second
+// register set.
 template <class C>
-__device__ __forceinline__ bool sk_finish(float (&acc)[C::WM][C::BN / 2], float* __restrict__ ws,
-                                          unsigned* __restrict__ counters, uint8_t* smem,
-                                          const PWork& w, int b, int tile, int piece) {
-  constexpr int G4 = C::ACC / 4;
-  const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
-  auto slot = [&](int c) {
-    return reinterpret_cast<float4*>(ws) + (int64_t(c) * C::CWG + cw) * G4 * 128 + tw;
-  };
-  float4* const own = slot(b);
+__device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::BN / 2], float* ws,
+                                           unsigned* counters, uint8_t* smem, int tail_tile,
+                                           int split, int piece) {
+  float4* const part = share_part<C>(ws, int64_t(blockIdx.x) - piece);
+  if (!publish_share<C>(acc, part, &counters[tail_tile], split, piece, smem, false, 1))
+    return false;
+  for (int q = 0; q < split; ++q) {
 #pragma unroll
-  for (int j = 0; j < G4; ++j) {
-    const float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
-    own[j * 128] = make_float4(a[0], a[1], a[2], a[3]);
-  }
-  __threadfence();  // the partial before the count
-  unsigned* last = reinterpret_cast<unsigned*>(smem);
-  named_sync<128 * C::CWG>();
-  if (tid == 0) {
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the TMA wrote there last
-    *last = atomicAdd(&counters[tile - w.dp], 1u) == unsigned(w.split - 1);
-  }
-  named_sync<128 * C::CWG>();
-  if (!*last) return false;
-  __threadfence();  // the other partials after their counts
-  // Every piece's partial in piece order, its own re-read from the workspace: the sum of each
-  // output then does not depend on which piece finished last (the same bits every run; adding
-  // the others to its own registers would need a second register set to keep that order).
-  for (int q = 0; q < w.split; ++q) {
-    const float4* p = slot(b - piece + q);
-#pragma unroll
-    for (int j = 0; j < G4; ++j) {
+    for (int j = 0; j < C::ACC / 4; ++j) {
       float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
-      const float4 v = __ldcg(p + j * 128);
+      const float4 v = __ldcg(part + q * kShareSlice<C> + j * 128);
       if (q == 0)
         a[0] = v.x, a[1] = v.y, a[2] = v.z, a[3] = v.w;
       else
@@ -768,8 +776,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   const int rank = C::S > 1 ? int(blockIdx.x) % C::S : 0;
   const int c0 = rank * chunks / C::S, n = (rank + 1) * chunks / C::S - c0;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, wg = warp >> 2;
-  const PWork pw = persistent_work(int64_t(rtiles) * mtiles, int(gridDim.x), chunks);
-
+  const PWork pw =
+      C::PERSIST ? persistent_work(int64_t(rtiles) * mtiles, int(gridDim.x), chunks) : PWork{};
   if (wg == 0) {  // producer: gives its registers to the consumers (40 a thread left)
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
     if (threadIdx.x == 0) {
@@ -807,7 +815,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
       consume<C>(acc, smem, full, empty, wo, sel, l2_shift, 0, sn, it, lane);
       if (lane == 0) mbar_arrive(&empty[(it + sn - 1) % C::STAGES]);  // the segment's last stage
       it += sn;
-      if (piece < 0 || sk_finish<C>(acc, ws, counters, smem, pw, int(blockIdx.x), tile, piece)) {
+      // The cut segment is the CTA's last.
+      if (piece < 0 || add_pieces<C>(acc, ws, counters, smem, tile - pw.dp, pw.split, piece)) {
         int srb, smb;
         raster(tile, rtiles, mtiles, srb, smb);
         store_tile<C>(acc, srb, smb, cw, ww, g, t, M, N, inv_g, Y);
@@ -860,17 +869,20 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   unsigned* counters = nullptr;
   bool coop = false;
   // The CTAs the GPU holds at once (a cooperative grid may not exceed it).
-  static const int64_t resident = [] {
-    int per_sm = 0;
-    MRGPTQ_CUDA_CHECK(
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, C::THREADS, C::SMEM));
-    return int64_t(per_sm) * sm_count();
-  }();
+  auto resident = [] {
+    static const int64_t r = [] {
+      int per_sm = 0;
+      MRGPTQ_CUDA_CHECK(
+          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, C::THREADS, C::SMEM));
+      return int64_t(per_sm) * sm_count();
+    }();
+    return r;
+  };
   int64_t grid = tiles_n * C::S;
   if constexpr (C::PERSIST) {
-    // One CTA a slot the GPU holds (no CTA waits for another: sk_finish); the workspace and
-    // the tail tiles' counters only where tiles are cut.
-    grid = resident;
+    // One CTA a slot the GPU holds (no CTA waits for another: add_pieces); the workspace
+    // and the tail tiles' counters only where tiles are cut.
+    grid = resident();
     const PWork pw = persistent_work(tiles_n, int(grid), int((w.K + 127) / 128));
     if (pw.split > 1) {
       MRGPTQ_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&ws),
@@ -890,7 +902,7 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     MRGPTQ_CUDA_CHECK(cudaMemsetAsync(counters, 0, size_t(tiles_n) * sizeof(unsigned), st));
     // Cooperative where the grid fits on the GPU at once (the CTAs then wait for each other:
     // split_store_global); as a plain launch otherwise.
-    coop = tiles_n * C::SPLITG <= resident;
+    coop = tiles_n * C::SPLITG <= resident();
   }
   // One launch for every config: K shares of a tile are consecutive CTAs (rank = blockIdx.x %
   // S), in a cluster for SPLIT > 1, cooperative where split_store_global waits.
@@ -1008,8 +1020,8 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), r128 = (N + 127) / 128;
   if (M > 64 && M <= 128) {
-    // One wave of 128 x 128 tiles split over clusters of 2 CTAs, else of 128 x 192 tiles (one
-    // 192-row activation tile) split four ways, where either fills 4/5 of the GPU.
+    // One wave of 128 x 128 tiles split over clusters of 2 CTAs, else split four ways through
+    // global memory, where either fills 4/5 of the GPU.
     if (r128 * 2 >= want && r128 * 2 <= sms) return 14;
     if (r128 * 4 >= want && r128 * 4 <= sms) return 15;
   }
@@ -1017,22 +1029,22 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
   if (M > 128) {  // 128-row weight tiles, 256 or 192 activation rows, K split where tiles are few
     const int64_t p192 = (M + 191) / 192 * 192, p256 = (M + 255) / 256 * 256;
     const bool n192 = 8 * p192 <= 7 * p256;  // 192-row tiles pad M at least 1/8 less
-    // 160-row tiles where they are as many as 192-row ones (M = 129-160, 257-320).
-    const bool n160 = n192 && (M + 159) / 160 == (M + 191) / 192;
     const int64_t tiles = r128 * (n192 ? p192 / 192 : p256 / 256);
-    if (n160) return tiles * 4 <= sms ? 21 : tiles <= sms / 2 ? 20 : 22;
-    if (tiles * 4 <= sms) return n192 ? 13 : 9;
+    if (n192) {
+      // K split four ways where four CTAs a tile fit one wave, over a cluster of 2 where the
+      // tiles leave half the SMs idle, else the persistent form; with 160 activation rows where
+      // those tiles are as many (M = 129-160, 257-320).
+      constexpr int k192[3] = {13, 12, 17}, k160[3] = {21, 20, 22};
+      const int k = tiles * 4 <= sms ? 0 : tiles <= sms / 2 ? 1 : 2;
+      return ((M + 159) / 160 == (M + 191) / 192 ? k160 : k192)[k];
+    }
+    if (tiles * 4 <= sms) return 9;
     // The cluster split where the tiles leave half the SMs idle, or where the last wave of
-    // tiles is so partial that halving each tile's work fills the waves much better.
+    // tiles is so partial that halving each tile's work fills the waves much better; else the
+    // persistent form where its last wave's tiles are cut (PWork).
     auto fill = [&](int64_t t) { return double(t) / double((t + sms - 1) / sms * sms); };
-    const bool split =
-        tiles <= sms / 2 || (fill(tiles) < 0.8 && fill(2 * tiles) >= fill(tiles) + 0.15);
-    // 192-row tiles: the persistent form wherever the cluster split is not taken for a grid
-    // of at most half a wave; 256-row ones: where its last wave's tiles are cut (PWork).
-    if (n192) return tiles <= sms / 2 ? 12 : 17;
-    if (split) return 8;
-    const int64_t tail = tiles - (tiles - 1) / sms * sms;
-    return tiles > sms && tail <= sms / 2 ? 16 : 6;
+    if (tiles <= sms / 2 || (fill(tiles) < 0.8 && fill(2 * tiles) >= fill(tiles) + 0.15)) return 8;
+    return tiles > sms && last_wave(tiles, sms) <= sms / 2 ? 16 : 6;
   }
   if (M > 64 && r64 * ((M + 127) / 128) <= sms) return 7;
   if (M > 64 && ((N + 255) / 256) * ((M + 127) / 128) >= want) return 5;
