@@ -9,8 +9,8 @@
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
 // M = 1024); --tiles T: re-lay the weight out in blocks of 8T rows (1, 2, 4; default: the
 // library's choice from N); --layout L: the re-laid-out weight's layout (1 or 2, default 2).
-// --wg: only cuBLAS BF16 and the wgmma kernel in every config (3-17, 20-22) and its automatic
-// choice, MXFP4 (and the automatic choice on NVFP4); M from 64. The configs run one after
+// --wg: only cuBLAS BF16 and the wgmma kernel in every config (gpu::kW4a16WgmmaConfigs) and its
+// automatic choice, MXFP4 (and the automatic choice on NVFP4); M from 64. The configs run one after
 // another, so a GPU whose clocks fall as it heats charges the drop to the later columns (the
 // automatic choice timed 4-8% slower than the same config timed earlier on the large shapes).
 // --ab C1,C2,...: with --wg, only these configs (-1: the automatic choice), timed in turn call
@@ -66,24 +66,14 @@ int run(int argc, char** argv) {
   MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s\n", prop.name);
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
-  if (wg_only)
+  if (wg_only) {
+    std::printf("%-12s %5s %9s | %8s %6s %7s | %9s %6s | %9s %6s |", "N x K", "M", "bf16 us",
+                "best", "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us", "ratio");
+    for (int cfg : gpu::kW4a16WgmmaConfigs) std::printf(" cfg%-2d us", cfg);
     std::printf(
-        "%-12s %5s %9s | %8s %8s %8s %8s %8s %8s %8s %8s %8s %6s %7s | %9s %6s | %9s %6s | %8s "
-        "%8s %8s %8s %8s %8s %8s %8s %8s %8s\n"
-        "(configs 3-6: 64x64, 128x64, 256x128, 128x256 weight x activation rows; 7: 64x128 with "
-        "the k-chunks split over 2 consumer warpgroups, one-multiply decode; 8 / 10: config "
-        "6's / 3's tile with K split over a cluster of 2 CTAs; 9: config 6's tile with K split "
-        "over 4 CTAs through global memory; 11 / 12 / 13: configs 6 / 8 / 9 with 192 activation "
-        "rows; 14: 128 x 128 tiles with K split over a cluster of 2 CTAs, 15 four ways through "
-        "global memory; 16 / 17: configs 6 / 11 persistent, the last wave cut along K; 20 / 21 / "
-        "22: "
-        "configs 12 / 13 / 17 with 160 activation rows; best = "
-        "the fastest config, ratio = cuBLAS / best; auto = w4a16_wgmma's own choice)\n",
-        "N x K", "M", "bf16 us", "cfg3 us", "cfg4 us", "cfg5 us", "cfg6 us", "cfg7 us", "cfg8 us",
-        "cfg9 us", "cfg10 us", "best", "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us",
-        "ratio", "cfg11 us", "cfg12 us", "cfg13 us", "cfg14 us", "cfg15 us", "cfg16 us", "cfg17 us",
-        "cfg20 us", "cfg21 us", "cfg22 us");
-  else
+        "\n(the configs: include/mrgptq/kernels.hpp; best = the fastest config, ratio = cuBLAS / "
+        "best; auto = w4a16_wgmma's own choice, MXFP4 and NVFP4)\n");
+  } else
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | %9s %6s | "
         "%9s %6s | %9s %6s %7s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n"
@@ -190,28 +180,26 @@ int run(int argc, char** argv) {
         continue;
       }
       if (wg_only) {
-        const int cfgs[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22};
-        double tw[23] = {}, best = 1e30;
-        for (int cfg : cfgs) {
+        std::vector<double> tw;
+        double best = 1e30;
+        for (int cfg : gpu::kW4a16WgmmaConfigs) {
           // The 64-row-activation configs only to M = 4096 (slow and many blocks above).
           const bool run =
               ((cfg != 3 && cfg != 10) || M <= 4096) && (only_cfg < 0 || cfg == only_cfg);
-          tw[cfg] =
-              t4(run, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); });
-          if (run) best = std::min(best, tw[cfg]);
+          tw.push_back(
+              t4(run, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr, cfg); }));
+          if (run) best = std::min(best, tw.back());
         }
         if (best > 1e29) best = 0;
         const double tam =
             t4(only_cfg < 0, [&](int i) { gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr); });
         const double tan =
             t4(only_cfg < 0, [&](int i) { gpu::w4a16_wgmma(x, M, tnv[size_t(i)], y, nullptr); });
-        std::printf(
-            "%5ldx%-6ld %5ld %9.1f | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f "
-            "%5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx | %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f "
-            "%8.1f %8.1f %8.1f %8.1f\n",
-            N, K, M, tb, tw[3], tw[4], tw[5], tw[6], tw[7], tw[8], tw[9], tw[10], best, ratio(best),
-            best > 0 ? 2.0 * M * N * K / best / 1e6 : 0.0, tam, ratio(tam), tan, ratio(tan), tw[11],
-            tw[12], tw[13], tw[14], tw[15], tw[16], tw[17], tw[20], tw[21], tw[22]);
+        std::printf("%5ldx%-6ld %5ld %9.1f | %8.1f %5.2fx %7.0f | %9.1f %5.2fx | %9.1f %5.2fx |", N,
+                    K, M, tb, best, ratio(best), best > 0 ? 2.0 * M * N * K / best / 1e6 : 0.0, tam,
+                    ratio(tam), tan, ratio(tan));
+        for (double t : tw) std::printf(" %8.1f", t);
+        std::printf("\n");
         std::fflush(stdout);
         MRGPTQ_CUDA_CHECK(cudaFree(x));
         MRGPTQ_CUDA_CHECK(cudaFree(y));
@@ -277,7 +265,7 @@ int main(int argc, char** argv) {
           "usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] "
           "[--ms M1,...] [--reps R] [--tiles T] [--layout L]\n"
           "  W4A16 kernels against cuBLAS BF16 on the issue's four layer shapes (or --only NxK).\n"
-          "  --wg: the warpgroup kernel in every config (3-17, 20-22) and its automatic choice;\n"
+          "  --wg: the warpgroup kernel in every config (kernels.hpp) and its automatic choice;\n"
           "        --cfg C times config C alone; --ab C1,C2,... times these configs (-1: the\n"
           "        automatic choice) in turn, call for call, each over the first (drift-free).\n"
           "  --ms: the M to time; --reps: repeats a median; --tiles / --layout: the weight's\n"

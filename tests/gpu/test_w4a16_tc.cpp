@@ -12,8 +12,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "mrgptq/error.hpp"
 #include "mrgptq/formats.hpp"
@@ -103,14 +105,9 @@ double run_wgmma(const gpu::TcWeight& tw, const Acts& a, int64_t M, int config) 
 
 enum class Path { RowMajor, Streamed, Dispatch, Wgmma };
 
-// The warpgroup kernel's configs (3-6 tile shapes; 7 with the one-multiply decode and K-split
-// consumer warpgroups; 8 and 10, config 6's and 3's tile with K split over a cluster of 2 CTAs; 9,
-// config 6's tile with K split over 4 CTAs through a global workspace; 11-13, configs 6, 8 and 9
-// with 192 activation rows; 14 and 15, 128 x 128 tiles with K split over a cluster of 2 CTAs and
-// four ways through global memory; 16 and 17, configs 6 and 11 persistent, the last wave cut
-// along K; 20-22, configs 12, 13 and 17 with 160 activation rows).
-const std::vector<int> kEveryConfig = {3,  4,  5,  6,  7,  8,  9,  10, 11,
-                                       12, 13, 14, 15, 16, 17, 20, 21, 22};
+// The warpgroup kernel's configs (include/mrgptq/kernels.hpp says what each is).
+const std::vector<int> kEveryConfig(std::begin(gpu::kW4a16WgmmaConfigs),
+                                    std::end(gpu::kW4a16WgmmaConfigs));
 
 // run_wgmma for every config of `configs` at every M of `Ms`, on c re-laid out in blocks of
 // `tiles` 8-row tiles (0: the library's choice).
@@ -724,6 +721,9 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
     ASSERT_EQ(cudaMalloc(&x, 64 * 64 * 2), cudaSuccess);
     ASSERT_EQ(cudaMalloc(&y, 64 * 64 * 2), cudaSuccess);
     EXPECT_THROW(gpu::w4a16_tensor_core(x, 1, t2, y, nullptr, gpu::StreamDecode::kTable), Error);
+    // The warpgroup kernel's configs are kW4a16WgmmaConfigs and -1; the gaps are not configs.
+    for (int cfg : {0, 2, 18, 19, 23})
+      EXPECT_THROW(gpu::w4a16_wgmma(x, 1, t2, y, nullptr, cfg), Error) << cfg;
     cudaFree(x), cudaFree(y), cudaFree(codes), cudaFree(scales);
     gpu::free_tensor_core_weight(t2);
   }
