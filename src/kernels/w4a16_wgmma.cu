@@ -24,11 +24,19 @@
 // that order in registers). Full mbarriers (the TMA transaction bytes) and
 // empty mbarriers (one arrival per consumer warp) hand the stages over.
 //
-// Consumers: per k-step, decode the A fragment, wgmma.fence, one wgmma per
-// 64-row m-tile, commit; wait until one group is pending, so that the decode of
-// step j + 1 overlaps the wgmma of step j. The stage of chunk c is released
-// once the first group of chunk c + 1 has been waited for (then chunk c's last
-// wgmma has completed). Epilogue: FP32 x (1/G for NVFP4) -> BF16, masked stores.
+// Consumers: per pair of k-steps, decode both A fragments, wgmma.fence, one wgmma
+// per k-step and 64-row m-tile, commit; wait until one group is pending, so that
+// the decode of pair j + 1 overlaps the wgmmas of pair j. The stage of chunk c is
+// released once the first group of chunk c + 1 has been waited for (then chunk
+// c's last wgmma has completed). Epilogue: FP32 x (1/G for NVFP4) -> BF16 through
+// shared memory in whole-row 16-byte stores (store_tile_staged), or masked
+// scalar stores where the stages are busy or Y's rows are not 16-byte aligned.
+//
+// What limits it (per-CTA traces, docs/PERFORMANCE.md, sixteenth session): a
+// register-A wgmma costs the SM ~210 cycles a k-step pair of warpgroups whatever
+// its n up to 192 (n = 256: 256), so 128-192-row activation tiles run the
+// tensor pipe at 60-85% and 256-row ones at 91-98%; more groups in flight or two
+// accumulator chains did not change that.
 //
 // Configs 3-6 are tile shapes (0-2, a first version whose producer warpgroup
 // permuted the activations through registers, topped out at ~0.55x of cuBLAS
@@ -49,6 +57,7 @@
 
 #include "kernels/fp4_device.cuh"
 #include "kernels/w4a16_common.cuh"
+#include "kernels/wg_trace.cuh"
 #include "mrgptq/kernels.hpp"
 
 namespace mrgptq::gpu {
@@ -490,6 +499,7 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::BN / 2]
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   stash_acc<C>(red + cw * A * 128 + tw, acc);
   cluster_sync();
+  if (threadIdx.x == 128) WG_TRACE(4, clock64());
   // Four consecutive elements a thread (16-byte loads), U groups of them loaded before any is
   // added: one element per load, each load's result used at once, exposed the distributed
   // shared memory's latency 64 times a thread in config 8 (measured: 61.2 -> 55.9 us on
@@ -530,6 +540,126 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::BN / 2]
     }
   }
   cluster_sync();
+}
+
+// The epilogue through shared memory (store_tile_staged, split_store_push). A consumer warp's
+// accumulators, scaled and rounded to BF16, go into an [activation row][weight row] tile in the
+// idle stage memory by stmatrix.trans (an accumulator fragment's 8 x 8 matrix is 8 weight rows of
+// 8 activation rows; transposed, each activation row's 8 values are one 16-byte row), then every
+// consumer thread copies 16-byte pieces of whole Y rows. The direct stores (store_acc) write 4
+// rows x 16 bytes a warp instruction: a per-CTA trace put them at 4.5K of a config 6 CTA's 142K
+// cycles and the cluster split's loads and stores at ~10K of config 8's 88K; staged, 3.0K and
+// 6.9K (docs/kernels/h200/wg-pair-staged-ea4a40b.txt: 1.6-4.4% faster in every config tried).
+// Rows are padded by 16 bytes so that the 8 rows of a matrix fall in different banks.
+__device__ __forceinline__ void stmatrix_x4_trans(uint32_t addr, uint32_t r0, uint32_t r1,
+                                                  uint32_t r2, uint32_t r3) {
+  asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};" ::"r"(addr),
+               "r"(r0), "r"(r1), "r"(r2), "r"(r3)
+               : "memory");
+}
+__device__ __forceinline__ uint32_t bf16x2(float lo, float hi) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+// The warp's accumulators (weight rows (cw WM + mi) 64 + 16 ww .. + 15, less f0) into the tile at
+// `base`, rows of RS bytes.
+template <class C>
+__device__ __forceinline__ void stage_acc(const float (&acc)[C::WM][C::BN / 2], uint32_t base,
+                                          int RS, int cw, int ww, int lane, float inv_g, int f0) {
+  const int j = lane >> 3, r = lane & 7;
+#pragma unroll
+  for (int mi = 0; mi < C::WM; ++mi) {
+    const int feat = (cw * C::WM + mi) * 64 - f0 + 16 * ww + 8 * (j & 1);
+#pragma unroll
+    for (int q = 0; q < C::BN / 8; q += 2) {
+      const float* a = &acc[mi][4 * q];
+      stmatrix_x4_trans(base + uint32_t((8 * (q + (j >> 1)) + r) * RS + feat * 2),
+                        bf16x2(a[0] * inv_g, a[1] * inv_g), bf16x2(a[2] * inv_g, a[3] * inv_g),
+                        bf16x2(a[4] * inv_g, a[5] * inv_g), bf16x2(a[6] * inv_g, a[7] * inv_g));
+    }
+  }
+}
+// The staged tile's BN activation rows of WROWS weight rows into Y (rows m0.., columns n0..),
+// 16 bytes a thread and access (N % 8 == 0 and Y 16-byte aligned: stage_ok).
+template <class C, int WROWS>
+__device__ __forceinline__ void copy_staged(uint32_t base, int tid, int nthreads, int64_t m0,
+                                            int n0, int M, int N, uint16_t* __restrict__ Y) {
+  constexpr int RS = WROWS * 2 + 16, P = WROWS / 8;
+  for (int e = tid; e < C::BN * P; e += nthreads) {
+    const int r = e / P, pc = e - r * P;
+    const int64_t m = m0 + r;
+    const int n = n0 + 8 * pc;
+    if (m >= M || n >= N) continue;
+    uint4 v;
+    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "r"(base + uint32_t(r * RS + pc * 16)));
+    *reinterpret_cast<uint4*>(Y + m * N + n) = v;
+  }
+}
+__device__ __forceinline__ bool stage_ok(int N, const uint16_t* Y) {
+  return N % 8 == 0 && reinterpret_cast<uintptr_t>(Y) % 16 == 0;
+}
+template <class C>
+__device__ __forceinline__ void store_tile_staged(const float (&acc)[C::WM][C::BN / 2],
+                                                  uint8_t* smem, int rb, int mb, int cw, int ww,
+                                                  int lane, int M, int N, float inv_g,
+                                                  uint16_t* __restrict__ Y) {
+  static_assert(C::BN * (C::WN * 2 + 16) <= int(C::BARS), "the staged tile fits the stages");
+  named_sync<128 * C::CWG>();
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+  const uint32_t base = su32(smem);
+  stage_acc<C>(acc, base, C::WN * 2 + 16, cw, ww, lane, inv_g, 0);
+  named_sync<128 * C::CWG>();
+  copy_staged<C, C::WN>(base, int(threadIdx.x) - 128, 128 * C::CWG, int64_t(mb) * C::BN, rb * C::WN,
+                        M, N, Y);
+}
+// SPLIT = CWG = 2: CTA `rank` finishes consumer position rank's 64 weight rows. The other
+// warpgroup pushes its FP32 partial sums into the partner CTA's idle stage memory (16-byte
+// remote stores, no remote loads), the owner adds them (a two-term sum: the same bits whichever
+// CTA adds) and stores through the staged tile with both warpgroups copying.
+template <class C>
+__device__ __forceinline__ void split_store_push(float (&acc)[C::WM][C::BN / 2], uint8_t* smem,
+                                                 int rank, int rb, int mb, int M, int N,
+                                                 float inv_g, uint16_t* __restrict__ Y) {
+  static_assert(C::SPLIT == 2 && C::CWG == 2 && C::WM == 1, "one 64-row m-tile a position");
+  constexpr uint32_t RECV = uint32_t(C::ACC) * 128 * 4;
+  static_assert(RECV + C::BN * (64 * 2 + 16) <= C::BARS, "received partials and staged half");
+  const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
+  const int ww = (tid >> 5) & 3, lane = tid & 31;
+  named_sync<128 * C::CWG>();
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+  cluster_sync();  // both CTAs' stages idle
+  if (threadIdx.x == 128) WG_TRACE(4, clock64());
+  const uint32_t base = su32(smem);
+  if (cw != rank) {
+    uint32_t remote;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(base), "r"(cw));
+#pragma unroll
+    for (int j = 0; j < C::ACC / 4; ++j) {
+      const float* a = &acc[0][4 * j];
+      asm volatile("st.shared::cluster.v4.f32 [%0], {%1, %2, %3, %4};" ::"r"(
+                       remote + uint32_t(j * 128 + tw) * 16),
+                   "f"(a[0]), "f"(a[1]), "f"(a[2]), "f"(a[3])
+                   : "memory");
+    }
+  }
+  cluster_sync();
+  const uint32_t stg = base + RECV;
+  if (cw == rank) {
+#pragma unroll
+    for (int j = 0; j < C::ACC / 4; ++j) {
+      float4 v;
+      asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];"
+                   : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
+                   : "r"(base + uint32_t(j * 128 + tw) * 16));
+      float* a = &acc[0][4 * j];
+      a[0] += v.x, a[1] += v.y, a[2] += v.z, a[3] += v.w;
+    }
+    stage_acc<C>(acc, stg, 64 * 2 + 16, cw, ww, lane, inv_g, rank * 64);
+  }
+  named_sync<128 * C::CWG>();
+  copy_staged<C, 64>(stg, tid, 128 * C::CWG, int64_t(mb) * C::BN, rb * C::WN + rank * 64, M, N, Y);
 }
 
 // K shares of one tile exchanging FP32 partial sums through a global workspace: config 9's
@@ -673,6 +803,7 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
   if (kg < n) {
     const int it = it0 + kg;
     mbar_wait(&full[it % C::STAGES], uint32_t((it / C::STAGES) & 1));
+    if (threadIdx.x == 128 && it0 == 0) WG_TRACE(2, clock64());
     const uint8_t* st0 = smem + (it % C::STAGES) * C::STAGE;
     w_pair<C>(cur, st0, wo, 0);
     w_scales<C>(sw, st0, wo);
@@ -707,35 +838,40 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
                                      : (sw.s[mi][h][0] >> (8 * p)) & 0xFFu;
             raw_scale_pairs<C::NV, F>(s, sc[mi][h]);
           }
+        // Both k-steps of the pair decoded, then one fence, their wgmmas and one commit: 2-4%
+        // faster than a fence and commit a k-step with 128- and 192-row activation tiles (the
+        // same or better elsewhere; docs/kernels/h200/wg-pair-staged-ea4a40b.txt).
+        uint32_t a[2][C::WM][4];
 #pragma unroll
-        for (int jj = 0; jj < 2; ++jj) {
-          const int j = 2 * p + jj;
-          uint32_t a[C::WM][4];
+        for (int jj = 0; jj < 2; ++jj)
 #pragma unroll
           for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
               const uint32_t* q = &cur.q[mi][h].x;
               if constexpr (C::LAYOUT == 2) {
-                a[mi][h] = scale_raw<F>(layout::pair_raw(q[2 * jj], l2_shift), sc[mi][h][jj]);
-                a[mi][2 + h] =
+                a[jj][mi][h] = scale_raw<F>(layout::pair_raw(q[2 * jj], l2_shift), sc[mi][h][jj]);
+                a[jj][mi][2 + h] =
                     scale_raw<F>(layout::pair_raw(q[2 * jj + 1], l2_shift), sc[mi][h][jj]);
               } else {
                 const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
                 const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
-                a[mi][h] = decode_pair<0, F>(xw, sc[mi][h][jj]);
-                a[mi][2 + h] = decode_pair<2, F>(xw, sc[mi][h][jj]);
+                a[jj][mi][h] = decode_pair<0, F>(xw, sc[mi][h][jj]);
+                a[jj][mi][2 + h] = decode_pair<2, F>(xw, sc[mi][h][jj]);
               }
             }
-          wgmma_fence();
+        wgmma_fence();
+#pragma unroll
+        for (int jj = 0; jj < 2; ++jj) {
+          const int j = 2 * p + jj;
           const uint64_t desc = desc_sw128(xs + (j / 4) * C::PANEL + (j % 4) * 32);
 #pragma unroll
-          for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[mi], desc);
-          wgmma_commit();
-          wgmma_wait<1>();
-          // The previous own chunk's last group has completed: its stage may be refilled.
-          if (j == 0 && c >= C::KW && lane == 0) mbar_arrive(&empty[(it0 + c - C::KW) % C::STAGES]);
+          for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[jj][mi], desc);
         }
+        wgmma_commit();
+        wgmma_wait<1>();
+        // The previous own chunk's last group has completed: its stage may be refilled.
+        if (p == 0 && c >= C::KW && lane == 0) mbar_arrive(&empty[(it0 + c - C::KW) % C::STAGES]);
         cur = nxt;
         if (p == 3) sw = swn;
       }
@@ -768,6 +904,10 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
                        int mtiles, float inv_g, uint16_t* __restrict__ Y, float* __restrict__ ws,
                        unsigned* __restrict__ counters, bool coop) {
   extern __shared__ uint8_t smem_raw[];
+  if (threadIdx.x == 0) {
+    WG_TRACE(0, wg_trace::global_ns());
+    WG_TRACE(1, clock64());
+  }
   uint64_t *full, *empty;
   uint8_t* smem = block_setup<C>(smem_raw, full, empty);
   int rb, mb;
@@ -825,6 +965,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     return;
   }
   consume<C>(acc, smem, full, empty, wo, sel, l2_shift, kg, n, 0, lane);
+  if (threadIdx.x == 128) WG_TRACE(3, clock64());
   if constexpr (C::KW > 1) {
     // K groups 1..KW-1 hand their partial sums to group 0 through the stage memory: every
     // chunk has been waited for and every wgmma has completed once all consumers pass the
@@ -840,12 +981,30 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     for (int k = 1; k < C::KW; ++k)
       add_stashed_acc<C>(acc, red + ((k - 1) * C::CWG + cw) * (C::ACC * 128) + tid);
   }
-  if constexpr (C::SPLIT > 1)
+  // Through shared memory where Y's rows allow 16-byte stores (see store_tile_staged).
+  const bool staged = stage_ok(N, Y);
+  constexpr bool kPush = C::SPLIT == 2 && C::CWG == 2 && C::WM == 1;  // split_store_push's case
+  if constexpr (kPush) {
+    if (staged)
+      split_store_push<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
+    else
+      split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
+  } else if constexpr (C::SPLIT > 1) {
     split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
-  else if constexpr (C::SPLITG > 1)
+  } else if constexpr (C::SPLITG > 1) {
     split_store_global<C>(acc, ws, counters, smem, rank, rb, mb, M, N, inv_g, Y, coop);
-  else
+  } else if constexpr (C::KW == 1) {
+    if (staged)
+      store_tile_staged<C>(acc, smem, rb, mb, cw, ww, lane, M, N, inv_g, Y);
+    else
+      store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
+  } else {
     store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
+  }
+  if (threadIdx.x == 128) {
+    WG_TRACE(5, clock64());
+    WG_TRACE(6, wg_trace::global_ns());
+  }
 }
 
 // X [M, K] BF16 as boxes of 64 k x BN rows, 128-byte swizzle, out-of-range elements read as 0.
@@ -925,6 +1084,9 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
                                        w.tiles, int(rtiles), int(mtiles), inv_g, Y, ws, counters,
                                        coop));
   MRGPTQ_CUDA_LAUNCH_CHECK();
+#ifdef MRGPTQ_WG_TRACE
+  wg_trace::dump(grid, st, C::BN, C::S, C::PERSIST);
+#endif
   if (ws) {
     MRGPTQ_CUDA_CHECK(cudaFreeAsync(counters, st));
     MRGPTQ_CUDA_CHECK(cudaFreeAsync(ws, st));

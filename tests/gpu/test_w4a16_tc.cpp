@@ -328,14 +328,17 @@ TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
 }
 
 // Small and quick (the compute-sanitizer target in scripts/gpu.sh style runs): every config,
-// both formats, a partial row block, a partial activation tile and a partial 128-k chunk.
+// both formats, a partial row block, a partial activation tile and a partial 128-k chunk; N =
+// 328 takes the epilogue through shared memory (16-byte row stores), N = 330 (rows not 16-byte
+// aligned) the scalar stores.
 TEST_F(GpuTc, WgmmaEveryConfigSmall) {
   std::mt19937 rng(std::random_device{}());
-  for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    DeviceWeight c;
-    make_weight(c, 328, 160, f, rng);
-    check_wgmma(c, 0, {3, 65, 200}, kEveryConfig, rng, shape_of(f, 328, 160));
-  }
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (int64_t n : {328, 330}) {
+      DeviceWeight c;
+      make_weight(c, n, 160, f, rng);
+      check_wgmma(c, 0, {3, 65, 200}, kEveryConfig, rng, shape_of(f, n, 160));
+    }
 }
 
 // Where the tensor-map boxes leave the tensor: K below one 64-k box (32), K ending inside the
