@@ -26,7 +26,8 @@
 //
 // Consumers: per pair of k-steps, decode both A fragments, wgmma.fence, one wgmma
 // per k-step and 64-row m-tile, commit; wait until one group is pending, so that
-// the decode of pair j + 1 overlaps the wgmmas of pair j. The stage of chunk c is
+// the decode of pair j + 1 overlaps the wgmmas of pair j (the persistent configs:
+// the same a k-step). The stage of chunk c is
 // released once the first group of chunk c + 1 has been waited for (then chunk
 // c's last wgmma has completed). Epilogue: FP32 x (1/G for NVFP4) -> BF16 through
 // shared memory in whole-row 16-byte stores (store_tile_staged), or masked
@@ -839,11 +840,29 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
             raw_scale_pairs<C::NV, F>(s, sc[mi][h]);
           }
         // Both k-steps of the pair decoded, then one fence, their wgmmas and one commit: 2-4%
-        // faster than a fence and commit a k-step with 128- and 192-row activation tiles (the
-        // same or better elsewhere; docs/kernels/h200/wg-pair-staged-ea4a40b.txt).
+        // faster than a fence and commit a k-step with 128- and 192-row activation tiles, the
+        // same or better elsewhere (docs/kernels/h200/wg-pair-staged-ea4a40b.txt), but 1-3%
+        // slower in the persistent configs (final-16.txt), which keep one a k-step.
+        constexpr bool kPair = !C::PERSIST;
         uint32_t a[2][C::WM][4];
+        // The wgmmas of k-steps jj0 .. jj1 - 1 of the pair, one group.
+        auto issue = [&](int jj0, int jj1) {
+          wgmma_fence();
 #pragma unroll
-        for (int jj = 0; jj < 2; ++jj)
+          for (int jj = jj0; jj < jj1; ++jj) {
+            const int j = 2 * p + jj;
+            const uint64_t desc = desc_sw128(xs + (j / 4) * C::PANEL + (j % 4) * 32);
+#pragma unroll
+            for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[jj][mi], desc);
+          }
+          wgmma_commit();
+          wgmma_wait<1>();
+          // The previous own chunk's last group has completed: its stage may be refilled.
+          if (p == 0 && jj0 == 0 && c >= C::KW && lane == 0)
+            mbar_arrive(&empty[(it0 + c - C::KW) % C::STAGES]);
+        };
+#pragma unroll
+        for (int jj = 0; jj < 2; ++jj) {
 #pragma unroll
           for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
@@ -860,18 +879,9 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
                 a[jj][mi][2 + h] = decode_pair<2, F>(xw, sc[mi][h][jj]);
               }
             }
-        wgmma_fence();
-#pragma unroll
-        for (int jj = 0; jj < 2; ++jj) {
-          const int j = 2 * p + jj;
-          const uint64_t desc = desc_sw128(xs + (j / 4) * C::PANEL + (j % 4) * 32);
-#pragma unroll
-          for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[jj][mi], desc);
+          if constexpr (!kPair) issue(jj, jj + 1);
         }
-        wgmma_commit();
-        wgmma_wait<1>();
-        // The previous own chunk's last group has completed: its stage may be refilled.
-        if (p == 0 && c >= C::KW && lane == 0) mbar_arrive(&empty[(it0 + c - C::KW) % C::STAGES]);
+        if constexpr (kPair) issue(0, 2);
         cur = nxt;
         if (p == 3) sw = swn;
       }
