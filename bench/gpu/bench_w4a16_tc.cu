@@ -66,7 +66,13 @@ int run(int argc, char** argv) {
   MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s\n", prop.name);
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
-  if (wg_only) {
+  if (wg_only && !ab_arg.empty()) {
+    std::printf(
+        "%-12s %5s %9s | then per config: its number, time, time over the first config's\n"
+        "(the configs: include/mrgptq/kernels.hpp; -1 = the automatic choice, marked (auto); "
+        "timed in turn, call for call)\n",
+        "N x K", "M", "bf16 us");
+  } else if (wg_only) {
     std::printf("%-12s %5s %9s | %8s %6s %7s | %9s %6s | %9s %6s |", "N x K", "M", "bf16 us",
                 "best", "ratio", "TFLOP/s", "auto mx us", "ratio", "auto nv us", "ratio");
     for (int cfg : gpu::kW4a16WgmmaConfigs) std::printf(" cfg%-2d us", cfg);
