@@ -33,11 +33,13 @@
 // shared memory in whole-row 16-byte stores (store_tile_staged), or masked
 // scalar stores where the stages are busy or Y's rows are not 16-byte aligned.
 //
-// What limits it (per-CTA traces, docs/PERFORMANCE.md, sixteenth session): a
-// register-A wgmma costs the SM ~210 cycles a k-step pair of warpgroups whatever
-// its n up to 192 (n = 256: 256), so 128-192-row activation tiles run the
-// tensor pipe at 60-85% and 256-row ones at 91-98%; more groups in flight or two
-// accumulator chains did not change that.
+// What limits it (per-CTA traces: src/kernels/wg_trace.cuh, docs/PERFORMANCE.md):
+// a register-A wgmma costs the SM ~100-120 cycles whatever its n up to 192 (its
+// arithmetic: n / 2), so 128-192-row activation tiles run the tensor pipe at
+// 60-85% and 256-row ones at 91-98%. More groups in flight, two accumulator
+// chains and a third consumer warpgroup did not change that; decoding the
+// weight into shared memory for SS wgmmas (by the consumers, or by a warpgroup
+// of its own) was slower (docs/kernels/NOTES.md w11-w17).
 //
 // Configs 3-6 are tile shapes (0-2, a first version whose producer warpgroup
 // permuted the activations through registers, topped out at ~0.55x of cuBLAS
