@@ -79,13 +79,17 @@ __device__ __forceinline__ uint32_t nv_absmax_scale(float amax, float g) {
   return e4m3_encode(__fmul_rn(__fdiv_rn(amax, 6.f), g));
 }
 
+// Two floats rounded to a BF16 pair in one word, lo in the low half (the element at the lower
+// address once stored).
+__device__ __forceinline__ uint32_t bf16x2_rn(float lo, float hi) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+
 // One byte of two E2M1 codes (low nibble first) times m, as a BF16 pair: the
 // exact dequantized weight of the BF16 fallback paths (one rounding, in float).
 __device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
-  const float lo = __fmul_rn(e2m1_decode(byte & 15), m);
-  const float hi = __fmul_rn(e2m1_decode(byte >> 4), m);
-  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);  // lo in the low half
-  return *reinterpret_cast<const uint32_t*>(&h);
+  return bf16x2_rn(__fmul_rn(e2m1_decode(byte & 15), m), __fmul_rn(e2m1_decode(byte >> 4), m));
 }
 
 // The weight expansions (dequantize_to_bf16 of both layouts, gemm.cu and w4a16_tc.cu): a

@@ -472,6 +472,16 @@ template <class C>
 __device__ __forceinline__ void add_stashed_acc(float (&acc)[C::WM][C::BN / 2], const float* r) {
   for_each_acc<C>([&](int mi, int i, int a) { acc[mi][i] += r[a * 128]; });
 }
+// A consumer thread's accumulators 4j .. 4j + 3 (in for_each_acc's order): the float4 group j
+// that the K-share exchanges move at once.
+template <class C>
+__device__ __forceinline__ float* acc_group(float (&acc)[C::WM][C::BN / 2], int j) {
+  return &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+}
+template <class C>
+__device__ __forceinline__ const float* acc_group(const float (&acc)[C::WM][C::BN / 2], int j) {
+  return &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+}
 
 // Every thread of every CTA of the cluster (not .aligned: the producer warp's
 // threads arrive from different places).
@@ -560,15 +570,16 @@ __device__ __forceinline__ void stmatrix_x4_trans(uint32_t addr, uint32_t r0, ui
                "r"(r0), "r"(r1), "r"(r2), "r"(r3)
                : "memory");
 }
-__device__ __forceinline__ uint32_t bf16x2(float lo, float hi) {
-  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<const uint32_t*>(&v);
+// A staged tile of `wrows` weight rows: bytes per activation row.
+constexpr int staged_row_bytes(int wrows) {
+  return wrows * 2 + 16;
 }
-// The warp's accumulators (weight rows (cw WM + mi) 64 + 16 ww .. + 15, less f0) into the tile at
-// `base`, rows of RS bytes.
-template <class C>
+// The warp's accumulators (weight rows (cw WM + mi) 64 + 16 ww .. + 15, less f0) into the tile of
+// WROWS weight rows at `base`.
+template <class C, int WROWS>
 __device__ __forceinline__ void stage_acc(const float (&acc)[C::WM][C::BN / 2], uint32_t base,
-                                          int RS, int cw, int ww, int lane, float inv_g, int f0) {
+                                          int cw, int ww, int lane, float inv_g, int f0) {
+  constexpr int RS = staged_row_bytes(WROWS);
   const int j = lane >> 3, r = lane & 7;
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi) {
@@ -576,9 +587,10 @@ __device__ __forceinline__ void stage_acc(const float (&acc)[C::WM][C::BN / 2], 
 #pragma unroll
     for (int q = 0; q < C::BN / 8; q += 2) {
       const float* a = &acc[mi][4 * q];
-      stmatrix_x4_trans(base + uint32_t((8 * (q + (j >> 1)) + r) * RS + feat * 2),
-                        bf16x2(a[0] * inv_g, a[1] * inv_g), bf16x2(a[2] * inv_g, a[3] * inv_g),
-                        bf16x2(a[4] * inv_g, a[5] * inv_g), bf16x2(a[6] * inv_g, a[7] * inv_g));
+      stmatrix_x4_trans(
+          base + uint32_t((8 * (q + (j >> 1)) + r) * RS + feat * 2),
+          dev::bf16x2_rn(a[0] * inv_g, a[1] * inv_g), dev::bf16x2_rn(a[2] * inv_g, a[3] * inv_g),
+          dev::bf16x2_rn(a[4] * inv_g, a[5] * inv_g), dev::bf16x2_rn(a[6] * inv_g, a[7] * inv_g));
     }
   }
 }
@@ -587,7 +599,7 @@ __device__ __forceinline__ void stage_acc(const float (&acc)[C::WM][C::BN / 2], 
 template <class C, int WROWS>
 __device__ __forceinline__ void copy_staged(uint32_t base, int tid, int nthreads, int64_t m0,
                                             int n0, int M, int N, uint16_t* __restrict__ Y) {
-  constexpr int RS = WROWS * 2 + 16, P = WROWS / 8;
+  constexpr int RS = staged_row_bytes(WROWS), P = WROWS / 8;
   for (int e = tid; e < C::BN * P; e += nthreads) {
     const int r = e / P, pc = e - r * P;
     const int64_t m = m0 + r;
@@ -608,11 +620,11 @@ __device__ __forceinline__ void store_tile_staged(const float (&acc)[C::WM][C::B
                                                   uint8_t* smem, int rb, int mb, int cw, int ww,
                                                   int lane, int M, int N, float inv_g,
                                                   uint16_t* __restrict__ Y) {
-  static_assert(C::BN * (C::WN * 2 + 16) <= int(C::BARS), "the staged tile fits the stages");
+  static_assert(C::BN * staged_row_bytes(C::WN) <= int(C::BARS), "the staged tile fits the stages");
   named_sync<128 * C::CWG>();
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   const uint32_t base = su32(smem);
-  stage_acc<C>(acc, base, C::WN * 2 + 16, cw, ww, lane, inv_g, 0);
+  stage_acc<C, C::WN>(acc, base, cw, ww, lane, inv_g, 0);
   named_sync<128 * C::CWG>();
   copy_staged<C, C::WN>(base, int(threadIdx.x) - 128, 128 * C::CWG, int64_t(mb) * C::BN, rb * C::WN,
                         M, N, Y);
@@ -627,7 +639,8 @@ __device__ __forceinline__ void split_store_push(float (&acc)[C::WM][C::BN / 2],
                                                  float inv_g, uint16_t* __restrict__ Y) {
   static_assert(C::SPLIT == 2 && C::CWG == 2 && C::WM == 1, "one 64-row m-tile a position");
   constexpr uint32_t RECV = uint32_t(C::ACC) * 128 * 4;
-  static_assert(RECV + C::BN * (64 * 2 + 16) <= C::BARS, "received partials and staged half");
+  static_assert(RECV + C::BN * staged_row_bytes(64) <= C::BARS,
+                "received partials and staged half");
   const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
   const int ww = (tid >> 5) & 3, lane = tid & 31;
   named_sync<128 * C::CWG>();
@@ -640,7 +653,7 @@ __device__ __forceinline__ void split_store_push(float (&acc)[C::WM][C::BN / 2],
     asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(base), "r"(cw));
 #pragma unroll
     for (int j = 0; j < C::ACC / 4; ++j) {
-      const float* a = &acc[0][4 * j];
+      const float* a = acc_group<C>(acc, j);
       asm volatile("st.shared::cluster.v4.f32 [%0], {%1, %2, %3, %4};" ::"r"(
                        remote + uint32_t(j * 128 + tw) * 16),
                    "f"(a[0]), "f"(a[1]), "f"(a[2]), "f"(a[3])
@@ -656,10 +669,10 @@ __device__ __forceinline__ void split_store_push(float (&acc)[C::WM][C::BN / 2],
       asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];"
                    : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
                    : "r"(base + uint32_t(j * 128 + tw) * 16));
-      float* a = &acc[0][4 * j];
+      float* a = acc_group<C>(acc, j);
       a[0] += v.x, a[1] += v.y, a[2] += v.z, a[3] += v.w;
     }
-    stage_acc<C>(acc, stg, 64 * 2 + 16, cw, ww, lane, inv_g, rank * 64);
+    stage_acc<C, 64>(acc, stg, cw, ww, lane, inv_g, rank * 64);
   }
   named_sync<128 * C::CWG>();
   copy_staged<C, 64>(stg, tid, 128 * C::CWG, int64_t(mb) * C::BN, rb * C::WN + rank * 64, M, N, Y);
@@ -694,7 +707,7 @@ __device__ __forceinline__ bool publish_share(const float (&acc)[C::WM][C::BN / 
 #pragma unroll
   for (int j = 0; j < C::ACC / 4; ++j) {
     if (coop && j / Q == rank) continue;
-    const float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+    const float* a = acc_group<C>(acc, j);
     part[rank * kShareSlice<C> + j * 128] = make_float4(a[0], a[1], a[2], a[3]);
   }
   __threadfence();  // the partial before the count
@@ -744,7 +757,7 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2
 #pragma unroll
   for (int j = 0; j < G4; ++j) {
     if (coop && j / Q != rank) continue;
-    float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+    float* a = acc_group<C>(acc, j);
     float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
     for (int q = 0; q < C::SPLITG; ++q) {
@@ -777,7 +790,7 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::BN / 2], float
   for (int q = 0; q < split; ++q) {
 #pragma unroll
     for (int j = 0; j < C::ACC / 4; ++j) {
-      float* a = &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+      float* a = acc_group<C>(acc, j);
       const float4 v = __ldcg(part + q * kShareSlice<C> + j * 128);
       if (q == 0)
         a[0] = v.x, a[1] = v.y, a[2] = v.z, a[3] = v.w;

@@ -1,5 +1,5 @@
 // Per-CTA phase stamps for the warpgroup kernel, a diagnostic compiled in only with
-// -DMRGPTQ_WG_TRACE (e.g. cmake -DCMAKE_CUDA_FLAGS=-DMRGPTQ_WG_TRACE in a build of its own):
+// -DMRGPTQ_WG_TRACE (scripts/gpu-pack.sh --trace builds bench_w4a16_tc so, in a build of its own):
 // MRGPTQ_WG_TRACE=n in the environment then prints, for every n-th launch, the median [min, max]
 // over its CTAs of each phase in clock cycles (the sixteenth session's traces in
 // docs/kernels/h200/wg-trace-ea4a40b.txt came from it). Without the macro WG_TRACE is nothing.
@@ -57,9 +57,13 @@ inline void dump(long long grid, cudaStream_t st, int bn, int shares, bool persi
 
 }  // namespace mrgptq::gpu::wg_trace
 
-#define WG_TRACE(slot, v)                          \
-  if (blockIdx.x < ::mrgptq::gpu::wg_trace::kCtas) \
-  ::mrgptq::gpu::wg_trace::g_stamps[blockIdx.x * 8 + (slot)] = (unsigned long long)(v)
+#define WG_TRACE(slot, v)                                                                   \
+  do {                                                                                      \
+    if (blockIdx.x < ::mrgptq::gpu::wg_trace::kCtas)                                        \
+      ::mrgptq::gpu::wg_trace::g_stamps[blockIdx.x * 8 + (slot)] = (unsigned long long)(v); \
+  } while (0)
 #else
-#define WG_TRACE(slot, v)
+#define WG_TRACE(slot, v) \
+  do {                    \
+  } while (0)
 #endif

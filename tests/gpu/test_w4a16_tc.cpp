@@ -724,9 +724,13 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
     ASSERT_EQ(cudaMalloc(&x, 64 * 64 * 2), cudaSuccess);
     ASSERT_EQ(cudaMalloc(&y, 64 * 64 * 2), cudaSuccess);
     EXPECT_THROW(gpu::w4a16_tensor_core(x, 1, t2, y, nullptr, gpu::StreamDecode::kTable), Error);
-    // The warpgroup kernel's configs are kW4a16WgmmaConfigs and -1; the gaps are not configs.
-    for (int cfg : {0, 2, 18, 19, 23})
-      EXPECT_THROW(gpu::w4a16_wgmma(x, 1, t2, y, nullptr, cfg), Error) << cfg;
+    // The warpgroup kernel's configs are kW4a16WgmmaConfigs and -1: every other number from 0 to
+    // one past the last is refused.
+    for (int cfg = 0; cfg <= kEveryConfig.back() + 1; ++cfg) {
+      if (std::find(kEveryConfig.begin(), kEveryConfig.end(), cfg) == kEveryConfig.end()) {
+        EXPECT_THROW(gpu::w4a16_wgmma(x, 1, t2, y, nullptr, cfg), Error) << cfg;
+      }
+    }
     cudaFree(x), cudaFree(y), cudaFree(codes), cudaFree(scales);
     gpu::free_tensor_core_weight(t2);
   }
