@@ -4,7 +4,8 @@
 // candidate alternates call for call with the cuBLAS baseline it is compared
 // with (time_pair_us), so that a GPU whose clocks fall as it heats does not
 // charge the drop to whichever was timed last.
-// usage: bench_fp4 [--quick] [--only NxK]   (--only: that layer shape alone)
+// usage: bench_fp4 [--quick] [--only NxK] [--quant]
+//   --only: that layer shape alone; --quant: the activation quantizer's table alone
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -37,10 +38,11 @@ struct Fp4Copies {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, quant_only = false;
   const char* only = nullptr;  // one layer shape, e.g. 4096x14336
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--quant") == 0) quant_only = true;
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
   }
   if (!gpu::device_available()) {
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
     }
     cudaFree(x), cudaFree(y), cudaFree(p), cudaFree(s), cudaFree(dq);
   }
+  if (quant_only) return 0;
 
   // ---- GEMMs ----
   const std::vector<std::pair<int64_t, int64_t>> shapes = {

@@ -19,8 +19,8 @@ bool device_available();
 // "round" scale rule, NVFP4 "absmax" with the given global scale. When
 // `dequant_out` is not null, the exactly dequantized BF16 values are written too.
 // The codes are the CPU quantizer's (quantize_rtn) of the rotated values:
-// Rotation::apply_rows's, bit for bit, for blocks of 32; blocks of 16, 64 and
-// 128 are rotated on the tensor cores, whose sums may round differently where
+// Rotation::apply_rows's, bit for bit, for MXFP4 blocks of 32; the other
+// rotations run on the tensor cores, whose sums may round differently where
 // a block's values span more than ~2^12 in magnitude. `rotated_out`
 // (M x K floats, optional: tests) receives the rotated values the codes were
 // computed from.

@@ -6,21 +6,26 @@
 // codes with one 16-byte store and their scale byte(s). One read of x, one
 // write of codes + scales (+ the exact BF16 dequantized values on request).
 //
-// Without rotation or with b = 32 the butterflies run in registers, in the
-// CPU's order (bit-identical rotated values). Rotations of b = 16, 64 and 128
-// run on the tensor cores (rotate_on_tensor_cores): a 16-point transform over
-// 4 bits of the value's index as an mma on the BF16 inputs (exact products,
-// FP32 sums), the other bits as FP32 butterflies in registers, and every lane
-// ends with its own 32 rotated values. This removes the cross-lane steps
-// (b = 128: 64 shuffles and 64 FMAs a thread) and two thirds of the adds; on
-// the H200 MXFP4 b = 128 went from 68.5% to 78% of the copy bandwidth, NVFP4
-// b = 128 from 57% to 65% (docs/PERFORMANCE.md, thirteenth session; b = 16
-// followed in the fourteenth, b = 32 lost there). The mma's
-// sums may round differently from the CPU's butterflies where the values of a
-// block span more than ~2^12 in magnitude, so the codes are the CPU
-// quantizer's applied to the kernel's rotated values (which the tests read
-// back through rotated_out), and the CPU's own rotation path's in all but
-// such rounding ties.
+// The rotation takes one of three forms, whichever measured fastest (the
+// table is in docs/PERFORMANCE.md, thirteenth, fourteenth and seventeenth
+// sessions):
+// - NVFP4, every b: one dense 64-point transform on the tensor cores
+//   (rotate_dense; the layout is rot_mma.hpp's). The lane's four loads are the
+//   A fragments, 12 (b = 16) or 22 mma and one FP32 butterfly cover all seven
+//   index bits, and every lane ends with its own 32 rotated values. NVFP4's
+//   quantizer has ~1.4x MXFP4's instructions, so the fewer instructions win:
+//   +1.3 to +2.9 points of the copy bandwidth against the next form.
+// - MXFP4, b = 16, 64, 128: a 16-point transform over 4 bits of the value's
+//   index as an mma on the BF16 inputs, the other bits as FP32 butterflies
+//   (rotate_16_points). The dense form ran 4-9 points slower here: its 64
+//   registers leave 4 blocks an SM where this form's 48 leave 5.
+// - MXFP4, b = 32, and no rotation: butterflies in registers in the CPU's
+//   order (bit-identical rotated values).
+// Products by +-1 are exact and the sums FP32, but the mma's sums may round
+// differently from the CPU's butterflies where the values of a block span more
+// than ~2^12 in magnitude, so the codes are the CPU quantizer's applied to the
+// kernel's rotated values (which the tests read back through rotated_out), and
+// the CPU's own rotation path's in all but such rounding ties.
 //
 // The kernel is instruction-bound, so the rounding rules take their cheap
 // exact forms from fp4_rules.hpp (checked against src/formats/ on the CPU by
@@ -32,6 +37,7 @@
 #include "kernels/fp4_device.cuh"
 #include "kernels/fp4_rules.hpp"
 #include "kernels/mma.cuh"
+#include "kernels/rot_mma.hpp"
 #include "mrgptq/kernels.hpp"
 #include "mrgptq/kernels_fp8.hpp"
 
@@ -39,11 +45,12 @@ namespace mrgptq::gpu {
 namespace {
 
 constexpr int kThreads = 256;
-// Blocks per SM that __launch_bounds__ asks for: 5 (48 registers) for the
-// rotations, 4 (64) without and for NVFP4 b = 32 and 128, which would spill at 48.
+// Blocks per SM that __launch_bounds__ asks for: 5 (48 registers) for MXFP4's
+// rotations, 4 (64) without rotation and for NVFP4's dense rotation, which
+// holds 32 accumulators, 16 registers of loads and 8 of B at once.
 template <int B, bool NV>
 constexpr int min_blocks() {
-  return B == 1 || (NV && (B == 32 || B == 128)) ? 4 : 5;
+  return B == 1 || NV ? 4 : 5;
 }
 
 // 2^e as a float for e in [-127, 127] (2^-127 is the subnormal 0x00400000).
@@ -139,7 +146,7 @@ __device__ __forceinline__ uint32_t nv_encode_group(float* v, float g, float r, 
   return s;
 }
 
-// ---- Rotations of b = 16, 64 and 128 on the tensor cores ----
+// ---- MXFP4: rotations of b = 16, 64 and 128 on the tensor cores, 16 points at a time ----
 // The Hadamard of b = 2^n values factors over the bits of the value's index in
 // its block (entry (i, j) = (-1)^popcount(i & j), the Sylvester order of the
 // CPU's butterflies), so any bits can go through one mma and the others
@@ -197,8 +204,8 @@ __device__ const H16Frags kH16 = make_h16_frags();
 // from its four loads. hx is 0, read from shared memory after the NVFP4
 // table's barrier so that no mma is scheduled in front of it.
 template <int B, bool FOLD>
-__device__ __forceinline__ void rotate_on_tensor_cores(const uint4 (&ld)[4], uint32_t hx,
-                                                       float rscale, int lane, float (&v)[32]) {
+__device__ __forceinline__ void rotate_16_points(const uint4 (&ld)[4], uint32_t hx, float rscale,
+                                                 int lane, float (&v)[32]) {
   static_assert(rotates_on_tensor_cores(B), "rotations of 16, 64 and 128 only (see the kernel)");
   constexpr int kForm = B == 16 ? 0 : B == 64 ? 1 : 2;
   const uint4 hw = __ldg(reinterpret_cast<const uint4*>(kH16.w[kForm][lane]));
@@ -227,6 +234,46 @@ __device__ __forceinline__ void rotate_on_tensor_cores(const uint4 (&ld)[4], uin
           v[8 * f + i] = __fadd_rn(a, c);
           v[8 * (f + h) + i] = __fsub_rn(a, c);
         }
+  if constexpr (!FOLD)
+#pragma unroll
+    for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], rscale);
+}
+
+// ---- NVFP4: every rotation as one dense 64-point mma (rot_mma.hpp: the layout, and why) ----
+__device__ const rot::Frags kRotFrags = rot::make_frags();
+
+// The lane's 32 rotated values (before 1/sqrt(b) where FOLD), from its four
+// loads as they are: load s is the A fragment of k-step s. hx is 0, read from
+// shared memory after the NVFP4 table's barrier so that no mma is scheduled
+// in front of it.
+template <int B, bool FOLD>
+__device__ __forceinline__ void rotate_dense(const uint4 (&ld)[4], uint32_t hx, float rscale,
+                                             int lane, float (&v)[32]) {
+  const uint4 hw = __ldg(reinterpret_cast<const uint4*>(kRotFrags.w[rot::form_of(B)][lane]));
+  // The base fragments of the even and odd n-tiles, and their negations.
+  const uint32_t bp[2][2] = {{hw.x ^ hx, hw.y ^ hx}, {hw.z ^ hx, hw.w ^ hx}};
+  const uint32_t bn[2][2] = {{bp[0][0] ^ 0x80008000u, bp[0][1] ^ 0x80008000u},
+                             {bp[1][0] ^ 0x80008000u, bp[1][1] ^ 0x80008000u}};
+  float d[8][4];
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    d[j][0] = d[j][1] = d[j][2] = d[j][3] = 0.f;
+#pragma unroll
+    for (int s = 0; s < 4; ++s) {
+      if (rot::b_zero(B, s, j)) continue;
+      const uint32_t(&bf)[2] = rot::b_negated(B, s, j) ? bn[j & 1] : bp[j & 1];
+      dev::mma_bf16(d[j], ld[s].x, ld[s].y, ld[s].z, ld[s].w, bf[0], bf[1]);
+    }
+  }
+  // The two accumulator rows are index bit 1 = 0, 1: its butterfly.
+#pragma unroll
+  for (int j = 0; j < 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      const float a = d[j][e], c = d[j][2 + e];
+      v[4 * j + e] = __fadd_rn(a, c);
+      v[4 * j + 2 + e] = __fsub_rn(a, c);
+    }
   if constexpr (!FOLD)
 #pragma unroll
     for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], rscale);
@@ -325,8 +372,10 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
   }
   const uint32_t hx = lo_mul ^ 0x10000u;  // 0 (NVFP4: known only after the barrier)
   float v[32];
-  if constexpr (rotates_on_tensor_cores(B)) {
-    rotate_on_tensor_cores<B, kFold>(u, hx, rscale, lane, v);
+  if constexpr (NV && B > 1) {
+    rotate_dense<B, kFold>(u, hx, rscale, lane, v);
+  } else if constexpr (rotates_on_tensor_cores(B)) {
+    rotate_16_points<B, kFold>(u, hx, rscale, lane, v);
   } else {
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
