@@ -265,18 +265,25 @@ __device__ __forceinline__ void rotate_dense(const uint4 (&ld)[4], uint32_t hx, 
       dev::mma_bf16(d[j], ld[s].x, ld[s].y, ld[s].z, ld[s].w, bf[0], bf[1]);
     }
   }
-  // The two accumulator rows are index bit 1 = 0, 1: its butterfly.
+  // The two accumulator rows are index bit 1 = 0, 1: its butterfly. Where 1/sqrt(b) is not a
+  // power of two (b = 32, 128) it joins the butterfly: a r +- fl(c r) in one FMA each, three
+  // instructions a pair instead of four. The rotated values are then fl(a r + fl(c r)), not
+  // fl(fl(a + c) r): a rounding apart, which the codes follow (they are the CPU quantizer's of
+  // these values, reported through rotated_out).
 #pragma unroll
   for (int j = 0; j < 8; ++j)
 #pragma unroll
     for (int e = 0; e < 2; ++e) {
       const float a = d[j][e], c = d[j][2 + e];
-      v[4 * j + e] = __fadd_rn(a, c);
-      v[4 * j + 2 + e] = __fsub_rn(a, c);
+      if constexpr (FOLD) {
+        v[4 * j + e] = __fadd_rn(a, c);
+        v[4 * j + 2 + e] = __fsub_rn(a, c);
+      } else {
+        const float cr = __fmul_rn(c, rscale);
+        v[4 * j + e] = __fmaf_rn(a, rscale, cr);
+        v[4 * j + 2 + e] = __fmaf_rn(a, rscale, -cr);
+      }
     }
-  if constexpr (!FOLD)
-#pragma unroll
-    for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], rscale);
 }
 
 // MXFP4: the scale byte of a group of 32 values v and their codes (four words;
