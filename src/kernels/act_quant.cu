@@ -14,7 +14,8 @@
 //   A fragments, 12 (b = 16) or 22 mma and one FP32 butterfly cover all seven
 //   index bits, and every lane ends with its own 32 rotated values. NVFP4's
 //   quantizer has ~1.4x MXFP4's instructions, so the fewer instructions win:
-//   +1.3 to +2.9 points of the copy bandwidth against the next form.
+//   +1.3 to +3.5 points of the copy bandwidth against the next form (b = 32,
+//   128 with 1/sqrt(b) joined to the butterfly).
 // - MXFP4, b = 16, 64, 128: a 16-point transform over 4 bits of the value's
 //   index as an mma on the BF16 inputs, the other bits as FP32 butterflies
 //   (rotate_16_points). The dense form ran 4-9 points slower here: its 64

@@ -1,8 +1,8 @@
-// The block Hadamard rotation of the fused activation quantizer (act_quant.cu)
-// on the tensor cores: which mma fragment each loaded value becomes, which
-// rotated value each accumulator holds, and the B operand. Host and device
-// code; tests/unit/test_rot_mma.cpp simulates the mma on the CPU with these
-// tables and checks every block size against the Sylvester-order Hadamard.
+// The block Hadamard rotation of the fused activation quantizer for NVFP4
+// (act_quant.cu, which says why MXFP4 keeps its 16-point form) on the tensor cores: which mma
+// fragment each loaded value becomes, which rotated value each accumulator holds, and the B
+// operand. Host and device code; tests/unit/test_rot_mma.cpp simulates the mma on the CPU with
+// these tables and checks every block size against the Sylvester-order Hadamard.
 //
 // Why this shape. The kernel is instruction-bound: FP32 butterflies cost 32
 // adds a lane per index bit (b = 32: 160 adds, and 32 more to unpack the
