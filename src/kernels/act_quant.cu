@@ -173,29 +173,21 @@ constexpr bool rotates_on_tensor_cores(int b) {
 struct alignas(16) H16Frags {
   uint32_t w[3][32][4];  // [b = 16, 64, 128][lane][tile j x 2 + word]: BF16 pairs of 0, +-1
 };
+// The chunk index (bits 0, 2, 5-6) of B's row or column c = 2t + e + 8c' (bits e, t, c').
+constexpr int h16_index(int c) {
+  return (c & 1) | (c >> 1 & 1) << 5 | (c >> 2 & 1) << 6 | (c >> 3 & 1) << 2;
+}
 constexpr H16Frags make_h16_frags() {
   H16Frags r{};
-  // The index bit of column c's bit i (c = 2t + e + 8c': e, c', t's two bits).
-  constexpr int kBit[4] = {0, 5, 6, 2}, kLogB[3] = {4, 6, 7};
+  constexpr int kB[3] = {16, 64, 128};
   for (int form = 0; form < 3; ++form)
     for (int lane = 0; lane < 32; ++lane)
       for (int j = 0; j < 2; ++j)
-        for (int word = 0; word < 2; ++word) {
-          uint32_t v = 0;
-          for (int e = 0; e < 2; ++e) {  // rows k, k + 1 of column n of B
-            const int k = 2 * (lane % 4) + 8 * word + e, n = 8 * j + lane / 4;
-            int sign = 1;
-            for (int i = 0; i < 4; ++i) {
-              const int kb = k >> i & 1, nb = n >> i & 1;
-              if (kBit[i] < kLogB[form]) {
-                if (kb & nb) sign = -sign;  // Hadamard factor
-              } else if (kb != nb) {
-                sign = 0;  // identity: another block
-              }
-            }
-            v |= (sign > 0 ? 0x3F80u : sign < 0 ? 0xBF80u : 0u) << (16 * e);
-          }
-          r.w[form][lane][2 * j + word] = v;
+        for (int word = 0; word < 2; ++word) {  // rows k, k + 1 of column n of B
+          const int k = 2 * (lane % 4) + 8 * word, n = 8 * j + lane / 4;
+          r.w[form][lane][2 * j + word] =
+              rot::bf16_unit(rot::h_entry(kB[form], h16_index(k), h16_index(n))) |
+              rot::bf16_unit(rot::h_entry(kB[form], h16_index(k + 1), h16_index(n))) << 16;
         }
   return r;
 }
@@ -276,13 +268,14 @@ __device__ __forceinline__ void rotate_dense(const uint4 (&ld)[4], uint32_t hx, 
 #pragma unroll
     for (int e = 0; e < 2; ++e) {
       const float a = d[j][e], c = d[j][2 + e];
+      float &o0 = v[rot::out_index(0, 0, j, e)], &o1 = v[rot::out_index(0, 1, j, e)];
       if constexpr (FOLD) {
-        v[4 * j + e] = __fadd_rn(a, c);
-        v[4 * j + 2 + e] = __fsub_rn(a, c);
+        o0 = __fadd_rn(a, c);
+        o1 = __fsub_rn(a, c);
       } else {
         const float cr = __fmul_rn(c, rscale);
-        v[4 * j + e] = __fmaf_rn(a, rscale, cr);
-        v[4 * j + 2 + e] = __fmaf_rn(a, rscale, -cr);
+        o0 = __fmaf_rn(a, rscale, cr);
+        o1 = __fmaf_rn(a, rscale, -cr);
       }
     }
 }

@@ -1,14 +1,18 @@
-// The block Hadamard rotation of the fused activation quantizer for NVFP4
-// (act_quant.cu, which says why MXFP4 keeps its 16-point form) on the tensor cores: which mma
-// fragment each loaded value becomes, which rotated value each accumulator holds, and the B
-// operand. Host and device code; tests/unit/test_rot_mma.cpp simulates the mma on the CPU with
-// these tables and checks every block size against the Sylvester-order Hadamard.
+// The block Hadamard rotation of the fused activation quantizer (act_quant.cu)
+// on the tensor cores. h_entry is the one rule for the transform's entries,
+// which both of the kernel's tensor-core forms build their B operands from;
+// the rest is the layout of NVFP4's dense form (MXFP4 keeps a 16-point form,
+// act_quant.cu says why): which mma fragment each loaded value becomes, which
+// rotated value each accumulator holds, and the B operand. Host and device
+// code; tests/unit/test_rot_mma.cpp simulates the mma on the CPU with these
+// tables and checks every block size against the Sylvester-order Hadamard.
 //
-// Why this shape. The kernel is instruction-bound: FP32 butterflies cost 32
-// adds a lane per index bit (b = 32: 160 adds, and 32 more to unpack the
-// BF16 inputs). The tensor cores take the BF16 inputs as loaded (products by
-// +-1 are exact, sums FP32) and cover six of the seven bits of a 128-value
-// chunk at once:
+// Why this shape. FP32 butterflies cost 32 adds a lane per index bit (b = 32:
+// 160 adds, and 32 more to unpack the BF16 inputs); the tensor cores take the
+// BF16 inputs as loaded (products by +-1 are exact, sums FP32) and cover six
+// of the seven bits of a 128-value chunk at once. (Fewer instructions did not
+// buy proportionally less time: NVFP4 b = 32 lost ~20% of them and 3% of its
+// time; docs/PERFORMANCE.md, seventeenth session.)
 // - Lane t of a quad owns values 32t..32t+31 of the quad's 128, exactly as
 //   without rotation: four 16-byte loads, and it ends with the same 32 values
 //   rotated, so the quantizer and the stores need no lane exchange.
@@ -18,7 +22,7 @@
 //   (k-steps) and 5-6 (the lane), and no register moves build A.
 // - n-tile j (8 of them) holds the outputs of bits 2-4 = j, its columns 2t' +
 //   e the lane t' and bit 0: lane t ends with its own 32 values, bit 1 = the
-//   two accumulator rows, which one FP32 butterfly joins (32 adds a lane).
+//   two accumulator rows, which one FP32 butterfly joins (out_index).
 // - B of k-step s and n-tile j is sign(s, j) times one of two base fragments
 //   (j's bit 0 pairs with the column pair, in the fragment; s's bits pair with
 //   j's bits 1-2), so a lane keeps 8 registers of B, not 64, and ptxas shares
@@ -26,7 +30,8 @@
 //   not 32). Blocks of 16 put index bit 4 outside the block: the k-steps of
 //   the other half are zero and skipped (12 mma).
 // Blocks smaller than 128 are zeros of the same dense transform (identity on
-// the bits outside the block); the kernel multiplies by 1/sqrt(b) afterwards.
+// the bits outside the block). The entries are unscaled: the kernel applies
+// 1/sqrt(b) in the quantizer (b = 16, 64) or in the row butterfly (32, 128).
 #pragma once
 #include <cstdint>
 

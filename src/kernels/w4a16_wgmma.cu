@@ -474,12 +474,9 @@ __device__ __forceinline__ void add_stashed_acc(float (&acc)[C::WM][C::BN / 2], 
 }
 // A consumer thread's accumulators 4j .. 4j + 3 (in for_each_acc's order): the float4 group j
 // that the K-share exchanges move at once.
-template <class C>
-__device__ __forceinline__ float* acc_group(float (&acc)[C::WM][C::BN / 2], int j) {
-  return &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
-}
-template <class C>
-__device__ __forceinline__ const float* acc_group(const float (&acc)[C::WM][C::BN / 2], int j) {
+// (Acc: the accumulator array, const or not.)
+template <class C, class Acc>
+__device__ __forceinline__ auto* acc_group(Acc& acc, int j) {
   return &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
 }
 

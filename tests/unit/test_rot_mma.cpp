@@ -78,7 +78,9 @@ TEST(RotMma, LoadsAndOutputsAreTheLanesOwnValues) {
             const int i = rot::in_index(t, row, c, s, e);
             ++in[size_t(i)];
             EXPECT_EQ(i / 32, t);
-            // Word 2c + row of load s: the value's place in the lane's 16-byte loads.
+            // Word 2c + row of load s: the kernel passes load s's words x, y, z, w to the mma
+            // as (row, c) = (0, 0), (1, 0), (0, 1), (1, 1) without consulting in_index, so this
+            // pins in_index to that order.
             EXPECT_EQ(i % 32, 8 * s + 2 * (2 * c + row) + e);
           }
       for (int j = 0; j < 8; ++j)
