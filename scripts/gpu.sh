@@ -15,11 +15,13 @@
 #   fp4        bench_fp4: the issue's table
 #   tma        bench_tma_copies: the rate of TMA bulk copies against their size (not in the
 #              default list)
-#   ab         an A/B of environment settings in one binary (not in the default list), for
-#              experiments switched by a variable: AB_ENVS="V=0 V=1" (a setting a word,
-#              several variables joined by commas: "V=1,W=2"), AB_BIN (default
-#              bench_w4a16_tc), AB_ARGS (its arguments, default "--ms 1,16"), AB_ROUNDS
-#              (default 2); the settings alternate within each round, to $OUT/ab.txt
+#   ab         an A/B in alternating processes (not in the default list), to $OUT/ab.txt:
+#              of environment settings in one binary, for experiments switched by a variable
+#              (AB_ENVS="V=0 V=1": a setting a word, several variables joined by commas:
+#              "V=1,W=2"; AB_BIN, default bench_w4a16_tc), or of binaries with the same
+#              arguments (AB_BINS="old=build-old/bench_fp4_A new=@/bench_fp4": NAME=path, @ the
+#              build or --prebuilt DIR; scripts/bench-variant.sh makes the other sides). AB_ARGS
+#              (default "--ms 1,16"), AB_ROUNDS (default 2); the sides alternate within each round
 #   profile    ncu on the W4A16 kernels whose limits are open questions (not in the default
 #              list): one metric set (issue, pipes, stall reasons, DRAM/L2/L1) per case, to
 #              $OUT/ncu-profile.txt; PROFILE_CASES="name|kernel regex|bench args;..." replaces
@@ -135,22 +137,26 @@ config 7 M=256|w4a16_wgmma_kernel|--wg --cfg 7 --only 4096x14336 --ms 256 --reps
 config 9 M=256|w4a16_wgmma_kernel|--wg --cfg 9 --only 4096x14336 --ms 256 --reps 1;\
 config 6 M=4096|w4a16_wgmma_kernel|--wg --cfg 6 --only 8192x8192 --ms 4096 --reps 1"
 if want ab; then
-  echo "== A/B of environment settings"
-  if [ -z "${AB_ENVS:-}" ]; then
-    summary+=("ab: skipped, AB_ENVS names no settings (e.g. AB_ENVS=\"V=0 V=1\")")
+  echo "== A/B in alternating processes"
+  if [ -z "${AB_ENVS:-}${AB_BINS:-}" ]; then
+    summary+=("ab: skipped, neither AB_ENVS nor AB_BINS names a side (e.g. AB_ENVS=\"V=0 V=1\")")
   else
     t0=$SECONDS
     : >"$OUT/ab.txt"
     for r in $(seq "${AB_ROUNDS:-2}"); do
-      for e in $AB_ENVS; do
-        echo "=== round $r: ${e//,/ } ${AB_BIN:-bench_w4a16_tc} ${AB_ARGS:---ms 1,16}" \
-          | tee -a "$OUT/ab.txt"
+      for side in ${AB_BINS:-$AB_ENVS}; do
+        if [ -n "${AB_BINS:-}" ]; then  # NAME=binary
+          label=${side%%=*} envs="" bin=${side#*=}
+          bin=${bin/#@/$BUILD}
+        else  # settings of one binary
+          label=${side//,/ } envs=${side//,/ } bin=$BUILD/${AB_BIN:-bench_w4a16_tc}
+        fi
+        echo "=== round $r: $label: $bin ${AB_ARGS:---ms 1,16}" | tee -a "$OUT/ab.txt"
         # shellcheck disable=SC2086
-        env ${e//,/ } "$BUILD/${AB_BIN:-bench_w4a16_tc}" ${AB_ARGS:---ms 1,16} 2>&1 \
-          | tee -a "$OUT/ab.txt"
+        env $envs "$bin" ${AB_ARGS:---ms 1,16} 2>&1 | tee -a "$OUT/ab.txt"
       done
     done
-    summary+=("ab: $(wc -w <<<"$AB_ENVS") settings x ${AB_ROUNDS:-2} rounds, $((SECONDS - t0)) s -> ab.txt")
+    summary+=("ab: $(wc -w <<<"${AB_BINS:-$AB_ENVS}") sides x ${AB_ROUNDS:-2} rounds, $((SECONDS - t0)) s -> ab.txt")
   fi
 fi
 

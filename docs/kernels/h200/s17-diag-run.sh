@@ -1,4 +1,6 @@
 cd /work/main 2>/dev/null || cd "$(dirname "$0")"
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 B=$(mktemp -d); tar xzf build-pack/bundle.tgz -C $B; chmod +x $B/* build-old/*
 for gm in 0 132 264 396 528 660 1056 2112 99999; do
   echo "== MRGPTQ_AQ_GRID=$gm"; MRGPTQ_AQ_GRID=$gm $B/bench_fp4 --quant 2>&1 | grep -E "resident|mxfp4 rot 0 |nvfp4 rot 32 " | head -3

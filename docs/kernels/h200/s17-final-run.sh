@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session, final call: the committed kernel 1 (NVFP4's rotations as one dense
 # 64-point mma, MXFP4's unchanged). The GPU tests that reach kernel 1 and memcheck of its tests,
 # the quantizer's table of the previous build (20974bf's act_quant.cu linked into the same

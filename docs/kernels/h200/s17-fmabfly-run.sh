@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session: NVFP4 b = 32 / 128 with 1/sqrt(b) joined to the dense rotation's row
 # butterfly (a r +- fl(c r) by FMA: 3 instructions a pair instead of 4; build-pack = I) against
 # 9550e6b (build-old/bench_fp4_F) and 20974bf (build-old/bench_fp4). The GPU tests that reach

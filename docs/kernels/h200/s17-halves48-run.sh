@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session: NVFP4's dense rotation one group at a time, negated B per use, each group stored when encoded
 # (48 registers, 5 blocks an SM, 16-20 bytes of spills; build-old/bench_fp4_H, aq-nv-halves48-experiment.patch) against 9550e6b's
 # 256 threads, 4 an SM at 64 registers (32 warps; build-pack) and 20974bf (build-old/bench_fp4):

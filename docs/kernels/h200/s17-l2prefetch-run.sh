@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session: kernel 1 with each warp's lane 0 prefetching into L2 the 2 KB that the
 # same warp a wave of blocks later will load (cp.async.bulk.prefetch.L2), at a distance of
 # MRGPTQ_AQ_PREFETCH_WAVES waves (unset: none; aq-l2-prefetch-experiment.patch). test_kernels and

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session, fifth call: NVFP4's dense rotation one group at a time (16 accumulators
 # live, 48 registers, 5 blocks an SM; build-pack = E) against all 32 at once (64 registers, 4
 # blocks; build-old/bench_fp4_F, its act_quant.cu otherwise the same), MXFP4 unchanged in both.

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session, second call: kernel 1 with each thread's values brought a chunk ahead
 # through shared memory by cp.async (a persistent grid), on the dense tensor-core rotation. The
 # GPU tests that reach kernel 1 and memcheck of its tests, then the quantizer's table of four

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session, profiles for the next session (no code decision rests on them): ncu's
 # speed-of-light, occupancy, scheduler and warp-state sections on kernel 1 in bench_fp4 --quant --
 # 9550e6b (build-pack) NVFP4 rot 32 and MXFP4 rot 32 (the registers form), and MXFP4 without

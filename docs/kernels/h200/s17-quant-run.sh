@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session, first call: the rotation as a dense 64-point transform on the tensor
 # cores (src/kernels/rot_mma.hpp). The GPU tests that reach kernel 1 (test_kernels,
 # test_w4a4_fp8) and memcheck of the quantizer tests, then the quantizer's table of the new and

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The builds named below, from a later tree: docs/PERFORMANCE.md, seventeenth session,
+# "Reproducing the A/B tables" (scripts/bench-variant.sh).
 # Seventeenth session: NVFP4's rotated kernels in blocks of 128 threads, 9 an SM at 56 registers
 # (36 warps, no spills; build-old/bench_fp4_G, aq-nv-t128-experiment.patch) against 9550e6b's
 # 256 threads, 4 an SM at 64 registers (32 warps; build-pack) and 20974bf (build-old/bench_fp4):

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Static SASS opcode counts of each kernel of one CUDA source, as the GPU build compiles it:
+#   scripts/sass-ops.sh [SRC.cu] [REGEX] [OPS]
+# (defaults: src/kernels/act_quant.cu, every kernel, "HMMA FADD FMUL FFMA LOP3 STL LDL"): one line
+# a kernel whose mangled name matches REGEX, its instruction count and the count of each of OPS.
+# Static counts include rare branches; docs/PERFORMANCE.md quotes them where it says "static".
+# Needs cuobjdump (CUDA's, or PyPI's nvidia-cuda-cuobjdump: set CUOBJDUMP).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC=${1:-src/kernels/act_quant.cu} RE=${2:-.} OPS=${3:-HMMA FADD FMUL FFMA LOP3 STL LDL}
+export PATH=/usr/local/cuda/bin:$PATH
+CUOBJDUMP=${CUOBJDUMP:-cuobjdump}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+nvcc -std=c++20 -O3 --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -Isrc -Iinclude \
+  -cubin -o "$W/k.cubin" "$SRC"
+"$CUOBJDUMP" -sass "$W/k.cubin" | awk -v re="$RE" -v ops="$OPS" '
+  function flush() { if (name != "" && name ~ re) { line = sprintf("%5d", n)
+      for (i = 1; i <= k; ++i) line = line sprintf(" %s %d", o[i], c[o[i]] + 0)
+      print line "  " name } }
+  BEGIN { k = split(ops, o, " ") }
+  /Function : / { flush(); name = $3; n = 0; delete c; next }
+  /^ +\/\*[0-9a-f][0-9a-f][0-9a-f][0-9a-f]\*\// { op = $2; if (op ~ /^@/) op = $3; sub(/\..*/, "", op); sub(/;$/, "", op)
+    if (op == "NOP") next; ++n; ++c[op] }
+  END { flush() }'
