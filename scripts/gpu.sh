@@ -8,7 +8,8 @@
 #              a DIR/bundle.tgz from gpu-pack.sh --tgz is unpacked first).
 #   test       every GPU test program (test_kernels, test_w4a16_tc, test_w4a4_fp8), each under
 #              its own time limit (TEST_LIMITS="name:seconds ...")
-#   sanitize   compute-sanitizer memcheck on the small cases of each kernel
+#   sanitize   compute-sanitizer memcheck on the small cases of each kernel (SAN_ONLY="kernels
+#              fp8 w4a16": only those)
 #   w4a16      bench_w4a16_tc: streamed kernel (both decodes), dequantize + cuBLAS, dispatch
 #   wgmma      bench_w4a16_tc --wg: every warpgroup-kernel config vs cuBLAS, M = 64..16384
 #   fp8        bench_w4a4_fp8: kernel 1 vs copy, MXFP4 W4A4 on the FP8 tensor cores
@@ -78,7 +79,8 @@ fi
 
 if want sanitize && command -v compute-sanitizer >/dev/null; then
   echo "== compute-sanitizer memcheck"
-  san() {  # name binary filter
+  san() {  # name binary filter (SAN_ONLY="kernels fp8": only those)
+    [ -n "${SAN_ONLY:-}" ] && [[ " $SAN_ONLY " != *" $1 "* ]] && return 0
     compute-sanitizer --tool memcheck --error-exitcode 9 "$BUILD/$2" --gtest_filter="$3" \
       >"$OUT/sanitizer_$1.log" 2>&1
     summary+=("memcheck $1: exit $? ($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer_$1.log") clean summaries)")

@@ -4,12 +4,15 @@
 // candidate alternates call for call with the cuBLAS baseline it is compared
 // with (time_pair_us), so that a GPU whose clocks fall as it heats does not
 // charge the drop to whichever was timed last.
-// usage: bench_fp4 [--quick] [--only NxK] [--quant]
-//   --only: that layer shape alone; --quant: the activation quantizer's table alone
+// usage: bench_fp4 [--quick] [--only NxK] [--quant] [--quant-shape MxK] [--quant-chunks C]
+//   --only: that layer shape alone; --quant: the activation quantizer's table alone;
+//   --quant-shape: the quantizer's input [M, K] (default 16384x8192); --quant-chunks: kernel 1's
+//   chunks a block for NVFP4's rotations (1, 4, 6 or 8; default: chosen by size)
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -39,11 +42,21 @@ struct Fp4Copies {
 
 int main(int argc, char** argv) {
   bool quick = false, quant_only = false;
-  const char* only = nullptr;  // one layer shape, e.g. 4096x14336
+  const char* only = nullptr;                 // one layer shape, e.g. 4096x14336
+  long long quant_m = 16384, quant_k = 8192;  // the quantizer's input [M, K]
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--quant") == 0) quant_only = true;
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+    if (std::strcmp(argv[i], "--quant-chunks") == 0 && i + 1 < argc)
+      gpu::force_activation_chunks(std::atoi(argv[++i]));
+    if (std::strcmp(argv[i], "--quant-shape") == 0 && i + 1 < argc) {
+      if (std::sscanf(argv[++i], "%lldx%lld", &quant_m, &quant_k) != 2 || quant_m <= 0 ||
+          quant_k <= 0 || quant_k % 128) {
+        std::fprintf(stderr, "--quant-shape: want MxK with K a multiple of 128, got %s\n", argv[i]);
+        return 2;
+      }
+    }
   }
   if (!gpu::device_available()) {
     std::printf("no CUDA device: benchmark skipped\n");
@@ -57,7 +70,7 @@ int main(int argc, char** argv) {
 
   // ---- activation quantizer vs copy bandwidth ----
   {
-    const int64_t M = 16384, K = 8192;
+    const int64_t M = quant_m, K = quant_k;
     const size_t n = size_t(M * K);
     auto* x = dev_random<uint16_t>(n, 1, [](std::mt19937& r) {
       return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));

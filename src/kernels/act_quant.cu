@@ -5,6 +5,9 @@
 // owns values 32l..32l+31 of the warp's 1024 throughout: it writes their 32
 // codes with one 16-byte store and their scale byte(s). One read of x, one
 // write of codes + scales (+ the exact BF16 dequantized values on request).
+// A block covers one chunk of 256 x 32 values, or C consecutive ones
+// (NVFP4's rotations: chunks_for), each thread's next loads issued while it
+// encodes the current chunk.
 //
 // The rotation takes one of three forms, whichever measured fastest (the
 // table is in docs/PERFORMANCE.md, thirteenth, fourteenth and seventeenth
@@ -53,6 +56,13 @@ template <int B, bool NV>
 constexpr int min_blocks() {
   return B == 1 || NV ? 4 : 5;
 }
+// NVFP4's rotations run C consecutive chunks of 256 threads a block (C = 4, 6 or 8;
+// chunks_for): each thread issues the next chunk's four loads as soon as this one's rotation
+// has consumed its registers, so they are in flight while it encodes and stores. That holds 16
+// more registers (80: 3 blocks an SM, 24 warps instead of 32), and still wins: the one-chunk
+// kernel's warps load, then compute with nothing in flight, and on 27% of its cycles no warp
+// was eligible (docs/PERFORMANCE.md, seventeenth and eighteenth sessions).
+constexpr int kChunkedBlocks = 3;
 
 // 2^e as a float for e in [-127, 127] (2^-127 is the subnormal 0x00400000).
 __device__ __forceinline__ float exp2i(int e) {
@@ -329,29 +339,34 @@ __device__ __forceinline__ void store_rotated(float* dst, const float* v, int n,
 
 // RO: also write the rotated values to o.rotated (a separate instantiation:
 // the branch and its registers cost the others up to 5%).
-template <int B, bool NV, bool FP8, bool RO>
-__global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
+template <int B, bool NV, bool FP8, bool RO, int C = 1>
+__global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<B, NV>())
     act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale, Outs o,
                      Fp8Out f8, const __grid_constant__ TableArg<NV> tab) {
+  static_assert(C == 1 || (NV && B > 1 && !FP8 && !RO), "C chunks a block: NVFP4 rotations only");
   // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
   constexpr bool kFold = B == 16 || B == 64;
   constexpr float kRscale = B == 16 ? 0.25f : 0.125f;
-  // The thread owns values 32t..32t+31 (vectors of 8: v0..v0+3) of the stream.
-  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x, v0 = 4 * t;
+  // In chunk c the thread owns values 32t..32t+31 (vectors of 8: v0..v0+3) of the stream.
+  const int64_t t0 = int64_t(blockIdx.x) * kThreads * C + threadIdx.x;
   const int lane = threadIdx.x & 31;
   // All lanes stay alive for the mma and shuffles; the total is a multiple of
   // the chunk max(b, group), so a rotation block is all in range or all out
   // (past the end the loads read zeros). The element count is a multiple of
   // 16: a last thread may own only 16 values (NVFP4 with b <= 16), its upper
   // half then reads as zeros.
-  const bool in = v0 < vecs, full = t < (vecs >> 2);  // full: v0 + 4 <= vecs
   constexpr bool kHalf = NV && B <= 16;  // only NVFP4 with b <= 16 may end on half a thread
-  // Four 16-byte loads, issued before any arithmetic.
-  const uint4* src = reinterpret_cast<const uint4*>(x) + v0;
-  uint4 u[4];
+  // Four 16-byte loads of chunk t, issued before any arithmetic on it.
+  auto load = [&](int64_t t, uint4(&u)[4]) {
+    const int64_t v0 = 4 * t;
+    const bool in = v0 < vecs, full = t < (vecs >> 2);
+    const uint4* src = reinterpret_cast<const uint4*>(x) + v0;
 #pragma unroll
-  for (int i = 0; i < 4; ++i)
-    u[i] = (kHalf && i >= 2 ? full : in) ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
+    for (int i = 0; i < 4; ++i)
+      u[i] = (kHalf && i >= 2 ? full : in) ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
+  };
+  uint4 u[4];
+  load(t0, u);
   // NVFP4: the block copies the table to shared memory while its loads are in
   // flight. The unpacking constants (hx for the rotation) come from shared
   // memory after the barrier, so no load-dependent arithmetic can be scheduled
@@ -372,130 +387,160 @@ __global__ void __launch_bounds__(kThreads, min_blocks<B, NV>())
     lo_mul = k.x, hi_mask = k.y;
   }
   const uint32_t hx = lo_mul ^ 0x10000u;  // 0 (NVFP4: known only after the barrier)
-  float v[32];
-  if constexpr (NV && B > 1) {
-    rotate_dense<B, kFold>(u, hx, rscale, lane, v);
-  } else if constexpr (rotates_on_tensor_cores(B)) {
-    rotate_16_points<B, kFold>(u, hx, rscale, lane, v);
-  } else {
+  // The last block of a C > 1 grid may run chunks past the end: zeros in, nothing stored. An
+  // early exit for them cost 2-4 points of the copy bandwidth (eighteenth session): ptxas then
+  // scheduled the loop differently.
+#pragma unroll 1
+  for (int c = 0; c < C; ++c) {
+    const int64_t t = t0 + c * kThreads, v0 = 4 * t;
+    const bool in = v0 < vecs, full = t < (vecs >> 2);  // full: v0 + 4 <= vecs
+    float v[32];
+    if constexpr (NV && B > 1) {
+      rotate_dense<B, kFold>(u, hx, rscale, lane, v);
+    } else if constexpr (rotates_on_tensor_cores(B)) {
+      rotate_16_points<B, kFold>(u, hx, rscale, lane, v);
+    } else {
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const uint32_t w[4] = {u[i].x, u[i].y, u[i].z, u[i].w};
+      for (int i = 0; i < 4; ++i) {
+        const uint32_t w[4] = {u[i].x, u[i].y, u[i].z, u[i].w};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          v[8 * i + 2 * j] = __uint_as_float(w[j] * lo_mul);
+          v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & hi_mask);
+        }
+      }
+      // b = 32: the CPU's butterflies (h ascending, pair (j, j+h) -> (a+c, a-c),
+      // then one multiply by 1/sqrt(b)), bit-identical to its rotated values. On
+      // the tensor cores b = 32 ran at 78.2 / 65.4% of copy (MXFP4 / NVFP4)
+      // against 79.8 / 65.7% in registers, while b = 16 gained there (MXFP4
+      // 85.9 -> 86.8%, NVFP4 69.6 -> 71.1%; the fourteenth session, two rounds).
+#pragma unroll
+      for (int h = 1; h < B; h *= 2)
+#pragma unroll
+        for (int p = 0; p < 16; ++p) {
+          const int j = (p / h) * 2 * h + (p % h);
+          const float a = v[j], c = v[j + h];
+          v[j] = __fadd_rn(a, c);
+          v[j + h] = __fsub_rn(a, c);
+        }
+      if constexpr (B == 32)
+#pragma unroll
+        for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], rscale);
+    }
+    if (C > 1 && c + 1 < C) load(t + kThreads, u);  // the next chunk's loads, now in flight
+    if (RO && in) store_rotated<kFold>(o.rotated + 32 * t, v, kHalf && !full ? 16 : 32, kRscale);
+    // The four code words, scale byte(s) and multipliers of the thread's 32 values.
+    uint32_t word[4], s;
+    float m0, m1;
+    if constexpr (NV) {
+      const uint32_t s0 = nv_encode_group<kFold>(v, g, kRscale, nvt, word, m0);
+      const uint32_t s1 = nv_encode_group<kFold>(v + 16, g, kRscale, nvt, word + 2, m1);
+      s = s0 | s1 << 8;
+    } else {
+      s = mx_encode_group<kFold>(v, kRscale, word, m0);
+      m1 = m0;
+      // Without rotation a NaN input reaches the code with its own sign bit,
+      // where the arithmetic of every other path returns the canonical
+      // (positive) NaN: such codes lose that bit (a rare, warp-uniform branch).
+      if constexpr (B == 1) {
+        bool nan = false;
+#pragma unroll
+        for (int i = 0; i < 32; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
+        if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
+#pragma unroll
+          for (int j = 0; j < 4; ++j)
+            word[j] &= ~rules::bf16_nan_sign_bits(u[j].x, u[j].y, u[j].z, u[j].w);
+      }
+    }
+    if constexpr (FP8) {
+      // Re-express against R = (largest exponent of a group with a nonzero code
+      // in this 128-chunk) - 6: c * 2^(e-R) is exact in E4M3 for e - R in [-8, 6].
+      // The chunk is 4 lanes; all-zero groups do not vote.
+      int evote = (word[0] | word[1] | word[2] | word[3]) & 0x77777777u ? int(s) - 127 : -1000;
+#pragma unroll
+      for (int off = 1; off < 4; off *= 2)
+        evote = max(evote, __shfl_xor_sync(0xffffffffu, evote, off));
+      const int R = evote == -1000 ? 0 : evote - 6;
+      if (!in) return;
+      const int64_t e0 = v0 * 8;
+      int64_t row, col;
+      if (f8.small) {
+        const uint32_t n = uint32_t(e0), r = rules::div_small(n, f8.kinv);
+        row = r, col = n - r * uint32_t(f8.K);
+      } else {
+        row = e0 / f8.K, col = e0 % f8.K;
+      }
+      uint4* dst = reinterpret_cast<uint4*>(f8.data + row * f8.K + col);
+      // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
+      // An all-zero group may sit far above R: clamp, its codes are zero anyway.
+      const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
+      // The group's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
+      // multiply and conversion per value as before, done once per group), then
+      // looked up by the codes (rules::fp8_bytes).
+      const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
+                                                             __NV_SATFINITE, __NV_E4M3)) |
+                           uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
+                                                             __NV_SATFINITE, __NV_E4M3))
+                               << 16 |
+                           0x80808080u;
+      const uint32_t thi =
+          uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(2.f, f), __fmul_rn(3.f, f)),
+                                            __NV_SATFINITE, __NV_E4M3)) |
+          uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(4.f, f), __fmul_rn(6.f, f)),
+                                            __NV_SATFINITE, __NV_E4M3))
+              << 16 |
+          0x80808080u;
+      uint32_t b8[8];
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
-        v[8 * i + 2 * j] = __uint_as_float(w[j] * lo_mul);
-        v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & hi_mask);
+        b8[2 * j] = rules::fp8_bytes(word[j], tlo, thi);
+        b8[2 * j + 1] = rules::fp8_bytes(word[j] >> 16, tlo, thi);
+      }
+      dst[0] = make_uint4(b8[0], b8[1], b8[2], b8[3]);
+      dst[1] = make_uint4(b8[4], b8[5], b8[6], b8[7]);
+      if ((lane & 3) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
+      return;
+    }
+    if (!in) continue;
+    if (!kHalf || full) {
+      reinterpret_cast<uint4*>(o.packed)[t] = make_uint4(word[0], word[1], word[2], word[3]);
+      if constexpr (NV)  // the thread's scale bytes, contiguous
+        reinterpret_cast<uint16_t*>(o.scales)[t] = uint16_t(s);
+      else
+        o.scales[t] = uint8_t(s);
+    } else {  // NVFP4's last 16 elements
+      *reinterpret_cast<uint2*>(o.packed + v0 * 4) = make_uint2(word[0], word[1]);
+      o.scales[2 * t] = uint8_t(s);
+    }
+    if (o.deq) {
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        if (kHalf && j >= 2 && !full) break;
+        reinterpret_cast<uint4*>(o.deq)[v0 + j] = dev::dequant8_bf16(word[j], j < 2 ? m0 : m1);
       }
     }
-    // b = 32: the CPU's butterflies (h ascending, pair (j, j+h) -> (a+c, a-c),
-    // then one multiply by 1/sqrt(b)), bit-identical to its rotated values. On
-    // the tensor cores b = 32 ran at 78.2 / 65.4% of copy (MXFP4 / NVFP4)
-    // against 79.8 / 65.7% in registers, while b = 16 gained there (MXFP4
-    // 85.9 -> 86.8%, NVFP4 69.6 -> 71.1%; the fourteenth session, two rounds).
-#pragma unroll
-    for (int h = 1; h < B; h *= 2)
-#pragma unroll
-      for (int p = 0; p < 16; ++p) {
-        const int j = (p / h) * 2 * h + (p % h);
-        const float a = v[j], c = v[j + h];
-        v[j] = __fadd_rn(a, c);
-        v[j + h] = __fsub_rn(a, c);
-      }
-    if constexpr (B == 32)
-#pragma unroll
-      for (int i = 0; i < 32; ++i) v[i] = __fmul_rn(v[i], rscale);
   }
-  if (RO && in) store_rotated<kFold>(o.rotated + 32 * t, v, kHalf && !full ? 16 : 32, kRscale);
-  // The four code words, scale byte(s) and multipliers of the thread's 32 values.
-  uint32_t word[4], s;
-  float m0, m1;
-  if constexpr (NV) {
-    const uint32_t s0 = nv_encode_group<kFold>(v, g, kRscale, nvt, word, m0);
-    const uint32_t s1 = nv_encode_group<kFold>(v + 16, g, kRscale, nvt, word + 2, m1);
-    s = s0 | s1 << 8;
-  } else {
-    s = mx_encode_group<kFold>(v, kRscale, word, m0);
-    m1 = m0;
-    // Without rotation a NaN input reaches the code with its own sign bit,
-    // where the arithmetic of every other path returns the canonical
-    // (positive) NaN: such codes lose that bit (a rare, warp-uniform branch).
-    if constexpr (B == 1) {
-      bool nan = false;
-#pragma unroll
-      for (int i = 0; i < 32; i += 2) nan |= (v[i] != v[i]) | (v[i + 1] != v[i + 1]);
-      if (__builtin_expect(__any_sync(0xffffffffu, nan), 0))
-#pragma unroll
-        for (int j = 0; j < 4; ++j)
-          word[j] &= ~rules::bf16_nan_sign_bits(u[j].x, u[j].y, u[j].z, u[j].w);
-    }
+}
+
+// Chunks a block (1, 4, 6 or 8) for `blocks` one-chunk blocks on a GPU that holds `slots`
+// chunked blocks at once. A block of C chunks costs about C chunk-times, and the grid runs in
+// ceil(grid / slots) waves, so C minimizes C * waves, ties to the smaller C. Inputs of fewer
+// than 4 x slots blocks keep C = 1: a few short waves. On the H200 (396 slots) this picks 6 for
+// [16384, 8192] and 4 for [4096, 8192], [4096, 28672] and [2048, 14336]: the fastest C measured
+// at each, or within 0.3 points of it (C = 6 at [4096, 8192], two waves, lost 6 points;
+// docs/PERFORMANCE.md, eighteenth session). force_activation_chunks overrides the choice (tests,
+// benchmarks).
+int g_forced_chunks = 0;  // force_activation_chunks
+int chunks_for(int64_t blocks, int64_t slots) {
+  if (g_forced_chunks) return g_forced_chunks;
+  if (slots <= 0 || blocks < 4 * slots) return 1;
+  int best = 1;
+  int64_t best_cost = 0;
+  for (const int c : {4, 6, 8}) {
+    const int64_t waves = ((blocks + c - 1) / c + slots - 1) / slots, cost = c * waves;
+    if (best == 1 || cost < best_cost) best = c, best_cost = cost;
   }
-  if constexpr (FP8) {
-    // Re-express against R = (largest exponent of a group with a nonzero code
-    // in this 128-chunk) - 6: c * 2^(e-R) is exact in E4M3 for e - R in [-8, 6].
-    // The chunk is 4 lanes; all-zero groups do not vote.
-    int evote = (word[0] | word[1] | word[2] | word[3]) & 0x77777777u ? int(s) - 127 : -1000;
-#pragma unroll
-    for (int off = 1; off < 4; off *= 2)
-      evote = max(evote, __shfl_xor_sync(0xffffffffu, evote, off));
-    const int R = evote == -1000 ? 0 : evote - 6;
-    if (!in) return;
-    const int64_t e0 = v0 * 8;
-    int64_t row, col;
-    if (f8.small) {
-      const uint32_t n = uint32_t(e0), r = rules::div_small(n, f8.kinv);
-      row = r, col = n - r * uint32_t(f8.K);
-    } else {
-      row = e0 / f8.K, col = e0 % f8.K;
-    }
-    uint4* dst = reinterpret_cast<uint4*>(f8.data + row * f8.K + col);
-    // e - R <= 6 for voting groups; below -8 the value is not exact (see kernels_fp8.hpp).
-    // An all-zero group may sit far above R: clamp, its codes are zero anyway.
-    const float f = exp2i(min(max(int(s) - 127 - R, -127), 127));
-    // The group's 8 possible bytes e4m3(grid[i] * f), i = 0..7 (the same
-    // multiply and conversion per value as before, done once per group), then
-    // looked up by the codes (rules::fp8_bytes).
-    const uint32_t tlo = uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(0.f, __fmul_rn(0.5f, f)),
-                                                           __NV_SATFINITE, __NV_E4M3)) |
-                         uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(f, __fmul_rn(1.5f, f)),
-                                                           __NV_SATFINITE, __NV_E4M3))
-                             << 16 |
-                         0x80808080u;
-    const uint32_t thi =
-        uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(2.f, f), __fmul_rn(3.f, f)),
-                                          __NV_SATFINITE, __NV_E4M3)) |
-        uint32_t(__nv_cvt_float2_to_fp8x2(make_float2(__fmul_rn(4.f, f), __fmul_rn(6.f, f)),
-                                          __NV_SATFINITE, __NV_E4M3))
-            << 16 |
-        0x80808080u;
-    uint32_t b8[8];
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      b8[2 * j] = rules::fp8_bytes(word[j], tlo, thi);
-      b8[2 * j + 1] = rules::fp8_bytes(word[j] >> 16, tlo, thi);
-    }
-    dst[0] = make_uint4(b8[0], b8[1], b8[2], b8[3]);
-    dst[1] = make_uint4(b8[4], b8[5], b8[6], b8[7]);
-    if ((lane & 3) == 0) f8.scales[(col / 128) * f8.rows_alloc + row] = rules::pow2(R);
-    return;
-  }
-  if (!in) return;
-  if (!kHalf || full) {
-    reinterpret_cast<uint4*>(o.packed)[t] = make_uint4(word[0], word[1], word[2], word[3]);
-    if constexpr (NV)  // the thread's scale bytes, contiguous
-      reinterpret_cast<uint16_t*>(o.scales)[t] = uint16_t(s);
-    else
-      o.scales[t] = uint8_t(s);
-  } else {  // NVFP4's last 16 elements
-    *reinterpret_cast<uint2*>(o.packed + v0 * 4) = make_uint2(word[0], word[1]);
-    o.scales[2 * t] = uint8_t(s);
-  }
-  if (o.deq) {
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      if (kHalf && j >= 2 && !full) break;
-      reinterpret_cast<uint4*>(o.deq)[v0 + j] = dev::dequant8_bf16(word[j], j < 2 ? m0 : m1);
-    }
-  }
+  return best;
 }
 
 template <int B, bool NV, bool FP8 = false>
@@ -513,9 +558,28 @@ void launch(const uint16_t* x, int64_t M, int64_t K, float g, Outs o, cudaStream
       tab.e[b] =
           rules::nv_entry(b < 127 ? scale_multiplier(Format::NVFP4, uint8_t(b), g) : 480.f / g);
   auto kernel = act_quant_kernel<B, NV, FP8, false>;
+  int chunks = 1;
   if constexpr (!FP8)
     if (o.rotated) kernel = act_quant_kernel<B, NV, FP8, true>;
-  kernel<<<unsigned(blocks), kThreads, 0, st>>>(x, vecs, g, rscale, o, f8, tab);
+  // NVFP4's rotations, codes and scales only: C chunks a block. (With the BF16 values written
+  // too, C = 4-8 ran 4-13 points slower; rotated_out is for tests.)
+  if constexpr (NV && B > 1 && !FP8)
+    if (!o.rotated && !o.deq) {
+      static const int slots = [] {  // the current device's, at the first call
+        int d = 0, sms = 0, per_sm = 0;
+        MRGPTQ_CUDA_CHECK(cudaGetDevice(&d));
+        MRGPTQ_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d));
+        MRGPTQ_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+            &per_sm, act_quant_kernel<B, NV, FP8, false, 6>, kThreads, 0));
+        return sms * per_sm;
+      }();
+      chunks = chunks_for(blocks, slots);
+      if (chunks == 4) kernel = act_quant_kernel<B, NV, FP8, false, 4>;
+      if (chunks == 6) kernel = act_quant_kernel<B, NV, FP8, false, 6>;
+      if (chunks == 8) kernel = act_quant_kernel<B, NV, FP8, false, 8>;
+    }
+  const int64_t grid = (blocks + chunks - 1) / chunks;
+  kernel<<<unsigned(grid), kThreads, 0, st>>>(x, vecs, g, rscale, o, f8, tab);
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }
 
@@ -568,6 +632,13 @@ void quantize_activations_mxfp4_fp8(const uint16_t* x, int64_t M, int64_t K, int
       return launch_fp8<128>(x, M, K, f8, stream);
   }
   throw Error("quantize_activations: rotation block must be 0, 16, 32, 64 or 128");
+}
+
+void force_activation_chunks(int c) {
+  if (c != 0 && c != 1 && c != 4 && c != 6 && c != 8)
+    throw Error("force_activation_chunks: C must be 0 (chosen by size), 1, 4, 6 or 8, not " +
+                std::to_string(c));
+  g_forced_chunks = c;
 }
 
 bool device_available() {
