@@ -388,7 +388,7 @@ __global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<
   }
   const uint32_t hx = lo_mul ^ 0x10000u;  // 0 (NVFP4: known only after the barrier)
   // The last block of a C > 1 grid may run chunks past the end: zeros in, nothing stored. An
-  // early exit for them cost 2-4 points of the copy bandwidth (eighteenth session): ptxas then
+  // early exit for them cost 3-6 points of the copy bandwidth (eighteenth session): ptxas then
   // scheduled the loop differently.
 #pragma unroll 1
   for (int c = 0; c < C; ++c) {
