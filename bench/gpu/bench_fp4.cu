@@ -7,7 +7,7 @@
 // usage: bench_fp4 [--quick] [--only NxK] [--quant] [--quant-shape MxK] [--quant-chunks C]
 //   --only: that layer shape alone; --quant: the activation quantizer's table alone;
 //   --quant-shape: the quantizer's input [M, K] (default 16384x8192); --quant-chunks: kernel 1's
-//   chunks a block for the rotations (1, 4, 6 or 8; default: chosen by size)
+//   chunks a block for NVFP4's rotations (1, 4, 6 or 8; default: chosen by size)
 #include <cuda_runtime.h>
 
 #include <algorithm>

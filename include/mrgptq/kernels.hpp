@@ -28,7 +28,7 @@ void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int
                           float global_scale, uint8_t* packed, uint8_t* scales,
                           uint16_t* dequant_out, cudaStream_t stream, float* rotated_out = nullptr);
 
-// Kernel 1 runs its rotations (codes and scales only) C chunks of 256 threads a block, the
+// Kernel 1 runs NVFP4's rotations (codes and scales only) C chunks of 256 threads a block, the
 // next chunk's loads in flight while a thread encodes; C = 1, 4, 6 or 8 is chosen from the input
 // size and the GPU. Tests and benchmarks may force C (0 = chosen again). Not thread-safe: a
 // process-wide setting.

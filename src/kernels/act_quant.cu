@@ -6,7 +6,7 @@
 // codes with one 16-byte store and their scale byte(s). One read of x, one
 // write of codes + scales (+ the exact BF16 dequantized values on request).
 // A block covers one chunk of 256 x 32 values, or C consecutive ones
-// (the rotations: chunks_for), each thread's next loads issued while it
+// (NVFP4's rotations: chunks_for), each thread's next loads issued while it
 // encodes the current chunk.
 //
 // The rotation takes one of three forms, whichever measured fastest (the
@@ -56,13 +56,15 @@ template <int B, bool NV>
 constexpr int min_blocks() {
   return B == 1 || NV ? 4 : 5;
 }
-// The rotations run C consecutive chunks of 256 threads a block (C = 4, 6 or 8; chunks_for):
-// each thread issues the next chunk's four loads as soon as this one's rotation has consumed
-// its registers, so they are in flight while it encodes and stores. That holds 16 more
-// registers (80: 3 blocks an SM, 24 warps instead of NVFP4's 32 or MXFP4's 40), and
-// still wins: the one-chunk kernel's warps load, then compute with nothing in flight, and on
-// 27% of its cycles no warp was eligible (NVFP4 b = 32; docs/PERFORMANCE.md, seventeenth and
-// eighteenth sessions). MXFP4 at 4 blocks an SM spilled and lost 1-4 points.
+// NVFP4's rotations run C consecutive chunks of 256 threads a block (C = 4, 6 or 8;
+// chunks_for): each thread issues the next chunk's four loads as soon as this one's rotation
+// has consumed its registers, so they are in flight while it encodes and stores. That holds 16
+// more registers (80: 3 blocks an SM, 24 warps instead of 32), and still wins: the one-chunk
+// kernel's warps load, then compute with nothing in flight, and on 27% of its cycles no warp
+// was eligible (docs/PERFORMANCE.md, seventeenth and eighteenth sessions). MXFP4's rotations
+// keep one chunk a block: chunked (3 blocks an SM, 80 registers) they gained 0.1-4 points at
+// [16384, 8192] but lost up to 6.5 at [4096, 8192] and [2048, 14336], where the one-chunk
+// kernel's 40 warps an SM (48 registers) count for more.
 constexpr int kChunkedBlocks = 3;
 
 // 2^e as a float for e in [-127, 127] (2^-127 is the subnormal 0x00400000).
@@ -344,7 +346,7 @@ template <int B, bool NV, bool FP8, bool RO, int C = 1>
 __global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<B, NV>())
     act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale, Outs o,
                      Fp8Out f8, const __grid_constant__ TableArg<NV> tab) {
-  static_assert(C == 1 || (B > 1 && !FP8 && !RO), "C chunks a block: rotations only");
+  static_assert(C == 1 || (NV && B > 1 && !FP8 && !RO), "C chunks a block: NVFP4 rotations only");
   // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
   constexpr bool kFold = B == 16 || B == 64;
   constexpr float kRscale = B == 16 ? 0.25f : 0.125f;
@@ -562,9 +564,9 @@ void launch(const uint16_t* x, int64_t M, int64_t K, float g, Outs o, cudaStream
   int chunks = 1;
   if constexpr (!FP8)
     if (o.rotated) kernel = act_quant_kernel<B, NV, FP8, true>;
-  // Rotations, codes and scales only: C chunks a block. (With the BF16 values written too, C =
-  // 4-8 ran 4-13 points slower for NVFP4; rotated_out is for tests.)
-  if constexpr (B > 1 && !FP8)
+  // NVFP4's rotations, codes and scales only: C chunks a block. (With the BF16 values written
+  // too, C = 4-8 ran 4-13 points slower; rotated_out is for tests.)
+  if constexpr (NV && B > 1 && !FP8)
     if (!o.rotated && !o.deq) {
       static const int slots = [] {  // the current device's, at the first call
         int d = 0, sms = 0, per_sm = 0;

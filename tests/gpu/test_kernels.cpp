@@ -158,28 +158,26 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
                Error);
 }
 
-// The rotations in blocks of C chunks (force_activation_chunks; the size alone picks C > 1
+// NVFP4's rotations in blocks of C chunks (force_activation_chunks; the size alone picks C > 1
 // only for inputs of thousands of blocks): the codes against the CPU quantizer of the rotated
 // values the one-chunk kernel reports, and byte for byte against that kernel's. The shapes end
-// on a partial block (37 x 1024: 4.6 blocks of 256 threads; 301 x 1024: 37.6) and, for NVFP4
-// with b = 16, on a half thread (37 x 80).
+// on a partial block (37 x 1024: 4.6 blocks of 256 threads; 301 x 1024: 37.6) and, for b = 16,
+// on a half thread (37 x 80).
 TEST_F(Gpu, ActivationQuantizerChunkedBlocksEqualTheOneChunkKernel) {
   std::mt19937 rng(std::random_device{}());
   for (int c : {4, 6, 8}) {
     gpu::force_activation_chunks(c);
     for (auto [M, K] : {std::pair<int64_t, int64_t>{37, 1024}, {301, 1024}, {37, 80}})
-      for (Format f : {Format::MXFP4, Format::NVFP4})
-        for (int rot : {16, 32, 64, 128}) {
-          if (K % std::max<int64_t>(rot, format_info(f).group)) continue;
-          const Mismatches r =
-              kernel1_mismatches(random_activations(M, K, rng), M, K, f, rot, false);
-          const std::string what = std::string(to_string(f)) + " C " + std::to_string(c) +
-                                   " rotation " + std::to_string(rot) + " shape " +
-                                   std::to_string(M) + "x" + std::to_string(K);
-          EXPECT_EQ(r.codes, 0u) << what;
-          EXPECT_EQ(r.rotated_off, 0u) << what;
-          EXPECT_EQ(r.without_rotated_out, 0u) << what;
-        }
+      for (int rot : {16, 32, 64, 128}) {
+        if (K % rot) continue;
+        const Mismatches r =
+            kernel1_mismatches(random_activations(M, K, rng), M, K, Format::NVFP4, rot, false);
+        const std::string what = "C " + std::to_string(c) + " rotation " + std::to_string(rot) +
+                                 " shape " + std::to_string(M) + "x" + std::to_string(K);
+        EXPECT_EQ(r.codes, 0u) << what;
+        EXPECT_EQ(r.rotated_off, 0u) << what;
+        EXPECT_EQ(r.without_rotated_out, 0u) << what;
+      }
   }
   gpu::force_activation_chunks(0);
   EXPECT_THROW(gpu::force_activation_chunks(3), Error);
