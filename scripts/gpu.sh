@@ -22,7 +22,10 @@
 #              "V=1,W=2"; AB_BIN, default bench_w4a16_tc), or of binaries with the same
 #              arguments (AB_BINS="old=build-old/bench_fp4_A new=@/bench_fp4": NAME=path, @ the
 #              build or --prebuilt DIR; scripts/bench-variant.sh makes the other sides). AB_ARGS
-#              (default "--ms 1,16"), AB_ROUNDS (default 2); the sides alternate within each round
+#              (default "--ms 1,16"), AB_ROUNDS (default 2); the sides alternate within each round.
+#              AB_ARGSETS="ARGS;ARGS..." makes each side one argument set as well: every binary
+#              (or setting) runs with each set in turn, e.g. AB_BIN=bench_fp4
+#              AB_ENVS=- AB_ARGSETS="--quant --quant-chunks 1;--quant" ("-": no setting)
 #   profile    ncu on the W4A16 kernels whose limits are open questions (not in the default
 #              list): one metric set (issue, pipes, stall reasons, DRAM/L2/L1) per case, to
 #              $OUT/ncu-profile.txt; PROFILE_CASES="name|kernel regex|bench args;..." replaces
@@ -153,9 +156,13 @@ if want ab; then
         else  # settings of one binary
           label=${side//,/ } envs=${side//,/ } bin=$BUILD/${AB_BIN:-bench_w4a16_tc}
         fi
-        echo "=== round $r: $label: $bin ${AB_ARGS:---ms 1,16}" | tee -a "$OUT/ab.txt"
-        # shellcheck disable=SC2086
-        env $envs "$bin" ${AB_ARGS:---ms 1,16} 2>&1 | tee -a "$OUT/ab.txt"
+        [ "$envs" = - ] && envs=""
+        IFS=';' read -r -a argsets <<<"${AB_ARGSETS:-${AB_ARGS:---ms 1,16}}"
+        for args in "${argsets[@]}"; do
+          echo "=== round $r: $label: $bin $args" | tee -a "$OUT/ab.txt"
+          # shellcheck disable=SC2086
+          env $envs "$bin" $args 2>&1 | tee -a "$OUT/ab.txt"
+        done
       done
     done
     summary+=("ab: $(wc -w <<<"${AB_BINS:-$AB_ENVS}") sides x ${AB_ROUNDS:-2} rounds, $((SECONDS - t0)) s -> ab.txt")
