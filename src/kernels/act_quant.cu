@@ -350,7 +350,8 @@ __global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<
   // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
   constexpr bool kFold = B == 16 || B == 64;
   constexpr float kRscale = B == 16 ? 0.25f : 0.125f;
-  // In chunk c the thread owns values 32t..32t+31 (vectors of 8: v0..v0+3) of the stream.
+  // In chunk c the thread owns values 32t..32t+31 (vectors of 8: v0..v0+3) of the stream, t =
+  // t0 + 256 c.
   const int64_t t0 = int64_t(blockIdx.x) * kThreads * C + threadIdx.x;
   const int lane = threadIdx.x & 31;
   // All lanes stay alive for the mma and shuffles; the total is a multiple of
