@@ -48,8 +48,14 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--quant") == 0) quant_only = true;
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
-    if (std::strcmp(argv[i], "--quant-chunks") == 0 && i + 1 < argc)
-      gpu::force_activation_chunks(std::atoi(argv[++i]));
+    if (std::strcmp(argv[i], "--quant-chunks") == 0 && i + 1 < argc) {
+      try {
+        gpu::force_activation_chunks(std::atoi(argv[++i]));
+      } catch (const Error& e) {
+        std::fprintf(stderr, "--quant-chunks: %s\n", e.what());
+        return 2;
+      }
+    }
     if (std::strcmp(argv[i], "--quant-shape") == 0 && i + 1 < argc) {
       if (std::sscanf(argv[++i], "%lldx%lld", &quant_m, &quant_k) != 2 || quant_m <= 0 ||
           quant_k <= 0 || quant_k % 128) {

@@ -33,6 +33,7 @@ void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int
 // size and the GPU. Tests and benchmarks may force C (0 = chosen again). Not thread-safe: a
 // process-wide setting.
 void force_activation_chunks(int c);
+int forced_activation_chunks();  // the forced C, or 0
 
 // An FP4 weight [N, K] on the device.
 struct Fp4Weight {

@@ -534,9 +534,8 @@ __global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<
 // at each, or within 0.3 points of it (C = 6 at [4096, 8192], two waves, lost 6 points;
 // docs/PERFORMANCE.md, eighteenth session). force_activation_chunks overrides the choice (tests,
 // benchmarks).
-int g_forced_chunks = 0;  // force_activation_chunks
 int chunks_for(int64_t blocks, int64_t slots) {
-  if (g_forced_chunks) return g_forced_chunks;
+  if (const int forced = forced_activation_chunks()) return forced;
   if (slots <= 0 || blocks < 4 * slots) return 1;
   int best = 1;
   int64_t best_cost = 0;
@@ -636,13 +635,6 @@ void quantize_activations_mxfp4_fp8(const uint16_t* x, int64_t M, int64_t K, int
       return launch_fp8<128>(x, M, K, f8, stream);
   }
   throw Error("quantize_activations: rotation block must be 0, 16, 32, 64 or 128");
-}
-
-void force_activation_chunks(int c) {
-  if (c != 0 && c != 1 && c != 4 && c != 6 && c != 8)
-    throw Error("force_activation_chunks: C must be 0 (chosen by size), 1, 4, 6 or 8, not " +
-                std::to_string(c));
-  g_forced_chunks = c;
 }
 
 bool device_available() {
