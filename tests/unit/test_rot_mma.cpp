@@ -4,15 +4,17 @@
 // with the kernel's signs and skipped k-steps, the m16n8k16 products are
 // summed as the PTX fragment layouts say, the two rows are joined by the
 // kernel's butterfly, and every lane's 32 outputs must equal the
-// Sylvester-order Hadamard transform of their blocks (integer inputs: the
-// sums are exact).
+// Sylvester-order Hadamard transform of their blocks as the CPU quantizers'
+// fwht_blocks computes it (integer inputs: the kernel's sums are exact).
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <random>
 
 #include "../../src/kernels/rot_mma.hpp"
+#include "mrgptq/hadamard.hpp"
 
 using namespace mrgptq;
 
@@ -20,17 +22,16 @@ namespace {
 
 constexpr rot::Frags kFrags = rot::make_frags();
 
-// The CPU's fast Walsh-Hadamard transform of each block of b (Sylvester order,
-// unscaled), in exact integers.
-std::array<int64_t, 128> fwht(std::array<int64_t, 128> x, int b) {
-  for (int blk = 0; blk < 128; blk += b)
-    for (int h = 1; h < b; h *= 2)
-      for (int i = blk; i < blk + b; i += 2 * h)
-        for (int j = i; j < i + h; ++j) {
-          const int64_t a = x[size_t(j)], c = x[size_t(j + h)];
-          x[size_t(j)] = a + c, x[size_t(j + h)] = a - c;
-        }
-  return x;
+// The library's CPU transform (the one the quantizers use, normalised by 1/sqrt(b)), scaled back
+// to the kernel's unnormalised integers. Its error in double is far below 0.5 for sums under 2^17,
+// so rounding recovers them exactly.
+std::array<int64_t, 128> fwht(const std::array<int64_t, 128>& x, int b) {
+  std::array<double, 128> d{};
+  for (size_t i = 0; i < 128; ++i) d[i] = double(x[i]);
+  fwht_blocks(d.data(), 128, b);
+  std::array<int64_t, 128> out{};
+  for (size_t i = 0; i < 128; ++i) out[i] = std::llround(d[i] * std::sqrt(double(b)));
+  return out;
 }
 
 // A B element: +-1, or +-0 (a negated fragment negates its zeros too); 99 for anything else.
