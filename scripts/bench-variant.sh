@@ -35,8 +35,17 @@ compile=$(ninja -t commands "$BIN" | grep -F -- "-c $ROOT/$FILE " | head -1 |
 link=$(ninja -t commands "$BIN" | tail -1 |
   sed -E "s#^: && ##; s# && :\$##; s#(^| )libmrgptq_cuda.a#\1$W/lib.a#; s#-o $BIN #-o $W/$BIN #")
 eval "$compile"
+# An object of this build that defines a function the revision's FILE defines itself is left out
+# (e.g. launch_options.cpp, which took force_activation_chunks out of act_quant.cu in 558355f).
 (cd "$W" && mkdir objs && cd objs && ar x "$B/libmrgptq_cuda.a" && cp "../$OBJ" "$OBJ" &&
-  ar qc ../lib.a ./*.o && ranlib ../lib.a)
+  nm -g --defined-only "$OBJ" | awk '$2 ~ /[TDBR]/ {print $3}' | sort -u >../own.txt &&
+  for o in ./*.o; do
+    [ "$o" = "./$OBJ" ] && continue
+    if nm -g --defined-only "$o" | awk '$2 ~ /[TDBR]/ {print $3}' | sort -u | comm -12 - ../own.txt |
+      grep -q .; then
+      echo "left out ${o#./}: $REV's $FILE defines its functions" && rm "$o"
+    fi
+  done && ar qc ../lib.a ./*.o && ranlib ../lib.a)
 eval "$link"
 mkdir -p "$ROOT/build-old"
 strip -o "$ROOT/build-old/${BIN}_$NAME" "$W/$BIN"

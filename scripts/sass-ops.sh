@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Static SASS opcode counts of each kernel of one CUDA source, as the GPU build compiles it:
+# Static SASS opcode counts of each kernel of one CUDA source, as the Release GPU build compiles
+# it (CMake's CUDA standard 17, -O3 -DNDEBUG; -lineinfo does not change the SASS):
 #   scripts/sass-ops.sh [SRC.cu] [REGEX] [OPS]
 # (defaults: src/kernels/act_quant.cu, every kernel, "HMMA FADD FMUL FFMA LOP3 STL LDL"): one line
 # a kernel whose mangled name matches REGEX, its instruction count and the count of each of OPS.
@@ -12,7 +13,7 @@ export PATH=/usr/local/cuda/bin:$PATH
 CUOBJDUMP=${CUOBJDUMP:-cuobjdump}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-nvcc -std=c++20 -O3 --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -Isrc -Iinclude \
+nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -Isrc -Iinclude \
   -cubin -o "$W/k.cubin" "$SRC"
 "$CUOBJDUMP" -sass "$W/k.cubin" | awk -v re="$RE" -v ops="$OPS" '
   function flush() { if (name != "" && name ~ re) { line = sprintf("%5d", n)
