@@ -12,6 +12,7 @@
 #include "kernels/fp4_device.cuh"
 #include "kernels/mma.cuh"
 #include "kernels/w4a16_common.cuh"
+#include "kernels/wg_trace.cuh"
 #include "mrgptq/kernels.hpp"
 
 namespace mrgptq::gpu {
@@ -578,6 +579,10 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   // warps x 2 blocks x 128 registers is exactly one SM's register file, a
   // ninth warp would cost the second block.
   const bool producer = threadIdx.x == 0;
+  if (producer) {  // the per-CTA phases of a -DMRGPTQ_WG_TRACE build (wg_trace.cuh)
+    WG_TRACE(0, wg_trace::global_ns());
+    WG_TRACE(1, clock64());
+  }
   uint64_t policy = 0;           // the weight's L2 policy (l2_policy), the producer's
   auto issue = [&](int64_t s) {  // the weight's row blocks of this CTA: copy_weight_runs
     const int slot = int(s % kStages);
@@ -613,6 +618,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     XFrag<NT> x;
     if (active) xc.load(x, K);
     mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
+    if (producer && s == 0) WG_TRACE(2, clock64());
     uint4 q[TILES];
     uint32_t sc[TILES];
     if (active) copy_chunk<L, TILES, NV>(smem, slot, warp, lane, q, sc);
@@ -634,9 +640,14 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   }
   static_assert(WARPS * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage,
                 "the reduction fits in the ring");
+  if (producer) WG_TRACE(3, clock64());
   __syncthreads();  // every stage has landed and been read: reuse the ring
   reduce_store<WARPS, NT, TILES>(reinterpret_cast<float*>(smem + L::ring), acc, threadIdx.x, warp,
                                  lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
+  if (producer) {
+    WG_TRACE(5, clock64());
+    WG_TRACE(6, wg_trace::global_ns());
+  }
 }
 
 // TILES: 8-row tiles a CTA covers, SUB row blocks of the weight (w.tiles = TILES / SUB).
@@ -657,6 +668,9 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   kernel<<<unsigned(blocks), WARPS * 32, L::bytes, st>>>(X, M, w.packed, w.N, w.K, mblocks, inv_g,
                                                          mblocks == 1, Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
+#ifdef MRGPTQ_WG_TRACE
+  wg_trace::dump(blocks, st, NT * 8, 1, false, "stream");
+#endif
 }
 
 // ------------------------------------------- activations staged by TMA --
@@ -722,6 +736,10 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
   const uint32_t xbytes = uint32_t(M) * 256;  // a chunk's activation box: M rows x 128 k
   const int64_t stages = (chunks + CH - 1) / CH;
   const bool producer = threadIdx.x == WARPS * 32;  // lane 0 of the last warp
+  if (threadIdx.x == 0) {  // the per-CTA phases of a -DMRGPTQ_WG_TRACE build (wg_trace.cuh)
+    WG_TRACE(0, wg_trace::global_ns());
+    WG_TRACE(1, clock64());
+  }
   uint64_t policy = 0;
   auto issue = [&](int64_t s) {  // the weight's runs (copy_weight_runs), then the activation boxes
     const int slot = int(s % STAGES);
@@ -755,6 +773,7 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     const int slot = int(s % STAGES);
     const bool active = s * CH + cw < chunks;  // warp-uniform
     mbar_wait(&full[slot], uint32_t((s / STAGES) & 1));
+    if (threadIdx.x == 0 && s == 0) WG_TRACE(2, clock64());
     const uint8_t* st = smem + slot * L::stage;
     uint4 q[4];
     uint32_t sc[4];
@@ -782,9 +801,14 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
   // Each row block's CH warps reduce their partial sums in their own part of the ring.
   constexpr int E = NT * 2 * 4 * 32;
   static_assert(WARPS * E * 4 <= STAGES * L::stage, "the reduction fits in the ring");
+  if (threadIdx.x == 0) WG_TRACE(3, clock64());
   named_sync<WARPS * 32>();  // every stage has landed and been read: reuse the ring
   reduce_store<CH, NT, 4>(reinterpret_cast<float*>(smem) + h * CH * E, acc, threadIdx.x % (CH * 32),
                           cw, lane, 0, M, (rb * SUB + h) * 32, N, inv_g, Y, named_sync<WARPS * 32>);
+  if (threadIdx.x == 0) {
+    WG_TRACE(5, clock64());
+    WG_TRACE(6, wg_trace::global_ns());
+  }
 }
 
 // The X-staged kernel (try_launch_xs says where): K a multiple of 64 (the box's halves), 32-row
@@ -805,6 +829,9 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   kernel<<<unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st>>>(map, M, w.packed, w.N, w.K, inv_g,
                                                                   Y);
   MRGPTQ_CUDA_LAUNCH_CHECK();
+#ifdef MRGPTQ_WG_TRACE
+  wg_trace::dump(blocks, st, NT * 8, 1, false, "stream_xs");
+#endif
 }
 
 // Where the X-staged kernel runs: where its grid is one wave (at most one CTA per SM), at any K,

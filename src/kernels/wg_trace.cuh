@@ -1,5 +1,6 @@
-// Per-CTA phase stamps for the warpgroup kernel, a diagnostic compiled in only with
-// -DMRGPTQ_WG_TRACE (scripts/gpu-pack.sh --trace builds bench_w4a16_tc so, in a build of its own):
+// Per-CTA phase stamps for the warpgroup kernel and the streamed ones (w4a16_tc.cu), a diagnostic
+// compiled in only with -DMRGPTQ_WG_TRACE (scripts/gpu-pack.sh --trace builds bench_w4a16_tc so,
+// in a build of its own):
 // MRGPTQ_WG_TRACE=n in the environment then prints, for every n-th launch, the median [min, max]
 // over its CTAs of each phase in clock cycles (the sixteenth session's traces in
 // docs/kernels/h200/wg-trace-ea4a40b.txt came from it). Without the macro WG_TRACE is nothing.
@@ -12,6 +13,7 @@
 #include <vector>
 
 namespace mrgptq::gpu::wg_trace {
+namespace {  // one copy of the stamps, and of dump, in each .cu that includes this
 
 // [cta][0] globaltimer at the CTA's start, [1] clock64 then, [2] when consumer thread 128 has its
 // first chunk, [3] after its main loop, [4] after the split epilogue's first cluster barrier,
@@ -24,7 +26,8 @@ __device__ __forceinline__ unsigned long long global_ns() {
   return t;
 }
 
-inline void dump(long long grid, cudaStream_t st, int bn, int shares, bool persist) {
+void dump(long long grid, cudaStream_t st, int bn, int shares, bool persist,
+          const char* kernel = "wgmma") {
   static int calls = 0;
   const char* e = std::getenv("MRGPTQ_WG_TRACE");
   const int every = e ? std::atoi(e) : 0;
@@ -42,7 +45,7 @@ inline void dump(long long grid, cudaStream_t st, int bn, int shares, bool persi
     std::sort(v.begin(), v.end());
     std::fprintf(stderr, " %s %.0f [%.0f, %.0f]", name, v[v.size() / 2], v.front(), v.back());
   };
-  std::fprintf(stderr, "trace bn %d s %d persist %d grid %lld span %.1f us:", bn, shares,
+  std::fprintf(stderr, "trace %s bn %d s %d persist %d grid %lld span %.1f us:", kernel, bn, shares,
                int(persist), grid, double(g1 - g0) / 1e3);
   stat("start_ns", [&](const unsigned long long* r) { return r[0] - g0; });
   stat("end_ns", [&](const unsigned long long* r) { return r[6] - g0; });
@@ -55,6 +58,7 @@ inline void dump(long long grid, cudaStream_t st, int bn, int shares, bool persi
   std::fprintf(stderr, "\n");
 }
 
+}  // namespace
 }  // namespace mrgptq::gpu::wg_trace
 
 #define WG_TRACE(slot, v)                                                                   \
