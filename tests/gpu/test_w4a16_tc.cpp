@@ -608,11 +608,15 @@ void check_decodes(const DeviceWeight& c, int tiles, const std::vector<int64_t>&
 // chunks; 8 warps: the others, e.g. 9000 rows in 282 row blocks).
 TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
   std::mt19937 rng(std::random_device{}());
+  const int sms = device_sms();
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh :
          {Shape{300, 640, 0}, Shape{37, 96, 0}, Shape{4500, 1056, 0}, Shape{2200, 2208, 0},
           Shape{9000, 256, 0}, Shape{600, 2048, 4}, Shape{2200, 1536, 0}, Shape{600, 1056, 4},
-          Shape{600, 1056, 2}, Shape{600, 1056, 1}}) {
+          Shape{600, 1056, 2}, Shape{600, 1056, 1},
+          // between one and two 32-row blocks an SM, 16 chunks: 8 warps at two CTAs an SM
+          // with the last wave partly filled (where a 16-warp ring was tried and dropped)
+          Shape{32 * (sms + sms / 2) - 8, 2048, 4}}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       const std::string what =
