@@ -3,7 +3,7 @@
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
 // usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]]
-//                       [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--help]
+//                       [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L] [--help]
 // --only NxK: this shape (any N x K, K a multiple of 128) instead of the four layer shapes;
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
@@ -16,6 +16,11 @@
 // --ab C1,C2,...: with --wg, only these configs (-1: the automatic choice), timed in turn call
 // for call (every repeat runs each once), with each one's time over the first's: the drift-free
 // A/B.
+// --chain L: decode chains instead: each timed call is L layer calls back to back (weights
+// rotated as above), reported per layer: cuBLAS BF16, then the w4a16_gemm dispatch, MXFP4 and
+// NVFP4, each with plain launches and as programmatic dependents (gpu::set_programmatic_launch),
+// all in turn call for call. The layers do not feed each other (N != K in general): what the
+// chain shows is how much of a kernel's start and end overlaps its neighbours'.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -40,7 +45,7 @@ namespace {
 int run(int argc, char** argv) {
   bool quick = false, wg_only = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
-  int only_cfg = -1, reps_arg = 0, tiles_arg = 0, layout_arg = 2;
+  int only_cfg = -1, reps_arg = 0, tiles_arg = 0, layout_arg = 2, chain = 0;
   std::vector<int64_t> ms_arg;
   std::vector<int> ab_arg;
   for (int i = 1; i < argc; ++i) {
@@ -51,6 +56,7 @@ int run(int argc, char** argv) {
     if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--layout") == 0 && i + 1 < argc) layout_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--tiles") == 0 && i + 1 < argc) tiles_arg = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--chain") == 0 && i + 1 < argc) chain = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--ab") == 0 && i + 1 < argc)
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
         ab_arg.push_back(std::atoi(t));
@@ -66,7 +72,16 @@ int run(int argc, char** argv) {
   MRGPTQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s\n", prop.name);
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
-  if (wg_only && !ab_arg.empty()) {
+  cudaStream_t cs = nullptr;  // the chains' stream (blocking: it orders with the events)
+  if (chain > 0) {
+    MRGPTQ_CUDA_CHECK(cudaStreamCreate(&cs));
+    std::printf(
+        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n"
+        "(chains of %d layer calls, us per layer; pdl = launched as programmatic dependents; "
+        "ratio = cuBLAS BF16 / ours)\n",
+        "N x K", "M", "bf16 us", "mx us", "ratio", "mx pdl us", "ratio", "nv us", "ratio",
+        "nv pdl us", "ratio", chain);
+  } else if (wg_only && !ab_arg.empty()) {
     std::printf(
         "%-12s %5s %9s | then per config: its number, time, time over the first config's\n"
         "(the configs: include/mrgptq/kernels.hpp; -1 = the automatic choice, marked (auto); "
@@ -156,6 +171,37 @@ int run(int argc, char** argv) {
       uint16_t* y;
       MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));
       const int reps = reps_arg > 0 ? reps_arg : M >= 1024 ? 10 : 30;
+      if (chain > 0) {
+        // Call n of a chain function reads weight copy n % copies (n = repeat x L + layer).
+        auto layers = [&](auto call) {
+          return [&, call](int i) {
+            for (int l = 0; l < chain; ++l) call(size_t(i) * size_t(chain) + size_t(l));
+          };
+        };
+        auto ours = [&](const std::vector<gpu::TcWeight>& tw, bool pdl) {
+          return layers([&, pdl](size_t n) {
+            gpu::set_programmatic_launch(pdl);
+            gpu::w4a16_gemm(x, M, tw[n % tw.size()], y, ws, cs);
+            gpu::set_programmatic_launch(false);
+          });
+        };
+        const std::vector<double> t = time_rounds(
+            {{1 << 30,
+              layers([&](size_t n) { gpu::bf16_gemm(x, M, wbf[n % wbf.size()], N, K, y, cs); })},
+             {1 << 30, ours(tmx, false)},
+             {1 << 30, ours(tmx, true)},
+             {1 << 30, ours(tnv, false)},
+             {1 << 30, ours(tnv, true)}},
+            reps);
+        std::printf("%5ldx%-6ld %5ld %9.1f", N, K, M, t[0] / chain);
+        for (size_t j = 1; j < t.size(); ++j)
+          std::printf(" | %9.1f %5.2fx", t[j] / chain, t[0] / t[j]);
+        std::printf("\n");
+        std::fflush(stdout);
+        MRGPTQ_CUDA_CHECK(cudaFree(x));
+        MRGPTQ_CUDA_CHECK(cudaFree(y));
+        continue;
+      }
       auto t4 = [&](bool run, const std::function<void(int)>& fn) {
         return run ? time_us(c4, reps, fn) : 0.0;
       };
@@ -259,6 +305,7 @@ int run(int argc, char** argv) {
     for (auto* w : wbf) cudaFree(w);
     cudaFree(ws);
   }
+  if (cs) MRGPTQ_CUDA_CHECK(cudaStreamDestroy(cs));
   return 0;
 }
 
@@ -269,13 +316,15 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::printf(
           "usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] "
-          "[--ms M1,...] [--reps R] [--tiles T] [--layout L]\n"
+          "[--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L]\n"
           "  W4A16 kernels against cuBLAS BF16 on the issue's four layer shapes (or --only NxK).\n"
           "  --wg: the warpgroup kernel in every config (kernels.hpp) and its automatic choice;\n"
           "        --cfg C times config C alone; --ab C1,C2,... times these configs (-1: the\n"
           "        automatic choice) in turn, call for call, each over the first (drift-free).\n"
           "  --ms: the M to time; --reps: repeats a median; --tiles / --layout: the weight's\n"
-          "        re-layout (see the source's header).\n");
+          "        re-layout (see the source's header).\n"
+          "  --chain L: decode chains of L layer calls, us per layer: cuBLAS BF16 and w4a16_gemm\n"
+          "        (MXFP4, NVFP4) with plain and programmatic (overlapped) launches.\n");
       return 0;
     }
   try {

@@ -9,6 +9,7 @@
 namespace mrgptq::gpu {
 namespace {
 int g_forced_chunks = 0;  // 0: chosen by size (act_quant.cu's chunks_for)
+bool g_programmatic = false;
 }  // namespace
 
 void force_activation_chunks(int c) {
@@ -20,6 +21,14 @@ void force_activation_chunks(int c) {
 
 int forced_activation_chunks() {
   return g_forced_chunks;
+}
+
+void set_programmatic_launch(bool on) {
+  g_programmatic = on;
+}
+
+bool programmatic_launch() {
+  return g_programmatic;
 }
 
 }  // namespace mrgptq::gpu

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/fp4_device.cuh"
 #include "kernels/w4_layout.hpp"
@@ -31,6 +32,21 @@ void use_dynamic_smem(int bytes) {
     return true;
   }();
   (void)done;
+}
+
+// Host: launch a kernel whose global reads and writes of data other kernels produce wait behind
+// grid_dependency_wait (below), as a programmatic dependent of the kernel before it in the stream
+// when set_programmatic_launch asks for it, else as a plain launch.
+template <class... Params, class... Args>
+void launch_dependent(void (*kernel)(Params...), unsigned grid, unsigned block, size_t smem,
+                      cudaStream_t st, Args&&... args) {
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(grid), cfg.blockDim = dim3(block), cfg.dynamicSmemBytes = smem;
+  cfg.stream = st, cfg.attrs = attr, cfg.numAttrs = programmatic_launch() ? 1 : 0;
+  MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
 }
 
 // Host: call fn(nv, layout) with the re-laid-out weight's format (std::bool_constant, true for
@@ -107,6 +123,18 @@ __device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
       "}\n" ::"r"(su32(b)),
       "r"(parity)
       : "memory");
+}
+// Programmatic dependent launch (launch_dependent). The weight is no other kernel's output, so a
+// CTA may fetch it while the kernel before it in the stream still runs; everything else -- X read,
+// Y written (that kernel may still read the buffer) -- waits here until that kernel has finished
+// and its writes are visible. A no-op in a plain launch.
+__device__ __forceinline__ void grid_dependency_wait() {
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+}
+// Let the next kernel in the stream, if launched as a programmatic dependent, start its CTAs once
+// every CTA of this grid has passed here (they take SM slots this grid leaves free, or frees).
+__device__ __forceinline__ void grid_dependents_launch() {
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 }
 // Named barrier 1 over THREADS threads (a multiple of 32): the consumers' own barrier where a
 // producer warp (or warpgroup) does not take part -- it waits elsewhere or has exited.

@@ -598,9 +598,11 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     policy = l2_policy(evict_first);
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
   }
+  grid_dependents_launch();
   const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
   if constexpr (!RAW) fill_lut(reinterpret_cast<uint32_t*>(smem));
   __syncthreads();
+  grid_dependency_wait();  // X and Y: a programmatic launch ran ahead only this far
 
   const uint32_t lut = su32(smem) + 4 * lane;
   float acc[(TILES + 1) / 2][NT][4] = {};
@@ -665,9 +667,8 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
   // 1 / G rounded once, then (RAW) times 2^9 exactly: see folded_scale_pairs.
   const float inv_g = NV ? (RAW ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
-  kernel<<<unsigned(blocks), WARPS * 32, L::bytes, st>>>(X, M, w.packed, w.N, w.K, mblocks, inv_g,
-                                                         mblocks == 1, Y);
-  MRGPTQ_CUDA_LAUNCH_CHECK();
+  launch_dependent(kernel, unsigned(blocks), WARPS * 32, L::bytes, st, X, M, w.packed, w.N, w.K,
+                   mblocks, inv_g, mblocks == 1, Y);
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream");
 #endif
@@ -741,29 +742,36 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     WG_TRACE(1, clock64());
   }
   uint64_t policy = 0;
-  auto issue = [&](int64_t s) {  // the weight's runs (copy_weight_runs), then the activation boxes
+  // A stage: the weight's runs (copy_weight_runs), then the activation boxes, on one barrier.
+  auto chunks_at = [&](int64_t s) { return int(chunks - s * CH < CH ? chunks - s * CH : CH); };
+  auto issue_w = [&](int64_t s) {
     const int slot = int(s % STAGES);
-    const int64_t c0 = s * CH;
-    const int n = int(chunks - c0 < CH ? chunks - c0 : CH);
-    uint8_t* st = smem + slot * L::stage;
-    mbar_expect_tx(&full[slot], uint32_t(n) * (SUB * L::wchunk + xbytes));
-    copy_weight_runs<SUB>(st + L::xpart, L::wpart, packed, rb, (N - 1) / 32, chunks, c0,
-                          uint32_t(n), L::wchunk, &full[slot], policy);
-    for (int c = 0; c < n; ++c)
-      tma_3d(st + c * L::xchunk, &xmap, 0, int(2 * (c0 + c)), 0, &full[slot]);
+    mbar_expect_tx(&full[slot], uint32_t(chunks_at(s)) * (SUB * L::wchunk + xbytes));
+    copy_weight_runs<SUB>(smem + slot * L::stage + L::xpart, L::wpart, packed, rb, (N - 1) / 32,
+                          chunks, s * CH, uint32_t(chunks_at(s)), L::wchunk, &full[slot], policy);
   };
-  if (producer) {
+  auto issue_x = [&](int64_t s) {
+    const int slot = int(s % STAGES);
+    for (int c = 0; c < chunks_at(s); ++c)
+      tma_3d(smem + slot * L::stage + c * L::xchunk, &xmap, 0, int(2 * (s * CH + c)), 0,
+             &full[slot]);
+  };
+  if (producer) {  // the first stages' weight, then (past a programmatic launch's wait) their X
     ring_init(full, empty, STAGES, WARPS);
     asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
     policy = l2_policy(true);  // the weight is read once: evict first
-    for (int64_t s = 0; s < STAGES && s < stages; ++s) issue(s);
+    for (int64_t s = 0; s < STAGES && s < stages; ++s) issue_w(s);
+    grid_dependency_wait();  // the consumers read X and write Y only after these boxes land
+    for (int64_t s = 0; s < STAGES && s < stages; ++s) issue_x(s);
   }
+  grid_dependents_launch();
   __syncthreads();
   if (warp == WARPS) {  // the producer warp: refill each stage once every consumer has read it
     if (producer)
       for (int64_t s = STAGES; s < stages; ++s) {
         mbar_wait(&empty[s % STAGES], uint32_t((s / STAGES - 1) & 1));
-        issue(s);
+        issue_w(s);
+        issue_x(s);
       }
     return;
   }
@@ -826,9 +834,8 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   const cuuint32_t box[3] = {64, 2, cuuint32_t(M)};  // the M rows only (see XsLayout)
   const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
   const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
-  kernel<<<unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st>>>(map, M, w.packed, w.N, w.K, inv_g,
-                                                                  Y);
-  MRGPTQ_CUDA_LAUNCH_CHECK();
+  launch_dependent(kernel, unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st, map, M, w.packed,
+                   w.N, w.K, inv_g, Y);
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream_xs");
 #endif

@@ -1,0 +1,220 @@
+// The streamed W4A16 kernels as programmatic dependents (gpu::set_programmatic_launch): their
+// CTAs may start while the kernel before them in the stream still runs, so every read of X and
+// write of Y must wait for it. A kernel before them that lets its dependents start at once, then
+// sleeps, and only then writes X and reads Y, opens that window wide: a kernel that read X early
+// would see the NaN poison still there, and one that wrote Y early would have its output read
+// back as the old contents. A probe that reads X without waiting shows that the window is
+// really open on this GPU. Then chains of layers, each reading the buffer the one before wrote
+// and writing the one it read, must give the plain launches' outputs bit for bit. Skips where no
+// GPU is present.
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mrgptq/error.hpp"
+#include "mrgptq/formats.hpp"
+#include "mrgptq/kernels.hpp"
+
+#include "gpu_test_util.hpp"
+
+using namespace mrgptq;
+using namespace mrgptq::gputest;
+
+namespace {
+
+__device__ uint64_t global_ns() {
+  uint64_t t;
+  asm volatile("mov.u64 %0, %globaltimer;" : "=l"(t));
+  return t;
+}
+
+// Lets its dependents start, sleeps delay_ns, then saves `watch` (Y) into `saved` and copies
+// src into dst (X).
+__global__ void late_writer(const uint16_t* src, uint16_t* dst, int64_t n, const uint16_t* watch,
+                            uint16_t* saved, int64_t nw, uint64_t delay_ns) {
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+  if (threadIdx.x == 0) {
+    const uint64_t t0 = global_ns();
+    while (global_ns() - t0 < delay_ns) __nanosleep(1000);
+  }
+  __syncthreads();
+  for (int64_t i = threadIdx.x; i < nw; i += blockDim.x) saved[i] = watch[i];
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) dst[i] = src[i];
+}
+
+// Reads x without waiting for the kernel before it.
+__global__ void early_reader(const uint16_t* x, uint16_t* out, int64_t n) {
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) out[i] = x[i];
+}
+
+constexpr uint64_t kDelayNs = 200000;  // 0.2 ms: far longer than any of the launches here
+constexpr uint16_t kPoison = 0xFFFF;   // cudaMemset 0xFF: NaN as BF16
+
+// Switches programmatic launches on for one scope.
+struct Programmatic {
+  Programmatic() { gpu::set_programmatic_launch(true); }
+  ~Programmatic() { gpu::set_programmatic_launch(false); }
+};
+
+struct Stream {
+  cudaStream_t s = nullptr;
+  Stream() {
+    if (cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) != cudaSuccess)
+      throw Error("cudaStreamCreateWithFlags failed");
+  }
+  ~Stream() { cudaStreamDestroy(s); }
+};
+
+void launch_late_writer(const uint16_t* src, uint16_t* dst, int64_t n, const uint16_t* watch,
+                        uint16_t* saved, int64_t nw, cudaStream_t st) {
+  late_writer<<<1, 256, 0, st>>>(src, dst, n, watch, saved, nw, kDelayNs);
+  ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+}
+
+class GpuPdl : public GpuTest {};
+
+// The probe: a dependent that does not wait sees the poison, so the window the tests below rely
+// on is open (if it were not, their checks could not fail).
+TEST_F(GpuPdl, AnEarlyReaderSeesTheOldContents) {
+  Stream st;
+  const int64_t n = 4096;
+  std::vector<uint16_t> v(size_t(n), 0x3F80);  // 1.0
+  uint16_t* src = upload(v);
+  uint16_t* x = poisoned<uint16_t>(size_t(n));
+  uint16_t* out = poisoned<uint16_t>(size_t(n));
+  CK(cudaMemsetAsync(out, 0, size_t(n) * 2, st.s));
+  uint16_t* dummy = poisoned<uint16_t>(1);
+  launch_late_writer(src, x, n, dummy, dummy, 0, st.s);
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(1), cfg.blockDim = dim3(256), cfg.stream = st.s, cfg.attrs = attr;
+  cfg.numAttrs = 1;
+  CK(cudaLaunchKernelEx(&cfg, early_reader, static_cast<const uint16_t*>(x), out, n));
+  CK(cudaStreamSynchronize(st.s));
+  const std::vector<uint16_t> got = download(out, size_t(n));
+  EXPECT_EQ(got[0], kPoison) << "the dependent started only after the writer had finished: this "
+                                "GPU or driver does not overlap programmatic launches";
+  EXPECT_EQ(download(x, 1)[0], 0x3F80);  // and the writer did write, afterwards
+  cudaFree(src), cudaFree(x), cudaFree(out), cudaFree(dummy);
+}
+
+// The float64 product of the dequantized weight with x ([M, K] BF16).
+std::vector<double> reference(const DeviceWeight& c, const std::vector<uint16_t>& x, int64_t M) {
+  const int64_t N = c.q.rows, K = c.q.padded_cols;
+  std::vector<double> ref(size_t(M * N));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = 0;
+      for (int64_t k = 0; k < K; ++k)
+        s += double(from_bf16(x[size_t(m * K + k)])) * c.deq.data[size_t(n * K + k)];
+      ref[size_t(m * N + n)] = s;
+    }
+  return ref;
+}
+
+// X written and Y read by the late writer just before the GEMM, launched as its dependent: the
+// GEMM must see the new X and write Y only after the old Y was read. Both streamed kernels (the
+// one-wave X-staged kernel and w4a16_stream on a many-wave grid), both formats.
+TEST_F(GpuPdl, StreamedKernelsWaitForTheKernelBefore) {
+  std::mt19937 rng(std::random_device{}());
+  const int sms = device_sms();
+  Stream st;
+  bool saw_xs = false, saw_stream = false;
+  struct Case {
+    int64_t n, k, m;
+  };
+  // 600 rows: 19 row blocks, X-staged at every M here; 40 x SMs rows: the 2-stage w4a16_stream at
+  // M = 1-8, X-staged (CTAs of several row blocks) or not above.
+  const int64_t wide = 40 * int64_t(sms);
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (Case cs : {Case{600, 2048, 1}, Case{600, 1056, 16}, Case{wide, 256, 1}, Case{wide, 512, 8},
+                    Case{wide, 256, 13}, Case{600, 2048, 32}}) {
+      DeviceWeight c;
+      make_weight(c, cs.n, cs.k, f, rng);
+      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+      const int64_t M = cs.m, N = tw.N, K = tw.K;
+      (gpu::w4a16_stream_stages_x(M, tw) ? saw_xs : saw_stream) = true;
+      const std::vector<uint16_t> x = random_activations(M, K, rng);
+      const std::vector<double> ref = reference(c, x, M);
+      const std::string what = std::string(to_string(f)) + " N=" + std::to_string(N) +
+                               " K=" + std::to_string(K) + " M=" + std::to_string(M);
+      // The plain launch: the reference for the bits.
+      uint16_t* src = upload(x);
+      uint16_t* y0 = poisoned<uint16_t>(size_t(M * N));
+      gpu::w4a16_tensor_core(src, M, tw, y0, st.s);
+      CK(cudaStreamSynchronize(st.s));
+      const std::vector<uint16_t> plain = download(y0, size_t(M * N));
+      ASSERT_LE(rel_error(plain, ref), 5e-3) << what;
+      // The dependent launch behind the late writer; Y holds a marker the writer saves.
+      uint16_t* dx = poisoned<uint16_t>(size_t(M * K));
+      uint16_t* dy = poisoned<uint16_t>(size_t(M * N));
+      uint16_t* saved = poisoned<uint16_t>(size_t(M * N));
+      CK(cudaMemsetAsync(dy, 0x12, size_t(M * N) * 2, st.s));
+      launch_late_writer(src, dx, M * K, dy, saved, M * N, st.s);
+      {
+        Programmatic on;
+        gpu::w4a16_tensor_core(dx, M, tw, dy, st.s);
+      }
+      CK(cudaStreamSynchronize(st.s));
+      const std::vector<uint16_t> got = download(dy, size_t(M * N));
+      const std::vector<uint16_t> old = download(saved, size_t(M * N));
+      size_t diff = 0, overwritten = 0;
+      for (size_t i = 0; i < got.size(); ++i)
+        diff += got[i] != plain[i], overwritten += old[i] != 0x1212;
+      EXPECT_EQ(diff, 0u) << what << ": outputs differ from the plain launch's (X read early?)";
+      EXPECT_EQ(overwritten, 0u) << what << ": Y written before the kernel before had read it";
+      gpu::free_tensor_core_weight(tw);
+      cudaFree(src), cudaFree(y0), cudaFree(dx), cudaFree(dy), cudaFree(saved);
+    }
+  EXPECT_TRUE(saw_xs && saw_stream) << "the cases no longer reach both streamed kernels";
+}
+
+// Chains of square layers, each reading the buffer the one before wrote and writing the one it
+// read, launched back to back with no synchronisation: the same bits as the plain launches.
+TEST_F(GpuPdl, ChainsOfLayersMatchThePlainLaunches) {
+  std::mt19937 rng(std::random_device{}());
+  Stream st;
+  const int64_t D = 1024;
+  const int layers = 6;
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    std::vector<DeviceWeight> c(static_cast<size_t>(layers));
+    std::vector<gpu::TcWeight> tw;
+    for (auto& w : c) {
+      make_weight(w, D, D, f, rng);
+      tw.push_back(gpu::make_tensor_core_weight(w.view(), nullptr));
+    }
+    for (int64_t M : {1, 4, 16, 32}) {
+      const std::vector<uint16_t> x = random_activations(M, D, rng);
+      auto chain = [&](bool programmatic) {
+        if (programmatic) gpu::set_programmatic_launch(true);
+        uint16_t* buf[2] = {upload(x), poisoned<uint16_t>(size_t(M * D))};
+        for (int l = 0; l < layers; ++l)
+          gpu::w4a16_gemm(buf[l % 2], M, tw[size_t(l)], buf[(l + 1) % 2], nullptr, st.s);
+        gpu::set_programmatic_launch(false);
+        EXPECT_EQ(cudaStreamSynchronize(st.s), cudaSuccess);
+        std::vector<uint16_t> y = download(buf[layers % 2], size_t(M * D));
+        cudaFree(buf[0]), cudaFree(buf[1]);
+        return y;
+      };
+      const std::vector<uint16_t> plain = chain(false);
+      size_t finite = 0;
+      for (uint16_t v : plain) finite += (v & 0x7F80) != 0x7F80;
+      ASSERT_EQ(finite, plain.size()) << "the plain chain's output is not finite";
+      for (int rep = 0; rep < 3; ++rep) {
+        const std::vector<uint16_t> got = chain(true);
+        size_t diff = 0;
+        for (size_t i = 0; i < got.size(); ++i) diff += got[i] != plain[i];
+        EXPECT_EQ(diff, 0u) << to_string(f) << " M=" << M << " repeat " << rep;
+      }
+    }
+    for (auto& t : tw) gpu::free_tensor_core_weight(t);
+  }
+}
+
+}  // namespace
