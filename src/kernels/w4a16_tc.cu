@@ -7,7 +7,11 @@
 //                     a producer warp of its own (M = 1-32; CTAs of 1-7 row blocks
 //                     sized so that the grid is one wave).
 // See the comments on each for the tricks; the host entries check arguments.
-#include <cstdlib>
+// Both streamed kernels can run as programmatic dependents of the kernel before them
+// (set_programmatic_launch, launch_dependent): a CTA starts its first weight copies, lets the next
+// kernel's CTAs start, and waits for the previous kernel only before it reads X. In a decode chain
+// a layer's start thus overlaps the previous layer's end (docs/PERFORMANCE.md, twentieth session).
+#include <algorithm>
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
@@ -564,7 +568,7 @@ template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int WAR
 __global__ void __launch_bounds__(WARPS * 32, MINB)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  int64_t N, int64_t K, int mblocks, float inv_g, bool evict_first,
-                 uint16_t* __restrict__ Y, int trig) {
+                 uint16_t* __restrict__ Y) {
   using L = Layout<TILES, NV, kStages, RAW, WARPS, SUB>;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
@@ -599,7 +603,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     policy = l2_policy(evict_first);
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
   }
-  if (trig == 0) grid_dependents_launch();  // EXPERIMENT (twentieth session)
+  grid_dependents_launch();
   const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
   if constexpr (!RAW) fill_lut(reinterpret_cast<uint32_t*>(smem));
   __syncthreads();
@@ -644,7 +648,6 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   static_assert(WARPS * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage,
                 "the reduction fits in the ring");
   if (producer) WG_TRACE(3, clock64());
-  if (trig == 1) grid_dependents_launch();
   __syncthreads();  // every stage has landed and been read: reuse the ring
   reduce_store<WARPS, NT, TILES>(reinterpret_cast<float*>(smem + L::ring), acc, threadIdx.x, warp,
                                  lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
@@ -654,6 +657,9 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   }
 }
 
+// Dynamic shared memory of which an SM holds exactly two CTAs (228 KB a SM, 1 KB each reserved).
+constexpr int kHalfSmem = 227 * 1024 / 2 - 1024;
+
 // TILES: 8-row tiles a CTA covers, SUB row blocks of the weight (w.tiles = TILES / SUB).
 template <int TILES, bool NV, int NT, int STG, bool RAW, int LAYOUT = 1, int WARPS = 8,
           int MINB = MRGPTQ_STREAM_MINB(NT, STG), int SUB = 1>
@@ -662,31 +668,21 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   using L = Layout<TILES, NV, STG, RAW, WARPS, SUB>;
   constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB, SUB>;
   static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
-  // EXPERIMENT (twentieth session): MRGPTQ_PDL_TRIG = where the CTAs let a programmatic
-  // dependent start (0: after the first issues, 1: after the main loop, 2: at exit);
-  // MRGPTQ_STREAM_CAP2=1: one-wave grids of at most 2 CTAs an SM ask for half the shared memory,
-  // so that a dependent cannot take a third slot.
-  static const int trig = [] {
-    const char* e = std::getenv("MRGPTQ_PDL_TRIG");
-    return e ? std::atoi(e) : 0;
-  }();
-  static const bool cap2 = [] {
-    const char* e = std::getenv("MRGPTQ_STREAM_CAP2");
-    return e && std::atoi(e) == 1;
-  }();
-  use_dynamic_smem<kernel>(cap2 && int(L::bytes) < 227 * 1024 / 2 - 1024 ? 227 * 1024 / 2 - 1024
-                                                                         : int(L::bytes));
+  use_dynamic_smem<kernel>(std::max(int(L::bytes), kHalfSmem));
   if (w.tiles * SUB != TILES) throw Error("W4A16 streamed kernel: weight row blocks do not match");
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
   // 1 / G rounded once, then (RAW) times 2^9 exactly: see folded_scale_pairs.
   const float inv_g = NV ? (RAW ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
-  const bool pad = cap2 && MINB == 3 && blocks <= 2 * int64_t(sm_count()) &&
-                   int(L::bytes) <= 227 * 1024 / 2 - 1024;
-  launch_dependent(kernel, unsigned(blocks), WARPS * 32,
-                   pad ? size_t(227 * 1024 / 2 - 1024) : size_t(L::bytes), st, X, M, w.packed, w.N,
-                   w.K, mblocks, inv_g, mblocks == 1, Y, trig);
+  // A grid of at most two CTAs an SM on the 3-slot kernel asks for half the shared memory, so
+  // that the SM holds two: a programmatic dependent started early would otherwise take the third
+  // slots and pile three CTAs onto the SMs that free first. Measured on the H200 in chains of 8
+  // layers (docs/kernels/h200/s20-pdl-knobs.txt, two rounds, MXFP4): 8192x8192 M = 1 15.7 -> 12.0
+  // us a layer; no change with plain launches (14.5-14.7) nor on the other shapes.
+  const bool two = MINB == 3 && blocks <= 2 * int64_t(sm_count()) && int(L::bytes) <= kHalfSmem;
+  launch_dependent(kernel, unsigned(blocks), WARPS * 32, size_t(two ? kHalfSmem : L::bytes), st, X,
+                   M, w.packed, w.N, w.K, mblocks, inv_g, mblocks == 1, Y);
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream");
 #endif
