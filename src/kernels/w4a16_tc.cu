@@ -568,7 +568,7 @@ template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int WAR
 __global__ void __launch_bounds__(WARPS * 32, MINB)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
                  int64_t N, int64_t K, int mblocks, float inv_g, bool evict_first,
-                 uint16_t* __restrict__ Y) {
+                 uint16_t* __restrict__ Y, bool pdl) {
   using L = Layout<TILES, NV, kStages, RAW, WARPS, SUB>;
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::bars);
@@ -603,11 +603,11 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     policy = l2_policy(evict_first);
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
   }
-  grid_dependents_launch();
+  if (pdl) grid_dependents_launch();  // pdl: see launch_dependent (plain launches skip both)
   const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
   if constexpr (!RAW) fill_lut(reinterpret_cast<uint32_t*>(smem));
   __syncthreads();
-  grid_dependency_wait();  // X and Y: a programmatic launch ran ahead only this far
+  if (pdl) grid_dependency_wait();  // X and Y: a programmatic launch ran ahead only this far
 
   const uint32_t lut = su32(smem) + 4 * lane;
   float acc[(TILES + 1) / 2][NT][4] = {};
@@ -679,10 +679,12 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   // that the SM holds two: a programmatic dependent started early would otherwise take the third
   // slots and pile three CTAs onto the SMs that free first. Measured on the H200 in chains of 8
   // layers (docs/kernels/h200/s20-pdl-knobs.txt, two rounds, MXFP4): 8192x8192 M = 1 15.7 -> 12.0
-  // us a layer; no change with plain launches (14.5-14.7) nor on the other shapes.
-  const bool two = MINB == 3 && blocks <= 2 * int64_t(sm_count()) && int(L::bytes) <= kHalfSmem;
+  // us a layer; no change with plain launches (14.5-14.7), which therefore keep the old request,
+  // nor on the other shapes.
+  const bool two = programmatic_launch() && MINB == 3 && blocks <= 2 * int64_t(sm_count()) &&
+                   int(L::bytes) <= kHalfSmem;
   launch_dependent(kernel, unsigned(blocks), WARPS * 32, size_t(two ? kHalfSmem : L::bytes), st, X,
-                   M, w.packed, w.N, w.K, mblocks, inv_g, mblocks == 1, Y);
+                   M, w.packed, w.N, w.K, mblocks, inv_g, mblocks == 1, Y, programmatic_launch());
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream");
 #endif
@@ -739,7 +741,7 @@ template <bool NV, int NT, int STAGES, int CH, int SUB>
 __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
                     const uint8_t* __restrict__ packed, int64_t N, int64_t K, float inv_g,
-                    uint16_t* __restrict__ Y) {
+                    uint16_t* __restrict__ Y, bool pdl) {
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
   constexpr int WARPS = CH * SUB;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
@@ -775,11 +777,11 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
     policy = l2_policy(true);  // the weight is read once: evict first
     issue_w(0);
-    grid_dependency_wait();  // the consumers read X and write Y only after these boxes land
+    if (pdl) grid_dependency_wait();  // consumers read X, write Y only after these boxes land
     issue_x(0);
     for (int64_t s = 1; s < STAGES && s < stages; ++s) issue_w(s), issue_x(s);
   }
-  grid_dependents_launch();
+  if (pdl) grid_dependents_launch();
   __syncthreads();
   if (warp == WARPS) {  // the producer warp: refill each stage once every consumer has read it
     if (producer)
@@ -850,7 +852,7 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
   const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
   launch_dependent(kernel, unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st, map, M, w.packed,
-                   w.N, w.K, inv_g, Y);
+                   w.N, w.K, inv_g, Y, programmatic_launch());
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream_xs");
 #endif

@@ -135,11 +135,13 @@ TEST_F(GpuPdl, StreamedKernelsWaitForTheKernelBefore) {
     int64_t n, k, m;
   };
   // 32 x SMs - 40 rows: 32-row blocks, one CTA an SM, X-staged at every M <= 32; 40 x SMs rows:
-  // more blocks than SMs, too few for CTAs of two blocks: w4a16_stream.
+  // more blocks than SMs, too few for CTAs of two blocks: w4a16_stream; M = 100 on 32-row blocks:
+  // w4a16_stream's 32-row activation tiles, several CTAs over each row block.
   const int64_t one_wave = 32 * int64_t(sms) - 40, wide = 40 * int64_t(sms);
   for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (Case cs : {Case{one_wave, 1024, 1}, Case{one_wave, 1088, 16}, Case{one_wave, 2048, 32},
-                    Case{wide, 256, 1}, Case{wide, 512, 8}, Case{wide, 256, 13}}) {
+    for (Case cs :
+         {Case{one_wave, 1024, 1}, Case{one_wave, 1088, 16}, Case{one_wave, 2048, 32},
+          Case{wide, 256, 1}, Case{wide, 512, 8}, Case{wide, 256, 13}, Case{one_wave, 6208, 100}}) {
       DeviceWeight c;
       make_weight(c, cs.n, cs.k, f, rng);
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
