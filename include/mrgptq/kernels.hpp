@@ -37,10 +37,11 @@ int forced_activation_chunks();  // the forced C, or 0
 
 // Decode chains: the streamed W4A16 kernels (w4a16_gemm and w4a16_tensor_core on a TcWeight, M <=
 // 32) launch as programmatic dependents of the kernel before them in the stream. Their CTAs may
-// then start while that kernel's last CTAs still run: they fetch their first weight stages
-// and wait (griddepcontrol.wait) for it to finish before they read X or write Y. Off by default.
-// The caller promises that no kernel that may still be running writes the weight (true of any
-// weight loaded before the chain). Not thread-safe: a process-wide setting.
+// then be launched while that kernel's last CTAs still run; they wait (griddepcontrol.wait) for
+// it to finish before any memory access, and let the next kernel's CTAs launch once their own
+// main loop is done. Off by default, and experimental: see docs/PERFORMANCE.md, twentieth session
+// (this form is tested by test_programmatic_launch but not yet run on a GPU). Not thread-safe: a
+// process-wide setting.
 void set_programmatic_launch(bool on);
 bool programmatic_launch();
 

@@ -34,9 +34,9 @@ void use_dynamic_smem(int bytes) {
   (void)done;
 }
 
-// Host: launch a kernel whose global reads and writes of data other kernels produce wait behind
-// grid_dependency_wait (below), as a programmatic dependent of the kernel before it in the stream
-// when set_programmatic_launch asks for it, else as a plain launch.
+// Host: launch a kernel as a programmatic dependent of the kernel before it in the stream when
+// set_programmatic_launch asks for it (the kernel must then wait in grid_dependency_wait, below,
+// before its global reads and writes), else as a plain launch.
 template <class... Params, class... Args>
 void launch_dependent(void (*kernel)(Params...), unsigned grid, unsigned block, size_t smem,
                       cudaStream_t st, Args&&... args) {
@@ -124,10 +124,10 @@ __device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
       "r"(parity)
       : "memory");
 }
-// Programmatic dependent launch (launch_dependent). The weight is no other kernel's output, so a
-// CTA may fetch it while the kernel before it in the stream still runs; everything else -- X read,
-// Y written (that kernel may still read the buffer) -- waits here until that kernel has finished
-// and its writes are visible. A no-op in a plain launch.
+// Programmatic dependent launch (launch_dependent): a CTA launched while the kernel before it in
+// the stream still runs waits here until that kernel has finished and its writes are visible,
+// before it reads X or writes Y (that kernel may still read the buffer). The streamed kernels
+// execute it only in programmatic launches, and before any bulk copy is in flight (w4a16_tc.cu).
 __device__ __forceinline__ void grid_dependency_wait() {
   asm volatile("griddepcontrol.wait;" ::: "memory");
 }

@@ -8,9 +8,10 @@
 //                     sized so that the grid is one wave).
 // See the comments on each for the tricks; the host entries check arguments.
 // Both streamed kernels can run as programmatic dependents of the kernel before them
-// (set_programmatic_launch, launch_dependent): a CTA starts its first weight copies, lets the next
-// kernel's CTAs start, and waits for the previous kernel only before it reads X. In a decode chain
-// a layer's start thus overlaps the previous layer's end (docs/PERFORMANCE.md, twentieth session).
+// (set_programmatic_launch, launch_dependent): a CTA may start before the previous kernel ends,
+// waits for it before any copy, and lets the next kernel's CTAs start once its main loop is done.
+// In a decode chain a layer's launch overlaps the previous layer's end (docs/PERFORMANCE.md,
+// twentieth session).
 #include <algorithm>
 #include <type_traits>
 
@@ -598,16 +599,20 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
                           (N - 1) / ((TILES / SUB) * 8), chunks, c0, n, L::wchunk, &full[slot],
                           policy);
   };
+  // A programmatic launch (pdl; plain launches skip both griddepcontrol instructions) waits for
+  // the kernel before it here, before any copy is in flight, and lets the next one start after
+  // its main loop, when its copies have all landed. Executed with bulk copies in flight (the
+  // wait after the first stages' copies, the trigger before), the instructions made plain
+  // launches compute wrong outputs now and then (docs/kernels/h200/s20-flake.txt); why is open.
+  if (pdl) grid_dependency_wait();
   if (producer) {  // the first stages fly while the block builds its table
     ring_init(full, empty, kStages, WARPS);
     policy = l2_policy(evict_first);
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
   }
-  if (pdl) grid_dependents_launch();  // pdl: see launch_dependent (plain launches skip both)
   const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
   if constexpr (!RAW) fill_lut(reinterpret_cast<uint32_t*>(smem));
   __syncthreads();
-  if (pdl) grid_dependency_wait();  // X and Y: a programmatic launch ran ahead only this far
 
   const uint32_t lut = su32(smem) + 4 * lane;
   float acc[(TILES + 1) / 2][NT][4] = {};
@@ -648,6 +653,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   static_assert(WARPS * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage,
                 "the reduction fits in the ring");
   if (producer) WG_TRACE(3, clock64());
+  if (pdl) grid_dependents_launch();
   __syncthreads();  // every stage has landed and been read: reuse the ring
   reduce_store<WARPS, NT, TILES>(reinterpret_cast<float*>(smem + L::ring), acc, threadIdx.x, warp,
                                  lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
@@ -675,12 +681,12 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
   // 1 / G rounded once, then (RAW) times 2^9 exactly: see folded_scale_pairs.
   const float inv_g = NV ? (RAW ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
-  // A grid of at most two CTAs an SM on the 3-slot kernel asks for half the shared memory, so
-  // that the SM holds two: a programmatic dependent started early would otherwise take the third
-  // slots and pile three CTAs onto the SMs that free first. Measured on the H200 in chains of 8
-  // layers (docs/kernels/h200/s20-pdl-knobs.txt, two rounds, MXFP4): 8192x8192 M = 1 15.7 -> 12.0
-  // us a layer; no change with plain launches (14.5-14.7), which therefore keep the old request,
-  // nor on the other shapes.
+  // In a programmatic launch, a grid of at most two CTAs an SM on the 3-slot kernel asks for half
+  // the shared memory, so that the SM holds two: a dependent launched early would otherwise take
+  // the third slots and pile three CTAs onto the SMs that free first. Measured on the H200 in
+  // chains of 8 layers with the trigger right after the first copies (an earlier form, see
+  // w4a16_stream; docs/kernels/h200/s20-pdl-knobs.txt, two rounds, MXFP4): 8192x8192 M = 1 15.7 ->
+  // 12.0 us a layer, no change on the other shapes nor with plain launches (14.5-14.7).
   const bool two = programmatic_launch() && MINB == 3 && blocks <= 2 * int64_t(sm_count()) &&
                    int(L::bytes) <= kHalfSmem;
   launch_dependent(kernel, unsigned(blocks), WARPS * 32, size_t(two ? kHalfSmem : L::bytes), st, X,
@@ -758,37 +764,30 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     WG_TRACE(1, clock64());
   }
   uint64_t policy = 0;
-  // A stage: the weight's runs (copy_weight_runs), then the activation boxes, on one barrier.
-  auto chunks_at = [&](int64_t s) { return int(chunks - s * CH < CH ? chunks - s * CH : CH); };
-  auto issue_w = [&](int64_t s) {
+  auto issue = [&](int64_t s) {  // the weight's runs (copy_weight_runs), then the activation boxes
     const int slot = int(s % STAGES);
-    mbar_expect_tx(&full[slot], uint32_t(chunks_at(s)) * (SUB * L::wchunk + xbytes));
-    copy_weight_runs<SUB>(smem + slot * L::stage + L::xpart, L::wpart, packed, rb, (N - 1) / 32,
-                          chunks, s * CH, uint32_t(chunks_at(s)), L::wchunk, &full[slot], policy);
+    const int64_t c0 = s * CH;
+    const int n = int(chunks - c0 < CH ? chunks - c0 : CH);
+    uint8_t* st = smem + slot * L::stage;
+    mbar_expect_tx(&full[slot], uint32_t(n) * (SUB * L::wchunk + xbytes));
+    copy_weight_runs<SUB>(st + L::xpart, L::wpart, packed, rb, (N - 1) / 32, chunks, c0,
+                          uint32_t(n), L::wchunk, &full[slot], policy);
+    for (int c = 0; c < n; ++c)
+      tma_3d(st + c * L::xchunk, &xmap, 0, int(2 * (c0 + c)), 0, &full[slot]);
   };
-  auto issue_x = [&](int64_t s) {
-    const int slot = int(s % STAGES);
-    for (int c = 0; c < chunks_at(s); ++c)
-      tma_3d(smem + slot * L::stage + c * L::xchunk, &xmap, 0, int(2 * (s * CH + c)), 0,
-             &full[slot]);
-  };
-  if (producer) {  // the first stage's weight, then (past a programmatic launch's wait) its X
+  if (producer) {                     // a programmatic launch waits first, as in w4a16_stream
+    if (pdl) grid_dependency_wait();  // consumers read X, write Y only after the boxes land
     ring_init(full, empty, STAGES, WARPS);
     asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
     policy = l2_policy(true);  // the weight is read once: evict first
-    issue_w(0);
-    if (pdl) grid_dependency_wait();  // consumers read X, write Y only after these boxes land
-    issue_x(0);
-    for (int64_t s = 1; s < STAGES && s < stages; ++s) issue_w(s), issue_x(s);
+    for (int64_t s = 0; s < STAGES && s < stages; ++s) issue(s);
   }
-  if (pdl) grid_dependents_launch();
   __syncthreads();
   if (warp == WARPS) {  // the producer warp: refill each stage once every consumer has read it
     if (producer)
       for (int64_t s = STAGES; s < stages; ++s) {
         mbar_wait(&empty[s % STAGES], uint32_t((s / STAGES - 1) & 1));
-        issue_w(s);
-        issue_x(s);
+        issue(s);
       }
     return;
   }
@@ -827,7 +826,8 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
   constexpr int E = NT * 2 * 4 * 32;
   static_assert(WARPS * E * 4 <= STAGES * L::stage, "the reduction fits in the ring");
   if (threadIdx.x == 0) WG_TRACE(3, clock64());
-  named_sync<WARPS * 32>();  // every stage has landed and been read: reuse the ring
+  if (pdl) grid_dependents_launch();  // the producer warp has exited
+  named_sync<WARPS * 32>();           // every stage has landed and been read: reuse the ring
   reduce_store<CH, NT, 4>(reinterpret_cast<float*>(smem) + h * CH * E, acc, threadIdx.x % (CH * 32),
                           cw, lane, 0, M, (rb * SUB + h) * 32, N, inv_g, Y, named_sync<WARPS * 32>);
   if (threadIdx.x == 0) {

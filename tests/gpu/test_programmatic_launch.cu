@@ -1,8 +1,8 @@
 // The streamed W4A16 kernels as programmatic dependents (gpu::set_programmatic_launch): their
-// CTAs may start while the kernel before them in the stream still runs, so every read of X and
-// write of Y must wait for it. A kernel before them that lets its dependents start at once, then
-// sleeps, and only then writes X and reads Y, opens that window wide: a kernel that read X early
-// would see the NaN poison still there, and one that wrote Y early would have its output read
+// CTAs may be launched while the kernel before them in the stream still runs, so every read of X
+// and write of Y must wait for it. A kernel before them that lets its dependents start at once,
+// then sleeps, and only then writes X and reads Y, opens that window wide: a kernel that read X
+// early would see the NaN poison still there, and one that wrote Y early would have its output read
 // back as the old contents. A probe that reads X without waiting shows that the window is
 // really open on this GPU. Then chains of layers, each reading the buffer the one before wrote
 // and writing the one it read, must give the plain launches' outputs bit for bit. Skips where no
