@@ -12,7 +12,6 @@
 // waits for it before any copy, and lets the next kernel's CTAs start once its main loop is done.
 // In a decode chain a layer's launch overlaps the previous layer's end (docs/PERFORMANCE.md,
 // twentieth session).
-#include <algorithm>
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
@@ -674,7 +673,7 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   using L = Layout<TILES, NV, STG, RAW, WARPS, SUB>;
   constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB, SUB>;
   static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
-  use_dynamic_smem<kernel>(std::max(int(L::bytes), kHalfSmem));
+  use_dynamic_smem<kernel>(int(L::bytes));
   if (w.tiles * SUB != TILES) throw Error("W4A16 streamed kernel: weight row blocks do not match");
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
@@ -689,6 +688,14 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   // 12.0 us a layer, no change on the other shapes nor with plain launches (14.5-14.7).
   const bool two = programmatic_launch() && MINB == 3 && blocks <= 2 * int64_t(sm_count()) &&
                    int(L::bytes) <= kHalfSmem;
+  if (two) {  // plain launches keep the old limit too
+    static const bool raised = [] {
+      MRGPTQ_CUDA_CHECK(
+          cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kHalfSmem));
+      return true;
+    }();
+    (void)raised;
+  }
   launch_dependent(kernel, unsigned(blocks), WARPS * 32, size_t(two ? kHalfSmem : L::bytes), st, X,
                    M, w.packed, w.N, w.K, mblocks, inv_g, mblocks == 1, Y, programmatic_launch());
 #ifdef MRGPTQ_WG_TRACE
