@@ -40,12 +40,17 @@ void use_dynamic_smem(int bytes) {
 template <class... Params, class... Args>
 void launch_dependent(void (*kernel)(Params...), unsigned grid, unsigned block, size_t smem,
                       cudaStream_t st, Args&&... args) {
+  if (!programmatic_launch()) {  // exactly the launch of before (docs/PERFORMANCE.md, 20th session)
+    kernel<<<grid, block, smem, st>>>(std::forward<Args>(args)...);
+    MRGPTQ_CUDA_LAUNCH_CHECK();
+    return;
+  }
   cudaLaunchAttribute attr[1];
   attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
   attr[0].val.programmaticStreamSerializationAllowed = 1;
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3(grid), cfg.blockDim = dim3(block), cfg.dynamicSmemBytes = smem;
-  cfg.stream = st, cfg.attrs = attr, cfg.numAttrs = programmatic_launch() ? 1 : 0;
+  cfg.stream = st, cfg.attrs = attr, cfg.numAttrs = 1;
   MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
 }
 
