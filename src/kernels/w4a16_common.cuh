@@ -9,7 +9,9 @@
 #include <cuda_fp8.h>
 #include <cudaTypedefs.h>
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -20,28 +22,33 @@
 
 namespace mrgptq::gpu::w4 {
 
-// Host, once per kernel: let it take `bytes` of dynamic shared memory, with all of the unified
-// L1/shared array as shared memory, so that the blocks per SM it was sized for fit.
+// Host: let a kernel take `bytes` of dynamic shared memory, with all of the unified L1/shared
+// array as shared memory, so that the blocks per SM it was sized for fit. The attributes are set
+// again only when a launch asks for more than any before (w4a16_stream's programmatic two-CTA
+// form), so that every other launch keeps the limit it always had.
 template <auto kernel>
 void use_dynamic_smem(int bytes) {
-  static const bool done = [bytes] {
-    MRGPTQ_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
-    MRGPTQ_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
-    return true;
-  }();
-  (void)done;
+  static std::atomic<int> limit{0};
+  if (bytes <= limit.load(std::memory_order_acquire)) return;
+  static std::mutex m;
+  const std::lock_guard<std::mutex> lock(m);
+  if (bytes <= limit.load(std::memory_order_relaxed)) return;
+  MRGPTQ_CUDA_CHECK(
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+  MRGPTQ_CUDA_CHECK(
+      cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
+  limit.store(bytes, std::memory_order_release);
 }
 
-// Host: launch a kernel as a programmatic dependent of the kernel before it in the stream when
-// set_programmatic_launch asks for it (the kernel must then wait in grid_dependency_wait, below,
-// before its global reads and writes), else as a plain launch.
+// Host: launch a kernel whose last parameter is `bool pdl`, passing `pdl`: as a programmatic
+// dependent of the kernel before it in the stream where pdl is true (the kernel must then wait in
+// grid_dependency_wait, below, before its global reads and writes), else as a plain launch,
+// exactly as before programmatic launches existed (docs/PERFORMANCE.md, twentieth session).
 template <class... Params, class... Args>
-void launch_dependent(void (*kernel)(Params...), unsigned grid, unsigned block, size_t smem,
-                      cudaStream_t st, Args&&... args) {
-  if (!programmatic_launch()) {  // exactly the launch of before (docs/PERFORMANCE.md, 20th session)
-    kernel<<<grid, block, smem, st>>>(std::forward<Args>(args)...);
+void launch_dependent(bool pdl, void (*kernel)(Params...), unsigned grid, unsigned block,
+                      size_t smem, cudaStream_t st, Args&&... args) {
+  if (!pdl) {
+    kernel<<<grid, block, smem, st>>>(std::forward<Args>(args)..., false);
     MRGPTQ_CUDA_LAUNCH_CHECK();
     return;
   }
@@ -51,7 +58,7 @@ void launch_dependent(void (*kernel)(Params...), unsigned grid, unsigned block, 
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3(grid), cfg.blockDim = dim3(block), cfg.dynamicSmemBytes = smem;
   cfg.stream = st, cfg.attrs = attr, cfg.numAttrs = 1;
-  MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
+  MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)..., true));
 }
 
 // Host: call fn(nv, layout) with the re-laid-out weight's format (std::bool_constant, true for

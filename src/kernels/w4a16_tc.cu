@@ -673,7 +673,6 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   using L = Layout<TILES, NV, STG, RAW, WARPS, SUB>;
   constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB, SUB>;
   static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
-  use_dynamic_smem<kernel>(int(L::bytes));
   if (w.tiles * SUB != TILES) throw Error("W4A16 streamed kernel: weight row blocks do not match");
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
@@ -686,18 +685,13 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   // chains of 8 layers with the trigger right after the first copies (an earlier form, see
   // w4a16_stream; docs/kernels/h200/s20-pdl-knobs.txt, two rounds, MXFP4): 8192x8192 M = 1 15.7 ->
   // 12.0 us a layer, no change on the other shapes nor with plain launches (14.5-14.7).
-  const bool two = programmatic_launch() && MINB == 3 && blocks <= 2 * int64_t(sm_count()) &&
-                   int(L::bytes) <= kHalfSmem;
-  if (two) {  // plain launches keep the old limit too
-    static const bool raised = [] {
-      MRGPTQ_CUDA_CHECK(
-          cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kHalfSmem));
-      return true;
-    }();
-    (void)raised;
-  }
-  launch_dependent(kernel, unsigned(blocks), WARPS * 32, size_t(two ? kHalfSmem : L::bytes), st, X,
-                   M, w.packed, w.N, w.K, mblocks, inv_g, mblocks == 1, Y, programmatic_launch());
+  const bool pdl = programmatic_launch();
+  const bool two =
+      pdl && MINB == 3 && blocks <= 2 * int64_t(sm_count()) && int(L::bytes) <= kHalfSmem;
+  const int smem = two ? kHalfSmem : int(L::bytes);
+  use_dynamic_smem<kernel>(smem);
+  launch_dependent(pdl, kernel, unsigned(blocks), WARPS * 32, size_t(smem), st, X, M, w.packed, w.N,
+                   w.K, mblocks, inv_g, mblocks == 1, Y);
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream");
 #endif
@@ -858,8 +852,8 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   const cuuint32_t box[3] = {64, 2, cuuint32_t(M)};  // the M rows only (see XsLayout)
   const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
   const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
-  launch_dependent(kernel, unsigned(blocks), (CH * SUB + 1) * 32, L::bytes, st, map, M, w.packed,
-                   w.N, w.K, inv_g, Y, programmatic_launch());
+  launch_dependent(programmatic_launch(), kernel, unsigned(blocks), (CH * SUB + 1) * 32, L::bytes,
+                   st, map, M, w.packed, w.N, w.K, inv_g, Y);
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream_xs");
 #endif

@@ -109,20 +109,6 @@ TEST_F(GpuPdl, AnEarlyReaderSeesTheOldContents) {
   cudaFree(src), cudaFree(x), cudaFree(out), cudaFree(dummy);
 }
 
-// The float64 product of the dequantized weight with x ([M, K] BF16).
-std::vector<double> reference(const DeviceWeight& c, const std::vector<uint16_t>& x, int64_t M) {
-  const int64_t N = c.q.rows, K = c.q.padded_cols;
-  std::vector<double> ref(size_t(M * N));
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < N; ++n) {
-      double s = 0;
-      for (int64_t k = 0; k < K; ++k)
-        s += double(from_bf16(x[size_t(m * K + k)])) * c.deq.data[size_t(n * K + k)];
-      ref[size_t(m * N + n)] = s;
-    }
-  return ref;
-}
-
 // X written and Y read by the late writer just before the GEMM, launched as its dependent: the
 // GEMM must see the new X and write Y only after the old Y was read. Both streamed kernels (the
 // one-wave X-staged kernel and w4a16_stream on a many-wave grid), both formats.
@@ -148,7 +134,8 @@ TEST_F(GpuPdl, StreamedKernelsWaitForTheKernelBefore) {
       const int64_t M = cs.m, N = tw.N, K = tw.K;
       (gpu::w4a16_stream_stages_x(M, tw) ? saw_xs : saw_stream) = true;
       const std::vector<uint16_t> x = random_activations(M, K, rng);
-      const std::vector<double> ref = reference(c, x, M);
+      MatrixF A(M, K);
+      for (int64_t i = 0; i < M * K; ++i) A.data[size_t(i)] = from_bf16(x[size_t(i)]);
       const std::string what = std::string(to_string(f)) + " N=" + std::to_string(N) +
                                " K=" + std::to_string(K) + " M=" + std::to_string(M);
       // The plain launch: the reference for the bits.
@@ -157,7 +144,7 @@ TEST_F(GpuPdl, StreamedKernelsWaitForTheKernelBefore) {
       gpu::w4a16_tensor_core(src, M, tw, y0, st.s);
       CK(cudaStreamSynchronize(st.s));
       const std::vector<uint16_t> plain = download(y0, size_t(M * N));
-      ASSERT_LE(rel_error(plain, ref), 5e-3) << what;
+      ASSERT_LE(rel_error_vs_f64(plain, A, c.deq), 5e-3) << what;
       // The dependent launch behind the late writer; Y holds a marker the writer saves.
       uint16_t* dx = poisoned<uint16_t>(size_t(M * K));
       uint16_t* dy = poisoned<uint16_t>(size_t(M * N));
@@ -202,11 +189,17 @@ TEST_F(GpuPdl, ChainsOfLayersMatchThePlainLaunches) {
       for (int64_t M : {1, 4, 16, 32}) {
         const std::vector<uint16_t> x = random_activations(M, D, rng);
         auto chain = [&](bool programmatic) {
-          if (programmatic) gpu::set_programmatic_launch(true);
           uint16_t* buf[2] = {upload(x), poisoned<uint16_t>(size_t(M * D))};
-          for (int l = 0; l < layers; ++l)
-            gpu::w4a16_gemm(buf[l % 2], M, tw[size_t(l)], buf[(l + 1) % 2], nullptr, st.s);
-          gpu::set_programmatic_launch(false);
+          auto run = [&] {
+            for (int l = 0; l < layers; ++l)
+              gpu::w4a16_gemm(buf[l % 2], M, tw[size_t(l)], buf[(l + 1) % 2], nullptr, st.s);
+          };
+          if (programmatic) {
+            Programmatic on;
+            run();
+          } else {
+            run();
+          }
           EXPECT_EQ(cudaStreamSynchronize(st.s), cudaSuccess);
           std::vector<uint16_t> y = download(buf[layers % 2], size_t(M * D));
           cudaFree(buf[0]), cudaFree(buf[1]);
