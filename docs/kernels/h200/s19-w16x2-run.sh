@@ -5,6 +5,8 @@
 # at three CTA slots, or 12 warps at two). ncu had the 8-warp form at 3.7 warps a scheduler,
 # issue 55%, on 8192x8192. GPU tests first (the new test shape takes the 16 x 2 form when asked),
 # then bench_w4a16_tc in alternating processes, two rounds: tma mx / gemm mx / gemm nv, us.
+# The experiment is not in the tree: git checkout c9c2826 && git apply
+# docs/kernels/h200/w4a16-16x2-experiment.patch first.
 # Here: bash scripts/gpu-pack.sh --tgz build-pack;
 #   run(command="bash docs/kernels/h200/s19-w16x2-run.sh", carry=["build-pack"])
 cd "$(dirname "$0")/../../.." || exit 1

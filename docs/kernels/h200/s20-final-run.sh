@@ -4,6 +4,7 @@
 # program (gpu.sh test), then the chains of 8 layers at M = 1, 4, 16, 32 on the four layer
 # shapes, then memcheck on the programmatic-launch tests (not the probe: the sanitizer serialises
 # kernels, which shuts the window it checks).
+# This form is 06b0bbe's (since changed, see s20-flake.txt): git checkout 06b0bbe first.
 # Here: bash scripts/gpu-pack.sh --tgz build-pack;
 #   run(command="bash docs/kernels/h200/s20-final-run.sh", carry=["build-pack"])
 cd "$(dirname "$0")/../../.." || exit 1

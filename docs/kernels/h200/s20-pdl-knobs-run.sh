@@ -10,6 +10,7 @@
 # 1. test_programmatic_launch; the streamed tests of test_w4a16_tc.
 # 2. bench_w4a16_tc --chain 8 --ms 1,16 under each setting, alternating processes, two rounds.
 # 3. Single calls, plain launches, old (a221e7c's w4a16_tc.cu) against new, two rounds.
+# The switches exist only at 20f23d0 (since removed): git checkout 20f23d0 first.
 # Here: bash scripts/gpu-pack.sh --tgz build-pack (build-ab as for s20-pdl-run.sh);
 # run(command="bash docs/kernels/h200/s20-pdl-knobs-run.sh", carry=["build-pack", "build-ab"])
 cd "$(dirname "$0")/../../.." || exit 1

@@ -9,6 +9,7 @@
 # 3. Single calls, plain launches, against the same kernels at HEAD before the change
 #    (build-ab/bench_w4a16_tc_old), alternating processes, two rounds: that the change costs
 #    nothing where it is not asked for.
+# The kernels of this run are b9c3cda's (since changed): git checkout b9c3cda first.
 # Here: bash scripts/gpu-pack.sh --tgz build-pack; scripts/bench-variant.sh --file
 # src/kernels/w4a16_tc.cu --bin bench_w4a16_tc a221e7c old; mkdir -p build-ab; gzip -c
 # build-old/bench_w4a16_tc_old > build-ab/bench_w4a16_tc_old.gz;
