@@ -13,7 +13,7 @@
 cd "$(dirname "$0")/../../.." || exit 1
 set -uo pipefail
 B=$(mktemp -d)
-tar xzf build-pack/bundle.tgz -C "$B" bench_w4a16_tc && chmod +x "$B"/*
+tar xzf build-pack/bundle.tgz -C "$B" ./bench_w4a16_tc && chmod +x "$B"/*
 mv "$B/bench_w4a16_tc" "$B/bench_w4a16_tc_head"
 for f in build-ab3/*.gz; do n=$(basename "$f" .gz); gunzip -c "$f" >"$B/$n" && chmod +x "$B/$n"; done
 echo "== test_programmatic_launch tf"
