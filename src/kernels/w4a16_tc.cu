@@ -604,8 +604,9 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   // wait after the first stages' copies, the trigger before), the instructions made plain
   // launches compute wrong outputs now and then: 13 of 18 repeats failed, none of the kernels
   // without them nor of the launch API alone (docs/kernels/h200/s20-flake.txt, s21-run1.txt);
-  // why a no-op changes the sums is open. An L2 prefetch of the weight before the wait was
-  // slower (s21-run3.txt).
+  // why a no-op changes the sums is open. The trigger at the very start (copies issued after
+  // it) failed too, in a programmatic launch (s21-run4.txt): trigger only once every copy has
+  // landed. An L2 prefetch of the weight before the wait was slower (s21-run3.txt).
   if (pdl) grid_dependency_wait();
   if (producer) {  // the first stages fly while the block builds its table
     ring_init(full, empty, kStages, WARPS);
