@@ -78,7 +78,9 @@ if want test; then
     timeout "${tl##*:}" "$BUILD/$t" >"$OUT/$t.log" 2>&1
     rc=$?
     summary+=("$t: exit $rc$([ $rc = 124 ] && echo ' (ran past its limit)'), $((SECONDS - t0)) s, $(grep -E '^\[  (PASSED|FAILED|SKIPPED) +\] [0-9]+ test' "$OUT/$t.log" | tr -s ' ' | tr '\n' ' ')")
-    grep -E '^\[  FAILED  \]|Failure|Expected|Which is' "$OUT/$t.log" | head -20
+    # A failure's lines up to its test's message (which names the case), then the failed tests.
+    grep -A6 'Failure$' "$OUT/$t.log" | grep -v '^\[ RUN' | head -28
+    grep -E '^\[  FAILED  \]' "$OUT/$t.log" | head -8
   done
 fi
 
