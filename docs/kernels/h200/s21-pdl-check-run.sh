@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Written in the twentieth session for the next one (not run: the session's device time ran out).
+# Run in the twenty-first session, inside s21-run1.sh: output in s21-run1.txt.
 # The twentieth session's call 4 (s20-flake.txt) had StreamedKernelMatchesFloat64AtOddSizes
 # failing in 11 of 12 repeats on the build whose kernels executed griddepcontrol.launch_dependents
 # / .wait in plain launches (with bulk copies in flight), 0 of 12 on a221e7c's kernels. Since

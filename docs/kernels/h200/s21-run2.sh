@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Run inside s21-run3.sh (output in s21-run3.txt).
 # Twenty-first session, call 2: can programmatic launches fetch the weight before the wait again,
 # without a bulk copy in flight at either griddepcontrol instruction? The twentieth session's
 # first form (copies before the wait) gained ~1.2 us a layer more on 8192x8192 M = 1 than the
