@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Written in the twentieth session for the next one (not run). What broke plain launches in the
 # Run in the twenty-first session, inside s21-run1.sh: output in s21-run1.txt.
+# Written in the twentieth session for the next one (not run). What broke plain launches in the
 # twentieth session's call 4 (s20-flake.txt)? Between a221e7c (passed 12 of 12) and the failing
 # build (1 of 12) two things changed at once: the griddepcontrol instructions (PREEXIT after the
 # first copies, ACQBULK after the block barrier, both with bulk copies in flight) and the launch
