@@ -19,11 +19,14 @@
 // Each mode runs in plain and in programmatic launches (every launch a programmatic dependent
 // of the one before; the kernels share no data, so none needs the wait), on two grid shapes:
 // the failing test's (76 CTAs, a 4-stage ring, 7 stages a CTA: MXFP4 600x6208 at M = 100) and a
-// many-wave one (2-stage ring, three CTAs an SM). Nonzero counts mean the instructions corrupt
-// the copies themselves; zeros everywhere point the search at the mma path or at timing.
+// many-wave one (2-stage ring, three CTAs an SM). Launch n gives CTA b the slice b + n (mod the
+// grid), so that a stage left over from the launch before on the same SM never holds the words
+// expected. Nonzero counts mean the instructions corrupt the copies themselves; zeros everywhere
+// point the search at the mma path or at timing.
 // usage: probe_preexit [--launches L] [--rounds R]
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,32 +42,32 @@ namespace {
 constexpr int kWarps = 8, kChunk = 2176, kStage = kWarps * kChunk;  // w4a16_stream's MXFP4 stage
 constexpr int kXWords = 4;  // words of the second buffer a lane loads a stage
 
-__host__ __device__ uint32_t mix(uint64_t i) {  // the fill: a 64 -> 32-bit hash (splitmix64)
-  uint64_t z = i + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return uint32_t(z ^ (z >> 31));
+// Word i of a buffer: a bijection of i's low 32 bits (odd multiplier), so that any word from
+// another place (another stage, slice or launch) differs from the one expected. The buffers
+// here hold far fewer than 2^32 words.
+__host__ __device__ uint32_t word(int64_t i, uint32_t salt) {
+  return (uint32_t(i) ^ salt) * 2654435761u;
 }
+constexpr uint32_t kSrcSalt = 0, kXSalt = 0xA5A5A5A5u, kRedSalt = 0x5A5A5A5Au;
 
-__global__ void fill(uint32_t* p, int64_t n, uint64_t salt) {
+__global__ void fill(uint32_t* p, int64_t n, uint32_t salt) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x)
-    p[i] = mix(uint64_t(i) + salt);
+    p[i] = word(i, salt);
 }
-
-constexpr uint64_t kXSalt = 1ull << 40;
 
 template <int kStages>
 __global__ void __launch_bounds__(kWarps * 32)
     probe(const uint32_t* __restrict__ src, const uint32_t* __restrict__ x, int64_t stages,
-          int64_t xwords, int mode, unsigned long long* bad, bool pdl) {
+          int64_t xwords, int64_t shift, int mode, unsigned long long* bad, bool pdl) {
   (void)pdl;  // launch_dependent's flag: the modes decide what runs
   extern __shared__ __align__(128) uint8_t smem[];
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + kStages * kStage);
   uint64_t* empty = full + kStages;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const bool producer = threadIdx.x == 0;
-  const int64_t base = int64_t(blockIdx.x) * stages * kStage;  // this CTA's slice, in bytes
+  const int64_t slice = (blockIdx.x + shift) % gridDim.x;
+  const int64_t base = slice * stages * kStage;  // in bytes
   uint64_t policy = 0;
   auto issue = [&](int64_t s) {
     const int slot = int(s % kStages);
@@ -86,13 +89,13 @@ __global__ void __launch_bounds__(kWarps * 32)
   for (int64_t s = 0; s < stages; ++s) {
     const int slot = int(s % kStages);
     uint32_t xv[kXWords];  // the activations' loads go out before the wait, as there
-    const int64_t xi = ((int64_t(blockIdx.x) * stages + s) * kWarps * 32 + threadIdx.x) * kXWords;
+    const int64_t xi = ((slice * stages + s) * kWarps * 32 + threadIdx.x) * kXWords;
 #pragma unroll
     for (int j = 0; j < kXWords; ++j) xv[j] = x[(xi + j) % xwords];
     mbar_wait(&full[slot], uint32_t((s / kStages) & 1));
     const uint32_t* w = reinterpret_cast<const uint32_t*>(smem + slot * kStage + warp * kChunk);
     const int64_t w0 = (base + s * kStage + warp * kChunk) / 4;
-    for (int i = lane; i < kChunk / 4; i += 32) wrong += w[i] != mix(uint64_t(w0 + i));
+    for (int i = lane; i < kChunk / 4; i += 32) wrong += w[i] != word(w0 + i, kSrcSalt);
     __syncwarp();
     if (lane == 0) mbar_arrive(&empty[slot]);
     if (producer && s + kStages < stages) {  // the early refill
@@ -100,24 +103,36 @@ __global__ void __launch_bounds__(kWarps * 32)
       issue(s + kStages);
     }
 #pragma unroll
-    for (int j = 0; j < kXWords; ++j) wrong += xv[j] != mix(uint64_t((xi + j) % xwords) + kXSalt);
+    for (int j = 0; j < kXWords; ++j) wrong += xv[j] != word((xi + j) % xwords, kXSalt);
   }
   if (mode == 5) grid_dependents_launch();
   __syncthreads();  // the ring reused, as reduce_store does
   uint32_t* red = reinterpret_cast<uint32_t*>(smem);
-  red[threadIdx.x] = mix(uint64_t(blockIdx.x) << 16 | threadIdx.x);
+  red[threadIdx.x] = word(slice << 16 | threadIdx.x, kRedSalt);
   __syncthreads();
   const int other = (threadIdx.x + 37) % (kWarps * 32);
-  wrong += red[other] != mix(uint64_t(blockIdx.x) << 16 | other);
+  wrong += red[other] != word(slice << 16 | other, kRedSalt);
   if (wrong) atomicAdd(bad, (unsigned long long)wrong);
 }
+
+using Probe = void (*)(const uint32_t*, const uint32_t*, int64_t, int64_t, int64_t, int,
+                       unsigned long long*, bool);
 
 struct Shape {
   const char* what;
   int ring;  // stages in the ring (2 or 4)
-  int ctas;  // a multiple of the SM count, or fixed
+  int ctas;
   int64_t stages;
   int smem;  // dynamic shared memory asked for (sets the CTAs an SM)
+  // The ring's kernel, allowed its shared memory.
+  Probe kernel() const {
+    if (ring == 4) {
+      use_dynamic_smem<probe<4>>(smem);
+      return probe<4>;
+    }
+    use_dynamic_smem<probe<2>>(smem);
+    return probe<2>;
+  }
 };
 
 }  // namespace
@@ -151,7 +166,7 @@ int main(int argc, char** argv) {
   MRGPTQ_CUDA_CHECK(cudaMalloc(&src, size_t(most) * 4));
   MRGPTQ_CUDA_CHECK(cudaMalloc(&x, size_t(xwords) * 4));
   MRGPTQ_CUDA_CHECK(cudaMalloc(&bad, sizeof(unsigned long long)));
-  fill<<<1024, 256>>>(src, most, 0);
+  fill<<<1024, 256>>>(src, most, kSrcSalt);
   MRGPTQ_CUDA_LAUNCH_CHECK();
   fill<<<1024, 256>>>(x, xwords, kXSalt);
   MRGPTQ_CUDA_LAUNCH_CHECK();
@@ -160,36 +175,30 @@ int main(int argc, char** argv) {
   std::printf("device: %d SMs; %d launches a cell, %d rounds; wrong words (every one checked)\n",
               sms, launches, rounds);
   std::printf("%-52s %4s %6s %14s %14s\n", "grid", "mode", "round", "plain", "programmatic");
-  for (const Shape& sh : shapes)
+  for (const Shape& sh : shapes) {
+    const Probe kernel = sh.kernel();
     for (int r = 0; r < rounds; ++r)
       for (int mode = 0; mode <= 5; ++mode) {
         unsigned long long got[2] = {0, 0};
         for (int p = 0; p < 2; ++p) {
           MRGPTQ_CUDA_CHECK(cudaMemsetAsync(bad, 0, sizeof(*bad), st));
-          for (int l = 0; l < launches; ++l) {
-            if (sh.ring == 4) {
-              use_dynamic_smem<probe<4>>(sh.smem);
-              launch_dependent(p == 1, probe<4>, unsigned(sh.ctas), kWarps * 32, size_t(sh.smem),
-                               st, src, x, sh.stages, xwords, mode, bad);
-            } else {
-              use_dynamic_smem<probe<2>>(sh.smem);
-              launch_dependent(p == 1, probe<2>, unsigned(sh.ctas), kWarps * 32, size_t(sh.smem),
-                               st, src, x, sh.stages, xwords, mode, bad);
-            }
-          }
+          for (int64_t l = 0; l < launches; ++l)
+            launch_dependent(p == 1, kernel, unsigned(sh.ctas), kWarps * 32, size_t(sh.smem), st,
+                             src, x, sh.stages, xwords, l, mode, bad);
           MRGPTQ_CUDA_CHECK(
               cudaMemcpyAsync(&got[p], bad, sizeof(*bad), cudaMemcpyDeviceToHost, st));
           MRGPTQ_CUDA_CHECK(cudaStreamSynchronize(st));
         }
         std::printf("%-52s %4d %6d %14llu %14llu\n", sh.what, mode, r + 1, got[0], got[1]);
       }
-  // A check that the check can fail: the buffer's first word of CTA 0's slice made wrong.
-  uint32_t one = 0;
-  MRGPTQ_CUDA_CHECK(cudaMemcpy(src, &one, 4, cudaMemcpyHostToDevice));
+  }
+  // A check that the check can fail: the first word of slice 0 made wrong.
+  const uint32_t wrong = word(0, kSrcSalt) + 1;
+  MRGPTQ_CUDA_CHECK(cudaMemcpy(src, &wrong, 4, cudaMemcpyHostToDevice));
   MRGPTQ_CUDA_CHECK(cudaMemset(bad, 0, sizeof(*bad)));
-  use_dynamic_smem<probe<4>>(shapes[0].smem);
-  launch_dependent(false, probe<4>, 76u, kWarps * 32, size_t(shapes[0].smem), st, src, x,
-                   shapes[0].stages, xwords, 0, bad);
+  const Shape& sh = shapes[0];
+  launch_dependent(false, sh.kernel(), unsigned(sh.ctas), kWarps * 32, size_t(sh.smem), st, src, x,
+                   sh.stages, xwords, int64_t(0), 0, bad);
   unsigned long long planted = 0;
   MRGPTQ_CUDA_CHECK(cudaMemcpyAsync(&planted, bad, sizeof(planted), cudaMemcpyDeviceToHost, st));
   MRGPTQ_CUDA_CHECK(cudaStreamSynchronize(st));
