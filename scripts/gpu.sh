@@ -26,7 +26,8 @@
 #              (default "--ms 1,16"), AB_ROUNDS (default 2); the sides alternate within each round.
 #              AB_ARGSETS="ARGS;ARGS..." makes each side one argument set as well: every binary
 #              (or setting) runs with each set in turn, e.g. AB_BIN=bench_fp4
-#              AB_ENVS=- AB_ARGSETS="--quant --quant-chunks 1;--quant" ("-": no setting)
+#              AB_ENVS=- AB_ARGSETS="--quant --quant-chunks 1;--quant" ("-": no setting).
+#              $OUT/ab-table.txt: the result rows regrouped by shape and M, sides together.
 #   profile    ncu on the W4A16 kernels whose limits are open questions (not in the default
 #              list): one metric set (issue, pipes, stall reasons, DRAM/L2/L1) per case, to
 #              $OUT/ncu-profile.txt; PROFILE_CASES="name|kernel regex|bench args;..." replaces
@@ -169,7 +170,13 @@ if want ab; then
         done
       done
     done
-    summary+=("ab: $(wc -w <<<"${AB_BINS:-$AB_ENVS}") sides x ${AB_ROUNDS:-2} rounds, $((SECONDS - t0)) s -> ab.txt")
+    # The benchmarks' rows side by side: every row of every round, sorted by its first two fields
+    # (shape, M) and then by side, so that the sides of one case sit on consecutive lines.
+    awk '/^=== round/ {side = $4; sub(":", "", side); r = $3; sub(":", "", r)}
+         /^ *[0-9]+x[0-9]+ +[0-9]+ / {printf "%s %s %-8s r%s |", $1, $2, side, r
+                                      for (i = 3; i <= NF; ++i) printf " %s", $i; print ""}' \
+      "$OUT/ab.txt" | sort -s -k1,1 -k2,2n -k3,3 >"$OUT/ab-table.txt"
+    summary+=("ab: $(wc -w <<<"${AB_BINS:-$AB_ENVS}") sides x ${AB_ROUNDS:-2} rounds, $((SECONDS - t0)) s -> ab.txt, ab-table.txt")
   fi
 fi
 
