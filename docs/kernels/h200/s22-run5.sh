@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Twenty-second session, call 5 (build-pack23: the working tree with config 23, a 128 x 128
-# tile of the warpgroup kernel with K unsplit -- launch_tma_f<1, 128, 2, 5>, config 14 without
-# its cluster split). Call 4's ncu had cuBLAS at M = 256 on 8192x8192 in 128 x 128 tiles
+# Twenty-second session, call 5 (build-pack23: dc678d2 plus
+# config23-unsplit-128x128-experiment.patch -- config 23, a 128 x 128 tile of the warpgroup
+# kernel with K unsplit, launch_tma_f<1, 128, 2, 5>: config 14 without its cluster split).
+# Call 4's ncu had cuBLAS at M = 256 on 8192x8192 in 128 x 128 tiles
 # (nvjet_sm90_tst_128x128_64x6_2x1: 128 CTAs, whole K each) at 88-91% tensor pipe, against
 # config 8 (128 x 256, K split over a cluster of 2, partial sums exchanged) at 79%.
 # Tests with config 23 in every-config lists, then config 23 against the automatic choice, call
 # for call (--wg --ab -1,23), at M = 128-512 on the four shapes, two processes.
-# Here: bash scripts/gpu-pack.sh --tgz build-pack23;
+# Here: git apply docs/kernels/h200/config23-unsplit-128x128-experiment.patch;
+#   bash scripts/gpu-pack.sh --tgz build-pack23;
 #   run(command="bash docs/kernels/h200/s22-run5.sh", carry=["build-pack23"])
 cd "$(dirname "$0")/../../.." || exit 1
 set -uo pipefail
