@@ -17,10 +17,10 @@ smsp__issue_active.avg.pct_of_peak_sustained_active,smsp__warps_active.avg.per_c
 l1tex__data_pipe_lsu_wavefronts_mem_shared.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared.sum,\
 l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_st.sum,\
 l1tex__throughput.avg.pct_of_peak_sustained_active,smsp__inst_executed.sum
-timeout 100 ncu --clock-control none -k regex:w4a16_wgmma_kernel -c 1 --metrics "$M" \
+timeout 80 ncu --clock-control none -k regex:w4a16_wgmma_kernel -c 1 --metrics "$M" \
   "$B/bench_w4a16_tc" --wg --cfg 66 --only 8192x8192 --ms 256 --reps 1 2>&1 |
   grep -E '^  [^ ]|^    [a-z]' | cut -c1-150 | tee "$O/ncu-tf.txt"
-timeout 150 ncu --clock-control none -k regex:w4a16_wgmma_kernel -c 1 --section SourceCounters \
+timeout 110 ncu --clock-control none -k regex:w4a16_wgmma_kernel -c 1 --section SourceCounters \
   --metrics smsp__inst_executed.sum --page source --print-source sass --csv \
   "$B/bench_w4a16_tc" --wg --cfg 66 --only 8192x8192 --ms 256 --reps 1 >"$O/ncu-src-tf66.csv" 2>&1
 gzip -9 "$O/ncu-src-tf66.csv"
