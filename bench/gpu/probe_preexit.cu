@@ -39,7 +39,8 @@ using namespace mrgptq::gpu::w4;
 
 namespace {
 
-constexpr int kWarps = 8, kChunk = 2176, kStage = kWarps * kChunk;  // w4a16_stream's MXFP4 stage
+// w4a16_stream's MXFP4 stage: a chunk of a 32-row block a warp.
+constexpr int kWarps = 8, kChunk = int(layout::run_bytes(4, false)), kStage = kWarps * kChunk;
 constexpr int kXWords = 4;  // words of the second buffer a lane loads a stage
 
 // Word i of a buffer: a bijection of i's low 32 bits (odd multiplier), so that any word from
