@@ -54,7 +54,18 @@ for r in data:
 print("\nopcode      executed   share  samples  share")
 for o, c in ops.most_common(16):
     print(f"{o:10s} {c:10d} {100 * c / tot:5.1f}%  {opsmp[o]:6d} {100 * opsmp[o] / ts:5.1f}%")
+
+
+def reasons(r):
+    return {h[6:]: int(r[hdr.index(h)]) for h in stalls if r[hdr.index(h)] not in ("0", "-", "")}
+
+
+every = collections.Counter()
+for r in data:
+    every.update(reasons(r))
+total = sum(every.values())
+print("\nstall samples by reason, every instruction: " +
+      ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in every.most_common(10)))
 print(f"\nthe {args.top} instructions with most samples (executed, samples, stall reasons):")
 for r in sorted(data, key=lambda r: -int(r[smp]))[:args.top]:
-    why = {h[6:]: int(r[hdr.index(h)]) for h in stalls if r[hdr.index(h)] not in ("0", "-", "")}
-    print(f"  {r[1].strip()[:48]:48s} {r[ie]:>7s} {r[smp]:>5s}", why)
+    print(f"  {r[1].strip()[:48]:48s} {r[ie]:>7s} {r[smp]:>5s}", reasons(r))
