@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Twenty-second session, call 8 (build-packtf: dc678d2 plus wg-tf2-experiment.patch). Why did two
-# transform warpgroups not halve the one-warpgroup form's chunk time (call 7: ~2080 cycles a chunk
+# transform warpgroups not halve the one-warpgroup form's chunk time (call 7: ~2090 cycles a chunk
 # against 2490)? ncu on config 66 (128 x 128, K whole, a transform warpgroup per consumer
 # position) at M = 256 on 8192x8192, its first launch: the metric set of gpu.sh's profile stage
 # plus shared-memory bank conflicts, then per-SASS stall samples (ncu_source_summary.py).
