@@ -125,6 +125,19 @@ __device__ __forceinline__ void mbar_expect_tx(uint64_t* b, uint32_t bytes) {
 __device__ __forceinline__ void mbar_arrive(uint64_t* b) {
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(su32(b)) : "memory");
 }
+// A warp hands a ring slot back to the producer once it has read the slot into registers. The
+// reads are generic-proxy loads and the producer's next bulk copy into the slot an async-proxy
+// write: the release arrive alone does not order the two, so each thread fences the proxies
+// after its loads. Without the fence a refill now and then landed before a warp's loads had read
+// the slot: wrong sums in 35 of 2000 runs of w4a16_stream at M = 100 on 600x6208, in 1105 of
+// 2000 with griddepcontrol instructions placed after the first copies, the error explained by
+// one chunk read with the weight bytes of the chunk that refilled its slot
+// (StreamedKernelStableOverRepeats; docs/kernels/h200/s23-run6.txt).
+__device__ __forceinline__ void release_slot_after_reads(uint64_t* empty, int lane) {
+  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+  __syncwarp();
+  if (lane == 0) mbar_arrive(empty);
+}
 __device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
   asm volatile(
       "{\n"

@@ -756,3 +756,143 @@ TEST_F(GpuTc, BadArgumentsGiveClearErrors) {
   gpu::free_tensor_core_weight(tw);
   cudaFree(x), cudaFree(y);
 }
+
+namespace {
+// Matching pursuit over candidate explanations of a CTA block's error d (m-major, the block's
+// outputs): each candidate is a [rows x cols] vector; picks the best, removes its fitted share,
+// and repeats. Returns lines "name coef explained%".
+std::vector<std::string> explain(
+    std::vector<double> d, const std::vector<std::pair<std::string, std::vector<double>>>& cand,
+    int steps) {
+  std::vector<std::string> out;
+  double total = 0;
+  for (double v : d) total += v * v;
+  for (int s = 0; s < steps && total > 0; ++s) {
+    int best = -1;
+    double best_gain = 0, best_coef = 0;
+    for (size_t i = 0; i < cand.size(); ++i) {
+      double dv = 0, vv = 0;
+      for (size_t j = 0; j < d.size(); ++j)
+        dv += d[j] * cand[i].second[j], vv += cand[i].second[j] * cand[i].second[j];
+      if (vv == 0) continue;
+      if (dv * dv / vv > best_gain) best_gain = dv * dv / vv, best = int(i), best_coef = dv / vv;
+    }
+    if (best < 0) break;
+    for (size_t j = 0; j < d.size(); ++j) d[j] -= best_coef * cand[size_t(best)].second[j];
+    out.push_back(cand[size_t(best)].first + " coef " + std::to_string(best_coef) + " explains " +
+                  std::to_string(100.0 * best_gain / total) + "%");
+  }
+  return out;
+}
+}  // namespace
+
+// The streamed kernels on one input many times over (MRGPTQ_REPEATS, default 200; 600x6208 at
+// M = 100 and 33 on w4a16_stream's 32-row boxes, at 16 and 1 on the X-staged kernel; 9000x2048,
+// more CTAs than one wave, at M = 8 and 1 on w4a16_stream's 8-row boxes), each output
+// checked against float64: a kernel that goes wrong now and then fails here, and the first
+// failures are mapped: which CTA blocks (32 weight rows x
+// 32 activation rows) are wrong, and which chunks of 128 k explain the error -- a chunk missed
+// (its partial sum), counted twice, or read with another chunk's weight bytes (the ring slot's
+// previous or next occupant: stages x warps chunks away, 16 to 64).
+TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
+  std::mt19937 rng(std::random_device{}());
+  const char* env = std::getenv("MRGPTQ_REPEATS");
+  const int repeats = env ? std::atoi(env) : 200;
+  struct Case {
+    int64_t n, k;
+    int tiles;
+    std::vector<int64_t> ms;
+  };
+  for (const Case& cs : {Case{600, 6208, 4, {100, 33, 16, 1}}, Case{9000, 2048, 0, {8, 1}}}) {
+    DeviceWeight c;
+    make_weight(c, cs.n, cs.k, Format::MXFP4, rng);
+    const int64_t N = c.q.rows, K = c.q.padded_cols, chunks = (K + 127) / 128;
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, cs.tiles);
+    for (int64_t M : cs.ms) {
+      const Acts a = make_acts(c, M, rng);
+      uint16_t* dx = upload(a.x);
+      uint16_t* dy = poisoned<uint16_t>(a.ref.size());
+      int failures = 0, reported = 0;
+      for (int r = 0; r < repeats; ++r) {
+        ASSERT_EQ(cudaMemset(dy, 0xFF, a.ref.size() * 2), cudaSuccess);
+        gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        const std::vector<uint16_t> y = download(dy, a.ref.size());
+        // Wrong: further from float64 than BF16 rounding (2^-8 relative) and FP32 order
+        // (2^-14 of the terms' magnitudes) explain.
+        std::vector<double> err(y.size(), 0.0);
+        size_t bad = 0;
+        for (size_t i = 0; i < y.size(); ++i) {
+          const double got = from_bf16(y[i]);
+          err[i] = got - a.ref[i];
+          if (!(std::fabs(err[i]) <=
+                std::ldexp(std::fabs(a.ref[i]), -8) + std::ldexp(a.mag[i], -14)))
+            ++bad;
+        }
+        if (bad == 0) continue;
+        ++failures;
+        if (reported++ >= 3) continue;
+        // Bad outputs by CTA block.
+        const int64_t mblocks = (M + 31) / 32, rbs = (N + 31) / 32;
+        std::vector<int> per(size_t(mblocks * rbs), 0);
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = 0; n < N; ++n) {
+            const size_t i = size_t(m * N + n);
+            const double got = from_bf16(y[i]);
+            if (!(std::fabs(got - a.ref[i]) <=
+                  std::ldexp(std::fabs(a.ref[i]), -8) + std::ldexp(a.mag[i], -14)))
+              ++per[size_t((n / 32) * mblocks + m / 32)];
+          }
+        std::string where;
+        int worst = 0;
+        for (size_t b = 0; b < per.size(); ++b)
+          if (per[b]) {
+            where += " [rb " + std::to_string(b / size_t(mblocks)) + " mb " +
+                     std::to_string(b % size_t(mblocks)) + ": " + std::to_string(per[b]) + "]";
+            if (per[b] > per[size_t(worst)]) worst = int(b);
+          }
+        ADD_FAILURE() << N << "x" << K << " M=" << M << " repeat " << r << ": " << bad
+                      << " wrong outputs, by CTA block" << where;
+        // The worst block's error against per-chunk candidates.
+        const int64_t rb = worst / mblocks, mb = worst % mblocks;
+        const int64_t m0 = mb * 32, m1 = std::min(M, m0 + 32), n0 = rb * 32,
+                      n1 = std::min(N, n0 + 32);
+        std::vector<double> d;
+        for (int64_t m = m0; m < m1; ++m)
+          for (int64_t n = n0; n < n1; ++n) d.push_back(err[size_t(m * N + n)]);
+        auto partial = [&](int64_t cx, int64_t cw) {  // x of chunk cx with w of chunk cw
+          std::vector<double> v;
+          for (int64_t m = m0; m < m1; ++m)
+            for (int64_t n = n0; n < n1; ++n) {
+              double s = 0;
+              for (int64_t k = 0; k < 128 && cx * 128 + k < K && cw * 128 + k < K; ++k)
+                s += double(from_bf16(a.x[size_t(m * K + cx * 128 + k)])) *
+                     c.deq.data[size_t(n * K + cw * 128 + k)];
+              v.push_back(s);
+            }
+          return v;
+        };
+        std::vector<std::pair<std::string, std::vector<double>>> cand;
+        for (int64_t ch = 0; ch < chunks; ++ch) {
+          const std::vector<double> p = partial(ch, ch);
+          cand.push_back({"chunk " + std::to_string(ch), p});
+          for (int64_t o : {-64, -32, -16, 16, 32, 64})
+            if (ch + o >= 0 && ch + o < chunks) {
+              std::vector<double> q = partial(ch, ch + o);
+              for (size_t j = 0; j < q.size(); ++j) q[j] -= p[j];
+              cand.push_back(
+                  {"chunk " + std::to_string(ch) + " read as " + std::to_string(ch + o), q});
+            }
+        }
+        std::string lines;
+        for (const std::string& l : explain(d, cand, 6)) lines += "\n  " + l;
+        ADD_FAILURE() << N << "x" << K << " M=" << M << " repeat " << r << ", block rb " << rb
+                      << " mb " << mb << ": the error by candidate (matching pursuit)" << lines;
+      }
+      EXPECT_EQ(failures, 0) << N << "x" << K << " M=" << M << ": " << failures << " of " << repeats
+                             << " repeats wrong";
+      cudaFree(dx), cudaFree(dy);
+    }
+    gpu::free_tensor_core_weight(tw);
+  }
+}
