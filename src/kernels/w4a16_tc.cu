@@ -822,13 +822,17 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
         }
       }
     }
+    // With three stages or more a slot is released after the step's mma, not as soon as its
+    // loads are issued: the same order for the slot (see release_slot_after_reads), and faster
+    // on three of the four layer shapes (MXFP4 us, fence right after the loads -> after the mma:
+    // 8192x28672 M = 16 47.4-47.6 -> 45.0-45.5, 28672x8192 M = 16 48.5-48.7 -> 47.8-48.3,
+    // 8192x8192 M = 16 18.4-18.6 -> 17.8-18.0); a 2-stage ring (32-row CTAs at NT = 2 and 4)
+    // cannot hold a slot through the multiply: 4096x14336 M = 16 16.7-16.9 -> 18.5-18.6
+    // (docs/kernels/h200/s23-run7.txt, s23-run8.txt).
+    constexpr bool kLate = STAGES > 2;
+    if constexpr (!kLate) release_slot_after_reads(&empty[slot], lane);
     if (active) mma_chunk_l2<NT, 4, NV>(acc, q, sc, x);
-    // Released after the step's mma, not as soon as the loads are issued: the same order for the
-    // slot (see release_slot_after_reads), and on three of the four layer shapes faster as well
-    // (MXFP4, 2000-run-checked form vs the fence right after the loads, us: 8192x28672 M = 16
-    // 47.5 -> 44.4, 28672x8192 M = 16 48.8 -> 47.1, 8192x8192 M = 16 18.5 -> 17.7), though
-    // 4096x14336 M = 16 lost (16.7 -> 18.3; docs/kernels/h200/s23-run7.txt).
-    release_slot_after_reads(&empty[slot], lane);
+    if constexpr (kLate) release_slot_after_reads(&empty[slot], lane);
   }
   // Each row block's CH warps reduce their partial sums in their own part of the ring.
   constexpr int E = NT * 2 * 4 * 32;
