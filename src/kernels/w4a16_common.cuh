@@ -158,9 +158,10 @@ __device__ __forceinline__ void grid_dependency_wait() {
 }
 // Let the next kernel in the stream, if launched as a programmatic dependent, start its CTAs once
 // every CTA of this grid has passed here (they take SM slots this grid leaves free, or frees).
-// Only once the CTA's own bulk copies have all landed: executed earlier (before or after the
-// copies were issued) it made kernels compute wrong sums now and then, in plain launches too,
-// for no documented reason (docs/PERFORMANCE.md, twentieth and twenty-first sessions).
+// The streamed kernels execute it once the CTA's own bulk copies have all landed. Executed
+// earlier it made their wrong sums far more frequent; the sums came from a race in the ring's
+// slot release, since fixed (release_slot_after_reads; docs/PERFORMANCE.md, twenty-third
+// session).
 __device__ __forceinline__ void grid_dependents_launch() {
   asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 }

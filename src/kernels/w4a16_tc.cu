@@ -600,13 +600,13 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   };
   // A programmatic launch (pdl; plain launches skip both griddepcontrol instructions) waits for
   // the kernel before it here, before any copy is in flight, and lets the next one start after
-  // its main loop, when its copies have all landed. Executed with bulk copies in flight (the
-  // wait after the first stages' copies, the trigger before), the instructions made plain
-  // launches compute wrong outputs now and then: 13 of 18 repeats failed, none of the kernels
-  // without them nor of the launch API alone (docs/kernels/h200/s20-flake.txt, s21-run1.txt);
-  // why a no-op changes the sums is open. The trigger at the very start (copies issued after
-  // it) failed too, in a programmatic launch (s21-run4.txt): trigger only once every copy has
-  // landed. An L2 prefetch of the weight before the wait was slower (s21-run3.txt).
+  // its main loop, when its copies have all landed. Earlier placements (the trigger right after
+  // the first copies, the wait after the block barrier) made the kernel compute wrong outputs
+  // far more often (1105 of 2000 runs against 35): what went wrong was the ring's slot release,
+  // now fenced (release_slot_after_reads), and with the fence that placement passes 2000 of 2000
+  // (docs/kernels/h200/s23-run6.txt, s23-run8.txt). It has not been timed since; until it is,
+  // programmatic launches keep this placement and stay off by default. An L2 prefetch of the
+  // weight before the wait was slower (s21-run3.txt).
   if (pdl) grid_dependency_wait();
   if (producer) {  // the first stages fly while the block builds its table
     ring_init(full, empty, kStages, WARPS);
