@@ -23,6 +23,11 @@
 // grid), so that a stage left over from the launch before on the same SM never holds the words
 // expected. Nonzero counts mean the instructions corrupt the copies themselves; zeros everywhere
 // point the search at the mma path or at timing.
+// It found zeros everywhere (s22-run2.txt). The cause, found in the twenty-third session, was in
+// the kernels' slot release: w4a16_stream's warps arrived on the empty barrier with their loads
+// of the slot still in flight, and a refill could land first (release_slot_after_reads has the
+// fix). This probe's warps compare every word they load before they release the slot, so their
+// loads have completed by then, and it could not show the race.
 // usage: probe_preexit [--launches L] [--rounds R]
 #include <cuda_runtime.h>
 
