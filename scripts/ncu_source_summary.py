@@ -31,7 +31,9 @@ hdr = rows[start]
 data = [r for r in rows[start + 1:] if len(r) == len(hdr)]
 ie = hdr.index("Instructions Executed")
 smp = hdr.index("Warp Stall Sampling (All Samples)")
-stalls = [h for h in hdr if h.startswith("stall_") and "Not Issued" not in h]
+# (reason, column) of each stall-reason column
+stalls = [(h[6:], i) for i, h in enumerate(hdr)
+          if h.startswith("stall_") and "Not Issued" not in h]
 
 
 def opcode(r):
@@ -57,7 +59,7 @@ for o, c in ops.most_common(16):
 
 
 def reasons(r):
-    return {h[6:]: int(r[hdr.index(h)]) for h in stalls if r[hdr.index(h)] not in ("0", "-", "")}
+    return {name: int(r[i]) for name, i in stalls if r[i] not in ("0", "-", "")}
 
 
 every = collections.Counter()
