@@ -784,6 +784,60 @@ std::vector<std::string> explain(
   }
   return out;
 }
+// Where a failing run of StreamedKernelStableOverRepeats went wrong: its wrong outputs counted by
+// CTA block (32 weight rows x 32 activation rows), then the worst block's error (y - ref) matched
+// against per-chunk candidates (explain): a chunk of 128 k missed or counted twice (its partial
+// sum), or read with the weight bytes of a chunk 16-64 away (a ring slot's previous or next
+// occupant).
+std::string map_failure(const DeviceWeight& c, const Acts& a, int64_t M,
+                        const std::vector<double>& err, const std::vector<bool>& wrong) {
+  const int64_t N = c.q.rows, K = c.q.padded_cols, chunks = (K + 127) / 128;
+  const int64_t mblocks = (M + 31) / 32, rbs = (N + 31) / 32;
+  std::vector<int> per(size_t(mblocks * rbs), 0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n)
+      if (wrong[size_t(m * N + n)]) ++per[size_t((n / 32) * mblocks + m / 32)];
+  std::string out = ", by CTA block";
+  int worst = 0;
+  for (size_t b = 0; b < per.size(); ++b)
+    if (per[b]) {
+      out += " [rb " + std::to_string(b / size_t(mblocks)) + " mb " +
+             std::to_string(b % size_t(mblocks)) + ": " + std::to_string(per[b]) + "]";
+      if (per[b] > per[size_t(worst)]) worst = int(b);
+    }
+  const int64_t rb = worst / mblocks, mb = worst % mblocks;
+  const int64_t m0 = mb * 32, m1 = std::min(M, m0 + 32), n0 = rb * 32, n1 = std::min(N, n0 + 32);
+  std::vector<double> d;
+  for (int64_t m = m0; m < m1; ++m)
+    for (int64_t n = n0; n < n1; ++n) d.push_back(err[size_t(m * N + n)]);
+  auto partial = [&](int64_t cx, int64_t cw) {  // x of chunk cx with w of chunk cw
+    std::vector<double> v;
+    for (int64_t m = m0; m < m1; ++m)
+      for (int64_t n = n0; n < n1; ++n) {
+        double s = 0;
+        for (int64_t k = 0; k < 128 && cx * 128 + k < K && cw * 128 + k < K; ++k)
+          s += double(from_bf16(a.x[size_t(m * K + cx * 128 + k)])) *
+               c.deq.data[size_t(n * K + cw * 128 + k)];
+        v.push_back(s);
+      }
+    return v;
+  };
+  std::vector<std::pair<std::string, std::vector<double>>> cand;
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    const std::vector<double> p = partial(ch, ch);
+    cand.push_back({"chunk " + std::to_string(ch), p});
+    for (int64_t o : {-64, -32, -16, 16, 32, 64})
+      if (ch + o >= 0 && ch + o < chunks) {
+        std::vector<double> q = partial(ch, ch + o);
+        for (size_t j = 0; j < q.size(); ++j) q[j] -= p[j];
+        cand.push_back({"chunk " + std::to_string(ch) + " read as " + std::to_string(ch + o), q});
+      }
+  }
+  out += "; block rb " + std::to_string(rb) + " mb " + std::to_string(mb) +
+         ", its error by candidate (matching pursuit):";
+  for (const std::string& l : explain(d, cand, 6)) out += "\n  " + l;
+  return out;
+}
 }  // namespace
 
 // The streamed kernels on one input many times over (MRGPTQ_REPEATS, default 200), every output
@@ -792,9 +846,7 @@ std::vector<std::string> explain(
 // (w4a16_stream, 8-row boxes). A kernel that goes wrong now and then fails here, where a single
 // run per case would pass: until the slot release was fenced (release_slot_after_reads),
 // w4a16_stream was wrong in ~1-2% of runs at M = 100 (docs/kernels/h200/s23-run6.txt). The first
-// failures are mapped: which CTA blocks (32 weight rows x 32 activation rows) are wrong, and which
-// chunks of 128 k explain the error -- a chunk missed or counted twice (its partial sum), or read
-// with another chunk's weight bytes (a ring slot's previous or next occupant, 16-64 chunks away).
+// three failures of a case are mapped (map_failure).
 TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
   std::mt19937 rng(std::random_device{}());
   const char* env = std::getenv("MRGPTQ_REPEATS");
@@ -807,7 +859,7 @@ TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
   for (const Case& cs : {Case{600, 6208, 4, {100, 33, 16, 1}}, Case{9000, 2048, 0, {8, 1}}}) {
     DeviceWeight c;
     make_weight(c, cs.n, cs.k, Format::MXFP4, rng);
-    const int64_t N = c.q.rows, K = c.q.padded_cols, chunks = (K + 127) / 128;
+    const int64_t N = c.q.rows, K = c.q.padded_cols;
     gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, cs.tiles);
     for (int64_t M : cs.ms) {
       const Acts a = make_acts(c, M, rng);
@@ -833,57 +885,8 @@ TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
         if (bad == 0) continue;
         ++failures;
         if (reported++ >= 3) continue;
-        // Bad outputs by CTA block.
-        const int64_t mblocks = (M + 31) / 32, rbs = (N + 31) / 32;
-        std::vector<int> per(size_t(mblocks * rbs), 0);
-        for (int64_t m = 0; m < M; ++m)
-          for (int64_t n = 0; n < N; ++n)
-            if (wrong[size_t(m * N + n)]) ++per[size_t((n / 32) * mblocks + m / 32)];
-        std::string where;
-        int worst = 0;
-        for (size_t b = 0; b < per.size(); ++b)
-          if (per[b]) {
-            where += " [rb " + std::to_string(b / size_t(mblocks)) + " mb " +
-                     std::to_string(b % size_t(mblocks)) + ": " + std::to_string(per[b]) + "]";
-            if (per[b] > per[size_t(worst)]) worst = int(b);
-          }
         ADD_FAILURE() << N << "x" << K << " M=" << M << " repeat " << r << ": " << bad
-                      << " wrong outputs, by CTA block" << where;
-        // The worst block's error against per-chunk candidates.
-        const int64_t rb = worst / mblocks, mb = worst % mblocks;
-        const int64_t m0 = mb * 32, m1 = std::min(M, m0 + 32), n0 = rb * 32,
-                      n1 = std::min(N, n0 + 32);
-        std::vector<double> d;
-        for (int64_t m = m0; m < m1; ++m)
-          for (int64_t n = n0; n < n1; ++n) d.push_back(err[size_t(m * N + n)]);
-        auto partial = [&](int64_t cx, int64_t cw) {  // x of chunk cx with w of chunk cw
-          std::vector<double> v;
-          for (int64_t m = m0; m < m1; ++m)
-            for (int64_t n = n0; n < n1; ++n) {
-              double s = 0;
-              for (int64_t k = 0; k < 128 && cx * 128 + k < K && cw * 128 + k < K; ++k)
-                s += double(from_bf16(a.x[size_t(m * K + cx * 128 + k)])) *
-                     c.deq.data[size_t(n * K + cw * 128 + k)];
-              v.push_back(s);
-            }
-          return v;
-        };
-        std::vector<std::pair<std::string, std::vector<double>>> cand;
-        for (int64_t ch = 0; ch < chunks; ++ch) {
-          const std::vector<double> p = partial(ch, ch);
-          cand.push_back({"chunk " + std::to_string(ch), p});
-          for (int64_t o : {-64, -32, -16, 16, 32, 64})
-            if (ch + o >= 0 && ch + o < chunks) {
-              std::vector<double> q = partial(ch, ch + o);
-              for (size_t j = 0; j < q.size(); ++j) q[j] -= p[j];
-              cand.push_back(
-                  {"chunk " + std::to_string(ch) + " read as " + std::to_string(ch + o), q});
-            }
-        }
-        std::string lines;
-        for (const std::string& l : explain(d, cand, 6)) lines += "\n  " + l;
-        ADD_FAILURE() << N << "x" << K << " M=" << M << " repeat " << r << ", block rb " << rb
-                      << " mb " << mb << ": the error by candidate (matching pursuit)" << lines;
+                      << " wrong outputs" << map_failure(c, a, M, err, wrong);
       }
       EXPECT_EQ(failures, 0) << N << "x" << K << " M=" << M << ": " << failures << " of " << repeats
                              << " repeats wrong";
