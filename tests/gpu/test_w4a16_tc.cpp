@@ -843,10 +843,12 @@ std::string map_failure(const DeviceWeight& c, const Acts& a, int64_t M,
 // The streamed kernels on one input many times over (MRGPTQ_REPEATS, default 200), every output
 // checked against float64: 600x6208 at M = 100 and 33 (w4a16_stream, 32-row boxes) and at M = 16
 // and 1 (the X-staged kernel), 9000x2048 -- more CTAs than one wave -- at M = 8 and 1
-// (w4a16_stream, 8-row boxes). A kernel that goes wrong now and then fails here, where a single
-// run per case would pass: until the slot release was fenced (release_slot_after_reads),
-// w4a16_stream was wrong in ~1-2% of runs at M = 100 (docs/kernels/h200/s23-run6.txt). The first
-// three failures of a case are mapped (map_failure).
+// (w4a16_stream, 8-row boxes). Each repeat runs one plain launch, then a programmatic pair: two
+// launches back to back as programmatic dependents (gpu::set_programmatic_launch), the second's
+// CTAs started while the first's last ones run. A kernel that goes wrong now and then fails here,
+// where a single run per case would pass: until the slot release was fenced
+// (release_slot_after_reads), w4a16_stream was wrong in ~1-2% of plain runs at M = 100
+// (docs/kernels/h200/s23-run6.txt). The first three failures of a case are mapped (map_failure).
 TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
   std::mt19937 rng(std::random_device{}());
   const char* env = std::getenv("MRGPTQ_REPEATS");
@@ -856,6 +858,10 @@ TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
     int tiles;
     std::vector<int64_t> ms;
   };
+  struct Programmatic {  // for one scope, restored on a failed assertion too
+    Programmatic() { gpu::set_programmatic_launch(true); }
+    ~Programmatic() { gpu::set_programmatic_launch(false); }
+  };
   for (const Case& cs : {Case{600, 6208, 4, {100, 33, 16, 1}}, Case{9000, 2048, 0, {8, 1}}}) {
     DeviceWeight c;
     make_weight(c, cs.n, cs.k, Format::MXFP4, rng);
@@ -864,15 +870,12 @@ TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
     for (int64_t M : cs.ms) {
       const Acts a = make_acts(c, M, rng);
       uint16_t* dx = upload(a.x);
-      uint16_t* dy = poisoned<uint16_t>(a.ref.size());
-      int failures = 0, reported = 0;
-      for (int r = 0; r < repeats; ++r) {
-        ASSERT_EQ(cudaMemset(dy, 0xFF, a.ref.size() * 2), cudaSuccess);
-        gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
-        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-        const std::vector<uint16_t> y = download(dy, a.ref.size());
-        // Wrong: further from float64 than BF16 rounding (2^-8 relative) and FP32 order
-        // (2^-14 of the terms' magnitudes) explain.
+      uint16_t* dy[2] = {poisoned<uint16_t>(a.ref.size()), poisoned<uint16_t>(a.ref.size())};
+      int failures[2] = {0, 0}, reported = 0;  // [plain, programmatic]
+      // Wrong: further from float64 than BF16 rounding (2^-8 relative) and FP32 order (2^-14 of
+      // the terms' magnitudes) explain.
+      auto check = [&](const uint16_t* d, const char* how, int r) {
+        const std::vector<uint16_t> y = download(d, a.ref.size());
         std::vector<double> err(y.size(), 0.0);
         std::vector<bool> wrong(y.size(), false);
         size_t bad = 0;
@@ -882,15 +885,31 @@ TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
                        std::ldexp(std::fabs(a.ref[i]), -8) + std::ldexp(a.mag[i], -14));
           bad += wrong[i];
         }
-        if (bad == 0) continue;
-        ++failures;
-        if (reported++ >= 3) continue;
-        ADD_FAILURE() << N << "x" << K << " M=" << M << " repeat " << r << ": " << bad
-                      << " wrong outputs" << map_failure(c, a, M, err, wrong);
+        if (bad != 0 && reported++ < 3)
+          ADD_FAILURE() << N << "x" << K << " M=" << M << " " << how << " repeat " << r << ": "
+                        << bad << " wrong outputs" << map_failure(c, a, M, err, wrong);
+        return bad == 0;
+      };
+      for (int r = 0; r < repeats; ++r) {
+        ASSERT_EQ(cudaMemset(dy[0], 0xFF, a.ref.size() * 2), cudaSuccess);
+        gpu::w4a16_tensor_core(dx, M, tw, dy[0], nullptr);
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        failures[0] += !check(dy[0], "plain", r);
+        for (uint16_t* d : dy) ASSERT_EQ(cudaMemset(d, 0xFF, a.ref.size() * 2), cudaSuccess);
+        {
+          Programmatic on;
+          for (uint16_t* d : dy) gpu::w4a16_tensor_core(dx, M, tw, d, nullptr);
+        }
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        bool ok = check(dy[0], "programmatic first", r);
+        ok = check(dy[1], "programmatic second", r) && ok;
+        failures[1] += !ok;
       }
-      EXPECT_EQ(failures, 0) << N << "x" << K << " M=" << M << ": " << failures << " of " << repeats
-                             << " repeats wrong";
-      cudaFree(dx), cudaFree(dy);
+      EXPECT_EQ(failures[0], 0) << N << "x" << K << " M=" << M << ": " << failures[0] << " of "
+                                << repeats << " plain repeats wrong";
+      EXPECT_EQ(failures[1], 0) << N << "x" << K << " M=" << M << ": " << failures[1] << " of "
+                                << repeats << " programmatic pairs wrong";
+      cudaFree(dx), cudaFree(dy[0]), cudaFree(dy[1]);
     }
     gpu::free_tensor_core_weight(tw);
   }
