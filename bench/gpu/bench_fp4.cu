@@ -73,6 +73,9 @@ int main(int argc, char** argv) {
   std::printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
               prop.l2CacheSize >> 20);
   const size_t rotate_bytes = size_t(4) * size_t(prop.l2CacheSize);  // rotate over > 4x L2
+  // Every call timed on its own between its events, as a plain launch (bench_w4a16_tc --chain
+  // times the programmatic launches of decode chains).
+  gpu::set_programmatic_launch(false);
 
   // ---- activation quantizer vs copy bandwidth ----
   {

@@ -8,8 +8,8 @@
 
 namespace mrgptq::gpu {
 namespace {
-int g_forced_chunks = 0;  // 0: chosen by size (act_quant.cu's chunks_for)
-bool g_programmatic = false;
+int g_forced_chunks = 0;     // 0: chosen by size (act_quant.cu's chunks_for)
+bool g_programmatic = true;  // kernels.hpp says why
 }  // namespace
 
 void force_activation_chunks(int c) {

@@ -138,6 +138,16 @@ __device__ __forceinline__ void release_slot_after_reads(uint64_t* empty, int la
   __syncwarp();
   if (lane == 0) mbar_arrive(empty);
 }
+// The same once the warp's mma instructions have consumed every value it loaded from the slot:
+// an mma issues only when its operand registers hold the loaded data, so the reads are complete
+// and no refill can reach them; the fence would only add its cost (the X-staged kernel, MXFP4,
+// two rounds: 8192x28672 M = 16 45.1-45.5 -> 44.4-44.7 us, 28672x8192 / 8192x8192 M = 16 -0.2;
+// docs/kernels/h200/s24-run1.txt). The arrive must follow the mma in program order: both are
+// volatile asm, which the compiler keeps in order.
+__device__ __forceinline__ void release_slot_after_use(uint64_t* empty, int lane) {
+  __syncwarp();
+  if (lane == 0) mbar_arrive(empty);
+}
 __device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
   asm volatile(
       "{\n"
@@ -152,16 +162,15 @@ __device__ __forceinline__ void mbar_wait(uint64_t* b, uint32_t parity) {
 // Programmatic dependent launch (launch_dependent): a CTA launched while the kernel before it in
 // the stream still runs waits here until that kernel has finished and its writes are visible,
 // before it reads X or writes Y (that kernel may still read the buffer). The streamed kernels
-// execute it only in programmatic launches, and before any bulk copy is in flight (w4a16_tc.cu).
+// execute it only in programmatic launches, after their first weight copies (w4a16_tc.cu).
 __device__ __forceinline__ void grid_dependency_wait() {
   asm volatile("griddepcontrol.wait;" ::: "memory");
 }
 // Let the next kernel in the stream, if launched as a programmatic dependent, start its CTAs once
 // every CTA of this grid has passed here (they take SM slots this grid leaves free, or frees).
-// The streamed kernels execute it once the CTA's own bulk copies have all landed. Executed
-// earlier it made their wrong sums far more frequent; the sums came from a race in the ring's
-// slot release, since fixed (release_slot_after_reads; docs/PERFORMANCE.md, twenty-third
-// session).
+// The streamed kernels execute it right after their first weight copies. The twentieth session's
+// wrong sums with this placement came from a race in the ring's slot release, since fixed
+// (release_slot_after_reads; docs/PERFORMANCE.md, twenty-third and twenty-fourth sessions).
 __device__ __forceinline__ void grid_dependents_launch() {
   asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 }

@@ -7,11 +7,12 @@
 //                     a producer warp of its own (M = 1-32; CTAs of 1-7 row blocks
 //                     sized so that the grid is one wave).
 // See the comments on each for the tricks; the host entries check arguments.
-// Both streamed kernels can run as programmatic dependents of the kernel before them
-// (set_programmatic_launch, launch_dependent): a CTA may start before the previous kernel ends,
-// waits for it before any copy, and lets the next kernel's CTAs start once its main loop is done.
-// In a decode chain a layer's launch overlaps the previous layer's end (docs/PERFORMANCE.md,
-// twentieth session).
+// Both streamed kernels run as programmatic dependents of the kernel before them (the default;
+// set_programmatic_launch, launch_dependent): a CTA may start before the previous kernel ends,
+// issues its first weight copies (the weight is never written by a kernel), lets the next kernel's
+// CTAs start, and waits for the previous kernel before its first read of X or write of Y. In a
+// decode chain a layer's start overlaps the previous layer's end: 0.2-2.1 us a layer on the H200
+// (docs/PERFORMANCE.md, twentieth and twenty-fourth sessions).
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
@@ -598,24 +599,26 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
                           (N - 1) / ((TILES / SUB) * 8), chunks, c0, n, L::wchunk, &full[slot],
                           policy);
   };
-  // A programmatic launch (pdl; plain launches skip both griddepcontrol instructions) waits for
-  // the kernel before it here, before any copy is in flight, and lets the next one start after
-  // its main loop, when its copies have all landed. Earlier placements (the trigger right after
-  // the first copies, the wait after the block barrier) made the kernel compute wrong outputs
-  // far more often (1105 of 2000 runs against 35): what went wrong was the ring's slot release,
-  // now fenced (release_slot_after_reads), and with the fence that placement passes 2000 of 2000
-  // (docs/kernels/h200/s23-run6.txt, s23-run8.txt). It has not been timed since; until it is,
-  // programmatic launches keep this placement and stay off by default. An L2 prefetch of the
-  // weight before the wait was slower (s21-run3.txt).
-  if (pdl) grid_dependency_wait();
+  // A programmatic launch (pdl; plain launches skip both griddepcontrol instructions) issues
+  // its first weight copies, lets the next kernel start, and waits for the kernel before it only
+  // after the block barrier, before its first read of X. In chains of 8 layers (MXFP4, two
+  // rounds) against the wait before any copy and the trigger after the main loop: 8192x8192
+  // M = 1 13.3-13.4 -> 12.2-12.3 us a layer, 28672x8192 M = 1 36.8-36.9 -> 35.2, 8192x28672
+  // M = 16 43.6-43.9 -> 42.5-42.6; 4096x14336 M = 1 12.3 -> 12.5-12.6, the one loss
+  // (docs/kernels/h200/s24-run1.txt). This placement once made the kernel wrong in 1105 of 2000
+  // runs: the cause was the ring's unfenced slot release (release_slot_after_reads), and since
+  // the fence it passes 2000 of 2000, plain and programmatic (s23-run8.txt, s24-run1.txt). An L2
+  // prefetch of the weight before the wait was slower (s21-run3.txt).
   if (producer) {  // the first stages fly while the block builds its table
     ring_init(full, empty, kStages, WARPS);
     policy = l2_policy(evict_first);
     for (int64_t s = 0; s < kStages && s < stages; ++s) issue(s);
   }
+  if (pdl) grid_dependents_launch();
   const int grp = lane >> 2, t = lane & 3, m_base = mb * NT * 8;
   if constexpr (!RAW) fill_lut(reinterpret_cast<uint32_t*>(smem));
   __syncthreads();
+  if (pdl) grid_dependency_wait();
 
   const uint32_t lut = su32(smem) + 4 * lane;
   float acc[(TILES + 1) / 2][NT][4] = {};
@@ -655,7 +658,6 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   static_assert(WARPS * NT * ((TILES + 1) / 2) * 4 * 32 * 4 <= kStages * L::stage,
                 "the reduction fits in the ring");
   if (producer) WG_TRACE(3, clock64());
-  if (pdl) grid_dependents_launch();
   __syncthreads();  // every stage has landed and been read: reuse the ring
   reduce_store<WARPS, NT, TILES>(reinterpret_cast<float*>(smem + L::ring), acc, threadIdx.x, warp,
                                  lane, m_base, M, rb * TILES * 8, N, inv_g, Y, sync_block);
@@ -768,7 +770,7 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     WG_TRACE(1, clock64());
   }
   uint64_t policy = 0;
-  auto issue = [&](int64_t s) {  // the weight's runs (copy_weight_runs), then the activation boxes
+  auto issue_w = [&](int64_t s) {  // the weight's runs (copy_weight_runs)
     const int slot = int(s % STAGES);
     const int64_t c0 = s * CH;
     const int n = int(chunks - c0 < CH ? chunks - c0 : CH);
@@ -776,17 +778,31 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     mbar_expect_tx(&full[slot], uint32_t(n) * (SUB * L::wchunk + xbytes));
     copy_weight_runs<SUB>(st + L::xpart, L::wpart, packed, rb, (N - 1) / 32, chunks, c0,
                           uint32_t(n), L::wchunk, &full[slot], policy);
+  };
+  auto issue_x = [&](int64_t s) {  // the activation boxes
+    const int slot = int(s % STAGES);
+    const int64_t c0 = s * CH;
+    const int n = int(chunks - c0 < CH ? chunks - c0 : CH);
+    uint8_t* st = smem + slot * L::stage;
     for (int c = 0; c < n; ++c)
       tma_3d(st + c * L::xchunk, &xmap, 0, int(2 * (c0 + c)), 0, &full[slot]);
   };
-  if (producer) {                     // a programmatic launch waits first, as in w4a16_stream
-    if (pdl) grid_dependency_wait();  // consumers read X, write Y only after the boxes land
+  auto issue = [&](int64_t s) { issue_w(s), issue_x(s); };
+  // A programmatic launch waits for the kernel before it after stage 0's weight copies and
+  // before the first activation box; every thread lets the next kernel start after the block
+  // barrier (see w4a16_stream). Issuing every first stage's weight before the wait cost 1.6-2.4
+  // us at M = 16 (docs/kernels/h200/s20-pdl.txt).
+  if (producer) {
     ring_init(full, empty, STAGES, WARPS);
     asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&xmap)) : "memory");
     policy = l2_policy(true);  // the weight is read once: evict first
-    for (int64_t s = 0; s < STAGES && s < stages; ++s) issue(s);
+    issue_w(0);
+    if (pdl) grid_dependency_wait();  // consumers read X, write Y only after the boxes land
+    issue_x(0);
+    for (int64_t s = 1; s < STAGES && s < stages; ++s) issue(s);
   }
   __syncthreads();
+  if (pdl) grid_dependents_launch();
   if (warp == WARPS) {  // the producer warp: refill each stage once every consumer has read it
     if (producer)
       for (int64_t s = STAGES; s < stages; ++s) {
@@ -832,14 +848,13 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     constexpr bool kLate = STAGES > 2;
     if constexpr (!kLate) release_slot_after_reads(&empty[slot], lane);
     if (active) mma_chunk_l2<NT, 4, NV>(acc, q, sc, x);
-    if constexpr (kLate) release_slot_after_reads(&empty[slot], lane);
+    if constexpr (kLate) release_slot_after_use(&empty[slot], lane);
   }
   // Each row block's CH warps reduce their partial sums in their own part of the ring.
   constexpr int E = NT * 2 * 4 * 32;
   static_assert(WARPS * E * 4 <= STAGES * L::stage, "the reduction fits in the ring");
   if (threadIdx.x == 0) WG_TRACE(3, clock64());
-  if (pdl) grid_dependents_launch();  // the producer warp has exited
-  named_sync<WARPS * 32>();           // every stage has landed and been read: reuse the ring
+  named_sync<WARPS * 32>();  // every stage has landed and been read: reuse the ring
   reduce_store<CH, NT, 4>(reinterpret_cast<float*>(smem) + h * CH * E, acc, threadIdx.x % (CH * 32),
                           cw, lane, 0, M, (rb * SUB + h) * 32, N, inv_g, Y, named_sync<WARPS * 32>);
   if (threadIdx.x == 0) {

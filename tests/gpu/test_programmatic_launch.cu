@@ -54,12 +54,6 @@ __global__ void early_reader(const uint16_t* x, uint16_t* out, int64_t n) {
 constexpr uint64_t kDelayNs = 200000;  // 0.2 ms: far longer than any of the launches here
 constexpr uint16_t kPoison = 0xFFFF;   // cudaMemset 0xFF: NaN as BF16
 
-// Switches programmatic launches on for one scope.
-struct Programmatic {
-  Programmatic() { gpu::set_programmatic_launch(true); }
-  ~Programmatic() { gpu::set_programmatic_launch(false); }
-};
-
 struct Stream {
   cudaStream_t s = nullptr;
   Stream() {
@@ -141,7 +135,10 @@ TEST_F(GpuPdl, StreamedKernelsWaitForTheKernelBefore) {
       // The plain launch: the reference for the bits.
       uint16_t* src = upload(x);
       uint16_t* y0 = poisoned<uint16_t>(size_t(M * N));
-      gpu::w4a16_tensor_core(src, M, tw, y0, st.s);
+      {
+        gpu::ScopedProgrammaticLaunch plain_launch(false);
+        gpu::w4a16_tensor_core(src, M, tw, y0, st.s);
+      }
       CK(cudaStreamSynchronize(st.s));
       const std::vector<uint16_t> plain = download(y0, size_t(M * N));
       ASSERT_LE(rel_error_vs_f64(plain, A, c.deq), 5e-3) << what;
@@ -152,7 +149,7 @@ TEST_F(GpuPdl, StreamedKernelsWaitForTheKernelBefore) {
       CK(cudaMemsetAsync(dy, 0x12, size_t(M * N) * 2, st.s));
       launch_late_writer(src, dx, M * K, dy, saved, M * N, st.s);
       {
-        Programmatic on;
+        gpu::ScopedProgrammaticLaunch on(true);
         gpu::w4a16_tensor_core(dx, M, tw, dy, st.s);
       }
       CK(cudaStreamSynchronize(st.s));
@@ -190,15 +187,10 @@ TEST_F(GpuPdl, ChainsOfLayersMatchThePlainLaunches) {
         const std::vector<uint16_t> x = random_activations(M, D, rng);
         auto chain = [&](bool programmatic) {
           uint16_t* buf[2] = {upload(x), poisoned<uint16_t>(size_t(M * D))};
-          auto run = [&] {
+          {
+            gpu::ScopedProgrammaticLaunch mode(programmatic);
             for (int l = 0; l < layers; ++l)
               gpu::w4a16_gemm(buf[l % 2], M, tw[size_t(l)], buf[(l + 1) % 2], nullptr, st.s);
-          };
-          if (programmatic) {
-            Programmatic on;
-            run();
-          } else {
-            run();
           }
           EXPECT_EQ(cudaStreamSynchronize(st.s), cudaSuccess);
           std::vector<uint16_t> y = download(buf[layers % 2], size_t(M * D));

@@ -858,10 +858,6 @@ TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
     int tiles;
     std::vector<int64_t> ms;
   };
-  struct Programmatic {  // for one scope, restored on a failed assertion too
-    Programmatic() { gpu::set_programmatic_launch(true); }
-    ~Programmatic() { gpu::set_programmatic_launch(false); }
-  };
   for (const Case& cs : {Case{600, 6208, 4, {100, 33, 16, 1}}, Case{9000, 2048, 0, {8, 1}}}) {
     DeviceWeight c;
     make_weight(c, cs.n, cs.k, Format::MXFP4, rng);
@@ -892,12 +888,15 @@ TEST_F(GpuTc, StreamedKernelStableOverRepeats) {
       };
       for (int r = 0; r < repeats; ++r) {
         ASSERT_EQ(cudaMemset(dy[0], 0xFF, a.ref.size() * 2), cudaSuccess);
-        gpu::w4a16_tensor_core(dx, M, tw, dy[0], nullptr);
+        {
+          gpu::ScopedProgrammaticLaunch plain_launch(false);
+          gpu::w4a16_tensor_core(dx, M, tw, dy[0], nullptr);
+        }
         ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
         failures[0] += !check(dy[0], "plain", r);
         for (uint16_t* d : dy) ASSERT_EQ(cudaMemset(d, 0xFF, a.ref.size() * 2), cudaSuccess);
         {
-          Programmatic on;
+          gpu::ScopedProgrammaticLaunch on(true);
           for (uint16_t* d : dy) gpu::w4a16_tensor_core(dx, M, tw, d, nullptr);
         }
         ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
