@@ -39,7 +39,9 @@ int forced_activation_chunks();  // the forced C, or 0
 // 32) launch as programmatic dependents of the kernel before them in the stream. Their CTAs may
 // then be launched while that kernel's last CTAs still run: they copy their first weight bytes,
 // let the next kernel's CTAs launch, and wait (griddepcontrol.wait) for the kernel before them to
-// finish before they read X or write Y, so stream order holds for every buffer. On by default:
+// finish before they read X or write Y, so stream order holds for X and Y. Not for the weight:
+// it must not be written by the kernel just before the call (make_tensor_core_weight waits for
+// its own relayout, so a call right after it is safe). On by default:
 // in chains of 8 layers on the H200, 0.2-2.1 us a layer gained at M = 1-32 (one shape, 4096x14336
 // at M = 1-4, loses 0.2-0.3 us); a kernel with nothing to overlap runs as a plain launch would
 // (docs/PERFORMANCE.md, twenty-fourth session). Off gives plain launches. Not thread-safe: a
@@ -90,7 +92,8 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
 // block of 8*tiles rows are one contiguous region, chunk after 128-k chunk, each
 // chunk its codes (512 bytes per 8 rows) and then their scale bytes, which the
 // kernels copy with the TMA engine into shared memory (a run of chunks in one copy).
-// make_ allocates (device memory), free_ releases.
+// make_ allocates (device memory) and waits for the stream (the weight is complete on return),
+// free_ releases.
 struct TcWeight {
   Format format = Format::MXFP4;
   int64_t N = 0, K = 0;

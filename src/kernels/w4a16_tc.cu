@@ -1213,6 +1213,11 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
     go(relayout_kernel<1, NV, L>);
   });
   MRGPTQ_CUDA_LAUNCH_CHECK();
+  // The streamed kernels copy their first weight bytes before griddepcontrol.wait (the early
+  // trigger), so a programmatic launch right after this one could read the weight while the
+  // relayout's last stores are still on their way. Waiting here, once at load time, keeps every
+  // call after it safe.
+  MRGPTQ_CUDA_CHECK(cudaStreamSynchronize(st));
   return r;
 }
 
