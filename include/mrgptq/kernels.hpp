@@ -42,10 +42,10 @@ int forced_activation_chunks();  // the forced C, or 0
 // finish before they read X or write Y, so stream order holds for X and Y. Not for the weight:
 // it must not be written by the kernel just before the call (make_tensor_core_weight waits for
 // its own relayout, so a call right after it is safe). On by default:
-// in chains of 8 layers on the H200, 0.2-2.1 us a layer gained at M = 1-32 (one shape, 4096x14336
-// at M = 1-4, loses 0.2-0.3 us); a kernel with nothing to overlap runs as a plain launch would
-// (docs/PERFORMANCE.md, twenty-fourth session). Off gives plain launches. Not thread-safe: a
-// process-wide setting.
+// in chains of 8 layers on the H200, 0.8-2.7 us a layer less than plain launches at M = 1-32
+// (docs/kernels/h200/s25-run1.txt; docs/PERFORMANCE.md, twenty-fourth and twenty-fifth
+// sessions); a kernel with nothing to overlap runs as a plain launch would. Off gives plain
+// launches. Not thread-safe: a process-wide setting.
 void set_programmatic_launch(bool on);
 bool programmatic_launch();
 // Sets programmatic launches for one scope and restores the setting before it on exit.
