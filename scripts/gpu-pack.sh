@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TGZ=0 BUILD=build-lgpu CUDA_FLAGS=""
-BINS=(test_kernels test_w4a16_tc test_w4a4_fp8 test_programmatic_launch bench_w4a16_tc
+BINS=(test_kernels test_w4a16_tc test_w4a4_fp8 test_programmatic_launch test_fp4_linear bench_w4a16_tc
   bench_w4a4_fp8 bench_fp4 bench_tma_copies probe_preexit)
 while [ $# -gt 0 ]; do
   case $1 in

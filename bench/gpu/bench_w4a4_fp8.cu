@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 #include <vector>
 
 #include "bench_util.cuh"
 #include "kernels/fp4_device.cuh"
+#include "mrgptq/fp4_linear.hpp"
 #include "mrgptq/kernels_fp8.hpp"
 
 using namespace mrgptq;
@@ -31,9 +33,83 @@ void free_blocks(gpu::Fp8Blocks& b) {
   cudaFree(b.data), cudaFree(b.scales);
 }
 
+// The MXFP4 W4A4 layer (gpu::Fp4Linear, rotation 32) on each path at each M: kernel 1 + the W4A16
+// kernels (fp8_weight off) against kernel 1 fused with the FP8 re-expression + the FP8 tensor
+// cores (fp8_min_m = 1), each over cuBLAS BF16, and the path the layer's default picks.
+void linear_paths(size_t rotate) {
+  std::printf(
+      "\nMXFP4 W4A4 layer (Fp4Linear, rotation 32): its two paths by M, vs cuBLAS BF16 "
+      "(auto = the path the default layer takes, kFp8MinM = %ld)\n",
+      long(gpu::kFp8MinM));
+  std::printf("%-11s %6s %9s | %9s %6s | %9s %6s | %5s %6s\n", "N x K", "M", "bf16 us", "bf16 path",
+              "ratio", "fp8 path", "ratio", "auto", "ratio");
+  for (auto nk : std::vector<std::pair<int64_t, int64_t>>{
+           {8192, 8192}, {28672, 8192}, {8192, 28672}, {4096, 14336}}) {
+    const int64_t N = nk.first, K = nk.second;
+    const int c4 = int(rotate / size_t(N * K / 2) + 1), c16 = int(rotate / size_t(N * K * 2) + 1);
+    gpu::Fp4LinearOptions ob, o8;
+    ob.activations = o8.activations = gpu::LinearActivations::kFp4;
+    ob.rot_block = o8.rot_block = 32;
+    ob.fp8_weight = false;
+    o8.fp8_min_m = 1;
+    std::vector<std::unique_ptr<gpu::Fp4Linear>> lb, l8;
+    for (int i = 0; i < c4; ++i) {
+      gpu::Fp4Weight w;
+      w.format = Format::MXFP4, w.N = N, w.K = K;
+      auto* packed = dev_random<uint8_t>(size_t(N * K / 2), 60 + i,
+                                         [](std::mt19937& r) { return uint8_t(r()); });
+      auto* sc = dev_random<uint8_t>(size_t(N * K / 32), 70 + i,
+                                     [](std::mt19937& r) { return uint8_t(118 + r() % 6); });
+      w.packed = packed, w.scales = sc;
+      lb.push_back(std::make_unique<gpu::Fp4Linear>(w, ob, nullptr));
+      l8.push_back(std::make_unique<gpu::Fp4Linear>(w, o8, nullptr));
+      if (!l8.back()->holds_fp8_weight()) {
+        std::printf("the FP8 weight was not made (inexact groups): linear paths skipped\n");
+        return;
+      }
+      cudaFree(packed), cudaFree(sc);
+    }
+    std::vector<uint16_t*> wbf;
+    for (int i = 0; i < c16; ++i)
+      wbf.push_back(dev_random<uint16_t>(size_t(N * K), 80 + i, [](std::mt19937& r) {
+        return bf16_of(std::normal_distribution<float>(0.f, 0.02f)(r));
+      }));
+    for (int64_t M : {1, 16, 32, 64, 96, 128, 192, 256, 1024, 4096}) {
+      auto* x = dev_random<uint16_t>(size_t(M * K), 90, random_bf16);
+      uint16_t* y;
+      MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));
+      const int reps = 2.0 * M * N * K > 2e12 ? 5 : 15;
+      // A first call each grows the layers' workspaces outside the timed calls.
+      for (int i = 0; i < c4; ++i)
+        lb[size_t(i)]->forward(x, M, y, nullptr), l8[size_t(i)]->forward(x, M, y, nullptr);
+      MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
+      const double tb = time_us(
+          c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
+      const double t1 = time_us(c4, reps, [&](int i) { lb[size_t(i)]->forward(x, M, y, nullptr); });
+      const double t2 = time_us(c4, reps, [&](int i) { l8[size_t(i)]->forward(x, M, y, nullptr); });
+      const bool fp8 = M >= gpu::kFp8MinM;
+      std::printf("%5ldx%-5ld %6ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %5s %5.2fx%s\n", N, K, M,
+                  tb, t1, tb / t1, t2, tb / t2, fp8 ? "fp8" : "bf16", tb / (fp8 ? t2 : t1),
+                  (fp8 ? t2 : t1) > 1.03 * (fp8 ? t1 : t2) ? "  <- the other path is faster" : "");
+      std::fflush(stdout);
+      cudaFree(x), cudaFree(y);
+    }
+    for (auto* b : wbf) cudaFree(b);
+  }
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const bool linear_only = argc > 1 && std::strcmp(argv[1], "--linear") == 0;
+  if (argc > 1 && !linear_only) {
+    std::printf(
+        "usage: bench_w4a4_fp8 [--linear]\n"
+        "  kernel 1 against copy bandwidth, MXFP4 W4A4 on the FP8 tensor cores against\n"
+        "  cuBLAS BF16 / FP8, then the MXFP4 W4A4 layer's two paths by M;\n"
+        "  --linear: only the last.\n");
+    return 2;
+  }
   if (!gpu::device_available()) {
     std::printf("no CUDA device: benchmark skipped\n");
     return 0;
@@ -43,6 +119,10 @@ int main() {
   std::printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
               prop.l2CacheSize >> 20);
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
+  if (linear_only) {
+    linear_paths(rotate);
+    return 0;
+  }
 
   {  // ---- kernel 1 vs copy ----
     const int64_t M = 16384, K = 8192;
@@ -143,5 +223,6 @@ int main() {
     for (auto& b : w2d) free_blocks(b);
     for (auto* b : wbf) cudaFree(b);
   }
+  linear_paths(rotate);
   return 0;
 }

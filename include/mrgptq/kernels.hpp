@@ -3,6 +3,7 @@
 // those of formats.hpp: codes packed [rows, K/2] (element 2j low nibble),
 // scale bytes [rows, K/group]; K must be a multiple of the group.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "mrgptq/formats.hpp"
@@ -109,6 +110,8 @@ struct TcWeight {
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t stream, int tiles = 0,
                                  int layout = 2);
 void free_tensor_core_weight(TcWeight& w);
+// The device bytes a re-laid-out weight holds (codes and scales), from its shape, format, tiles.
+size_t tensor_core_weight_bytes(const TcWeight& w);
 // How the streamed kernel decodes the weight: kAuto = its measured choice (stream_decode_for:
 // on a layout-2 weight, the default, always its shifts and masks; on a layout-1 weight the
 // shared-memory table to M = kStreamTableMaxM, shifts and masks above), or one of them at every

@@ -1198,9 +1198,7 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
   if (units >= (int64_t(1) << 31))
     throw Error("W4A16: weight [" + std::to_string(w.N) + ", " + std::to_string(w.K) +
                 "] is too large for one re-laid-out tensor (split it)");
-  MRGPTQ_CUDA_CHECK(cudaMalloc(
-      &r.packed,
-      size_t(units / (32 * r.tiles)) * layout::run_bytes(r.tiles, w.format == Format::NVFP4)));
+  MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, tensor_core_weight_bytes(r)));
   const unsigned grid = unsigned((units + 255) / 256);
   with_format_layout(r, [&](auto nv, auto l) {
     constexpr bool NV = decltype(nv)::value;
@@ -1227,6 +1225,11 @@ bool w4a16_stream_wide(const TcWeight& w) {
 
 bool w4a16_stream_stages_x(int64_t M, const TcWeight& w) {
   return tma::xs_form(M, w).sub != 0;
+}
+
+size_t tensor_core_weight_bytes(const TcWeight& w) {
+  return size_t(relaid_units(w.N, w.K, w.tiles) / (32 * w.tiles)) *
+         layout::run_bytes(w.tiles, w.format == Format::NVFP4);
 }
 
 void free_tensor_core_weight(TcWeight& w) {

@@ -1,7 +1,7 @@
 // Helpers shared by the GPU tests: BF16 bits, device upload/download, output
 // buffers poisoned with 0xFF bytes (NaN as BF16) so that unwritten elements are
-// caught, random FP4 weights and activations, planted wrong scales, and the
-// float64 reference error; the fixture that skips where no GPU is present.
+// caught, random FP4 weights and activations, planted wrong scales, kernel 1's CPU reference
+// and the float64 reference error; the fixture that skips where no GPU is present.
 #pragma once
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 
 #include "mrgptq/error.hpp"
 #include "mrgptq/formats.hpp"
+#include "mrgptq/hadamard.hpp"
 #include "mrgptq/kernels.hpp"
 
 #define CK(x) ASSERT_EQ((x), cudaSuccess) << #x
@@ -123,6 +124,18 @@ inline std::vector<uint8_t> wrong_scales(const QuantizedTensor& q) {
   for (size_t i = 0; i < bad.size() / 4; ++i)
     bad[i] = uint8_t(bad[i] + (q.format == Format::MXFP4 ? 1 : 8));
   return bad;
+}
+
+// CPU reference of kernel 1: bf16 -> float -> rotation -> quantize_rtn.
+inline QuantizedTensor cpu_quant(const std::vector<uint16_t>& x, int64_t M, int64_t K, Format f,
+                                 int rot, float g) {
+  std::vector<float> xf(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xf[i] = from_bf16(x[i]);
+  if (rot) Rotation::make(K, rot).apply_rows(xf.data(), M);
+  QuantOptions o;
+  o.rule = format_info(f).default_rule;
+  o.global_scale = g;
+  return quantize_rtn(xf.data(), M, K, f, o);
 }
 
 // Relative Frobenius error of Y (BF16) against a float64 reference of the same

@@ -22,22 +22,6 @@
 using namespace mrgptq;
 using namespace mrgptq::gputest;
 
-namespace {
-
-// CPU reference of kernel 1: bf16 -> float -> rotation -> quantize_rtn.
-QuantizedTensor cpu_quant(const std::vector<uint16_t>& x, int64_t M, int64_t K, Format f, int rot,
-                          float g) {
-  std::vector<float> xf(x.size());
-  for (size_t i = 0; i < x.size(); ++i) xf[i] = from_bf16(x[i]);
-  if (rot) Rotation::make(K, rot).apply_rows(xf.data(), M);
-  QuantOptions o;
-  o.rule = format_info(f).default_rule;
-  o.global_scale = g;
-  return quantize_rtn(xf.data(), M, K, f, o);
-}
-
-}  // namespace
-
 class Gpu : public GpuTest {};
 
 namespace {

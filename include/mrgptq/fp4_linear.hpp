@@ -1,0 +1,77 @@
+// The FP4 linear layer as a model holds it: the weight prepared once at load time, and forward()
+// taking, for each M, the path measured fastest on the H200 (docs/PERFORMANCE.md, twenty-fifth
+// section), with the workspaces that path needs. The kernels behind it are in kernels.hpp and
+// kernels_fp8.hpp; this class only chooses among them and owns the memory.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "mrgptq/kernels.hpp"
+#include "mrgptq/kernels_fp8.hpp"
+
+namespace mrgptq::gpu {
+
+enum class LinearActivations {
+  kBf16,  // W4A16: y = x W^T with x as given
+  kFp4,   // W4A4: x rotated by rot_block and quantized to the weight's format online (kernel 1)
+};
+
+// MXFP4 W4A4 takes the FP8 tensor cores from this M on (when the FP8 weight is held); below it,
+// kernel 1 + the W4A16 kernels, whose streamed form wins at small M.
+constexpr int64_t kFp8MinM = 128;
+
+struct Fp4LinearOptions {
+  LinearActivations activations = LinearActivations::kBf16;
+  int rot_block = 0;              // W4A4: block Hadamard on x (0 = none, 16, 32, 64, 128)
+  float act_global_scale = 1.f;   // NVFP4 W4A4: the activations' global scale (calibrated)
+  bool fp8_weight = true;         // MXFP4 W4A4: also hold the weight re-expressed in FP8
+                                  // (1 byte a value + 128x128 block scales) for M >= kFp8MinM
+  bool large_m_workspace = true;  // M > 4096: dequantize into an N*K BF16 workspace + cuBLAS
+                                  // (allocated at the first such call), else the wgmma kernel
+  int64_t fp8_min_m = -1;         // MXFP4 W4A4 with the FP8 weight: the first M on the FP8
+                                  // tensor cores (-1 = kFp8MinM; 1 = always, for benchmarks)
+};
+
+enum class LinearPath {
+  kW4a16,     // w4a16_gemm on the re-laid-out weight (streamed kernels, wgmma, or cuBLAS)
+  kW4a4Bf16,  // kernel 1 with BF16 output, then the same w4a16_gemm
+  kW4a4Fp8,   // MXFP4 only: kernel 1 fused with the FP8 re-expression, then FP8 tensor cores
+};
+const char* to_string(LinearPath p);
+
+class Fp4Linear {
+ public:
+  // w: device FP4 weight [N, K] (copied into the layer's own layouts; w's buffers may be freed
+  // afterwards). Waits for `stream` before returning. Throws mrgptq::Error on bad options.
+  Fp4Linear(const Fp4Weight& w, const Fp4LinearOptions& options, cudaStream_t stream);
+  ~Fp4Linear();
+  Fp4Linear(const Fp4Linear&) = delete;
+  Fp4Linear& operator=(const Fp4Linear&) = delete;
+
+  // Y[M, N] = X[M, K] W^T (W4A16) or Q(rot(X)) W^T (W4A4); X and Y BF16 on the device, X 16-byte
+  // aligned. A call with a larger M than any before it grows the workspaces, which waits for
+  // the device. One stream at a time: the workspaces are shared by every call.
+  void forward(const uint16_t* X, int64_t M, uint16_t* Y, cudaStream_t stream);
+
+  LinearPath path_for(int64_t M) const;
+  int64_t N() const { return tc_.N; }
+  int64_t K() const { return tc_.K; }
+  // Device bytes the prepared weight holds (the FP4 layout, plus the FP8 copy where held).
+  size_t weight_bytes() const;
+  bool holds_fp8_weight() const { return fp8_.data != nullptr; }
+
+ private:
+  void reserve(int64_t M, LinearPath path, bool need_w_workspace);
+
+  Fp4LinearOptions opt_;
+  TcWeight tc_;
+  Fp8Blocks fp8_;  // MXFP4 W4A4 with fp8_weight, N and K multiples of 128
+  size_t tc_bytes_ = 0;
+  int64_t rows_ = 0;  // the M the activation workspaces hold
+  uint16_t* act_bf16_ = nullptr;
+  uint8_t *act_packed_ = nullptr, *act_scales_ = nullptr;
+  Fp8Blocks act_fp8_;
+  uint16_t* w_workspace_ = nullptr;
+};
+
+}  // namespace mrgptq::gpu
