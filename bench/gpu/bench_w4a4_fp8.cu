@@ -74,7 +74,7 @@ void linear_paths(size_t rotate) {
       wbf.push_back(dev_random<uint16_t>(size_t(N * K), 80 + i, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 0.02f)(r));
       }));
-    for (int64_t M : {1, 16, 32, 64, 96, 128, 192, 256, 1024, 4096}) {
+    for (int64_t M : {1, 16, 32, 33, 48, 64, 96, 128, 192, 256, 1024, 4096}) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 90, random_bf16);
       uint16_t* y;
       MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));

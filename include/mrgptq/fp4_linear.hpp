@@ -17,8 +17,12 @@ enum class LinearActivations {
 };
 
 // MXFP4 W4A4 takes the FP8 tensor cores from this M on (when the FP8 weight is held); below it,
-// kernel 1 + the W4A16 kernels, whose streamed form wins at small M.
-constexpr int64_t kFp8MinM = 128;
+// kernel 1 + the streamed W4A16 kernels. Measured on the H200 (docs/kernels/h200/
+// s25-run3-linear-round*.txt): at M = 32 the BF16 path was faster on all four layer shapes
+// (8192x8192 24.7 against 35.5 us), at M = 64 the FP8 path on three and level on 8192x8192
+// (28672x8192 75.4 against 89.8 us). From M = 33 the BF16 path leaves the streamed kernels for
+// the warpgroup kernel, whose 64-row tiles cost at M = 33 what they cost at 64.
+constexpr int64_t kFp8MinM = 33;
 
 struct Fp4LinearOptions {
   LinearActivations activations = LinearActivations::kBf16;
