@@ -119,6 +119,9 @@ int main(int argc, char** argv) {
   std::printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
               prop.l2CacheSize >> 20);
   const size_t rotate = size_t(4) * size_t(prop.l2CacheSize);
+  // Single calls as plain launches, as bench_fp4 times them: back to back, programmatic launches
+  // of the streamed kernels would overlap each timed call with the one before.
+  gpu::set_programmatic_launch(false);
   if (linear_only) {
     linear_paths(rotate);
     return 0;
