@@ -21,7 +21,8 @@ enum class LinearActivations {
 // s25-run3-linear-round*.txt): at M = 32 the BF16 path was faster on all four layer shapes
 // (8192x8192 24.7 against 35.5 us), at M = 64 the FP8 path on three and level on 8192x8192
 // (28672x8192 75.4 against 89.8 us). From M = 33 the BF16 path leaves the streamed kernels for
-// the warpgroup kernel, whose 64-row tiles cost at M = 33 what they cost at 64.
+// the warpgroup kernel, slowest just there (s25-run6-w4a16-m32-64.txt); plain launches confirmed
+// the choice (s25-run6-linear-round*.txt).
 constexpr int64_t kFp8MinM = 33;
 
 struct Fp4LinearOptions {
