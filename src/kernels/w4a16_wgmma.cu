@@ -404,6 +404,16 @@ __device__ __forceinline__ uint8_t* block_setup(uint8_t* smem_raw, uint64_t*& fu
   return smem;
 }
 
+// The activation box's rows: where one row tile covers M (M <= BN), only round_up(M, 8) rows, so
+// that the box lies (almost) inside the tensor. Boxes with many rows past the tensor's end made
+// the 64 x 64-tile configs up to a third slower at M = 33-39 than at M = 48, with the same
+// instructions and more long-scoreboard waits (docs/kernels/h200/s25-run6-*.txt, s25-run7.txt).
+// The tile's rows past the box keep stale shared memory; they feed only output rows >= M, which
+// are never stored, and the rows of the 128-byte swizzle land where a full box puts them.
+__host__ __device__ __forceinline__ int box_rows(int M, int BN) {
+  return M < BN ? (M + 7) / 8 * 8 : BN;
+}
+
 // Thread 0 of warpgroup 0 fills the stages in chunk order: the two 64-k activation boxes by
 // tensor-map TMA and the row tile's weight bytes by one bulk copy per weight block. Chunks
 // c0 .. c0 + n - 1 of the `chunks` of a row; the block's it-th chunk (it = it0 + c: the
@@ -412,7 +422,7 @@ template <class C>
 __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* __restrict__ packed,
                                         uint8_t* smem, uint64_t* full, uint64_t* empty, int N,
                                         int tiles, int chunks, int c0, int n, int rb, int mb,
-                                        int it0) {
+                                        int it0, int xrows) {
   const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
   const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
   const uint32_t run = layout::run_bytes(tiles, C::NV);  // a block's chunk: one copy
@@ -422,8 +432,8 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
     const int it = it0 + c, slot = it % C::STAGES, gc = c0 + c;
     mbar_wait(&empty[slot], uint32_t(((it / C::STAGES) & 1) ^ 1));
     uint8_t* st = smem + slot * C::STAGE;
-    // The boxes count in full (zero-filled parts included).
-    mbar_expect_tx(&full[slot], C::X_BYTES + uint32_t(nblk) * run);
+    // The boxes count in full (zero-filled parts included): xrows rows each (box_rows).
+    mbar_expect_tx(&full[slot], 2 * uint32_t(xrows) * 128 + uint32_t(nblk) * run);
     tma_2d(st, &xmap, gc * 128, row0, &full[slot]);
     tma_2d(st + C::PANEL, &xmap, gc * 128 + 64, row0, &full[slot]);
     for (int b = 0; b < nblk; ++b)  // a block's chunk run, its codes then its scales (WOffsets)
@@ -949,11 +959,13 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
         for_each_segment(pw, int(blockIdx.x), [&](int tile, int sc0, int sn, int) {
           int srb, smb;
           raster(tile, rtiles, mtiles, srb, smb);
-          produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, sc0, sn, srb, smb, it);
+          produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, sc0, sn, srb, smb, it,
+                     box_rows(M, C::BN));
           it += sn;
         });
       } else {
-        produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, c0, n, rb, mb, 0);
+        produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, c0, n, rb, mb, 0,
+                   box_rows(M, C::BN));
       }
     }
     if constexpr (C::SPLIT > 1) cluster_sync(), cluster_sync();  // see split_store
@@ -1043,7 +1055,7 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   const int64_t rtiles = (w.N + C::WN - 1) / C::WN, mtiles = (M + C::BN - 1) / C::BN;
   if (rtiles * mtiles * C::S > int64_t(0x7FFFFFFF))
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
-  const CUtensorMap map = x_map(X, M, w.K, C::BN);
+  const CUtensorMap map = x_map(X, M, w.K, box_rows(int(M), C::BN));
   const float inv_g = C::NV ? (C::FOLD ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
   const int64_t tiles_n = rtiles * mtiles;
   float* ws = nullptr;
