@@ -21,8 +21,9 @@ enum class LinearActivations {
 // s25-run3-linear-round*.txt): at M = 32 the BF16 path was faster on all four layer shapes
 // (8192x8192 24.7 against 35.5 us), at M = 64 the FP8 path on three and level on 8192x8192
 // (28672x8192 75.4 against 89.8 us). From M = 33 the BF16 path leaves the streamed kernels for
-// the warpgroup kernel, slowest just there (s25-run6-w4a16-m32-64.txt); plain launches confirmed
-// the choice (s25-run6-linear-round*.txt).
+// the warpgroup kernel; plain launches confirmed the choice (s25-run6-linear-round*.txt). Measured
+// before box_rows (w4a16_wgmma.cu) made that kernel faster at M = 33-39: on 8192x8192 the BF16
+// path may now win up to M = 63; not re-tuned since.
 constexpr int64_t kFp8MinM = 33;
 
 struct Fp4LinearOptions {
