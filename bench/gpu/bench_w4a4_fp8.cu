@@ -87,7 +87,7 @@ void linear_paths(size_t rotate) {
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
       const double t1 = time_us(c4, reps, [&](int i) { lb[size_t(i)]->forward(x, M, y, nullptr); });
       const double t2 = time_us(c4, reps, [&](int i) { l8[size_t(i)]->forward(x, M, y, nullptr); });
-      const bool fp8 = M >= gpu::kFp8MinM;
+      const bool fp8 = M >= gpu::Fp4LinearOptions{}.fp8_min_m;  // the default layer's choice
       std::printf("%5ldx%-5ld %6ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %5s %5.2fx%s\n", N, K, M,
                   tb, t1, tb / t1, t2, tb / t2, fp8 ? "fp8" : "bf16", tb / (fp8 ? t2 : t1),
                   (fp8 ? t2 : t1) > 1.03 * (fp8 ? t1 : t2) ? "  <- the other path is faster" : "");

@@ -28,14 +28,15 @@ constexpr int64_t kFp8MinM = 33;
 
 struct Fp4LinearOptions {
   LinearActivations activations = LinearActivations::kBf16;
-  int rot_block = 0;              // W4A4: block Hadamard on x (0 = none, 16, 32, 64, 128)
-  float act_global_scale = 1.f;   // NVFP4 W4A4: the activations' global scale (calibrated)
-  bool fp8_weight = true;         // MXFP4 W4A4: also hold the weight re-expressed in FP8
-                                  // (1 byte a value + 128x128 block scales) for M >= kFp8MinM
-  bool large_m_workspace = true;  // M > 4096: dequantize into an N*K BF16 workspace + cuBLAS
-                                  // (allocated at the first such call), else the wgmma kernel
-  int64_t fp8_min_m = -1;         // MXFP4 W4A4 with the FP8 weight: the first M on the FP8
-                                  // tensor cores (-1 = kFp8MinM; 1 = always, for benchmarks)
+  int rot_block = 0;             // W4A4: block Hadamard on x (0 = none, 16, 32, 64, 128)
+  float act_global_scale = 1.f;  // NVFP4 W4A4: the activations' global scale (calibrated)
+  bool fp8_weight = true;        // MXFP4 W4A4: also hold the weight re-expressed in FP8
+                                 // (1 byte a value + 128x128 block scales) for M >= kFp8MinM
+  // M > kW4a16WgmmaMaxM: dequantize into an N*K BF16 workspace (allocated at the first such
+  // call) + cuBLAS, else the wgmma kernel.
+  bool large_m_workspace = true;
+  int64_t fp8_min_m = kFp8MinM;  // MXFP4 W4A4 with the FP8 weight: the first M on the FP8
+                                 // tensor cores (1 = always, for benchmarks)
 };
 
 enum class LinearPath {
@@ -71,8 +72,7 @@ class Fp4Linear {
 
   Fp4LinearOptions opt_;
   TcWeight tc_;
-  Fp8Blocks fp8_;  // MXFP4 W4A4 with fp8_weight, N and K multiples of 128
-  size_t tc_bytes_ = 0;
+  Fp8Blocks fp8_;     // MXFP4 W4A4 with fp8_weight, N and K multiples of 128
   int64_t rows_ = 0;  // the M the activation workspaces hold
   uint16_t* act_bf16_ = nullptr;
   uint8_t *act_packed_ = nullptr, *act_scales_ = nullptr;

@@ -140,9 +140,10 @@ bool w4a16_stream_stages_x(int64_t M, const TcWeight& w);
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured
 // on the H200): the streamed kernel up to M = 32, the warpgroup kernel below up
-// to M = 4096, then dequantize into `workspace` (N*K BF16) + cuBLAS. With a null
+// to M = kW4a16WgmmaMaxM, then dequantize into `workspace` (N*K BF16) + cuBLAS. With a null
 // workspace the warpgroup kernel runs at every M > 32. Like every W4A16 kernel
 // here, X must be 16-byte aligned (a clear error otherwise).
+constexpr int64_t kW4a16WgmmaMaxM = 4096;  // w4a16_gemm reads `workspace` only above this M
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t stream);
 // The warpgroup (wgmma) kernel alone on the re-laid-out weight (src/kernels/w4a16_wgmma.cu):

@@ -9,9 +9,6 @@
 namespace mrgptq::gpu {
 namespace {
 
-// Above this M, w4a16_gemm runs dequantize + cuBLAS when given a workspace (kernels.hpp).
-constexpr int64_t kW4a16WorkspaceMinM = 4097;
-
 template <class T>
 void free_ptr(T*& p) {
   if (p) cudaFree(p);
@@ -44,7 +41,6 @@ Fp4Linear::Fp4Linear(const Fp4Weight& w, const Fp4LinearOptions& o, cudaStream_t
   if (w4a4 && !(o.act_global_scale > 0.f))
     throw Error("Fp4Linear: act_global_scale must be positive");
   tc_ = make_tensor_core_weight(w, stream);  // validates the shape; waits for the stream
-  tc_bytes_ = tensor_core_weight_bytes(tc_);
   // The FP8 copy: MXFP4 W4A4 only, on 128 x 128 blocks, and only where every group is
   // re-expressed exactly (else that path would not compute the same product).
   if (w4a4 && o.fp8_weight && w.format == Format::MXFP4 && w.N % 128 == 0 && w.K % 128 == 0) {
@@ -80,15 +76,14 @@ Fp4Linear::~Fp4Linear() {
 }
 
 size_t Fp4Linear::weight_bytes() const {
-  return tc_bytes_ +
+  return tensor_core_weight_bytes(tc_) +
          (fp8_.data ? size_t(fp8_.rows * fp8_.K) + size_t(fp8_.rows / 128 * (fp8_.K / 128)) * 4
                     : 0);
 }
 
 LinearPath Fp4Linear::path_for(int64_t M) const {
   if (opt_.activations == LinearActivations::kBf16) return LinearPath::kW4a16;
-  const int64_t min_m = opt_.fp8_min_m < 0 ? kFp8MinM : opt_.fp8_min_m;
-  return fp8_.data && M >= min_m ? LinearPath::kW4a4Fp8 : LinearPath::kW4a4Bf16;
+  return fp8_.data && M >= opt_.fp8_min_m ? LinearPath::kW4a4Fp8 : LinearPath::kW4a4Bf16;
 }
 
 // Makes the buffers this call's path needs, for at least M rows; a larger M than any before
@@ -125,8 +120,7 @@ void Fp4Linear::reserve(int64_t M, LinearPath path, bool need_w_workspace) {
 void Fp4Linear::forward(const uint16_t* X, int64_t M, uint16_t* Y, cudaStream_t stream) {
   if (M < 1) throw Error("Fp4Linear::forward: M must be at least 1, not " + std::to_string(M));
   const LinearPath path = path_for(M);
-  const bool ws =
-      opt_.large_m_workspace && path != LinearPath::kW4a4Fp8 && M >= kW4a16WorkspaceMinM;
+  const bool ws = opt_.large_m_workspace && path != LinearPath::kW4a4Fp8 && M > kW4a16WgmmaMaxM;
   reserve(M, path, ws);
   switch (path) {
     case LinearPath::kW4a16:

@@ -348,7 +348,7 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
 //    4096x14336: 621 vs 632) without needing the N x K workspace;
 //  * dequantize + cuBLAS above (M = 16384: 2667 vs 3106 us on 8192x8192), when a workspace is
 //    given.
-constexpr int64_t kStreamMaxM = 32, kWgmmaMaxM = 4096;
+constexpr int64_t kStreamMaxM = 32;
 
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
                 cudaStream_t st) {
@@ -358,7 +358,7 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
       (M <= kStreamMaxM && (w4a16_stream_wide(w) || !wg || w4a16_wgmma_config_for(M, w.N) != 4)))
     return w4a16_tensor_core(X, M, w, Y, st);
   // Without a workspace the warpgroup kernel runs, or says why it cannot.
-  if ((wg && M <= kWgmmaMaxM) || !workspace) return w4a16_wgmma(X, M, w, Y, st);
+  if ((wg && M <= kW4a16WgmmaMaxM) || !workspace) return w4a16_wgmma(X, M, w, Y, st);
   dequantize_to_bf16(w, workspace, st);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
 }
