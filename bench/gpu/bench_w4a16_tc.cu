@@ -2,7 +2,7 @@
 // once), the warpgroup (wgmma) kernel in each config, the dequantize + cuBLAS
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
-// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]]
+// usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] [--dispatch]
 //                       [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L] [--help]
 // --only NxK: this shape (any N x K, K a multiple of 128) instead of the four layer shapes;
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
@@ -16,6 +16,9 @@
 // --ab C1,C2,...: with --wg, only these configs (-1: the automatic choice), timed in turn call
 // for call (every repeat runs each once), with each one's time over the first's: the drift-free
 // A/B.
+// --dispatch: the "never slower" sweep: only cuBLAS BF16 and the w4a16_gemm dispatch (MXFP4,
+// NVFP4), timed in turn call for call, by default on a fine grid of M from 1 to 1024 that has
+// every tile and path boundary's both sides; rows where either format is slower are marked.
 // --chain L: decode chains instead: each timed call is L layer calls back to back (weights
 // rotated as above), reported per layer: cuBLAS BF16, then the w4a16_gemm dispatch, MXFP4 and
 // NVFP4, each with plain launches and as programmatic dependents (gpu::set_programmatic_launch),
@@ -43,7 +46,7 @@ using namespace mrgptq::bench;
 namespace {
 
 int run(int argc, char** argv) {
-  bool quick = false, wg_only = false;
+  bool quick = false, wg_only = false, dispatch = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
   int only_cfg = -1, reps_arg = 0, tiles_arg = 0, layout_arg = 2, chain = 0;
   std::vector<int64_t> ms_arg;
@@ -51,6 +54,7 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--wg") == 0) wg_only = true;
+    if (std::strcmp(argv[i], "--dispatch") == 0) dispatch = true;
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     if (std::strcmp(argv[i], "--cfg") == 0 && i + 1 < argc) only_cfg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps_arg = std::atoi(argv[++i]);
@@ -84,6 +88,12 @@ int run(int argc, char** argv) {
         "ratio = cuBLAS BF16 / ours)\n",
         "N x K", "M", "bf16 us", "mx us", "ratio", "mx pdl us", "ratio", "nv us", "ratio",
         "nv pdl us", "ratio", chain);
+  } else if (dispatch) {
+    std::printf(
+        "%-12s %5s %9s | %9s %6s | %9s %6s\n"
+        "(w4a16_gemm, the dispatch a caller gets, vs cuBLAS BF16, timed in turn call for "
+        "call; ratio = cuBLAS / ours, '<' marks a ratio under 1)\n",
+        "N x K", "M", "bf16 us", "gemm mx us", "ratio", "gemm nv us", "ratio");
   } else if (wg_only && !ab_arg.empty()) {
     std::printf(
         "%-12s %5s %9s | then per config: its number, time, time over the first config's\n"
@@ -158,12 +168,19 @@ int run(int argc, char** argv) {
           gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg, layout_arg));
       tnv.push_back(
           gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr, tiles_arg, layout_arg));
-      if (!wg_only)
+      if (!wg_only && !dispatch)
         tmx1.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg, 1));
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
+    // The dispatch sweep: both sides of 32 (streamed / warpgroup) and of each row tile (64, 128,
+    // 160, 192, 256, 512), coarser steps between and up to 1024.
+    const std::vector<int64_t> sweep = {1,   2,   4,   8,   12,  16,  24,  32,  33,  40,
+                                        48,  56,  64,  65,  80,  96,  112, 128, 129, 144,
+                                        160, 161, 176, 192, 193, 224, 256, 257, 288, 320,
+                                        384, 448, 512, 513, 640, 768, 1024};
     const std::vector<int64_t> Ms =
         !ms_arg.empty() ? ms_arg
+        : dispatch      ? sweep
         : quick         ? std::vector<int64_t>{1, 16, 64, 256}
         : wg_only       ? std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384}
                         : std::vector<int64_t>{1, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
@@ -210,6 +227,19 @@ int run(int argc, char** argv) {
       const double tb = time_us(
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
       auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
+      if (dispatch) {
+        const std::vector<double> t = time_rounds(
+            {{c16, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); }},
+             {c4, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); }},
+             {c4, [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); }}},
+            reps);
+        std::printf("%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx%s\n", N, K, M, t[0], t[1],
+                    t[0] / t[1], t[2], t[0] / t[2], t[1] > t[0] || t[2] > t[0] ? "  <" : "");
+        std::fflush(stdout);
+        MRGPTQ_CUDA_CHECK(cudaFree(x));
+        MRGPTQ_CUDA_CHECK(cudaFree(y));
+        continue;
+      }
       if (wg_only && !ab_arg.empty()) {
         // Call n of the run (repeat i, config j) reads weight copy n % c4, so that no call
         // finds its weight in L2 from the call before.
@@ -318,11 +348,13 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::printf(
           "usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] "
-          "[--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L]\n"
+          "[--dispatch] [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L]\n"
           "  W4A16 kernels against cuBLAS BF16 on the issue's four layer shapes (or --only NxK).\n"
           "  --wg: the warpgroup kernel in every config (kernels.hpp) and its automatic choice;\n"
           "        --cfg C times config C alone; --ab C1,C2,... times these configs (-1: the\n"
           "        automatic choice) in turn, call for call, each over the first (drift-free).\n"
+          "  --dispatch: only cuBLAS BF16 and the w4a16_gemm dispatch (MXFP4, NVFP4), call for\n"
+          "        call, on a fine grid of M from 1 to 1024 (the \"never slower\" sweep).\n"
           "  --ms: the M to time; --reps: repeats a median; --tiles / --layout: the weight's\n"
           "        re-layout (see the source's header).\n"
           "  --chain L: decode chains of L layer calls, us per layer: cuBLAS BF16 and w4a16_gemm\n"

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -36,7 +37,7 @@ void free_blocks(gpu::Fp8Blocks& b) {
 // The MXFP4 W4A4 layer (gpu::Fp4Linear, rotation 32) on each path at each M: kernel 1 + the W4A16
 // kernels (fp8_weight off) against kernel 1 fused with the FP8 re-expression + the FP8 tensor
 // cores (fp8_min_m = 1), each over cuBLAS BF16, and the path the layer's default picks.
-void linear_paths(size_t rotate) {
+void linear_paths(size_t rotate, const std::vector<int64_t>& ms) {
   std::printf(
       "\nMXFP4 W4A4 layer (Fp4Linear, rotation 32): its two paths by M, vs cuBLAS BF16 "
       "(auto = the path the default layer takes, kFp8MinM = %ld)\n",
@@ -74,7 +75,7 @@ void linear_paths(size_t rotate) {
       wbf.push_back(dev_random<uint16_t>(size_t(N * K), 80 + i, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 0.02f)(r));
       }));
-    for (int64_t M : {1, 16, 32, 33, 48, 64, 96, 128, 192, 256, 1024, 4096}) {
+    for (int64_t M : ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 90, random_bf16);
       uint16_t* y;
       MRGPTQ_CUDA_CHECK(cudaMalloc(&y, size_t(M * N * 2)));
@@ -102,12 +103,19 @@ void linear_paths(size_t rotate) {
 
 int main(int argc, char** argv) {
   const bool linear_only = argc > 1 && std::strcmp(argv[1], "--linear") == 0;
-  if (argc > 1 && !linear_only) {
+  std::vector<int64_t> ms = {1, 16, 32, 33, 48, 64, 96, 128, 192, 256, 1024, 4096};
+  if (linear_only && argc == 4 && std::strcmp(argv[2], "--ms") == 0) {
+    ms.clear();
+    for (char* t = std::strtok(argv[3], ","); t; t = std::strtok(nullptr, ","))
+      ms.push_back(std::atoll(t));
+  }
+  if ((argc > 1 && !linear_only) || (linear_only && argc != 2 && argc != 4) || ms.empty() ||
+      *std::min_element(ms.begin(), ms.end()) < 1) {
     std::printf(
-        "usage: bench_w4a4_fp8 [--linear]\n"
+        "usage: bench_w4a4_fp8 [--linear [--ms M1,M2,...]]\n"
         "  kernel 1 against copy bandwidth, MXFP4 W4A4 on the FP8 tensor cores against\n"
         "  cuBLAS BF16 / FP8, then the MXFP4 W4A4 layer's two paths by M;\n"
-        "  --linear: only the last.\n");
+        "  --linear: only the last (--ms: at these M).\n");
     return 2;
   }
   if (!gpu::device_available()) {
@@ -123,7 +131,7 @@ int main(int argc, char** argv) {
   // of the streamed kernels would overlap each timed call with the one before.
   gpu::set_programmatic_launch(false);
   if (linear_only) {
-    linear_paths(rotate);
+    linear_paths(rotate, ms);
     return 0;
   }
 
@@ -226,6 +234,6 @@ int main(int argc, char** argv) {
     for (auto& b : w2d) free_blocks(b);
     for (auto* b : wbf) cudaFree(b);
   }
-  linear_paths(rotate);
+  linear_paths(rotate, ms);
   return 0;
 }
