@@ -16,9 +16,10 @@
 // --ab C1,C2,...: with --wg, only these configs (-1: the automatic choice), timed in turn call
 // for call (every repeat runs each once), with each one's time over the first's: the drift-free
 // A/B.
-// --dispatch: the "never slower" sweep: only cuBLAS BF16 and the w4a16_gemm dispatch (MXFP4,
-// NVFP4), timed in turn call for call, by default on a fine grid of M from 1 to 1024 that has
-// every tile and path boundary's both sides; rows where either format is slower are marked.
+// --dispatch: the "never slower" sweep: only cuBLAS BF16, the w4a16_gemm dispatch (MXFP4,
+// NVFP4) and MXFP4 dequantize + cuBLAS (the fallback), timed in turn call for call, by default on a
+// fine grid of M from 1 to 1024 that has every tile and path boundary's both sides; rows where
+// either format is slower are marked.
 // --chain L: decode chains instead: each timed call is L layer calls back to back (weights
 // rotated as above), reported per layer: cuBLAS BF16, then the w4a16_gemm dispatch, MXFP4 and
 // NVFP4, each with plain launches and as programmatic dependents (gpu::set_programmatic_launch),
@@ -90,10 +91,12 @@ int run(int argc, char** argv) {
         "nv pdl us", "ratio", chain);
   } else if (dispatch) {
     std::printf(
-        "%-12s %5s %9s | %9s %6s | %9s %6s\n"
-        "(w4a16_gemm, the dispatch a caller gets, vs cuBLAS BF16, timed in turn call for "
-        "call; ratio = cuBLAS / ours, '<' marks a ratio under 1)\n",
-        "N x K", "M", "bf16 us", "gemm mx us", "ratio", "gemm nv us", "ratio");
+        "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s\n"
+        "(w4a16_gemm, the dispatch a caller gets, and MXFP4 dequantize + cuBLAS vs cuBLAS "
+        "BF16, timed in turn call for call; ratio = cuBLAS / ours, '<' marks a dispatch "
+        "ratio under 1)\n",
+        "N x K", "M", "bf16 us", "gemm mx us", "ratio", "gemm nv us", "ratio", "deq+cublas",
+        "ratio");
   } else if (wg_only && !ab_arg.empty()) {
     std::printf(
         "%-12s %5s %9s | then per config: its number, time, time over the first config's\n"
@@ -221,25 +224,31 @@ int run(int argc, char** argv) {
         MRGPTQ_CUDA_CHECK(cudaFree(y));
         continue;
       }
+      if (dispatch) {
+        const std::vector<double> t = time_rounds(
+            {{c16, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); }},
+             {c4, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); }},
+             {c4, [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); }},
+             {c4,
+              [&](int i) {
+                gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr);
+                gpu::bf16_gemm(x, M, ws, N, K, y, nullptr);
+              }}},
+            reps);
+        std::printf("%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx%s\n", N, K,
+                    M, t[0], t[1], t[0] / t[1], t[2], t[0] / t[2], t[3], t[0] / t[3],
+                    t[1] > t[0] || t[2] > t[0] ? "  <" : "");
+        std::fflush(stdout);
+        MRGPTQ_CUDA_CHECK(cudaFree(x));
+        MRGPTQ_CUDA_CHECK(cudaFree(y));
+        continue;
+      }
       auto t4 = [&](bool run, const std::function<void(int)>& fn) {
         return run ? time_us(c4, reps, fn) : 0.0;
       };
       const double tb = time_us(
           c16, reps, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); });
       auto ratio = [&](double t) { return t > 0 ? tb / t : 0.0; };
-      if (dispatch) {
-        const std::vector<double> t = time_rounds(
-            {{c16, [&](int i) { gpu::bf16_gemm(x, M, wbf[size_t(i)], N, K, y, nullptr); }},
-             {c4, [&](int i) { gpu::w4a16_gemm(x, M, tmx[size_t(i)], y, ws, nullptr); }},
-             {c4, [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); }}},
-            reps);
-        std::printf("%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx%s\n", N, K, M, t[0], t[1],
-                    t[0] / t[1], t[2], t[0] / t[2], t[1] > t[0] || t[2] > t[0] ? "  <" : "");
-        std::fflush(stdout);
-        MRGPTQ_CUDA_CHECK(cudaFree(x));
-        MRGPTQ_CUDA_CHECK(cudaFree(y));
-        continue;
-      }
       if (wg_only && !ab_arg.empty()) {
         // Call n of the run (repeat i, config j) reads weight copy n % c4, so that no call
         // finds its weight in L2 from the call before.
