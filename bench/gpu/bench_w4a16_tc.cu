@@ -262,7 +262,7 @@ int run(int argc, char** argv) {
         const std::vector<double> t = time_rounds(fns, reps);
         std::printf("%5ldx%-6ld %5ld %9.1f |", N, K, M, tb);
         for (size_t j = 0; j < t.size(); ++j) {
-          const int cfg = ab_arg[j] < 0 ? gpu::w4a16_wgmma_config_for(M, N) : ab_arg[j];
+          const int cfg = ab_arg[j] < 0 ? gpu::w4a16_wgmma_config_for(M, N, K) : ab_arg[j];
           std::printf(" cfg %2d%s %8.1f us %5.3f |", cfg, ab_arg[j] < 0 ? " (auto)" : "", t[j],
                       t[j] / t[0]);
         }

@@ -167,8 +167,8 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
                  int config = -1);
 // Whether w4a16_wgmma accepts these arguments (else w4a16_gemm takes another path).
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w);
-// The config w4a16_wgmma picks for M activation rows and N weight rows.
-int w4a16_wgmma_config_for(int64_t M, int64_t N);
+// The config w4a16_wgmma picks for M activation rows on an N x K weight.
+int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K);
 // Every config w4a16_wgmma accepts besides -1 (for tests and benchmarks).
 inline constexpr int kW4a16WgmmaConfigs[] = {3,  4,  5,  6,  7,  8,  9,  10, 11,
                                              12, 13, 14, 15, 16, 17, 20, 21, 22};

@@ -354,8 +354,8 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
                 cudaStream_t st) {
   if (M <= 0) throw Error("W4A16: M must be positive");
   const bool wg = w4a16_wgmma_supports(X, M, w);
-  if (M <= 16 ||
-      (M <= kStreamMaxM && (w4a16_stream_wide(w) || !wg || w4a16_wgmma_config_for(M, w.N) != 4)))
+  if (M <= 16 || (M <= kStreamMaxM &&
+                  (w4a16_stream_wide(w) || !wg || w4a16_wgmma_config_for(M, w.N, w.K) != 4)))
     return w4a16_tensor_core(X, M, w, Y, st);
   // Without a workspace the warpgroup kernel runs, or says why it cannot.
   if ((wg && M <= kW4a16WgmmaMaxM) || !workspace) return w4a16_wgmma(X, M, w, Y, st);

@@ -1212,7 +1212,61 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    7-10% faster on all four shapes, call for call (docs/kernels/h200/bench-w4a16-wgmma-n160.txt,
 //    us: 8192x8192 M = 160 48.0 -> 44.3, M = 320 76.6 -> 70.8; 28672x8192 147.1 -> 134.9, 278.2
 //    -> 248.7; 8192x28672 140.0 -> 126.6, 258.6 -> 241.4; 4096x14336 43.1 -> 39.4, 74.8 -> 68.5).
-int w4a16_wgmma_config_for(int64_t M, int64_t N) {
+namespace {
+// Above kModelMinM, where the rules above had only the issue's grid points to go by (the "never
+// slower" sweep, bench_w4a16_tc --dispatch, found them up to a fifth slower than the fastest
+// config at M = 577-768, e.g. 8192x8192 M = 640: config 8 166.9 us, config 22 138.0), the config
+// of least modelled time among the one-CTA-an-SM forms of the 128-row weight tile. The model is
+// what a config's busiest SM works through: `units` activation rows of the tile (each row one
+// 128-weight-row strip of K), at a rate per config (smaller row tiles decode the weight for fewer
+// rows; the split forms add their partial sums), plus a fixed cost per call (the split forms'
+// workspace and reduction). Fitted to every candidate timed call for call at M = 384-4096 on the
+// four layer shapes (docs/kernels/h200/s26-run3-*.txt); ptxas and the tile code set the rates,
+// so another GPU of this architecture keeps their order.
+constexpr int64_t kModelMinM = 576;
+enum class TileForm { kPlain, kCluster2, kPersistent };
+struct TileCost {
+  int config, rows;
+  TileForm form;
+  double us_per_unit, fixed_us;  // us per (activation row x 1e6 K) on one SM; us a call
+};
+constexpr TileCost kTileCosts[] = {
+    {6, 256, TileForm::kPlain, 40.15, 0.0},       {11, 192, TileForm::kPlain, 44.86, 0.0},
+    {16, 256, TileForm::kPersistent, 45.01, 0.0}, {17, 192, TileForm::kPersistent, 48.33, 0.0},
+    {22, 160, TileForm::kPersistent, 53.97, 0.0}, {8, 256, TileForm::kCluster2, 47.77, 1.91},
+    {12, 192, TileForm::kCluster2, 53.72, 0.0},   {20, 160, TileForm::kCluster2, 59.71, 0.0}};
+
+// The activation rows the busiest SM works through: whole waves of tiles for the plain form,
+// of half tiles (K split over two CTAs) for the cluster, and for the persistent form its whole
+// tiles plus one piece of a last-wave tile cut along K (PWork).
+double busiest_sm_rows(const TileCost& c, int64_t M, int64_t N, int64_t K, int64_t sms) {
+  const int64_t tiles = (N + 127) / 128 * ((M + c.rows - 1) / c.rows);
+  switch (c.form) {
+    case TileForm::kPlain:
+      return double((tiles + sms - 1) / sms * c.rows);
+    case TileForm::kCluster2:
+      return double((2 * tiles + sms - 1) / sms) * c.rows / 2;
+    case TileForm::kPersistent:
+    default: {
+      const PWork w = persistent_work(tiles, int(sms), int((K + 127) / 128));
+      return c.rows * (double(w.dp) / double(sms) + 1.0 / w.split);
+    }
+  }
+}
+
+int modelled_config(int64_t M, int64_t N, int64_t K, int64_t sms) {
+  int best = 6;
+  double best_us = 1e300;
+  for (const TileCost& c : kTileCosts) {
+    const double us =
+        c.fixed_us + c.us_per_unit * busiest_sm_rows(c, M, N, K, sms) * double(K) / 1e6;
+    if (us < best_us) best = c.config, best_us = us;
+  }
+  return best;
+}
+}  // namespace
+
+int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), r128 = (N + 127) / 128;
   if (M > 64 && M <= 128) {
@@ -1222,6 +1276,7 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N) {
     if (r128 * 4 >= want && r128 * 4 <= sms) return 15;
   }
   if (tiles3 <= sms) return 10;
+  if (M > kModelMinM && r128 * ((M + 255) / 256) > sms / 2) return modelled_config(M, N, K, sms);
   if (M > 128) {  // 128-row weight tiles, 256 or 192 activation rows, K split where tiles are few
     const int64_t p192 = (M + 191) / 192 * 192, p256 = (M + 255) / 256 * 256;
     const bool n192 = 8 * p192 <= 7 * p256;  // 192-row tiles pad M at least 1/8 less
@@ -1262,7 +1317,7 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
         "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight, K a positive "
         "multiple of 32, 1 <= M < 2^30 and X 16-byte aligned (M = " +
         std::to_string(M) + ", K = " + std::to_string(w.K) + ")");
-  if (config < 0) config = w4a16_wgmma_config_for(M, w.N);
+  if (config < 0) config = w4a16_wgmma_config_for(M, w.N, w.K);
   switch (config) {
     case 3:
       return launch_tma_f<1, 64, 1, 4>(X, M, w, Y, st);

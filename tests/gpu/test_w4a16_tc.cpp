@@ -472,8 +472,9 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
   // The split-K configs are on the routes above (264 rows leave SMs idle): config 10 where
   // config 3 has at most one 64 x 64 tile per SM, config 8 from M = 256 where config 6 has at
   // most half a 128 x 256 tile per SM (on a GPU of at least 96 SMs).
-  for (int64_t M : {33, 64, 65, 128, 600}) EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, 264), 10) << M;
-  EXPECT_EQ(gpu::w4a16_wgmma_config_for(4096, 264), 8);
+  for (int64_t M : {33, 64, 65, 128, 600})
+    EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, 264, 384), 10) << M;
+  EXPECT_EQ(gpu::w4a16_wgmma_config_for(4096, 264, 384), 8);
 }
 
 // The routes that depend on the grid filling the GPU, on weights sized from the SM count:
@@ -520,13 +521,32 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
                         {128 * (3 * sms + sms / 4), 256, {192}, 17}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
-      EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n), sh.config) << "N=" << sh.n << " M=" << M;
+      EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n, sh.k), sh.config)
+          << "N=" << sh.n << " M=" << M;
     for (Format f : {Format::MXFP4, Format::NVFP4}) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
       check_wgmma(c, 0, sh.ms, {-2}, rng, shape_of(f, sh.n, sh.k));
     }
   }
+}
+
+// Above M = 576 on grids of more than half a wave of 256-row tiles, the config comes from a
+// cost model over the one-CTA-an-SM forms of the 128-row weight tile (w4a16_wgmma_config_for):
+// whatever it picks must be one of those forms, and the dispatch must stay exact there.
+TEST_F(GpuTc, ModelledConfigChoiceIsACandidateAndExact) {
+  std::mt19937 rng(std::random_device{}());
+  const int sms = device_sms();
+  const std::vector<int> forms = {6, 11, 16, 17, 22, 8, 12, 20};
+  const int64_t n = 128 * sms, k = 256;
+  const std::vector<int64_t> ms = {577, 640, 768, 1100};
+  for (int64_t M : ms) {
+    const int cfg = gpu::w4a16_wgmma_config_for(M, n, k);
+    EXPECT_NE(std::find(forms.begin(), forms.end(), cfg), forms.end()) << "M=" << M << " " << cfg;
+  }
+  DeviceWeight c;
+  make_weight(c, n, k, Format::MXFP4, rng);
+  check_wgmma(c, 0, {640, 1100}, {-2}, rng, shape_of(Format::MXFP4, n, k));
 }
 
 TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
