@@ -1213,32 +1213,33 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 //    us: 8192x8192 M = 160 48.0 -> 44.3, M = 320 76.6 -> 70.8; 28672x8192 147.1 -> 134.9, 278.2
 //    -> 248.7; 8192x28672 140.0 -> 126.6, 258.6 -> 241.4; 4096x14336 43.1 -> 39.4, 74.8 -> 68.5).
 namespace {
-// Above kModelMinM, where the rules above had only the issue's grid points to go by (the "never
-// slower" sweep, bench_w4a16_tc --dispatch, found them up to a fifth slower than the fastest
-// config at M = 577-768, e.g. 8192x8192 M = 640: config 8 166.9 us, config 22 138.0), the config
-// of least modelled time among the one-CTA-an-SM forms of the 128-row weight tile. The model is
-// what a config's busiest SM works through: `units` activation rows of the tile (each row one
-// 128-weight-row strip of K), at a rate per config (smaller row tiles decode the weight for fewer
-// rows; the split forms add their partial sums), plus a fixed cost per call (the split forms'
-// workspace and reduction). Fitted to every candidate timed call for call at M = 384-4096 on the
-// four layer shapes (docs/kernels/h200/s26-run3-*.txt); ptxas and the tile code set the rates,
-// so another GPU of this architecture keeps their order.
+// Above kModelMinM, where the rules below had only the issue's grid points to go by, the config
+// comes from a cost model. The "never slower" sweep (bench_w4a16_tc --dispatch) found the rules
+// up to a third slower than the fastest config between those points: 4096x14336 M = 1088 config
+// 8 267.8 us against config 17's 201.2, 8192x8192 M = 640 config 8 163.6 against config 22's
+// 139.6 (docs/kernels/h200/s26-run2-*.txt, s26-run3-*.txt). The candidates are the one-CTA-an-SM
+// forms of the 128-row weight tile; a candidate's time is the activation rows its busiest SM
+// works through (busiest_sm_rows: whole waves of tiles, of half tiles for the cluster split, the
+// persistent form's whole tiles plus its piece of a cut last-wave tile) times K times a rate per
+// config. The rates were fitted to all eight candidates timed call for call at 23 M from 384 to
+// 4096 on the four layer shapes (s26-run3-wg-ab.txt): on those 68 cases above 576 the pick was
+// within 3% of the fastest candidate and 2.5% faster than the rules on average (geometric
+// mean); held out a shape at a time, the picks stayed within 1% of the fastest on average.
+// Smaller row tiles cost more a row (the weight is decoded for fewer rows), the split forms more
+// than the plain ones (their partial sums), and the persistent form pays that only where it cuts.
 constexpr int64_t kModelMinM = 576;
 enum class TileForm { kPlain, kCluster2, kPersistent };
 struct TileCost {
   int config, rows;
   TileForm form;
-  double us_per_unit, fixed_us;  // us per (activation row x 1e6 K) on one SM; us a call
+  double rate;  // us per activation row x 1e6 K on the busiest SM (H200)
 };
 constexpr TileCost kTileCosts[] = {
-    {6, 256, TileForm::kPlain, 40.15, 0.0},       {11, 192, TileForm::kPlain, 44.86, 0.0},
-    {16, 256, TileForm::kPersistent, 45.01, 0.0}, {17, 192, TileForm::kPersistent, 48.33, 0.0},
-    {22, 160, TileForm::kPersistent, 53.97, 0.0}, {8, 256, TileForm::kCluster2, 47.77, 1.91},
-    {12, 192, TileForm::kCluster2, 53.72, 0.0},   {20, 160, TileForm::kCluster2, 59.71, 0.0}};
+    {6, 256, TileForm::kPlain, 42.29},       {11, 192, TileForm::kPlain, 47.19},
+    {16, 256, TileForm::kPersistent, 45.36}, {17, 192, TileForm::kPersistent, 50.05},
+    {22, 160, TileForm::kPersistent, 54.30}, {8, 256, TileForm::kCluster2, 49.62},
+    {12, 192, TileForm::kCluster2, 55.99},   {20, 160, TileForm::kCluster2, 60.20}};
 
-// The activation rows the busiest SM works through: whole waves of tiles for the plain form,
-// of half tiles (K split over two CTAs) for the cluster, and for the persistent form its whole
-// tiles plus one piece of a last-wave tile cut along K (PWork).
 double busiest_sm_rows(const TileCost& c, int64_t M, int64_t N, int64_t K, int64_t sms) {
   const int64_t tiles = (N + 127) / 128 * ((M + c.rows - 1) / c.rows);
   switch (c.form) {
@@ -1256,11 +1257,10 @@ double busiest_sm_rows(const TileCost& c, int64_t M, int64_t N, int64_t K, int64
 
 int modelled_config(int64_t M, int64_t N, int64_t K, int64_t sms) {
   int best = 6;
-  double best_us = 1e300;
+  double best_cost = 1e300;
   for (const TileCost& c : kTileCosts) {
-    const double us =
-        c.fixed_us + c.us_per_unit * busiest_sm_rows(c, M, N, K, sms) * double(K) / 1e6;
-    if (us < best_us) best = c.config, best_us = us;
+    const double cost = c.rate * busiest_sm_rows(c, M, N, K, sms) * double(K);
+    if (cost < best_cost) best = c.config, best_cost = cost;
   }
   return best;
 }
