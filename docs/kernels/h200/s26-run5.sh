@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../../.." || exit 1
 set -uo pipefail
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 date -u
-OUT=$O timeout 560 bash scripts/gpu.sh --prebuilt build-pack test >"$O/test.log" 2>&1
+OUT=$O timeout 470 bash scripts/gpu.sh --prebuilt build-pack test >"$O/test.log" 2>&1
 echo "gpu.sh test: exit $?"; sed -n '/== summary/,$p' "$O/test.log"
 grep -hE '^\[ +(FAILED|PASSED) +\]|Failure$' "$O"/test_*.log | head -20
 date -u
