@@ -148,7 +148,8 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
                 cudaStream_t stream);
 // The warpgroup (wgmma) kernel alone on the re-laid-out weight (src/kernels/w4a16_wgmma.cu):
 // the FP4 weight decoded in registers as the A operand, activations in shared memory, any
-// M >= 1, K a multiple of 32, X 16-byte aligned. config: -1 = chosen from M and N, or
+// M >= 1, K a multiple of 32, X 16-byte aligned. config: -1 = chosen from M, N and K
+// (w4a16_wgmma_config_for: measured rules, and above M = 576 a cost model), or
 // 3 (64 weight rows x 64 activation rows per block, two blocks per SM), 4 (128 x 64, two per
 // SM), 5 (256 x 128, one per SM), 6 (128 x 256, one per SM), activations copied by
 // tensor-map TMA, or 7 (64 x 128,

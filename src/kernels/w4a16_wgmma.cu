@@ -1250,7 +1250,7 @@ double busiest_sm_rows(const TileCost& c, int64_t M, int64_t N, int64_t K, int64
     case TileForm::kCluster2:
       return double((2 * tiles + sms - 1) / sms) * c.rows / 2;
     case TileForm::kPersistent:
-    default: {
+    default: {  // one CTA an SM (launch_tma's resident() for these configs' shared memory)
       const PWork w = persistent_work(tiles, int(sms), int((K + 127) / 128));
       return c.rows * (double(w.dp) / double(sms) + 1.0 / w.split);
     }
