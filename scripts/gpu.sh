@@ -13,6 +13,8 @@
 #              fp8 w4a16": only those)
 #   w4a16      bench_w4a16_tc: streamed kernel (both decodes), dequantize + cuBLAS, dispatch
 #   wgmma      bench_w4a16_tc --wg: every warpgroup-kernel config vs cuBLAS, M = 64..16384
+#   sweep      bench_w4a16_tc --dispatch: the "never slower" sweep, the w4a16_gemm dispatch vs
+#              cuBLAS call for call at 37 M from 1 to 1024 (both sides of every boundary)
 #   fp8        bench_w4a4_fp8: kernel 1 vs copy, MXFP4 W4A4 on the FP8 tensor cores
 #   fp4        bench_fp4: the issue's table
 #   tma        bench_tma_copies: the rate of TMA bulk copies against their size (not in the
@@ -54,7 +56,7 @@ if [ "${1:-}" = "--prebuilt" ]; then
   chmod +x "$BUILD"/* 2>/dev/null || true  # a copy may arrive without its exec bits
 fi
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma fp8 fp4)  # profile: by name
+[ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma sweep fp8 fp4)  # profile: by name
 want() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 summary=()
 export PATH=/usr/local/cuda/bin:$PATH
@@ -117,6 +119,11 @@ bench w4a16 "W4A16: streamed kernel (both decodes), dequantize + cuBLAS, dispatc
 # shellcheck disable=SC2086
 bench wgmma "W4A16 warpgroup kernel: every config vs cuBLAS" bench_w4a16_wgmma.txt \
   bench_w4a16_tc --wg ${BENCH_ARGS:-}
+# shellcheck disable=SC2086
+bench sweep "W4A16 dispatch vs cuBLAS at every boundary (never slower?)" bench_w4a16_dispatch.txt \
+  bench_w4a16_tc --dispatch ${BENCH_ARGS:-}
+want sweep && summary+=("sweep: $(grep -cE '  <$' "$OUT/bench_w4a16_dispatch.txt") of $(grep -cE \
+  '^ *[0-9]+x[0-9]+ ' "$OUT/bench_w4a16_dispatch.txt") shape x M rows slower than cuBLAS BF16")
 bench fp8 "kernel 1 vs copy, MXFP4 W4A4 on FP8 tensor cores" bench_w4a4_fp8.txt bench_w4a4_fp8
 # shellcheck disable=SC2086
 bench fp4 "the issue's table" bench_fp4.txt bench_fp4 ${BENCH_ARGS:-}
