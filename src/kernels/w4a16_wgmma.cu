@@ -1222,11 +1222,12 @@ namespace {
 // works through (busiest_sm_rows: whole waves of tiles, of half tiles for the cluster split, the
 // persistent form's whole tiles plus its piece of a cut last-wave tile) times K times a rate per
 // config. The rates were fitted to all eight candidates timed call for call at 23 M from 384 to
-// 4096 on the four layer shapes (s26-run3-wg-ab.txt): on those 68 cases above 576 the pick was
+// 4096 on the four layer shapes (s26-run3-wg-ab.txt): on those 76 cases above 576 the pick was
 // within 3% of the fastest candidate and 2.5% faster than the rules on average (geometric
 // mean); held out a shape at a time, the picks stayed within 1% of the fastest on average. At 13
-// M that no fit had seen (s26-run4-wg-ab.txt, 52 cases) it was 2.3% faster than the rules
-// (0.77-1.03 of their time) and 0.8% behind the fastest candidate on average.
+// M that no fit had seen (s26-run4-wg-ab.txt, 52 cases) it was 2.6% faster than the rules
+// (0.785-1.016 of their time) and 0.4% behind the fastest candidate on average.
+// scripts/fit-config-model.py makes the rates and these figures from those two files.
 // Smaller row tiles cost more a row (the weight is decoded for fewer rows), the split forms more
 // than the plain ones (their partial sums), and the persistent form pays that only where it cuts.
 constexpr int64_t kModelMinM = 576;
