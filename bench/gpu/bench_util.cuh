@@ -7,15 +7,26 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "kernels/fp4_device.cuh"
 
 namespace mrgptq::bench {
+
+// A comma-separated list of integers ("1,16,33"), as the --ms and --ab options give them.
+inline std::vector<int64_t> int_list(const char* s) {
+  std::vector<int64_t> v;
+  std::string t(s);
+  for (char* p = std::strtok(t.data(), ","); p; p = std::strtok(nullptr, ","))
+    v.push_back(std::atoll(p));
+  return v;
+}
 
 // n values from gen, made on up to 16 host threads (a 470 MB weight copy took
 // seconds on one), each with its own mt19937 seeded from (seed, part):

@@ -63,11 +63,8 @@ int run(int argc, char** argv) {
     if (std::strcmp(argv[i], "--tiles") == 0 && i + 1 < argc) tiles_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--chain") == 0 && i + 1 < argc) chain = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--ab") == 0 && i + 1 < argc)
-      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
-        ab_arg.push_back(std::atoi(t));
-    if (std::strcmp(argv[i], "--ms") == 0 && i + 1 < argc)
-      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
-        ms_arg.push_back(std::atoll(t));
+      for (int64_t c : int_list(argv[++i])) ab_arg.push_back(int(c));
+    if (std::strcmp(argv[i], "--ms") == 0 && i + 1 < argc) ms_arg = int_list(argv[++i]);
   }
   if (!gpu::device_available()) {
     std::printf("no CUDA device: benchmark skipped\n");
@@ -362,8 +359,9 @@ int main(int argc, char** argv) {
           "  --wg: the warpgroup kernel in every config (kernels.hpp) and its automatic choice;\n"
           "        --cfg C times config C alone; --ab C1,C2,... times these configs (-1: the\n"
           "        automatic choice) in turn, call for call, each over the first (drift-free).\n"
-          "  --dispatch: only cuBLAS BF16 and the w4a16_gemm dispatch (MXFP4, NVFP4), call for\n"
-          "        call, on a fine grid of M from 1 to 1024 (the \"never slower\" sweep).\n"
+          "  --dispatch: only cuBLAS BF16, the w4a16_gemm dispatch (MXFP4, NVFP4) and MXFP4\n"
+          "        dequantize + cuBLAS, call for call, on a fine grid of M from 1 to 1024 (the\n"
+          "        \"never slower\" sweep).\n"
           "  --ms: the M to time; --reps: repeats a median; --tiles / --layout: the weight's\n"
           "        re-layout (see the source's header).\n"
           "  --chain L: decode chains of L layer calls, us per layer: cuBLAS BF16 and w4a16_gemm\n"

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -64,11 +63,11 @@ void linear_paths(size_t rotate, const std::vector<int64_t>& ms) {
       w.packed = packed, w.scales = sc;
       lb.push_back(std::make_unique<gpu::Fp4Linear>(w, ob, nullptr));
       l8.push_back(std::make_unique<gpu::Fp4Linear>(w, o8, nullptr));
+      cudaFree(packed), cudaFree(sc);  // the layers hold their own copies
       if (!l8.back()->holds_fp8_weight()) {
         std::printf("the FP8 weight was not made (inexact groups): linear paths skipped\n");
         return;
       }
-      cudaFree(packed), cudaFree(sc);
     }
     std::vector<uint16_t*> wbf;
     for (int i = 0; i < c16; ++i)
@@ -104,11 +103,7 @@ void linear_paths(size_t rotate, const std::vector<int64_t>& ms) {
 int main(int argc, char** argv) {
   const bool linear_only = argc > 1 && std::strcmp(argv[1], "--linear") == 0;
   std::vector<int64_t> ms = {1, 16, 32, 33, 48, 64, 96, 128, 192, 256, 1024, 4096};
-  if (linear_only && argc == 4 && std::strcmp(argv[2], "--ms") == 0) {
-    ms.clear();
-    for (char* t = std::strtok(argv[3], ","); t; t = std::strtok(nullptr, ","))
-      ms.push_back(std::atoll(t));
-  }
+  if (linear_only && argc == 4 && std::strcmp(argv[2], "--ms") == 0) ms = int_list(argv[3]);
   if ((argc > 1 && !linear_only) || (linear_only && argc != 2 && argc != 4) || ms.empty() ||
       *std::min_element(ms.begin(), ms.end()) < 1) {
     std::printf(

@@ -1,7 +1,8 @@
 // The FP4 linear layer as a model holds it: the weight prepared once at load time, and forward()
-// taking, for each M, the path measured fastest on the H200 (docs/PERFORMANCE.md, twenty-fifth
-// section), with the workspaces that path needs. The kernels behind it are in kernels.hpp and
-// kernels_fp8.hpp; this class only chooses among them and owns the memory.
+// taking, for each M, the path measured faster on the H200 on most shapes (kFp8MinM says where;
+// docs/PERFORMANCE.md, twenty-fifth and twenty-sixth sections), with the workspaces that path
+// needs. The kernels behind it are in kernels.hpp and kernels_fp8.hpp; this class only chooses
+// among them and owns the memory.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,9 +22,11 @@ enum class LinearActivations {
 // s25-run3-linear-round*.txt): at M = 32 the BF16 path was faster on all four layer shapes
 // (8192x8192 24.7 against 35.5 us), at M = 64 the FP8 path on three and level on 8192x8192
 // (28672x8192 75.4 against 89.8 us). From M = 33 the BF16 path leaves the streamed kernels for
-// the warpgroup kernel; plain launches confirmed the choice (s25-run6-linear-round*.txt). Measured
-// before box_rows (w4a16_wgmma.cu) made that kernel faster at M = 33-39: on 8192x8192 the BF16
-// path may now win up to M = 63; not re-tuned since.
+// the warpgroup kernel; plain launches confirmed the choice (s25-run6-linear-round*.txt).
+// Re-measured after box_rows made that kernel faster at M = 33-39 (s26-run1-linear-round*.txt):
+// on 8192x8192 the BF16 path now wins at M = 33-63 where M is not a multiple of 16 (35.0 us
+// against 37.7-39.0: the FP8 product runs such M on padded rows and copies them out), on the
+// other three shapes the FP8 path still wins from M = 33 (28672x8192 79.0 against 89.8 us).
 constexpr int64_t kFp8MinM = 33;
 
 struct Fp4LinearOptions {

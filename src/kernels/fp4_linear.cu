@@ -15,6 +15,14 @@ void free_ptr(T*& p) {
   p = nullptr;
 }
 
+// The FP8 copy of an N x K weight on 128 x 128 blocks: its E4M3 bytes and its FP32 block scales.
+size_t fp8_data_bytes(int64_t N, int64_t K) {
+  return size_t(N * K);
+}
+size_t fp8_scale_bytes(int64_t N, int64_t K) {
+  return size_t(N / 128 * (K / 128)) * 4;
+}
+
 }  // namespace
 
 const char* to_string(LinearPath p) {
@@ -47,8 +55,8 @@ Fp4Linear::Fp4Linear(const Fp4Weight& w, const Fp4LinearOptions& o, cudaStream_t
     unsigned long long* inexact = nullptr;
     try {
       fp8_.rows = w.N, fp8_.K = w.K;
-      MRGPTQ_CUDA_CHECK(cudaMalloc(&fp8_.data, size_t(w.N * w.K)));
-      MRGPTQ_CUDA_CHECK(cudaMalloc(&fp8_.scales, size_t(w.N / 128 * (w.K / 128)) * 4));
+      MRGPTQ_CUDA_CHECK(cudaMalloc(&fp8_.data, fp8_data_bytes(w.N, w.K)));
+      MRGPTQ_CUDA_CHECK(cudaMalloc(&fp8_.scales, fp8_scale_bytes(w.N, w.K)));
       MRGPTQ_CUDA_CHECK(cudaMalloc(&inexact, sizeof *inexact));
       MRGPTQ_CUDA_CHECK(cudaMemsetAsync(inexact, 0, sizeof *inexact, stream));
       mxfp4_to_fp8_blocks_2d(w.packed, w.scales, w.N, w.K, fp8_, inexact, stream);
@@ -77,8 +85,7 @@ Fp4Linear::~Fp4Linear() {
 
 size_t Fp4Linear::weight_bytes() const {
   return tensor_core_weight_bytes(tc_) +
-         (fp8_.data ? size_t(fp8_.rows * fp8_.K) + size_t(fp8_.rows / 128 * (fp8_.K / 128)) * 4
-                    : 0);
+         (fp8_.data ? fp8_data_bytes(fp8_.rows, fp8_.K) + fp8_scale_bytes(fp8_.rows, fp8_.K) : 0);
 }
 
 LinearPath Fp4Linear::path_for(int64_t M) const {
