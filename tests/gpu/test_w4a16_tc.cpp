@@ -532,21 +532,17 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
 }
 
 // Above M = 576 on grids of more than half a wave of 256-row tiles, the config comes from a
-// cost model over the one-CTA-an-SM forms of the 128-row weight tile (w4a16_wgmma_config_for):
-// whatever it picks must be one of those forms, and the dispatch must stay exact there.
-TEST_F(GpuTc, ModelledConfigChoiceIsACandidateAndExact) {
+// cost model (modelled_config in w4a16_wgmma.cu) instead of the rules: the dispatch must stay
+// exact there. On a weight of 128 x SMs/4 rows (K = 256) the model takes a different config at
+// each of these M, none the rules' (on 132 SMs: 22, 11, 17 and 16 where the rules took 6, 6, 8
+// and 17; scripts/fit-config-model.py's pick and old_rules say so), so the test runs the routes
+// the model opened.
+TEST_F(GpuTc, DispatchExactWhereTheModelChooses) {
   std::mt19937 rng(std::random_device{}());
-  const int sms = device_sms();
-  const std::vector<int> forms = {6, 11, 16, 17, 22, 8, 12, 20};
-  const int64_t n = 128 * sms, k = 256;
-  const std::vector<int64_t> ms = {577, 640, 768, 1100};
-  for (int64_t M : ms) {
-    const int cfg = gpu::w4a16_wgmma_config_for(M, n, k);
-    EXPECT_NE(std::find(forms.begin(), forms.end(), cfg), forms.end()) << "M=" << M << " " << cfg;
-  }
+  const int64_t n = 128 * (device_sms() / 4), k = 256;
   DeviceWeight c;
   make_weight(c, n, k, Format::MXFP4, rng);
-  check_wgmma(c, 0, {640, 1100}, {-2}, rng, shape_of(Format::MXFP4, n, k));
+  check_wgmma(c, 0, {640, 700, 1100, 1300}, {-2}, rng, shape_of(Format::MXFP4, n, k));
 }
 
 TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
