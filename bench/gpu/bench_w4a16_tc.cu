@@ -3,7 +3,8 @@
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
 // usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] [--dispatch]
-//                       [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L] [--help]
+//                       [--expand] [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L]
+//                       [--help]
 // --only NxK: this shape (any N x K, K a multiple of 128) instead of the four layer shapes;
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
@@ -20,6 +21,9 @@
 // NVFP4) and MXFP4 dequantize + cuBLAS (the fallback), timed in turn call for call, by default on a
 // fine grid of M from 1 to 1024 that has every tile and path boundary's both sides; rows where
 // either format is slower are marked.
+// --expand: only the weight's expansion to BF16 (dequantize_to_bf16 of the re-laid-out
+// weight, MXFP4 and NVFP4: the dequantize + cuBLAS paths' first step) against a device-to-device
+// copy of the BF16 weight's size, timed in turn call for call; bandwidth = bytes read + written.
 // --chain L: decode chains instead: each timed call is L layer calls back to back (weights
 // rotated as above), reported per layer: cuBLAS BF16, then the w4a16_gemm dispatch, MXFP4 and
 // NVFP4, each with plain launches and as programmatic dependents (gpu::set_programmatic_launch),
@@ -47,7 +51,7 @@ using namespace mrgptq::bench;
 namespace {
 
 int run(int argc, char** argv) {
-  bool quick = false, wg_only = false, dispatch = false;
+  bool quick = false, wg_only = false, dispatch = false, expand = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
   int only_cfg = -1, reps_arg = 0, tiles_arg = 0, layout_arg = 2, chain = 0;
   std::vector<int64_t> ms_arg;
@@ -56,6 +60,7 @@ int run(int argc, char** argv) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--wg") == 0) wg_only = true;
     if (std::strcmp(argv[i], "--dispatch") == 0) dispatch = true;
+    if (std::strcmp(argv[i], "--expand") == 0) expand = true;
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     if (std::strcmp(argv[i], "--cfg") == 0 && i + 1 < argc) only_cfg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps_arg = std::atoi(argv[++i]);
@@ -86,6 +91,12 @@ int run(int argc, char** argv) {
         "ratio = cuBLAS BF16 / ours)\n",
         "N x K", "M", "bf16 us", "mx us", "ratio", "mx pdl us", "ratio", "nv us", "ratio",
         "nv pdl us", "ratio", chain);
+  } else if (expand) {
+    std::printf(
+        "%-12s | %9s %7s | %9s %7s %6s | %9s %7s %6s\n"
+        "(the re-laid-out weight expanded to BF16 vs a device-to-device copy of the BF16 "
+        "weight, timed in turn call for call; GB/s of bytes read + written, %% of the copy's)\n",
+        "N x K", "copy us", "GB/s", "mx us", "GB/s", "%copy", "nv us", "GB/s", "%copy");
   } else if (dispatch) {
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s\n"
@@ -168,10 +179,29 @@ int run(int argc, char** argv) {
           gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg, layout_arg));
       tnv.push_back(
           gpu::make_tensor_core_weight(view(i, Format::NVFP4), nullptr, tiles_arg, layout_arg));
-      if (!wg_only && !dispatch)
+      if (!wg_only && !dispatch && !expand)
         tmx1.push_back(gpu::make_tensor_core_weight(view(i, Format::MXFP4), nullptr, tiles_arg, 1));
     }
     MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
+    if (expand) {
+      const int reps = reps_arg > 0 ? reps_arg : 30;
+      const std::vector<double> t = time_rounds(
+          {{c16,
+            [&](int i) {
+              MRGPTQ_CUDA_CHECK(cudaMemcpyAsync(ws, wbf[size_t(i)], w16, cudaMemcpyDeviceToDevice));
+            }},
+           {c4, [&](int i) { gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr); }},
+           {c4, [&](int i) { gpu::dequantize_to_bf16(tnv[size_t(i)], ws, nullptr); }}},
+          reps);
+      const double copy_gbs = 2.0 * double(w16) / t[0] / 1e3;
+      auto gbs = [&](double us, int group) {
+        return (double(w4) + double(N * K / group) + double(w16)) / us / 1e3;
+      };
+      std::printf("%5ldx%-6ld | %9.1f %7.0f | %9.1f %7.0f %5.1f%% | %9.1f %7.0f %5.1f%%\n", N, K,
+                  t[0], copy_gbs, t[1], gbs(t[1], 32), 100.0 * gbs(t[1], 32) / copy_gbs, t[2],
+                  gbs(t[2], 16), 100.0 * gbs(t[2], 16) / copy_gbs);
+      std::fflush(stdout);
+    }
     // The dispatch sweep: both sides of 32 (streamed / warpgroup) and of each row tile (64, 128,
     // 160, 192, 256, 512), coarser steps between and up to 1024.
     const std::vector<int64_t> sweep = {1,   2,   4,   8,   12,  16,  24,  32,  33,  40,
@@ -184,7 +214,7 @@ int run(int argc, char** argv) {
         : quick         ? std::vector<int64_t>{1, 16, 64, 256}
         : wg_only       ? std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384}
                         : std::vector<int64_t>{1, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
-    for (int64_t M : Ms) {
+    for (int64_t M : expand ? std::vector<int64_t>{} : Ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
       });
@@ -354,7 +384,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::printf(
           "usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] "
-          "[--dispatch] [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L]\n"
+          "[--dispatch] [--expand] [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L]\n"
           "  W4A16 kernels against cuBLAS BF16 on the issue's four layer shapes (or --only NxK).\n"
           "  --wg: the warpgroup kernel in every config (kernels.hpp) and its automatic choice;\n"
           "        --cfg C times config C alone; --ab C1,C2,... times these configs (-1: the\n"
@@ -362,6 +392,8 @@ int main(int argc, char** argv) {
           "  --dispatch: only cuBLAS BF16, the w4a16_gemm dispatch (MXFP4, NVFP4) and MXFP4\n"
           "        dequantize + cuBLAS, call for call, on a fine grid of M from 1 to 1024 (the\n"
           "        \"never slower\" sweep).\n"
+          "  --expand: only the weight's expansion to BF16 (MXFP4, NVFP4) against a copy of the\n"
+          "        BF16 weight's size: time, GB/s read + written, percent of the copy's.\n"
           "  --ms: the M to time; --reps: repeats a median; --tiles / --layout: the weight's\n"
           "        re-layout (see the source's header).\n"
           "  --chain L: decode chains of L layer calls, us per layer: cuBLAS BF16 and w4a16_gemm\n"

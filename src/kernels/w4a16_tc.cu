@@ -1130,43 +1130,88 @@ int64_t relaid_units(int64_t N, int64_t K, int tiles) {
   return (N + rows - 1) / rows * ((K + 127) / 128) * tiles * 32;
 }
 
-// The re-laid-out weight's expansion: a piece is a quarter unit (8 values of one row
-// segment); dev::kExpandPieces says how a thread works.
-
-template <bool NV, int LAYOUT>
-__global__ void dequant_relaid(const uint8_t* __restrict__ packed, int tiles, int64_t N, int64_t K,
-                               int64_t chunks, int64_t units, float g, uint16_t* __restrict__ out) {
-  const int64_t base = int64_t(blockIdx.x) * dev::kExpandThreads * dev::kExpandPieces + threadIdx.x;
-  // A chunk's run (layout::run_bytes): tiles x 32 units of codes, then their scale bytes.
-  const uint32_t per_log2 = 5 + (tiles == 4 ? 2 : tiles == 2 ? 1 : 0), per = 1u << per_log2;
-  const uint32_t run = layout::run_bytes(tiles, NV), scales = layout::run_scales(tiles);
-  uint32_t q[dev::kExpandPieces], s[dev::kExpandPieces];
-#pragma unroll
-  for (int j = 0; j < dev::kExpandPieces; ++j) {
-    const int64_t v = base + j * dev::kExpandThreads;
-    const bool in = v < 4 * units;
-    const uint32_t u = uint32_t(v >> 2), bc = u >> per_log2, k = u & (per - 1);
-    const uint8_t* at = packed + int64_t(bc) * run;
-    q[j] = in ? *reinterpret_cast<const uint32_t*>(at + k * 16 + (v & 3) * 4) : 0u;
-    if constexpr (LAYOUT == 2) q[j] = layout::unpack_word(q[j]);
-    s[j] = !in  ? 0u
-           : NV ? uint32_t(reinterpret_cast<const uint16_t*>(at + scales)[k])
-                : uint32_t(at[scales + k]);
+// The re-laid-out weight's expansion (the dequantize + cuBLAS paths above M = 4096 and NVFP4
+// W4A4's expanded path). A block takes one 128-k chunk of 64 rows (8 / TILES row blocks; grid
+// x: row groups, y: chunks), so that every index is a shift of threadIdx and the block's
+// coordinates: the first form divided each piece's run index by the chunk count and the tile
+// count at run time (two 32-bit divisions a piece) and decoded each value by itself in float.
+// A thread takes dev::kExpandPieces pieces (quarter units: 8 values of one row) 256 threads
+// apart, so that each load (4 bytes a thread) and store (16) is contiguous across the quad and
+// a warp writes two whole 256-byte row segments.
+// The values: MXFP4 as the W4A16 kernels decode them -- a BF16 pair code x 2^-126, times 2^126,
+// times 2^(s-127) (scale_pairs), each product exact -- which is the CPU's E2M1 x 2^(s-127)
+// rounded once to BF16 (the test compares bit for bit); NVFP4 as the CPU does it: the code
+// times e4m3(s) / G in float (a table of the 256 quotients a block), then rounded to BF16 (G
+// is not a power of two, so the product is not exact in BF16).
+template <int LAYOUT, int P>
+__device__ __forceinline__ uint32_t consecutive_pair_raw(uint32_t q) {
+  if constexpr (LAYOUT == 2) {
+    return layout::pair_raw<P>(q);  // codes 2P, 2P + 1 (layout::unpack_word's byte P)
+  } else {  // plain nibbles: code 2P to the low half, 2P + 1 to the high half, as fp4x2_raw
+    const uint32_t y = (q >> (8 * P)) & 0xFFu, z = (y & 0xFu) | ((y & 0xF0u) << 12);
+    return ((z << 12) & 0x80008000u) | ((z << 6) & 0x01C001C0u);
   }
+}
+
+template <bool NV, int LAYOUT, int TILES>
+__global__ void __launch_bounds__(256)
+    dequant_relaid(const uint8_t* __restrict__ packed, int64_t N, int64_t K, int chunks, float g,
+                   uint16_t* __restrict__ out) {
+  static_assert(dev::kExpandThreads == 256 && dev::kExpandPieces == 4, "64 rows a block");
+  constexpr uint32_t run = layout::run_bytes(TILES, NV), scales = layout::run_scales(TILES);
+  constexpr uint32_t RB = 8 / TILES;  // row blocks a block
+  // NVFP4: the multiplier e4m3(b) / G of every scale byte b, one division a thread, instead of
+  // a decode and a division a piece.
+  __shared__ float nv_mul[NV ? 256 : 1];
+  if constexpr (NV) {
+    nv_mul[threadIdx.x] = __fdiv_rn(dev::e4m3_decode(threadIdx.x), g);
+    __syncthreads();
+  }
+  for (int c = blockIdx.y; c < chunks; c += gridDim.y) {
+    uint32_t q[4], s[4];
+    int64_t n[4];
+    const int64_t k0 = int64_t(c) * 128 + 32 * (threadIdx.x / 4 % 4);
 #pragma unroll
-  for (int j = 0; j < dev::kExpandPieces; ++j) {
-    const int64_t v = base + j * dev::kExpandThreads;
-    if (v >= 4 * units) break;
-    // 32-bit index arithmetic (units < 2^31, checked at make time): 64-bit
-    // division is a long software sequence and made this kernel 3x slower.
-    const uint32_t u = uint32_t(v >> 2), h = uint32_t(v & 3), lane = u % 32, t = lane & 3;
-    const uint32_t rest = u / 32, i = rest % uint32_t(tiles), bc = rest / uint32_t(tiles),
-                   c = bc % uint32_t(chunks), b = bc / uint32_t(chunks);
-    const int64_t n = int64_t(b) * 8 * tiles + i * 8 + (lane >> 2), k0 = int64_t(c) * 128 + 32 * t;
-    if (n >= N || k0 >= K) continue;
-    const float m = NV ? __fdiv_rn(dev::e4m3_decode((s[j] >> (h < 2 ? 0 : 8)) & 0xFF), g)
-                       : dev::e8m0_decode(s[j]);
-    reinterpret_cast<uint4*>(out + n * K + k0)[h] = dev::dequant8_bf16(q[j], m);
+    for (int j = 0; j < 4; ++j) {
+      // Unit u of the block (piece v = threadIdx + 256 j, h = v % 4): tile u / 32 of the block's
+      // 8, lane u % 32 of it (row lane / 4, k 32 (lane % 4)).
+      const uint32_t v = threadIdx.x + 256u * j, u = v / 4, ti = u / 32, lane = u % 32;
+      n[j] = int64_t(blockIdx.x) * 64 + ti * 8 + lane / 4;
+      const int64_t b = int64_t(blockIdx.x) * RB + ti / TILES;
+      const uint8_t* at = packed + (b * chunks + c) * run;
+      const uint32_t k = (ti % TILES) * 32 + lane;
+      const bool in = n[j] < N && k0 < K;
+      q[j] = in ? __ldg(reinterpret_cast<const uint32_t*>(at + k * 16 + (v % 4) * 4)) : 0u;
+      s[j] = !in  ? 0u
+             : NV ? uint32_t(__ldg(reinterpret_cast<const uint16_t*>(at + scales) + k))
+                  : uint32_t(__ldg(at + scales + k));
+    }
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      if (n[j] >= N || k0 >= K) continue;
+      const uint32_t h = threadIdx.x % 4;  // the piece's quarter: k 8h .. 8h + 7 of the unit
+      uint32_t o[4];
+      if constexpr (NV) {
+        const float m = nv_mul[(s[j] >> (h < 2 ? 0 : 8)) & 0xFF];
+        const auto pair = [&](uint32_t raw) {  // the codes' exact values, then times m in float
+          const uint32_t c2 = w4::bf16x2_mul(raw, w4::kTwo126);
+          return dev::bf16x2_rn(__fmul_rn(__uint_as_float(c2 << 16), m),
+                                __fmul_rn(__uint_as_float(c2 & 0xFFFF0000u), m));
+        };
+        o[0] = pair(consecutive_pair_raw<LAYOUT, 0>(q[j]));
+        o[1] = pair(consecutive_pair_raw<LAYOUT, 1>(q[j]));
+        o[2] = pair(consecutive_pair_raw<LAYOUT, 2>(q[j]));
+        o[3] = pair(consecutive_pair_raw<LAYOUT, 3>(q[j]));
+      } else {
+        uint32_t sc[2];
+        w4::scale_pairs<false>(s[j], sc);
+        o[0] = w4::scale_raw<false>(consecutive_pair_raw<LAYOUT, 0>(q[j]), sc[0]);
+        o[1] = w4::scale_raw<false>(consecutive_pair_raw<LAYOUT, 1>(q[j]), sc[0]);
+        o[2] = w4::scale_raw<false>(consecutive_pair_raw<LAYOUT, 2>(q[j]), sc[0]);
+        o[3] = w4::scale_raw<false>(consecutive_pair_raw<LAYOUT, 3>(q[j]), sc[0]);
+      }
+      reinterpret_cast<uint4*>(out + n[j] * K + k0)[h] = make_uint4(o[0], o[1], o[2], o[3]);
+    }
   }
 }
 
@@ -1282,13 +1327,19 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t st) {
   if (w.tiles != 1 && w.tiles != 2 && w.tiles != 4)
     throw Error("dequantize_to_bf16: weight was not made by make_tensor_core_weight");
-  const int64_t chunks = (w.K + 127) / 128, units = relaid_units(w.N, w.K, w.tiles);
-  const int64_t per_block = int64_t(dev::kExpandThreads) * dev::kExpandPieces;
-  const unsigned grid = unsigned((4 * units + per_block - 1) / per_block);
+  // 64 rows a block (x), one chunk a block (y, looping beyond the grid's 65535).
+  const int64_t chunks = (w.K + 127) / 128;
+  const dim3 grid(unsigned((w.N + 63) / 64), unsigned(std::min<int64_t>(chunks, 65535)));
   with_format_layout(w, [&](auto nv, auto l) {
-    dequant_relaid<decltype(nv)::value, decltype(l)::value>
-        <<<grid, dev::kExpandThreads, 0, st>>>(w.packed, w.tiles, w.N, w.K, chunks, units,
-                                               decltype(nv)::value ? w.global_scale : 1.f, out);
+    constexpr bool NV = decltype(nv)::value;
+    constexpr int L = decltype(l)::value;
+    const float g = NV ? w.global_scale : 1.f;
+    if (w.tiles == 4)
+      dequant_relaid<NV, L, 4><<<grid, 256, 0, st>>>(w.packed, w.N, w.K, int(chunks), g, out);
+    else if (w.tiles == 2)
+      dequant_relaid<NV, L, 2><<<grid, 256, 0, st>>>(w.packed, w.N, w.K, int(chunks), g, out);
+    else
+      dequant_relaid<NV, L, 1><<<grid, 256, 0, st>>>(w.packed, w.N, w.K, int(chunks), g, out);
   });
   MRGPTQ_CUDA_LAUNCH_CHECK();
 }

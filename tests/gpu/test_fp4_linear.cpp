@@ -89,6 +89,9 @@ TEST_F(GpuLinear, EveryPathMatchesFloat64AsMGrowsAndShrinks) {
     const std::vector<uint8_t> bad = wrong_scales(w.q);
     CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
     gpu::Fp4Linear wrong(w.view(), options(l), nullptr);
+    // The wrong scales move groups by binades, so MXFP4 stays exact in FP8 and the failure at
+    // kFp8MinM is the FP8 path's, not the BF16 path's standing in for it.
+    EXPECT_EQ(wrong.holds_fp8_weight(), fp8) << to_string(l.f) << ": wrong-scale layer";
     for (int64_t M : {int64_t(1), t})
       EXPECT_GT(forward_error(wrong, l, w.deq, M, rng), 5e-3)
           << name(l, M, wrong) << ": a planted wrong scale passed";

@@ -280,34 +280,64 @@ TEST_F(GpuTc, StreamedSubCtasMatchFloat64) {
     }
 }
 
+// Both expansions (the row-major weight's and the re-laid-out one's, in both layouts and in row
+// blocks of 1, 2 and 4 tiles) equal the CPU's dequantized values rounded once to BF16 (E2M1 x
+// multiplier in float, then BF16), bit for bit, so neither is checked only against the other.
+// N = 4500 ends inside a tile and a 64-row block, K = 672 inside a 128-k chunk; some row blocks
+// carry scales at the ends of their ranges (MXFP4: subnormal products, 2^1 .. 2^13, products
+// that overflow to infinity; NVFP4: E4M3 subnormals and 448).
 TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
   std::mt19937 rng(std::random_device{}());
-  for (Format f : {Format::MXFP4, Format::NVFP4})
-    for (int layout : {1, 2}) {
-      DeviceWeight c;
-      make_weight(c, 4500, 640, f, rng);  // 4-tile row blocks
-      const size_t n = size_t(c.q.rows * c.q.padded_cols);
-      uint16_t* a = poisoned<uint16_t>(n);
-      uint16_t* b = poisoned<uint16_t>(n);
-      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, layout);
-      gpu::dequantize_to_bf16(c.view(), a, nullptr);
-      gpu::dequantize_to_bf16(tw, b, nullptr);
-      ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-      const std::vector<uint16_t> ha = download(a, n), hb = download(b, n);
-      // Both expansions equal the CPU's dequantized values rounded once to BF16
-      // (E2M1 x multiplier in float, then BF16), so neither is checked only
-      // against the other.
-      ASSERT_EQ(c.deq.data.size(), n);
-      size_t diff = 0, nan = 0, off_cpu = 0;
-      for (size_t i = 0; i < n; ++i)
-        diff += ha[i] != hb[i], nan += ha[i] == 0xFFFF, off_cpu += ha[i] != to_bf16(c.deq.data[i]);
-      EXPECT_EQ(diff, 0u) << to_string(f) << " layout " << layout;
-      EXPECT_EQ(nan, 0u) << to_string(f) << " layout " << layout << ": unwritten elements";
-      EXPECT_EQ(off_cpu, 0u) << to_string(f) << " layout " << layout
-                             << ": elements differ from the CPU reference";
-      gpu::free_tensor_core_weight(tw);
-      cudaFree(a), cudaFree(b);
-    }
+  for (Format f : {Format::MXFP4, Format::NVFP4}) {
+    DeviceWeight c;
+    make_weight(c, 4500, 672, f, rng);
+    const int64_t groups = c.q.padded_cols / (f == Format::MXFP4 ? 32 : 16);
+    for (int64_t r = 0; r < c.q.rows; ++r)
+      for (int64_t g = 0; g < groups; ++g) {
+        uint8_t& s = c.q.scales[size_t(r * groups + g)];
+        const int64_t block = r / 64;
+        if (f == Format::MXFP4) {
+          if (block == 1) s = uint8_t((r + g) % 5);         // 2^-127 .. 2^-123
+          if (block == 2) s = uint8_t(128 + (r + g) % 13);  // 2^1 .. 2^13
+          if (block == 3) s = uint8_t(250 + (r + g) % 5);   // up to 2^127: 6 x 2^127 is inf
+        } else {
+          if (block == 1) s = uint8_t(1 + (r + g) % 7);     // E4M3 subnormals
+          if (block == 2) s = uint8_t(0x78 + (r + g) % 7);  // 256 .. 448
+        }
+      }
+    c.deq = dequantize(c.q);
+    ASSERT_EQ(cudaMemcpy(c.scales, c.q.scales.data(), c.q.scales.size(), cudaMemcpyHostToDevice),
+              cudaSuccess);
+    const size_t n = size_t(c.q.rows * c.q.padded_cols);
+    ASSERT_EQ(c.deq.data.size(), n);
+    uint16_t* a = poisoned<uint16_t>(n);
+    gpu::dequantize_to_bf16(c.view(), a, nullptr);
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    const std::vector<uint16_t> ha = download(a, n);
+    size_t a_off = 0, a_unwritten = 0;
+    for (size_t i = 0; i < n; ++i)
+      a_unwritten += ha[i] == 0xFFFF, a_off += ha[i] != to_bf16(c.deq.data[i]);
+    EXPECT_EQ(a_unwritten, 0u) << to_string(f) << " row-major: unwritten elements";
+    EXPECT_EQ(a_off, 0u) << to_string(f) << " row-major: elements differ from the CPU reference";
+    for (int layout : {1, 2})
+      for (int tiles : {1, 2, 4}) {
+        const std::string what = std::string(to_string(f)) + " layout " + std::to_string(layout) +
+                                 " tiles " + std::to_string(tiles);
+        uint16_t* b = poisoned<uint16_t>(n);
+        gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, tiles, layout);
+        gpu::dequantize_to_bf16(tw, b, nullptr);
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess) << what;
+        const std::vector<uint16_t> hb = download(b, n);
+        size_t unwritten = 0, off = 0;
+        for (size_t i = 0; i < n; ++i)
+          unwritten += hb[i] == 0xFFFF, off += hb[i] != to_bf16(c.deq.data[i]);
+        EXPECT_EQ(unwritten, 0u) << what << ": unwritten elements";
+        EXPECT_EQ(off, 0u) << what << ": elements differ from the CPU reference";
+        gpu::free_tensor_core_weight(tw);
+        cudaFree(b);
+      }
+    cudaFree(a);
+  }
 }
 
 TEST_F(GpuTc, WgmmaKernelMatchesFloat64AtOddSizes) {
