@@ -15,6 +15,8 @@
 #   wgmma      bench_w4a16_tc --wg: every warpgroup-kernel config vs cuBLAS, M = 64..16384
 #   sweep      bench_w4a16_tc --dispatch: the "never slower" sweep, the w4a16_gemm dispatch vs
 #              cuBLAS call for call at 37 M from 1 to 1024 (both sides of every boundary)
+#   expand     bench_w4a16_tc --expand: the FP4 weight's expansion to BF16 (the dequantize +
+#              cuBLAS paths' first step) against a copy of the BF16 weight's size
 #   fp8        bench_w4a4_fp8: kernel 1 vs copy, MXFP4 W4A4 on the FP8 tensor cores
 #   fp4        bench_fp4: the issue's table
 #   tma        bench_tma_copies: the rate of TMA bulk copies against their size (not in the
@@ -56,7 +58,7 @@ if [ "${1:-}" = "--prebuilt" ]; then
   chmod +x "$BUILD"/* 2>/dev/null || true  # a copy may arrive without its exec bits
 fi
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma sweep fp8 fp4)  # profile: by name
+[ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma sweep expand fp8 fp4)  # profile: by name
 want() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 summary=()
 export PATH=/usr/local/cuda/bin:$PATH
@@ -124,6 +126,8 @@ bench sweep "W4A16 dispatch vs cuBLAS at every boundary (never slower?)" bench_w
   bench_w4a16_tc --dispatch ${BENCH_ARGS:-}
 want sweep && summary+=("sweep: $(grep -cE '  <$' "$OUT/bench_w4a16_dispatch.txt") of $(grep -cE \
   '^ *[0-9]+x[0-9]+ ' "$OUT/bench_w4a16_dispatch.txt") shape x M rows slower than cuBLAS BF16")
+bench expand "the weight's expansion to BF16 vs a copy" bench_w4a16_expand.txt bench_w4a16_tc \
+  --expand
 bench fp8 "kernel 1 vs copy, MXFP4 W4A4 on FP8 tensor cores" bench_w4a4_fp8.txt bench_w4a4_fp8
 # shellcheck disable=SC2086
 bench fp4 "the issue's table" bench_fp4.txt bench_fp4 ${BENCH_ARGS:-}

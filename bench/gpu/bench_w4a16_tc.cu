@@ -18,7 +18,8 @@
 // for call (every repeat runs each once), with each one's time over the first's: the drift-free
 // A/B.
 // --dispatch: the "never slower" sweep: only cuBLAS BF16, the w4a16_gemm dispatch (MXFP4,
-// NVFP4) and MXFP4 dequantize + cuBLAS (the fallback), timed in turn call for call, by default on a
+// NVFP4) and the MXFP4 path it does not take (dequantize + cuBLAS up to kW4a16WgmmaMaxM, the
+// warpgroup kernel above), timed in turn call for call, by default on a
 // fine grid of M from 1 to 1024 that has every tile and path boundary's both sides; rows where
 // either format is slower are marked.
 // --expand: only the weight's expansion to BF16 (dequantize_to_bf16 of the re-laid-out
@@ -100,11 +101,12 @@ int run(int argc, char** argv) {
   } else if (dispatch) {
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s\n"
-        "(w4a16_gemm, the dispatch a caller gets, and MXFP4 dequantize + cuBLAS vs cuBLAS "
-        "BF16, timed in turn call for call; ratio = cuBLAS / ours, '<' marks a dispatch "
-        "ratio under 1)\n",
-        "N x K", "M", "bf16 us", "gemm mx us", "ratio", "gemm nv us", "ratio", "deq+cublas",
-        "ratio");
+        "(w4a16_gemm, the dispatch a caller gets, and the MXFP4 path it does not take -- deq = "
+        "dequantize + cuBLAS up to M = %ld, wgmma = the warpgroup kernel above -- vs cuBLAS "
+        "BF16, timed in turn call for call; ratio = cuBLAS / ours, '<' marks a dispatch ratio "
+        "under 1)\n",
+        "N x K", "M", "bf16 us", "gemm mx us", "ratio", "gemm nv us", "ratio", "other us", "ratio",
+        long(gpu::kW4a16WgmmaMaxM));
   } else if (wg_only && !ab_arg.empty()) {
     std::printf(
         "%-12s %5s %9s | then per config: its number, time, time over the first config's\n"
@@ -258,12 +260,16 @@ int run(int argc, char** argv) {
              {c4, [&](int i) { gpu::w4a16_gemm(x, M, tnv[size_t(i)], y, ws, nullptr); }},
              {c4,
               [&](int i) {
+                // The MXFP4 path the dispatch does not take at this M.
+                if (M > gpu::kW4a16WgmmaMaxM)
+                  return gpu::w4a16_wgmma(x, M, tmx[size_t(i)], y, nullptr);
                 gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr);
                 gpu::bf16_gemm(x, M, ws, N, K, y, nullptr);
               }}},
             reps);
-        std::printf("%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx%s\n", N, K,
-                    M, t[0], t[1], t[0] / t[1], t[2], t[0] / t[2], t[3], t[0] / t[3],
+        std::printf("%5ldx%-6ld %5ld %9.1f | %9.1f %5.2fx | %9.1f %5.2fx | %9.1f %5.2fx %-6s%s\n",
+                    N, K, M, t[0], t[1], t[0] / t[1], t[2], t[0] / t[2], t[3], t[0] / t[3],
+                    M > gpu::kW4a16WgmmaMaxM ? "wgmma" : "deq",
                     t[1] > t[0] || t[2] > t[0] ? "  <" : "");
         std::fflush(stdout);
         MRGPTQ_CUDA_CHECK(cudaFree(x));
@@ -389,9 +395,10 @@ int main(int argc, char** argv) {
           "  --wg: the warpgroup kernel in every config (kernels.hpp) and its automatic choice;\n"
           "        --cfg C times config C alone; --ab C1,C2,... times these configs (-1: the\n"
           "        automatic choice) in turn, call for call, each over the first (drift-free).\n"
-          "  --dispatch: only cuBLAS BF16, the w4a16_gemm dispatch (MXFP4, NVFP4) and MXFP4\n"
-          "        dequantize + cuBLAS, call for call, on a fine grid of M from 1 to 1024 (the\n"
-          "        \"never slower\" sweep).\n"
+          "  --dispatch: only cuBLAS BF16, the w4a16_gemm dispatch (MXFP4, NVFP4) and the MXFP4\n"
+          "        path it does not take (dequantize + cuBLAS, or the warpgroup kernel above\n"
+          "        M = 4096), call for call, on a fine grid of M from 1 to 1024 (the \"never\n"
+          "        slower\" sweep).\n"
           "  --expand: only the weight's expansion to BF16 (MXFP4, NVFP4) against a copy of the\n"
           "        BF16 weight's size: time, GB/s read + written, percent of the copy's.\n"
           "  --ms: the M to time; --reps: repeats a median; --tiles / --layout: the weight's\n"
