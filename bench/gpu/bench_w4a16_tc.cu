@@ -94,10 +94,12 @@ int run(int argc, char** argv) {
         "nv pdl us", "ratio", chain);
   } else if (expand) {
     std::printf(
-        "%-12s | %9s %7s | %9s %7s %6s | %9s %7s %6s\n"
-        "(the re-laid-out weight expanded to BF16 vs a device-to-device copy of the BF16 "
-        "weight, timed in turn call for call; GB/s of bytes read + written, %% of the copy's)\n",
-        "N x K", "copy us", "GB/s", "mx us", "GB/s", "%copy", "nv us", "GB/s", "%copy");
+        "%-12s | %9s %7s | %9s %7s %6s | %9s %7s %6s | %9s %7s %6s\n"
+        "(the re-laid-out weight expanded to BF16 (mx, nv) and the row-major MXFP4 weight (rm "
+        "mx) vs a device-to-device copy of the BF16 weight, timed in turn call for call; GB/s of "
+        "bytes read + written, %% of the copy's)\n",
+        "N x K", "copy us", "GB/s", "mx us", "GB/s", "%copy", "nv us", "GB/s", "%copy", "rm mx us",
+        "GB/s", "%copy");
   } else if (dispatch) {
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s\n"
@@ -193,15 +195,19 @@ int run(int argc, char** argv) {
               MRGPTQ_CUDA_CHECK(cudaMemcpyAsync(ws, wbf[size_t(i)], w16, cudaMemcpyDeviceToDevice));
             }},
            {c4, [&](int i) { gpu::dequantize_to_bf16(tmx[size_t(i)], ws, nullptr); }},
-           {c4, [&](int i) { gpu::dequantize_to_bf16(tnv[size_t(i)], ws, nullptr); }}},
+           {c4, [&](int i) { gpu::dequantize_to_bf16(tnv[size_t(i)], ws, nullptr); }},
+           {c4, [&](int i) { gpu::dequantize_to_bf16(view(i, Format::MXFP4), ws, nullptr); }}},
           reps);
       const double copy_gbs = 2.0 * double(w16) / t[0] / 1e3;
       auto gbs = [&](double us, int group) {
         return (double(w4) + double(N * K / group) + double(w16)) / us / 1e3;
       };
-      std::printf("%5ldx%-6ld | %9.1f %7.0f | %9.1f %7.0f %5.1f%% | %9.1f %7.0f %5.1f%%\n", N, K,
-                  t[0], copy_gbs, t[1], gbs(t[1], 32), 100.0 * gbs(t[1], 32) / copy_gbs, t[2],
-                  gbs(t[2], 16), 100.0 * gbs(t[2], 16) / copy_gbs);
+      std::printf("%5ldx%-6ld | %9.1f %7.0f", N, K, t[0], copy_gbs);
+      for (size_t j = 1; j < t.size(); ++j) {
+        const double b = gbs(t[j], j == 2 ? 16 : 32);
+        std::printf(" | %9.1f %7.0f %5.1f%%", t[j], b, 100.0 * b / copy_gbs);
+      }
+      std::printf("\n");
       std::fflush(stdout);
     }
     // The dispatch sweep: both sides of 32 (streamed / warpgroup) and of each row tile (64, 128,

@@ -86,8 +86,9 @@ __device__ __forceinline__ uint32_t bf16x2_rn(float lo, float hi) {
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
-// One byte of two E2M1 codes (low nibble first) times m, as a BF16 pair: the
-// exact dequantized weight of the BF16 fallback paths (one rounding, in float).
+// One byte of two E2M1 codes (low nibble first) times m, as a BF16 pair, one rounding in float:
+// kernel 1's BF16 output of the quantized activations (the weight expansions decode a piece's
+// pairs at once instead, w4a16_common.cuh's expand_piece_mx / _nv).
 __device__ __forceinline__ uint32_t dequant_bf16x2(uint32_t byte, float m) {
   return bf16x2_rn(__fmul_rn(e2m1_decode(byte & 15), m), __fmul_rn(e2m1_decode(byte >> 4), m));
 }

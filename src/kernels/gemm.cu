@@ -22,6 +22,7 @@
 #include <tuple>
 
 #include "kernels/fp4_device.cuh"
+#include "kernels/w4a16_common.cuh"
 #include "mrgptq/kernels.hpp"
 
 namespace mrgptq::gpu {
@@ -172,12 +173,20 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
 }
 
-// The row-major weight's expansion (dev::kExpandPieces says how a thread works).
+// The row-major weight's expansion (dev::kExpandPieces says how a thread works; the values:
+// w4::expand_piece_mx / _nv, as the re-laid-out weight's expansion makes them).
 template <bool NV>
-__global__ void dequant_kernel(const uint8_t* __restrict__ packed,
-                               const uint8_t* __restrict__ scales, int64_t pieces, float g,
-                               uint16_t* __restrict__ out) {
+__global__ void __launch_bounds__(dev::kExpandThreads)
+    dequant_kernel(const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
+                   int64_t pieces, float g, uint16_t* __restrict__ out) {
   constexpr int GROUP = NV ? 16 : 32;  // values per scale; a piece (8 values) has one
+  // NVFP4: the multiplier e4m3(b) / G of every scale byte b, one division a thread.
+  static_assert(dev::kExpandThreads == 256, "one table entry a thread");
+  __shared__ float nv_mul[NV ? 256 : 1];
+  if constexpr (NV) {
+    nv_mul[threadIdx.x] = __fdiv_rn(dev::e4m3_decode(threadIdx.x), g);
+    __syncthreads();
+  }
   const int64_t base = int64_t(blockIdx.x) * dev::kExpandThreads * dev::kExpandPieces + threadIdx.x;
   uint32_t q[dev::kExpandPieces], s[dev::kExpandPieces];
 #pragma unroll
@@ -190,8 +199,12 @@ __global__ void dequant_kernel(const uint8_t* __restrict__ packed,
   for (int j = 0; j < dev::kExpandPieces; ++j) {
     const int64_t p = base + j * dev::kExpandThreads;
     if (p >= pieces) break;
-    const float m = NV ? __fdiv_rn(dev::e4m3_decode(s[j]), g) : dev::e8m0_decode(s[j]);
-    reinterpret_cast<uint4*>(out)[p] = dev::dequant8_bf16(q[j], m);
+    const uint32_t raw[4] = {w4::plain_pair_raw<0>(q[j]), w4::plain_pair_raw<1>(q[j]),
+                             w4::plain_pair_raw<2>(q[j]), w4::plain_pair_raw<3>(q[j])};
+    if constexpr (NV)
+      reinterpret_cast<uint4*>(out)[p] = w4::expand_piece_nv(raw, nv_mul[s[j]]);
+    else
+      reinterpret_cast<uint4*>(out)[p] = w4::expand_piece_mx(raw, s[j]);
   }
 }
 

@@ -323,4 +323,35 @@ __device__ __forceinline__ uint32_t decode_pair(uint32_t q, uint32_t sc) {
   return scale_raw<FOLD>(fp4x2_raw<I>(q), sc);
 }
 
+// The weight expansions (dequantize_to_bf16 of both layouts: gemm.cu, w4a16_tc.cu) decode a
+// piece of 8 codes as four raw pairs of consecutive elements and make its 16 output bytes here.
+// Pair P of a word of plain nibbles (element i in nibble i): codes 2P, 2P + 1 as fp4x2_raw makes
+// them (layout 2's words give theirs with layout::pair_raw<P>).
+template <int P>
+__device__ __forceinline__ uint32_t plain_pair_raw(uint32_t q) {
+  const uint32_t y = (q >> (8 * P)) & 0xFFu, z = (y & 0xFu) | ((y & 0xF0u) << 12);
+  return ((z << 12) & 0x80008000u) | ((z << 6) & 0x01C001C0u);
+}
+// MXFP4: raw x 2^126 x 2^(s-127), both products exact in BF16 as in the W4A16 kernels, so the
+// result is the CPU's E2M1 x 2^(s-127) rounded once to BF16 (overflow included), bit for bit.
+// One float multiply and conversion a value, as before, took 1.4x as long end to end.
+__device__ __forceinline__ uint4 expand_piece_mx(const uint32_t (&raw)[4], uint32_t s) {
+  uint32_t sc[2];
+  scale_pairs<false>(s, sc);
+  return make_uint4(scale_raw<false>(raw[0], sc[0]), scale_raw<false>(raw[1], sc[0]),
+                    scale_raw<false>(raw[2], sc[0]), scale_raw<false>(raw[3], sc[0]));
+}
+// NVFP4: the codes' values (raw x 2^126, exact), times m = e4m3(s) / G in float, rounded once to
+// BF16: the CPU's dequantization (G is not a power of two, so no BF16 product is exact).
+__device__ __forceinline__ uint4 expand_piece_nv(const uint32_t (&raw)[4], float m) {
+  uint32_t o[4];
+#pragma unroll
+  for (int p = 0; p < 4; ++p) {
+    const uint32_t c = bf16x2_mul(raw[p], kTwo126);
+    o[p] = dev::bf16x2_rn(__fmul_rn(__uint_as_float(c << 16), m),
+                          __fmul_rn(__uint_as_float(c & 0xFFFF0000u), m));
+  }
+  return make_uint4(o[0], o[1], o[2], o[3]);
+}
+
 }  // namespace mrgptq::gpu::w4

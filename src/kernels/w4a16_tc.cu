@@ -1137,20 +1137,13 @@ int64_t relaid_units(int64_t N, int64_t K, int tiles) {
 // count at run time (two 32-bit divisions a piece) and decoded each value by itself in float.
 // A thread takes dev::kExpandPieces pieces (quarter units: 8 values of one row) 256 threads
 // apart, so that each load (4 bytes a thread) and store (16) is contiguous across the quad and
-// a warp writes two whole 256-byte row segments.
-// The values: MXFP4 as the W4A16 kernels decode them -- a BF16 pair code x 2^-126, times 2^126,
-// times 2^(s-127) (scale_pairs), each product exact -- which is the CPU's E2M1 x 2^(s-127)
-// rounded once to BF16 (the test compares bit for bit); NVFP4 as the CPU does it: the code
-// times e4m3(s) / G in float (a table of the 256 quotients a block), then rounded to BF16 (G
-// is not a power of two, so the product is not exact in BF16).
+// a warp writes two whole 256-byte row segments. The values: w4::expand_piece_mx / _nv.
 template <int LAYOUT, int P>
 __device__ __forceinline__ uint32_t consecutive_pair_raw(uint32_t q) {
-  if constexpr (LAYOUT == 2) {
+  if constexpr (LAYOUT == 2)
     return layout::pair_raw<P>(q);  // codes 2P, 2P + 1 (layout::unpack_word's byte P)
-  } else {  // plain nibbles: code 2P to the low half, 2P + 1 to the high half, as fp4x2_raw
-    const uint32_t y = (q >> (8 * P)) & 0xFFu, z = (y & 0xFu) | ((y & 0xF0u) << 12);
-    return ((z << 12) & 0x80008000u) | ((z << 6) & 0x01C001C0u);
-  }
+  else
+    return w4::plain_pair_raw<P>(q);
 }
 
 template <bool NV, int LAYOUT, int TILES>
@@ -1190,27 +1183,14 @@ __global__ void __launch_bounds__(256)
     for (int j = 0; j < 4; ++j) {
       if (n[j] >= N || k0 >= K) continue;
       const uint32_t h = threadIdx.x % 4;  // the piece's quarter: k 8h .. 8h + 7 of the unit
-      uint32_t o[4];
-      if constexpr (NV) {
-        const float m = nv_mul[(s[j] >> (h < 2 ? 0 : 8)) & 0xFF];
-        const auto pair = [&](uint32_t raw) {  // the codes' exact values, then times m in float
-          const uint32_t c2 = w4::bf16x2_mul(raw, w4::kTwo126);
-          return dev::bf16x2_rn(__fmul_rn(__uint_as_float(c2 << 16), m),
-                                __fmul_rn(__uint_as_float(c2 & 0xFFFF0000u), m));
-        };
-        o[0] = pair(consecutive_pair_raw<LAYOUT, 0>(q[j]));
-        o[1] = pair(consecutive_pair_raw<LAYOUT, 1>(q[j]));
-        o[2] = pair(consecutive_pair_raw<LAYOUT, 2>(q[j]));
-        o[3] = pair(consecutive_pair_raw<LAYOUT, 3>(q[j]));
-      } else {
-        uint32_t sc[2];
-        w4::scale_pairs<false>(s[j], sc);
-        o[0] = w4::scale_raw<false>(consecutive_pair_raw<LAYOUT, 0>(q[j]), sc[0]);
-        o[1] = w4::scale_raw<false>(consecutive_pair_raw<LAYOUT, 1>(q[j]), sc[0]);
-        o[2] = w4::scale_raw<false>(consecutive_pair_raw<LAYOUT, 2>(q[j]), sc[0]);
-        o[3] = w4::scale_raw<false>(consecutive_pair_raw<LAYOUT, 3>(q[j]), sc[0]);
-      }
-      reinterpret_cast<uint4*>(out + n[j] * K + k0)[h] = make_uint4(o[0], o[1], o[2], o[3]);
+      const uint32_t raw[4] = {
+          consecutive_pair_raw<LAYOUT, 0>(q[j]), consecutive_pair_raw<LAYOUT, 1>(q[j]),
+          consecutive_pair_raw<LAYOUT, 2>(q[j]), consecutive_pair_raw<LAYOUT, 3>(q[j])};
+      uint4& o = reinterpret_cast<uint4*>(out + n[j] * K + k0)[h];
+      if constexpr (NV)
+        o = w4::expand_piece_nv(raw, nv_mul[(s[j] >> (h < 2 ? 0 : 8)) & 0xFF]);
+      else
+        o = w4::expand_piece_mx(raw, s[j]);
     }
   }
 }
