@@ -109,6 +109,19 @@ inline void upload_weight(DeviceWeight& d, const std::vector<float>& w, int64_t 
   d.scales = upload(d.q.scales);
 }
 
+// Rewrites scale bytes in place: f(row, group, byte&) for every group of every row; then the
+// dequantized reference is made again and the scales uploaded (tests of extreme scales).
+template <class F>
+void rewrite_scales(DeviceWeight& d, F f) {
+  const int64_t groups = d.q.padded_cols / (d.q.format == Format::MXFP4 ? 32 : 16);
+  for (int64_t r = 0; r < d.q.rows; ++r)
+    for (int64_t g = 0; g < groups; ++g) f(r, g, d.q.scales[size_t(r * groups + g)]);
+  d.deq = dequantize(d.q);
+  if (cudaMemcpy(d.scales, d.q.scales.data(), d.q.scales.size(), cudaMemcpyHostToDevice) !=
+      cudaSuccess)
+    throw Error("rewrite_scales: upload failed");
+}
+
 // A weight of heavy-tailed values (Student t(4) x 0.02).
 inline void make_weight(DeviceWeight& d, int64_t N, int64_t K, Format f, std::mt19937& rng) {
   std::student_t_distribution<float> t(4.f);

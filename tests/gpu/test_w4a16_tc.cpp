@@ -291,23 +291,17 @@ TEST_F(GpuTc, DequantizedReLaidOutWeightEqualsTheRowMajorOne) {
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     DeviceWeight c;
     make_weight(c, 4500, 672, f, rng);
-    const int64_t groups = c.q.padded_cols / (f == Format::MXFP4 ? 32 : 16);
-    for (int64_t r = 0; r < c.q.rows; ++r)
-      for (int64_t g = 0; g < groups; ++g) {
-        uint8_t& s = c.q.scales[size_t(r * groups + g)];
-        const int64_t block = r / 64;
-        if (f == Format::MXFP4) {
-          if (block == 1) s = uint8_t((r + g) % 5);         // 2^-127 .. 2^-123
-          if (block == 2) s = uint8_t(128 + (r + g) % 13);  // 2^1 .. 2^13
-          if (block == 3) s = uint8_t(250 + (r + g) % 5);   // up to 2^127: 6 x 2^127 is inf
-        } else {
-          if (block == 1) s = uint8_t(1 + (r + g) % 7);     // E4M3 subnormals
-          if (block == 2) s = uint8_t(0x78 + (r + g) % 7);  // 256 .. 448
-        }
+    rewrite_scales(c, [&](int64_t r, int64_t g, uint8_t& s) {
+      const int64_t block = r / 64;
+      if (f == Format::MXFP4) {
+        if (block == 1) s = uint8_t((r + g) % 5);         // 2^-127 .. 2^-123
+        if (block == 2) s = uint8_t(128 + (r + g) % 13);  // 2^1 .. 2^13
+        if (block == 3) s = uint8_t(250 + (r + g) % 5);   // up to 2^127: 6 x 2^127 is inf
+      } else {
+        if (block == 1) s = uint8_t(1 + (r + g) % 7);     // E4M3 subnormals
+        if (block == 2) s = uint8_t(0x78 + (r + g) % 7);  // 256 .. 448
       }
-    c.deq = dequantize(c.q);
-    ASSERT_EQ(cudaMemcpy(c.scales, c.q.scales.data(), c.q.scales.size(), cudaMemcpyHostToDevice),
-              cudaSuccess);
+    });
     const size_t n = size_t(c.q.rows * c.q.padded_cols);
     ASSERT_EQ(c.deq.data.size(), n);
     uint16_t* a = poisoned<uint16_t>(n);
@@ -680,26 +674,20 @@ TEST_F(GpuTc, StreamedDecodesMatchAtExtremeScales) {
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     DeviceWeight c;
     make_weight(c, 328, 1056, f, rng);
-    const int64_t groups = c.q.padded_cols / (f == Format::MXFP4 ? 32 : 16);
-    for (int64_t r = 0; r < c.q.rows; ++r)
-      for (int64_t g = 0; g < groups; ++g) {
-        uint8_t& s = c.q.scales[size_t(r * groups + g)];
-        const int64_t block = r / 32, pick = (r * 7 + g * 3) % 11;
-        if (f == Format::MXFP4) {
-          if (block == 1) s = uint8_t(r % 5);                     // tiny everywhere
-          if (block == 2) s = uint8_t(120 + (r + g) % 9);         // up to 128: all fold
-          if (block == 3) s = uint8_t(125 + (r + g) % 16);        // up to 140: fallback
-          if (block == 4 && pick == 0) s = uint8_t(129 + g % 3);  // one big group in a chunk
-          if (block == 5 && pick == 0) s = uint8_t(g % 3);        // one tiny group
-        } else {
-          if (block == 1) s = uint8_t(1 + (r + g) % 7);     // E4M3 subnormals
-          if (block == 2) s = uint8_t(0x78 + (r + g) % 7);  // 256 .. 448
-          if (block == 3 && pick == 0) s = 0x01;
-        }
+    rewrite_scales(c, [&](int64_t r, int64_t g, uint8_t& s) {
+      const int64_t block = r / 32, pick = (r * 7 + g * 3) % 11;
+      if (f == Format::MXFP4) {
+        if (block == 1) s = uint8_t(r % 5);                     // tiny everywhere
+        if (block == 2) s = uint8_t(120 + (r + g) % 9);         // up to 128: all fold
+        if (block == 3) s = uint8_t(125 + (r + g) % 16);        // up to 140: fallback
+        if (block == 4 && pick == 0) s = uint8_t(129 + g % 3);  // one big group in a chunk
+        if (block == 5 && pick == 0) s = uint8_t(g % 3);        // one tiny group
+      } else {
+        if (block == 1) s = uint8_t(1 + (r + g) % 7);     // E4M3 subnormals
+        if (block == 2) s = uint8_t(0x78 + (r + g) % 7);  // 256 .. 448
+        if (block == 3 && pick == 0) s = 0x01;
       }
-    c.deq = dequantize(c.q);
-    ASSERT_EQ(cudaMemcpy(c.scales, c.q.scales.data(), c.q.scales.size(), cudaMemcpyHostToDevice),
-              cudaSuccess);
+    });
     check_decodes(c, 0, {1, 9, 17, 40}, rng, std::string(to_string(f)) + " extreme scales");
   }
 }
