@@ -357,10 +357,13 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_t* Y, u
 //    64 x SMs) it wins to M = 32 everywhere (28672x8192 M = 32: 87.6 us vs config 4's 88.2;
 //    docs/kernels/h200/bench-w4a16-tiles8-dispatch.txt);
 //  * the warpgroup kernel (TMA activations, its own config choice) from there to M = 4096,
-//    where it ties dequantize + cuBLAS (8192x8192: 745 vs 732 us; 8192x28672: 2685 vs 2814;
-//    4096x14336: 621 vs 632) without needing the N x K workspace;
-//  * dequantize + cuBLAS above (M = 16384: 2667 vs 3106 us on 8192x8192), when a workspace is
-//    given.
+//    where it beats dequantize + cuBLAS even with the faster expansion of 2026-12-03
+//    (8192x8192: 685 vs 706 us; 8192x28672: 2683 vs 2794; 4096x14336: 585 vs 610) without
+//    needing the N x K workspace;
+//  * dequantize + cuBLAS above, when a workspace is given. At M = 5120-16384 the two are
+//    within 1-4% of each other and neither wins everywhere (the kernel at 5120-6144 on three
+//    shapes, the expansion at 12288 on all four; docs/kernels/h200/s27-run2-dispatch-large-*),
+//    a difference the power-limited cuBLAS baseline's 10% drift between runs does not resolve.
 constexpr int64_t kStreamMaxM = 32;
 
 void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, uint16_t* workspace,
