@@ -7,11 +7,8 @@
 # Here: bash scripts/gpu-pack.sh --tgz build-pack;
 #   run(command="bash docs/kernels/h200/s27-run3.sh", carry=["build-pack"])
 cd "$(dirname "$0")/../../.." || exit 1
-set -uo pipefail
-O=${OUT:-/tmp/out}; mkdir -p "$O"
+. scripts/device-prelude.sh
 L=$(mktemp -d)
-B=$(mktemp -d)
-tar xzf build-pack/bundle.tgz -C "$B" && chmod +x "$B"/*
 {
   date -u
   OUT=$L/gpu timeout 420 bash scripts/gpu.sh --prebuilt build-pack test >"$L/test.log" 2>&1
