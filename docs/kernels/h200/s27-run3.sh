@@ -11,15 +11,15 @@ cd "$(dirname "$0")/../../.." || exit 1
 L=$(mktemp -d)
 {
   date -u
-  OUT=$L/gpu timeout 420 bash scripts/gpu.sh --prebuilt build-pack test >"$L/test.log" 2>&1
+  OUT=$L/gpu timeout 400 bash scripts/gpu.sh --prebuilt build-pack test >"$L/test.log" 2>&1
   echo "gpu.sh test: exit $?"; sed -n '/== summary/,$p' "$L/test.log"
   grep -hE '^\[ +(OK|FAILED|PASSED) +\]|Failure$' "$L"/gpu/test_*.log
   date -u
-  timeout 120 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/test_w4a16_tc" \
+  timeout 80 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/test_w4a16_tc" \
     --gtest_filter='*Dequantized*' >"$L/memcheck-expand.txt" 2>&1
   echo "memcheck expansion test: exit $?"
   grep -hE 'ERROR SUMMARY|^\[ +(OK|PASSED|FAILED)' "$L/memcheck-expand.txt"
-  timeout 120 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/test_kernels" \
+  timeout 80 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/test_kernels" \
     --gtest_filter='*ReLaidOut*' >"$L/memcheck-kernels.txt" 2>&1
   echo "memcheck test_kernels re-laid-out: exit $?"
   grep -hE 'ERROR SUMMARY|^\[ +(OK|PASSED|FAILED)' "$L/memcheck-kernels.txt"
