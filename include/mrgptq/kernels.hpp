@@ -136,7 +136,8 @@ bool w4a16_stream_wide(const TcWeight& w);
 // weight (w4a16_stream_xs: M <= 32 on grids of at most one CTA per SM -- from M = 1 in 32-row
 // CTAs, from M = 5 in CTAs of 2 to 7 row blocks on wide weights; see xs_form).
 bool w4a16_stream_stages_x(int64_t M, const TcWeight& w);
-// The exactly dequantized BF16 weight [N, K] from the re-laid-out one.
+// The same BF16 weight [N, K], bit for bit, as the row-major weight's dequantize_to_bf16 above,
+// from the re-laid-out one.
 void dequantize_to_bf16(const TcWeight& w, uint16_t* out, cudaStream_t stream);
 // W4A16 on the re-laid-out weight, the kernel picked by M (crossovers measured
 // on the H200): the streamed kernel up to M = 32, the warpgroup kernel below up
