@@ -217,12 +217,13 @@ int run(int argc, char** argv) {
                                         160, 161, 176, 192, 193, 224, 256, 257, 288, 320,
                                         384, 448, 512, 513, 640, 768, 1024};
     const std::vector<int64_t> Ms =
-        !ms_arg.empty() ? ms_arg
-        : dispatch      ? sweep
-        : quick         ? std::vector<int64_t>{1, 16, 64, 256}
-        : wg_only       ? std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384}
-                        : std::vector<int64_t>{1, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
-    for (int64_t M : expand ? std::vector<int64_t>{} : Ms) {
+        expand            ? std::vector<int64_t>{}  // the expansion has no M
+        : !ms_arg.empty() ? ms_arg
+        : dispatch        ? sweep
+        : quick           ? std::vector<int64_t>{1, 16, 64, 256}
+        : wg_only         ? std::vector<int64_t>{64, 128, 256, 512, 1024, 4096, 16384}
+                  : std::vector<int64_t>{1, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
+    for (int64_t M : Ms) {
       auto* x = dev_random<uint16_t>(size_t(M * K), 50, [](std::mt19937& r) {
         return bf16_of(std::normal_distribution<float>(0.f, 1.f)(r));
       });

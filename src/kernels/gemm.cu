@@ -180,13 +180,9 @@ __global__ void __launch_bounds__(dev::kExpandThreads)
     dequant_kernel(const uint8_t* __restrict__ packed, const uint8_t* __restrict__ scales,
                    int64_t pieces, float g, uint16_t* __restrict__ out) {
   constexpr int GROUP = NV ? 16 : 32;  // values per scale; a piece (8 values) has one
-  // NVFP4: the multiplier e4m3(b) / G of every scale byte b, one division a thread.
-  static_assert(dev::kExpandThreads == 256, "one table entry a thread");
-  __shared__ float nv_mul[NV ? 256 : 1];
-  if constexpr (NV) {
-    nv_mul[threadIdx.x] = __fdiv_rn(dev::e4m3_decode(threadIdx.x), g);
-    __syncthreads();
-  }
+  static_assert(dev::kExpandThreads == 256, "one multiplier table entry a thread");
+  __shared__ float nv_mul[256];
+  if constexpr (NV) w4::nv_multiplier_table(nv_mul, g);
   const int64_t base = int64_t(blockIdx.x) * dev::kExpandThreads * dev::kExpandPieces + threadIdx.x;
   uint32_t q[dev::kExpandPieces], s[dev::kExpandPieces];
 #pragma unroll
@@ -199,8 +195,8 @@ __global__ void __launch_bounds__(dev::kExpandThreads)
   for (int j = 0; j < dev::kExpandPieces; ++j) {
     const int64_t p = base + j * dev::kExpandThreads;
     if (p >= pieces) break;
-    const uint32_t raw[4] = {w4::plain_pair_raw<0>(q[j]), w4::plain_pair_raw<1>(q[j]),
-                             w4::plain_pair_raw<2>(q[j]), w4::plain_pair_raw<3>(q[j])};
+    uint32_t raw[4];
+    w4::piece_raw<1>(q[j], raw);  // plain nibbles, as layout 1
     if constexpr (NV)
       reinterpret_cast<uint4*>(out)[p] = w4::expand_piece_nv(raw, nv_mul[s[j]]);
     else

@@ -324,17 +324,31 @@ __device__ __forceinline__ uint32_t decode_pair(uint32_t q, uint32_t sc) {
 }
 
 // The weight expansions (dequantize_to_bf16 of both layouts: gemm.cu, w4a16_tc.cu) decode a
-// piece of 8 codes as four raw pairs of consecutive elements and make its 16 output bytes here.
-// Pair P of a word of plain nibbles (element i in nibble i): codes 2P, 2P + 1 as fp4x2_raw makes
-// them (layout 2's words give theirs with layout::pair_raw<P>).
-template <int P>
-__device__ __forceinline__ uint32_t plain_pair_raw(uint32_t q) {
-  const uint32_t y = (q >> (8 * P)) & 0xFFu, z = (y & 0xFu) | ((y & 0xF0u) << 12);
-  return ((z << 12) & 0x80008000u) | ((z << 6) & 0x01C001C0u);
+// piece of 8 codes as four raw pairs of consecutive elements (codes 2P, 2P + 1) and make its 16
+// output bytes here. LAYOUT 1 (plain nibbles, element i in nibble i, as the row-major weight has
+// them too): nibbles 2P and 2P + 1 moved to nibbles 0 and 4, then fp4x2_raw<0>; layout 2:
+// layout::pair_raw<P>.
+template <int LAYOUT>
+__device__ __forceinline__ void piece_raw(uint32_t q, uint32_t (&raw)[4]) {
+#pragma unroll
+  for (int p = 0; p < 4; ++p) {
+    if constexpr (LAYOUT == 2) {
+      const layout::PairShift sh = layout::pair_shift(p);
+      raw[p] = layout::pair_raw(q, sh);
+    } else {
+      const uint32_t y = (q >> (8 * p)) & 0xFFu;
+      raw[p] = fp4x2_raw<0>((y & 0xFu) | ((y & 0xF0u) << 12));
+    }
+  }
+}
+// NVFP4's multiplier e4m3(b) / G for every scale byte b, in a block's shared table of 256 (one
+// division a thread of a 256-thread block, instead of a decode and a division a piece).
+__device__ __forceinline__ void nv_multiplier_table(float (&table)[256], float g) {
+  table[threadIdx.x] = __fdiv_rn(dev::e4m3_decode(threadIdx.x), g);
+  __syncthreads();
 }
 // MXFP4: raw x 2^126 x 2^(s-127), both products exact in BF16 as in the W4A16 kernels, so the
 // result is the CPU's E2M1 x 2^(s-127) rounded once to BF16 (overflow included), bit for bit.
-// One float multiply and conversion a value, as before, took 1.4x as long end to end.
 __device__ __forceinline__ uint4 expand_piece_mx(const uint32_t (&raw)[4], uint32_t s) {
   uint32_t sc[2];
   scale_pairs<false>(s, sc);

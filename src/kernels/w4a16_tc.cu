@@ -1138,14 +1138,6 @@ int64_t relaid_units(int64_t N, int64_t K, int tiles) {
 // A thread takes dev::kExpandPieces pieces (quarter units: 8 values of one row) 256 threads
 // apart, so that each load (4 bytes a thread) and store (16) is contiguous across the quad and
 // a warp writes two whole 256-byte row segments. The values: w4::expand_piece_mx / _nv.
-template <int LAYOUT, int P>
-__device__ __forceinline__ uint32_t consecutive_pair_raw(uint32_t q) {
-  if constexpr (LAYOUT == 2)
-    return layout::pair_raw<P>(q);  // codes 2P, 2P + 1 (layout::unpack_word's byte P)
-  else
-    return w4::plain_pair_raw<P>(q);
-}
-
 template <bool NV, int LAYOUT, int TILES>
 __global__ void __launch_bounds__(256)
     dequant_relaid(const uint8_t* __restrict__ packed, int64_t N, int64_t K, int chunks, float g,
@@ -1153,13 +1145,8 @@ __global__ void __launch_bounds__(256)
   static_assert(dev::kExpandThreads == 256 && dev::kExpandPieces == 4, "64 rows a block");
   constexpr uint32_t run = layout::run_bytes(TILES, NV), scales = layout::run_scales(TILES);
   constexpr uint32_t RB = 8 / TILES;  // row blocks a block
-  // NVFP4: the multiplier e4m3(b) / G of every scale byte b, one division a thread, instead of
-  // a decode and a division a piece.
-  __shared__ float nv_mul[NV ? 256 : 1];
-  if constexpr (NV) {
-    nv_mul[threadIdx.x] = __fdiv_rn(dev::e4m3_decode(threadIdx.x), g);
-    __syncthreads();
-  }
+  __shared__ float nv_mul[256];
+  if constexpr (NV) w4::nv_multiplier_table(nv_mul, g);
   for (int c = blockIdx.y; c < chunks; c += gridDim.y) {
     uint32_t q[4], s[4];
     int64_t n[4];
@@ -1183,9 +1170,8 @@ __global__ void __launch_bounds__(256)
     for (int j = 0; j < 4; ++j) {
       if (n[j] >= N || k0 >= K) continue;
       const uint32_t h = threadIdx.x % 4;  // the piece's quarter: k 8h .. 8h + 7 of the unit
-      const uint32_t raw[4] = {
-          consecutive_pair_raw<LAYOUT, 0>(q[j]), consecutive_pair_raw<LAYOUT, 1>(q[j]),
-          consecutive_pair_raw<LAYOUT, 2>(q[j]), consecutive_pair_raw<LAYOUT, 3>(q[j])};
+      uint32_t raw[4];
+      w4::piece_raw<LAYOUT>(q[j], raw);
       uint4& o = reinterpret_cast<uint4*>(out + n[j] * K + k0)[h];
       if constexpr (NV)
         o = w4::expand_piece_nv(raw, nv_mul[(s[j] >> (h < 2 ? 0 : 8)) & 0xFF]);
