@@ -281,23 +281,37 @@ __device__ __forceinline__ uint32_t fp4x2_raw(uint32_t q) {
 
 // Group scales with 2^126 folded in, as BF16 pairs ([0] k 0..15, [1] 16..31),
 // for the table-free decode (which yields code x 2^-126, see w4a16_wgmma.cu):
-// one multiply per weight pair instead of two. MXFP4: 2^(s-127) x 2^126 =
-// 2^(s-1), a BF16 normal only for s <= 128 (the caller checks, warp- or
-// warpgroup-uniformly, and keeps the two-multiply path for the rest; s = 0
-// gives 2^-1). NVFP4: e4m3 x 2^126 overflows BF16 from 4 up, so the weights are
+// one multiply per weight pair instead of two.
+// MXFP4: 2^(s-127) x 2^126 = 2^(s-1), a BF16 normal only for s <= 128 (s = 0
+// gives 2^-1). The streamed kernels check that warp-uniformly per chunk and
+// keep the two-multiply path for the rest (mx_bias = kMxFoldBias). The
+// warpgroup kernel instead makes every weight 2^-c too small, c =
+// TcWeight::mx_fold_shift = max(0, largest scale - 128), found once at load
+// time: the factor 2^(s-1-c) is a normal for every scale of the weight
+// (mx_fold_bias(c)), code x 2^(s-127-c) stays exact down to BF16's subnormal
+// step 2^-133 (s >= c - 5, else the weight gets -1 and the streamed kernels),
+// and the kernel multiplies its FP32 result by 2^c: the same bits unless an
+// FP32 partial sum is subnormal. c = 0 for any weight whose values stay below
+// 2 x 6, i.e. every real one, and then nothing changes at all.
+// NVFP4: e4m3 x 2^126 overflows BF16 from 4 up, so the weights are
 // made 2^-9 too small instead: e4m3 x 2^117 <= 448 x 2^117 < 2^126 is exact (4
 // significant bits), every code x e4m3 x 2^-9 is a multiple of 2^-19 and so
 // an exact BF16 normal, and the kernel multiplies its FP32 result by kNvFold / G
 // instead of 1 / G: the same bits unless an FP32 partial sum is subnormal.
 constexpr float kNvFold = 512.f;
+constexpr uint32_t kMxFoldBias = 0x3F003F00u;  // 126 << 7 in both halves
+__host__ __device__ constexpr uint32_t mx_fold_bias(int c) {
+  return uint32_t(126 - c) * 0x00800080u;
+}
 template <bool NV>
-__device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
+__device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2],
+                                                   uint32_t mx_bias = kMxFoldBias) {
   if constexpr (NV) {
     const float2 f = e4m3x2_to_float2(s);
     sc[0] = bf16x2_splat(f.x * 0x1p117f);
     sc[1] = bf16x2_splat(f.y * 0x1p117f);
   } else {
-    sc[0] = sc[1] = s * 0x00800080u + 0x3F003F00u;  // ((s + 126) << 7) in both halves
+    sc[0] = sc[1] = s * 0x00800080u + mx_bias;  // ((s + 126 - c) << 7) in both halves
   }
 }
 

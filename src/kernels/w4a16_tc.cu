@@ -13,6 +13,7 @@
 // CTAs start, and waits for the previous kernel before its first read of X or write of Y. In a
 // decode chain a layer's start overlaps the previous layer's end: 0.2-2.1 us a layer on the H200
 // (docs/PERFORMANCE.md, twentieth and twenty-fourth sessions).
+#include <algorithm>
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
@@ -1196,6 +1197,43 @@ void w4a16_tensor_core(const uint16_t* X, int64_t M, const Fp4Weight& w, uint16_
   }
 }
 
+namespace {
+
+// The smallest and largest of n scale bytes, into range[0] (as 255 - min, so that one atomicMax
+// serves both) and range[1].
+__global__ void scale_range_kernel(const uint8_t* __restrict__ s, int64_t n, unsigned* range) {
+  unsigned lo = 0, hi = 0;  // 255 - min, max
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    lo = max(lo, 255u - s[i]), hi = max(hi, unsigned(s[i]));
+  for (int o = 16; o > 0; o >>= 1) {
+    lo = max(lo, __shfl_xor_sync(0xFFFFFFFFu, lo, o));
+    hi = max(hi, __shfl_xor_sync(0xFFFFFFFFu, hi, o));
+  }
+  if ((threadIdx.x & 31) == 0) atomicMax(&range[0], lo), atomicMax(&range[1], hi);
+}
+
+// TcWeight::mx_fold_shift of an MXFP4 weight's scale bytes (see kernels.hpp).
+int mx_fold_shift_of(const Fp4Weight& w, cudaStream_t st) {
+  unsigned* range;
+  MRGPTQ_CUDA_CHECK(cudaMallocAsync(&range, 2 * sizeof(unsigned), st));
+  MRGPTQ_CUDA_CHECK(cudaMemsetAsync(range, 0, 2 * sizeof(unsigned), st));
+  const int64_t n = w.N * (w.K / 32);
+  scale_range_kernel<<<unsigned(std::min<int64_t>((n + 255) / 256, 1024)), 256, 0, st>>>(w.scales,
+                                                                                         n, range);
+  MRGPTQ_CUDA_LAUNCH_CHECK();
+  unsigned h[2];
+  MRGPTQ_CUDA_CHECK(cudaMemcpyAsync(h, range, sizeof h, cudaMemcpyDeviceToHost, st));
+  MRGPTQ_CUDA_CHECK(cudaFreeAsync(range, st));
+  MRGPTQ_CUDA_CHECK(cudaStreamSynchronize(st));
+  const int lo = 255 - int(h[0]), hi = int(h[1]), c = std::max(0, hi - 128);
+  // 255 is E8M0's NaN; below c - 5 the decode's product code x 2^(s-127-c) could fall under
+  // BF16's smallest subnormal step, 2^-133 (w4a16_common.cuh, folded_scale_pairs).
+  return hi > 254 || lo < c - 5 ? -1 : c;
+}
+
+}  // namespace
+
 TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles, int layout) {
   check_args(nullptr, 1, w.N, w.K, 1);  // the shape only: no activations here
   if (tiles != 0 && tiles != 1 && tiles != 2 && tiles != 4)
@@ -1222,6 +1260,7 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
     go(relayout_kernel<1, NV, L>);
   });
   MRGPTQ_CUDA_LAUNCH_CHECK();
+  r.mx_fold_shift = w.format == Format::MXFP4 ? mx_fold_shift_of(w, st) : 0;
   // The streamed kernels copy their first weight bytes before griddepcontrol.wait (the early
   // trigger), so a programmatic launch right after this one could read the weight while the
   // relayout's last stores are still on their way. Waiting here, once at load time, keeps every

@@ -43,7 +43,7 @@
 //
 // Configs 3-6 are tile shapes (0-2, a first version whose producer warpgroup
 // permuted the activations through registers, topped out at ~0.55x of cuBLAS
-// and was removed). Config 7 adds a one-multiply decode and K-split consumer
+// and was removed). Config 7 adds K-split consumer
 // warpgroups (see TCfg); it is the one of five such configs that won somewhere
 // on the H200 (64 < M <= 256 where one wave of its tiles fills the GPU); the
 // other four were removed (docs/PERFORMANCE.md has their figures). Configs 8 and 10
@@ -55,6 +55,7 @@
 // One kernel, w4a16_wgmma_kernel, serves them all.
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <type_traits>
 
@@ -188,22 +189,16 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 // amounts and masks that the lane keeps in registers (layout::pair_shift): 4 instructions and the
 // multiply per pair instead of 6.5.
 //
-// Config 7 adds two options (configs 3-6 are the defaults: KW = 1, FOLD = false; NVFP4 weights
-// take FOLD in every config, see launch_tma_f):
-//  * FOLD: decode with one multiply per BF16 pair instead of two. MXFP4: when
-//    every E8M0 scale s of the warpgroup's rows in a chunk is <= 128, 2^126 x
-//    2^(s-127) = 2^(s-1) is a normal BF16 (s * 0x00800080 + 0x3F003F00, one
-//    IMAD for the pair), and raw x 2^(s-1) is the same exact product as
-//    (raw x 2^126) x 2^(s-127); every warp of the warpgroup reads the same
-//    scale bytes from the stage, so the choice is warpgroup-uniform and each
-//    chunk runs one of two copies of the loop body (the wgmma instructions of
-//    a warpgroup stay the same ones). Otherwise the chunk takes the two-multiply
-//    copy. NVFP4: 2^126 x an E4M3 scale (up to 448) overflows BF16, so the
-//    factor is 2^117 x scale (<= 1.75 x 2^125, >= 2^108) for every chunk: the
-//    decoded weights are code x scale x 2^-9 (>= 2^-19, still normal and exact),
-//    every product and partial sum is 2^-9 of the unfolded kernel's, and the
-//    epilogue multiplies by 2^9 / G instead of 1 / G: bit-identical to config 6
-//    unless FP32 products or sums reach the subnormal range.
+// Every config decodes a pair with one multiply: raw (code x 2^-126) times the group scale with
+// 2^126 folded in (folded_scale_pairs, w4a16_common.cuh), made 2^-9 too small for NVFP4 and 2^-c
+// for MXFP4 (c = TcWeight::mx_fold_shift, found at load time) so that the factor stays a BF16
+// normal; the epilogue multiplies the FP32 sums back (by 2^9 / G, by 2^c). These are the bits of
+// the exact two-multiply decode (raw x 2^126, then x the scale) unless an FP32 partial sum is
+// subnormal. MXFP4 used to fold only in config 7, choosing per chunk between two copies of the
+// loop body by a check of the chunk's scale bytes (all <= 128); NVFP4 has folded in every config
+// since the sixth session (1-3% faster, docs/kernels/h200/bench-w4a16-wgmma-nv-fold.txt).
+//
+// Config 7 adds one option (configs 3-6 are the default, KW = 1):
 //  * KW > 1: KW consumer warpgroups along K per CWG position. Chunk c is
 //    decoded and multiplied by the warpgroups of K group c % KW only (the
 //    producer still fills the stages in chunk order; a stage is released by the
@@ -213,14 +208,13 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 //    accumulators into the (now idle) stage memory, and group 0 adds them in a
 //    fixed order and writes Y (FP32 accumulation throughout; the sum order per
 //    output differs from configs 3-6).
-template <int WM_, int BN_, int CWG_, int STAGES_, bool NV_, int KW_ = 1, bool FOLD_ = false,
-          int MINB_ = 0, int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1, bool PERSIST_ = false>
+template <int WM_, int BN_, int CWG_, int STAGES_, bool NV_, int KW_ = 1, int MINB_ = 0,
+          int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1, bool PERSIST_ = false>
 struct TCfg {
   static constexpr int LAYOUT = LAYOUT_;  // of the weight (TcWeight::layout, see the decode)
   static constexpr int WM = WM_, BN = BN_, CWG = CWG_;  // m-tiles per consumer WG, act rows, WGs
   static constexpr bool NV = NV_;
   static constexpr int KW = KW_;             // consumer warpgroups along K per CWG position
-  static constexpr bool FOLD = FOLD_;        // one-multiply decode (see above)
   static constexpr int NC = CWG * KW;        // consumer warpgroups
   static constexpr int SPLIT = SPLIT_;       // CTAs of a cluster splitting K (see split_store)
   static constexpr int SPLITG = SPLITG_;     // CTAs splitting K through global memory (config 9)
@@ -310,20 +304,15 @@ __device__ __forceinline__ uint32_t bitsel(uint32_t m, uint32_t a, uint32_t b) {
   return d;
 }
 
-// Nonzero when a byte of w exceeds 128 (bit 7 set and a low bit set).
-__device__ __forceinline__ uint32_t bytes_over_128(uint32_t w) {
-  return w & ((w & 0x7F7F7F7Fu) + 0x7F7F7F7Fu) & 0x80808080u;
-}
 // Where a consumer thread's weight bytes lie in a stage (see produce): block b of the row tile's
 // weight blocks (`tiles` 8-row tiles each) at X_BYTES + b * (its chunk run), the run its codes
 // then its scale bytes, so that tile tau is tile tau % tiles of block tau / tiles. code[mi][h]:
 // the 64 code bytes of the lane's row g of tile (cw WM + mi) 8 + 2 ww + h (quad-mate p at
-// + 16 p); scale[mi][h]: that row's scale bytes; fold[mi]: the 8 scale bytes that lane reads of
-// the warpgroup's m-tile mi for the MXFP4 fold check (mx_fold_ok).
+// + 16 p); scale[mi][h]: that row's scale bytes.
 template <class C>
 struct WOffsets {
-  uint32_t code[C::WM][2], scale[C::WM][2], fold[C::WM];
-  __device__ __forceinline__ WOffsets(int tiles, int cw, int ww, int g, int lane) {
+  uint32_t code[C::WM][2], scale[C::WM][2];
+  __device__ __forceinline__ WOffsets(int tiles, int cw, int ww, int g) {
     const uint32_t run = layout::run_bytes(tiles, C::NV);
     auto block = [&](int tau) { return C::X_BYTES + uint32_t(tau / tiles) * run; };
     auto scales = [&](int tau) {
@@ -337,24 +326,9 @@ struct WOffsets {
         code[mi][h] = block(tau) + uint32_t(tau % tiles) * 512 + g * 64;
         scale[mi][h] = scales(tau) + g * 4 * C::SB;
       }
-      const int tau = (cw * C::WM + mi) * 8 + lane / 4;
-      fold[mi] = scales(tau) + (lane % 4) * 8;
     }
   }
 };
-
-// MXFP4, FOLD: whether every E8M0 scale of the warpgroup's WM x 64 rows in a stage is <= 128.
-// Each warp reads the same bytes: the answer is warpgroup-uniform.
-template <class C>
-__device__ __forceinline__ bool mx_fold_ok(const uint8_t* st, const WOffsets<C>& o) {
-  uint32_t bad = 0;
-#pragma unroll
-  for (int mi = 0; mi < C::WM; ++mi) {
-    const uint2 v = *reinterpret_cast<const uint2*>(st + o.fold[mi]);
-    bad |= bytes_over_128(v.x) | bytes_over_128(v.y);
-  }
-  return !__any_sync(0xFFFFFFFFu, bad != 0);
-}
 
 // The 16 code bytes of quad-mate p of the lane's rows (h = 0: row g, 1: row g + 8) for each m-tile.
 template <class C>
@@ -815,14 +789,11 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::BN / 2], float
 template <class C>
 __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const uint8_t* smem,
                                         uint64_t* full, uint64_t* empty, const WOffsets<C>& wo,
-                                        uint32_t sel, const layout::PairShift& l2_shift, int kg,
-                                        int n, int it0, int lane) {
-  // MXFP4 FOLD: the warpgroup's scale bytes of a stage, for the per-chunk choice.
-  constexpr bool kMxFold = C::FOLD && !C::NV;
+                                        uint32_t sel, const layout::PairShift& l2_shift,
+                                        uint32_t mx_bias, int kg, int n, int it0, int lane) {
   for_each_acc<C>([&](int mi, int i, int) { acc[mi][i] = 0.f; });
   WPair<C> cur, nxt;
   WScales<C> sw, swn;
-  bool fold = C::FOLD, fold_n = C::FOLD;  // MXFP4: this chunk's and the next own chunk's choice
   if (kg < n) {
     const int it = it0 + kg;
     mbar_wait(&full[it % C::STAGES], uint32_t((it / C::STAGES) & 1));
@@ -830,93 +801,77 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
     const uint8_t* st0 = smem + (it % C::STAGES) * C::STAGE;
     w_pair<C>(cur, st0, wo, 0);
     w_scales<C>(sw, st0, wo);
-    if constexpr (kMxFold) fold = mx_fold_ok<C>(st0, wo);
   }
   for (int c = kg; c < n; c += C::KW) {
     const uint8_t* st = smem + ((it0 + c) % C::STAGES) * C::STAGE;
     const uint32_t xs = su32(st);
-    // One chunk; F: decode with one multiply (folded scales).
-    auto chunk = [&](auto f_tag) {
-      constexpr bool F = decltype(f_tag)::value;
 #pragma unroll
-      for (int p = 0; p < 4; ++p) {
-        // The next pair's bytes (at p = 3: the first pair of the next own chunk) before this
-        // pair's decode, so that the shared-memory latency hides behind two k-steps.
-        if (p < 3) {
-          w_pair<C>(nxt, st, wo, p + 1);
-        } else if (c + C::KW < n) {
-          const int it = it0 + c + C::KW, ns = it % C::STAGES;
-          mbar_wait(&full[ns], uint32_t((it / C::STAGES) & 1));
-          const uint8_t* st1 = smem + ns * C::STAGE;
-          w_pair<C>(nxt, st1, wo, 0);
-          w_scales<C>(swn, st1, wo);
-          if constexpr (kMxFold) fold_n = mx_fold_ok<C>(st1, wo);
+    for (int p = 0; p < 4; ++p) {
+      // The next pair's bytes (at p = 3: the first pair of the next own chunk) before this
+      // pair's decode, so that the shared-memory latency hides behind two k-steps.
+      if (p < 3) {
+        w_pair<C>(nxt, st, wo, p + 1);
+      } else if (c + C::KW < n) {
+        const int it = it0 + c + C::KW, ns = it % C::STAGES;
+        mbar_wait(&full[ns], uint32_t((it / C::STAGES) & 1));
+        const uint8_t* st1 = smem + ns * C::STAGE;
+        w_pair<C>(nxt, st1, wo, 0);
+        w_scales<C>(swn, st1, wo);
+      }
+      uint32_t sc[C::WM][2][2];
+#pragma unroll
+      for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const uint32_t s = C::NV ? (sw.s[mi][h][p / 2] >> (16 * (p % 2))) & 0xFFFFu
+                                   : (sw.s[mi][h][0] >> (8 * p)) & 0xFFu;
+          folded_scale_pairs<C::NV>(s, sc[mi][h], mx_bias);
         }
-        uint32_t sc[C::WM][2][2];
+      // Both k-steps of the pair decoded, then one fence, their wgmmas and one commit: 2-4%
+      // faster than a fence and commit a k-step with 128- and 192-row activation tiles, the
+      // same or better elsewhere (docs/kernels/h200/wg-pair-staged-ea4a40b.txt), but 1-3%
+      // slower in the persistent configs (final-16.txt), which keep one a k-step.
+      constexpr bool kPair = !C::PERSIST;
+      uint32_t a[2][C::WM][4];
+      // The wgmmas of k-steps jj0 .. jj1 - 1 of the pair, one group.
+      auto issue = [&](int jj0, int jj1) {
+        wgmma_fence();
+#pragma unroll
+        for (int jj = jj0; jj < jj1; ++jj) {
+          const int j = 2 * p + jj;
+          const uint64_t desc = desc_sw128(xs + (j / 4) * C::PANEL + (j % 4) * 32);
+#pragma unroll
+          for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[jj][mi], desc);
+        }
+        wgmma_commit();
+        wgmma_wait<1>();
+        // The previous own chunk's last group has completed: its stage may be refilled.
+        if (p == 0 && jj0 == 0 && c >= C::KW && lane == 0)
+          mbar_arrive(&empty[(it0 + c - C::KW) % C::STAGES]);
+      };
+#pragma unroll
+      for (int jj = 0; jj < 2; ++jj) {
 #pragma unroll
         for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
           for (int h = 0; h < 2; ++h) {
-            const uint32_t s = C::NV ? (sw.s[mi][h][p / 2] >> (16 * (p % 2))) & 0xFFFFu
-                                     : (sw.s[mi][h][0] >> (8 * p)) & 0xFFu;
-            raw_scale_pairs<C::NV, F>(s, sc[mi][h]);
-          }
-        // Both k-steps of the pair decoded, then one fence, their wgmmas and one commit: 2-4%
-        // faster than a fence and commit a k-step with 128- and 192-row activation tiles, the
-        // same or better elsewhere (docs/kernels/h200/wg-pair-staged-ea4a40b.txt), but 1-3%
-        // slower in the persistent configs (final-16.txt), which keep one a k-step.
-        constexpr bool kPair = !C::PERSIST;
-        uint32_t a[2][C::WM][4];
-        // The wgmmas of k-steps jj0 .. jj1 - 1 of the pair, one group.
-        auto issue = [&](int jj0, int jj1) {
-          wgmma_fence();
-#pragma unroll
-          for (int jj = jj0; jj < jj1; ++jj) {
-            const int j = 2 * p + jj;
-            const uint64_t desc = desc_sw128(xs + (j / 4) * C::PANEL + (j % 4) * 32);
-#pragma unroll
-            for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[jj][mi], desc);
-          }
-          wgmma_commit();
-          wgmma_wait<1>();
-          // The previous own chunk's last group has completed: its stage may be refilled.
-          if (p == 0 && jj0 == 0 && c >= C::KW && lane == 0)
-            mbar_arrive(&empty[(it0 + c - C::KW) % C::STAGES]);
-        };
-#pragma unroll
-        for (int jj = 0; jj < 2; ++jj) {
-#pragma unroll
-          for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-              const uint32_t* q = &cur.q[mi][h].x;
-              if constexpr (C::LAYOUT == 2) {
-                a[jj][mi][h] = scale_raw<F>(layout::pair_raw(q[2 * jj], l2_shift), sc[mi][h][jj]);
-                a[jj][mi][2 + h] =
-                    scale_raw<F>(layout::pair_raw(q[2 * jj + 1], l2_shift), sc[mi][h][jj]);
-              } else {
-                const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
-                const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
-                a[jj][mi][h] = decode_pair<0, F>(xw, sc[mi][h][jj]);
-                a[jj][mi][2 + h] = decode_pair<2, F>(xw, sc[mi][h][jj]);
-              }
+            const uint32_t* q = &cur.q[mi][h].x;
+            if constexpr (C::LAYOUT == 2) {
+              a[jj][mi][h] = scale_raw<true>(layout::pair_raw(q[2 * jj], l2_shift), sc[mi][h][jj]);
+              a[jj][mi][2 + h] =
+                  scale_raw<true>(layout::pair_raw(q[2 * jj + 1], l2_shift), sc[mi][h][jj]);
+            } else {
+              const uint32_t x = __byte_perm(q[2 * jj], q[2 * jj + 1], sel);
+              const uint32_t xw = bitsel(0xFFFFu, x, x >> 4);
+              a[jj][mi][h] = decode_pair<0, true>(xw, sc[mi][h][jj]);
+              a[jj][mi][2 + h] = decode_pair<2, true>(xw, sc[mi][h][jj]);
             }
-          if constexpr (!kPair) issue(jj, jj + 1);
-        }
-        if constexpr (kPair) issue(0, 2);
-        cur = nxt;
-        if (p == 3) sw = swn;
+          }
+        if constexpr (!kPair) issue(jj, jj + 1);
       }
-    };
-    if constexpr (kMxFold) {
-      // Warpgroup-uniform (mx_fold_ok): both copies hold their own wgmma instructions.
-      if (fold)
-        chunk(std::true_type{});
-      else
-        chunk(std::false_type{});
-      fold = fold_n;
-    } else {
-      chunk(std::integral_constant<bool, C::FOLD>{});
+      if constexpr (kPair) issue(0, 2);
+      cur = nxt;
+      if (p == 3) sw = swn;
     }
   }
   wgmma_wait<0>();
@@ -933,8 +888,8 @@ template <class C>
 __global__ void __launch_bounds__(C::THREADS, C::MINB)
     w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
                        const uint8_t* __restrict__ packed, int N, int K, int tiles, int rtiles,
-                       int mtiles, float inv_g, uint16_t* __restrict__ Y, float* __restrict__ ws,
-                       unsigned* __restrict__ counters, bool coop) {
+                       int mtiles, uint32_t mx_bias, float inv_g, uint16_t* __restrict__ Y,
+                       float* __restrict__ ws, unsigned* __restrict__ counters, bool coop) {
   extern __shared__ uint8_t smem_raw[];
   if (threadIdx.x == 0) {
     WG_TRACE(0, wg_trace::global_ns());
@@ -981,12 +936,12 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   // registers.
   const layout::PairShift l2_shift = layout::pair_shift(t);
   // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane (WOffsets).
-  const WOffsets<C> wo(tiles, cw, ww, g, lane);
+  const WOffsets<C> wo(tiles, cw, ww, g);
   float acc[C::WM][C::BN / 2];
   if constexpr (C::PERSIST) {
     int it = 0;
     for_each_segment(pw, int(blockIdx.x), [&](int tile, int, int sn, int piece) {
-      consume<C>(acc, smem, full, empty, wo, sel, l2_shift, 0, sn, it, lane);
+      consume<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, 0, sn, it, lane);
       if (lane == 0) mbar_arrive(&empty[(it + sn - 1) % C::STAGES]);  // the segment's last stage
       it += sn;
       // The cut segment is the CTA's last.
@@ -998,7 +953,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     });
     return;
   }
-  consume<C>(acc, smem, full, empty, wo, sel, l2_shift, kg, n, 0, lane);
+  consume<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, 0, lane);
   if (threadIdx.x == 128) WG_TRACE(3, clock64());
   if constexpr (C::KW > 1) {
     // K groups 1..KW-1 hand their partial sums to group 0 through the stage memory: every
@@ -1056,7 +1011,9 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   if (rtiles * mtiles * C::S > int64_t(0x7FFFFFFF))
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
   const CUtensorMap map = x_map(X, M, w.K, box_rows(int(M), C::BN));
-  const float inv_g = C::NV ? (C::FOLD ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
+  // The folded decode's factor (folded_scale_pairs), undone on the FP32 sums.
+  const float inv_g = C::NV ? kNvFold * (1.f / w.global_scale) : std::ldexp(1.f, w.mx_fold_shift);
+  const uint32_t mx_bias = mx_fold_bias(C::NV ? 0 : w.mx_fold_shift);
   const int64_t tiles_n = rtiles * mtiles;
   float* ws = nullptr;
   unsigned* counters = nullptr;
@@ -1115,8 +1072,8 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     cfg.attrs = attr, cfg.numAttrs = 1;
   }
   MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, int(w.N), int(w.K),
-                                       w.tiles, int(rtiles), int(mtiles), inv_g, Y, ws, counters,
-                                       coop));
+                                       w.tiles, int(rtiles), int(mtiles), mx_bias, inv_g, Y, ws,
+                                       counters, coop));
   MRGPTQ_CUDA_LAUNCH_CHECK();
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(grid, st, C::BN, C::S, C::PERSIST);
@@ -1127,15 +1084,12 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   }
 }
 
-template <int WM, int BN, int CWG, int STAGES, int KW = 1, bool FOLD = false, int MINB = 0,
-          int SPLIT = 1, int SPLITG = 1, bool PERSIST = false>
+template <int WM, int BN, int CWG, int STAGES, int KW = 1, int MINB = 0, int SPLIT = 1,
+          int SPLITG = 1, bool PERSIST = false>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   with_format_layout(w, [&](auto nv, auto l) {
-    // NVFP4 folds in every config: its folded scale needs no per-chunk check (see TCfg), and one
-    // multiply a pair instead of two measured 1-3% faster at M = 64-1024 on the four shapes
-    // (docs/kernels/h200/bench-w4a16-wgmma-nv-fold.txt); MXFP4 keeps each config's choice.
-    launch_tma<TCfg<WM, BN, CWG, STAGES, decltype(nv)::value, KW, FOLD || decltype(nv)::value, MINB,
-                    SPLIT, decltype(l)::value, SPLITG, PERSIST>>(X, M, w, Y, st);
+    launch_tma<TCfg<WM, BN, CWG, STAGES, decltype(nv)::value, KW, MINB, SPLIT, decltype(l)::value,
+                    SPLITG, PERSIST>>(X, M, w, Y, st);
   });
 }
 
@@ -1308,18 +1262,20 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
 
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w) {
   return (w.tiles == 1 || w.tiles == 2 || w.tiles == 4) && (w.layout == 1 || w.layout == 2) &&
-         w.K > 0 && w.K % 32 == 0 && w.K < (int64_t(1) << 30) && w.N > 0 &&
-         w.N < (int64_t(1) << 30) && M >= 1 && M < (int64_t(1) << 30) &&
-         reinterpret_cast<uintptr_t>(X) % 16 == 0;
+         (w.format == Format::NVFP4 || w.mx_fold_shift >= 0) && w.K > 0 && w.K % 32 == 0 &&
+         w.K < (int64_t(1) << 30) && w.N > 0 && w.N < (int64_t(1) << 30) && M >= 1 &&
+         M < (int64_t(1) << 30) && reinterpret_cast<uintptr_t>(X) % 16 == 0;
 }
 
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st,
                  int config) {
   if (!w4a16_wgmma_supports(X, M, w))
     throw Error(
-        "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight, K a positive "
-        "multiple of 32, 1 <= M < 2^30 and X 16-byte aligned (M = " +
-        std::to_string(M) + ", K = " + std::to_string(w.K) + ")");
+        "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight (an MXFP4 one with "
+        "scales spanning at most 2^123: mx_fold_shift >= 0), K a positive multiple of 32, "
+        "1 <= M < 2^30 and X 16-byte aligned (M = " +
+        std::to_string(M) + ", K = " + std::to_string(w.K) +
+        ", mx_fold_shift = " + std::to_string(w.mx_fold_shift) + ")");
   if (config < 0) config = w4a16_wgmma_config_for(M, w.N, w.K);
   switch (config) {
     case 3:
@@ -1330,34 +1286,34 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
       return launch_tma_f<2, 128, 2, 4>(X, M, w, Y, st);
     case 6:  // 128 x 256, one m64n256 wgmma a k-step and warpgroup
       return launch_tma_f<1, 256, 2, 3>(X, M, w, Y, st);
-    case 7:  // 64 x 128, two K groups, 4 stages, one-multiply decode
-      return launch_tma_f<1, 128, 1, 4, 2, true, 1>(X, M, w, Y, st);
+    case 7:  // 64 x 128, two K groups, 4 stages
+      return launch_tma_f<1, 128, 1, 4, 2, 1>(X, M, w, Y, st);
     case 8:  // config 6's tile, K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 256, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
+      return launch_tma_f<1, 256, 2, 3, 1, 0, 2>(X, M, w, Y, st);
     case 9:  // config 6's tile, K split over 4 CTAs through global memory
-      return launch_tma_f<1, 256, 2, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
+      return launch_tma_f<1, 256, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st);
     case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 64, 1, 4, 1, false, 0, 2>(X, M, w, Y, st);
+      return launch_tma_f<1, 64, 1, 4, 1, 0, 2>(X, M, w, Y, st);
     case 11:  // config 6 with 192 activation rows (one m64n192 a k-step and warpgroup)
       return launch_tma_f<1, 192, 2, 3>(X, M, w, Y, st);
     case 12:  // config 8 with 192 activation rows
-      return launch_tma_f<1, 192, 2, 3, 1, false, 0, 2>(X, M, w, Y, st);
+      return launch_tma_f<1, 192, 2, 3, 1, 0, 2>(X, M, w, Y, st);
     case 13:  // config 9 with 192 activation rows
-      return launch_tma_f<1, 192, 2, 3, 1, false, 0, 1, 4>(X, M, w, Y, st);
+      return launch_tma_f<1, 192, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st);
     case 14:  // 128 x 128 (m64n128, 5 stages), K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 128, 2, 5, 1, false, 0, 2>(X, M, w, Y, st);
+      return launch_tma_f<1, 128, 2, 5, 1, 0, 2>(X, M, w, Y, st);
     case 15:  // config 14's tile, K split four ways through global memory
-      return launch_tma_f<1, 128, 2, 5, 1, false, 0, 1, 4>(X, M, w, Y, st);
+      return launch_tma_f<1, 128, 2, 5, 1, 0, 1, 4>(X, M, w, Y, st);
     case 16:  // config 6's tile, persistent, the last wave cut along K (PWork)
-      return launch_tma_f<1, 256, 2, 3, 1, false, 0, 1, 1, true>(X, M, w, Y, st);
+      return launch_tma_f<1, 256, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st);
     case 17:  // config 11's tile, persistent, the last wave cut along K
-      return launch_tma_f<1, 192, 2, 3, 1, false, 0, 1, 1, true>(X, M, w, Y, st);
+      return launch_tma_f<1, 192, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st);
     case 20:  // configs 12, 13, 17 with 160 activation rows (one m64n160 a k-step), 4 stages
-      return launch_tma_f<1, 160, 2, 4, 1, false, 0, 2>(X, M, w, Y, st);
+      return launch_tma_f<1, 160, 2, 4, 1, 0, 2>(X, M, w, Y, st);
     case 21:
-      return launch_tma_f<1, 160, 2, 4, 1, false, 0, 1, 4>(X, M, w, Y, st);
+      return launch_tma_f<1, 160, 2, 4, 1, 0, 1, 4>(X, M, w, Y, st);
     case 22:
-      return launch_tma_f<1, 160, 2, 4, 1, false, 0, 1, 1, true>(X, M, w, Y, st);
+      return launch_tma_f<1, 160, 2, 4, 1, 0, 1, 1, true>(X, M, w, Y, st);
   }
   throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..17 or 20..22, not " +
               std::to_string(config));

@@ -401,37 +401,77 @@ void make_mixed_scale_case(DeviceWeight& c, int64_t N, int64_t K, Format f, std:
 
 }  // namespace
 
-// Config 7's one-multiply decode on weights whose scales span the fold's limit
-// (MXFP4 chunks with a scale above 2^1 take the two-multiply copy of the loop
-// body, NVFP4's 2^-9 fold is undone in the epilogue): against float64, and
-// output by output against config 3 (MXFP4: two multiplies; NVFP4, which folds
-// in every config: the same decode; one K group), which differs only in the
-// order of the FP32 sums (count_far).
+// The warpgroup kernel's one-multiply decode on weights whose scales span the fold's limit
+// (MXFP4: scales above 128 make the whole weight 2^-c too small, c = mx_fold_shift, and the
+// epilogue multiplies by 2^c; NVFP4's 2^-9 is undone in the epilogue too): against float64, and
+// output by output against the streamed kernel, whose decode chooses per chunk between the
+// fold and the exact two multiplies, so an error in the shift would show. Configs 3 and 7 (one
+// and two K groups) differ from it only in the order of the FP32 sums (count_far).
 TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
     DeviceWeight c;
     make_mixed_scale_case(c, 328, 1056, f, rng);
-    size_t over = 0, at = 0;  // MXFP4 scales above 128 (two-multiply copy), equal to 128
-    for (uint8_t s : c.q.scales) over += s > 128, at += s == 128;
+    size_t over = 0, at = 0;  // MXFP4 scales above 128 (the weight shifted), equal to 128
+    int top = 0;
+    for (uint8_t s : c.q.scales) over += s > 128, at += s == 128, top = std::max(top, int(s));
     if (f == Format::MXFP4) {
-      ASSERT_GT(over, 0u) << "the mixed-scale weight has no chunk for the two-multiply copy";
+      ASSERT_GT(over, 0u) << "the mixed-scale weight has no scale above the fold's limit";
       ASSERT_GT(at, 0u) << "the mixed-scale weight has no scale at the fold's limit";
       ASSERT_LT(over, c.q.scales.size() / 2);
     }
     for (int layout : {1, 2}) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, layout);
+      EXPECT_EQ(tw.mx_fold_shift, f == Format::MXFP4 ? top - 128 : 0) << to_string(f);
       for (int64_t M : {3, 200, 300}) {
         const Acts a = make_acts(c, M, rng);
-        const std::vector<uint16_t> y3 = wgmma_output(tw, a, M, 3), y7 = wgmma_output(tw, a, M, 7);
-        EXPECT_LE(rel_error(y3, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=3";
-        EXPECT_LE(rel_error(y7, a.ref), 5e-3) << to_string(f) << " M=" << M << " config=7";
-        EXPECT_EQ(count_far(y7, y3, a.mag), 0u)
-            << to_string(f) << " M=" << M << ": config 7 far from config 3";
+        const std::vector<uint16_t> ys = output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
+          gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
+        });
+        EXPECT_LE(rel_error(ys, a.ref), 5e-3) << to_string(f) << " M=" << M << " streamed";
+        for (int config : {3, 7}) {
+          const std::vector<uint16_t> y = wgmma_output(tw, a, M, config);
+          EXPECT_LE(rel_error(y, a.ref), 5e-3)
+              << to_string(f) << " M=" << M << " config " << config;
+          EXPECT_EQ(count_far(y, ys, a.mag), 0u)
+              << to_string(f) << " M=" << M << ": config " << config << " far from the streamed";
+        }
       }
       gpu::free_tensor_core_weight(tw);
     }
   }
+}
+
+// An MXFP4 weight whose scales span more than 2^123 (bytes 0-3 in some rows, 140 in others):
+// no shift makes every folded factor exact (mx_fold_shift = -1), so the warpgroup kernel refuses
+// it with a clear error and the dispatch runs the streamed kernel (no workspace) or dequantize +
+// cuBLAS (with one) at every M, both exact. An ordinary weight gets shift 0.
+TEST_F(GpuTc, WgmmaRefusesAWeightItCannotFoldAndTheDispatchRoutesAround) {
+  std::mt19937 rng(std::random_device{}());
+  DeviceWeight c;
+  make_weight(c, 200, 512, Format::MXFP4, rng);
+  {
+    gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+    EXPECT_EQ(tw.mx_fold_shift, 0);
+    gpu::free_tensor_core_weight(tw);
+  }
+  rewrite_scales(c, [&](int64_t r, int64_t, uint8_t& s) {
+    if (r < 48) s = 140;
+    if (r >= 96 && r < 100) s = uint8_t(r % 4);
+  });
+  gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+  EXPECT_EQ(tw.mx_fold_shift, -1);
+  EXPECT_FALSE(gpu::w4a16_wgmma_supports(reinterpret_cast<const uint16_t*>(16), 40, tw));
+  for (int64_t M : {40, 300}) {
+    const Acts a = make_acts(c, M, rng);
+    uint16_t* dx = upload(a.x);
+    uint16_t* dy = poisoned<uint16_t>(a.ref.size());
+    EXPECT_THROW(gpu::w4a16_wgmma(dx, M, tw, dy, nullptr), Error) << "M=" << M;
+    cudaFree(dx), cudaFree(dy);
+    for (int cfg : {-3, -2})  // the dispatch without and with a workspace
+      EXPECT_LE(run_wgmma(tw, a, M, cfg), 5e-3) << "M=" << M << " dispatch " << cfg;
+  }
+  gpu::free_tensor_core_weight(tw);
 }
 
 // More blocks than the GPU holds at once (19200 rows: 300 blocks of config 7 at M <= 128,
