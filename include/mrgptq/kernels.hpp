@@ -162,7 +162,7 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // SM), 5 (256 x 128, one per SM), 6 (128 x 256, one per SM), activations copied by
 // tensor-map TMA, or 7 (64 x 128,
 // one per SM, each 64-row tile's 128-k chunks split over two consumer warpgroups whose partial
-// sums are added in shared memory at the end; decoding with one multiply per BF16 pair),
+// sums are added in shared memory at the end),
 // 8 = config 6's tile and 10 = config 3's tile with K split over a cluster of 2 CTAs, the
 // partial sums added through distributed shared memory, or 9 = config 6's tile with K split over
 // 4 CTAs, the partial sums added through a workspace that the call allocates in stream order

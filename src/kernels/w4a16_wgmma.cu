@@ -195,8 +195,10 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 // normal; the epilogue multiplies the FP32 sums back (by 2^9 / G, by 2^c). These are the bits of
 // the exact two-multiply decode (raw x 2^126, then x the scale) unless an FP32 partial sum is
 // subnormal. MXFP4 used to fold only in config 7, choosing per chunk between two copies of the
-// loop body by a check of the chunk's scale bytes (all <= 128); NVFP4 has folded in every config
-// since the sixth session (1-3% faster, docs/kernels/h200/bench-w4a16-wgmma-nv-fold.txt).
+// loop body by a check of the chunk's scale bytes (all <= 128); folding in every config by the
+// weight's constant made MXFP4 2.3% faster at M = 64-640 (geometric mean over the four layer
+// shapes, 0.94-1.02; level at 1024-4096: docs/kernels/h200/s28-run1-bench.txt). NVFP4 has folded
+// in every config since the sixth session (1-3%, docs/kernels/h200/bench-w4a16-wgmma-nv-fold.txt).
 //
 // Config 7 adds one option (configs 3-6 are the default, KW = 1):
 //  * KW > 1: KW consumer warpgroups along K per CWG position. Chunk c is
