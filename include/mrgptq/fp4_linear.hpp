@@ -78,7 +78,6 @@ class Fp4Linear {
   Fp8Blocks fp8_;     // MXFP4 W4A4 with fp8_weight, N and K multiples of 128
   int64_t rows_ = 0;  // the M the activation workspaces hold
   uint16_t* act_bf16_ = nullptr;
-  uint8_t *act_packed_ = nullptr, *act_scales_ = nullptr;
   Fp8Blocks act_fp8_;
   uint16_t* w_workspace_ = nullptr;
 };

@@ -18,7 +18,8 @@ bool device_available();
 // Kernel 1: BF16 [M, K] -> optional block Hadamard (block 0 = none, or 16, 32,
 // 64, 128; no random signs) -> FP4 codes and scales in one pass. MXFP4 uses the
 // "round" scale rule, NVFP4 "absmax" with the given global scale. When
-// `dequant_out` is not null, the exactly dequantized BF16 values are written too.
+// `dequant_out` is not null, the exactly dequantized BF16 values are written too;
+// then `packed` and `scales` may both be null, and only those are written.
 // The codes are the CPU quantizer's (quantize_rtn) of the rotated values:
 // Rotation::apply_rows's, bit for bit, for MXFP4 blocks of 32; the other
 // rotations run on the tensor cores, whose sums may round differently where
@@ -185,11 +186,11 @@ inline constexpr int kW4a16WgmmaConfigs[] = {3,  4,  5,  6,  7,  8,  9,  10, 11,
 // Kernel 3: W4A4 with both operands FP4 in the same format: both are expanded
 // exactly to BF16 (activations by kernel 1, weights into `workspace`) and
 // multiplied on the BF16 tensor cores by cuBLAS with FP32 accumulation.
-// Kernel 4 (the rotated FP4 linear) = quantize_activations(.., dequant_out) + this product.
+// Kernel 4 (the rotated FP4 linear) = quantize_activations(.., dequant_out) + this product;
+// kernel 1 writes only the activations' dequantized BF16 values (their codes are not needed).
 void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block,
                  float act_global_scale, uint16_t* Y, uint16_t* act_workspace /* M*K */,
-                 uint8_t* act_packed /* M*K/2 */, uint8_t* act_scales /* M*K/group */,
-                 uint16_t* w_workspace /* N*K, or null if pre-expanded */, cudaStream_t stream);
+                 uint16_t* w_workspace /* N*K */, cudaStream_t stream);
 
 // The same layer on the re-laid-out weight: kernel 1 expands the activations
 // exactly to BF16 (into act_workspace), then w4a16_gemm multiplies them with the
@@ -198,7 +199,6 @@ void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block
 // only above M = 4096, where dequantize + cuBLAS is faster; it may be null).
 void w4a4_linear(const uint16_t* X, int64_t M, const TcWeight& w, int rot_block,
                  float act_global_scale, uint16_t* Y, uint16_t* act_workspace /* M*K */,
-                 uint8_t* act_packed /* M*K/2 */, uint8_t* act_scales /* M*K/group */,
                  uint16_t* w_workspace /* N*K or null */, cudaStream_t stream);
 
 // Plain BF16 GEMM Y[M, N] = X[M, K] W^T through cuBLASLt (the baseline, and the

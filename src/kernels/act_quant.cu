@@ -506,15 +506,19 @@ __global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<
       return;
     }
     if (!in) continue;
-    if (!kHalf || full) {
-      reinterpret_cast<uint4*>(o.packed)[t] = make_uint4(word[0], word[1], word[2], word[3]);
-      if constexpr (NV)  // the thread's scale bytes, contiguous
-        reinterpret_cast<uint16_t*>(o.scales)[t] = uint16_t(s);
-      else
-        o.scales[t] = uint8_t(s);
-    } else {  // NVFP4's last 16 elements
-      *reinterpret_cast<uint2*>(o.packed + v0 * 4) = make_uint2(word[0], word[1]);
-      o.scales[2 * t] = uint8_t(s);
+    // No codes where only the BF16 values are wanted (the W4A4 layers): 2 bytes a value
+    // written instead of 2.56 (NVFP4) / 2.53 (MXFP4).
+    if (o.packed) {
+      if (!kHalf || full) {
+        reinterpret_cast<uint4*>(o.packed)[t] = make_uint4(word[0], word[1], word[2], word[3]);
+        if constexpr (NV)  // the thread's scale bytes, contiguous
+          reinterpret_cast<uint16_t*>(o.scales)[t] = uint16_t(s);
+        else
+          o.scales[t] = uint8_t(s);
+      } else {  // NVFP4's last 16 elements
+        *reinterpret_cast<uint2*>(o.packed + v0 * 4) = make_uint2(word[0], word[1]);
+        o.scales[2 * t] = uint8_t(s);
+      }
     }
     if (o.deq) {
 #pragma unroll
@@ -651,6 +655,10 @@ void quantize_activations(const uint16_t* x, int64_t M, int64_t K, Format f, int
     throw Error("quantize_activations: K = " + std::to_string(K) +
                 " must be a positive multiple of " + std::to_string(chunk) +
                 " (pad the input dimension)");
+  if (!packed != !scales)
+    throw Error("quantize_activations: codes and scales are written together (both or neither)");
+  if (!packed && !dequant_out)
+    throw Error("quantize_activations: nothing to write (no codes and no BF16 output)");
   const Outs o{packed, scales, dequant_out, rotated_out};
   if (f == Format::NVFP4) {
     if (!(global_scale > 0.f))

@@ -78,7 +78,7 @@ Fp4Linear::Fp4Linear(const Fp4Weight& w, const Fp4LinearOptions& o, cudaStream_t
 Fp4Linear::~Fp4Linear() {
   if (tc_.packed) free_tensor_core_weight(tc_);
   free_ptr(fp8_.data), free_ptr(fp8_.scales);
-  free_ptr(act_bf16_), free_ptr(act_packed_), free_ptr(act_scales_);
+  free_ptr(act_bf16_);
   free_ptr(act_fp8_.data), free_ptr(act_fp8_.scales);
   free_ptr(w_workspace_);
 }
@@ -106,7 +106,7 @@ void Fp4Linear::reserve(int64_t M, LinearPath path, bool need_w_workspace) {
   MRGPTQ_CUDA_CHECK(cudaDeviceSynchronize());
   const int64_t K = tc_.K;
   if (grow) {
-    free_ptr(act_bf16_), free_ptr(act_packed_), free_ptr(act_scales_);
+    free_ptr(act_bf16_);
     free_ptr(act_fp8_.data), free_ptr(act_fp8_.scales);
     rows_ = M;
   }
@@ -115,11 +115,7 @@ void Fp4Linear::reserve(int64_t M, LinearPath path, bool need_w_workspace) {
     MRGPTQ_CUDA_CHECK(cudaMalloc(&act_fp8_.data, size_t(ra * K)));
     MRGPTQ_CUDA_CHECK(cudaMalloc(&act_fp8_.scales, size_t(ra * (K / 128)) * 4));
   }
-  if (bf16 && !act_bf16_) {
-    MRGPTQ_CUDA_CHECK(cudaMalloc(&act_bf16_, size_t(rows_ * K) * 2));
-    MRGPTQ_CUDA_CHECK(cudaMalloc(&act_packed_, size_t(rows_ * K / 2)));
-    MRGPTQ_CUDA_CHECK(cudaMalloc(&act_scales_, size_t(rows_ * K / 16)));  // NVFP4: groups of 16
-  }
+  if (bf16 && !act_bf16_) MRGPTQ_CUDA_CHECK(cudaMalloc(&act_bf16_, size_t(rows_ * K) * 2));
   if (need_w_workspace && !w_workspace_)
     MRGPTQ_CUDA_CHECK(cudaMalloc(&w_workspace_, size_t(tc_.N * K) * 2));
 }
@@ -134,8 +130,8 @@ void Fp4Linear::forward(const uint16_t* X, int64_t M, uint16_t* Y, cudaStream_t 
       w4a16_gemm(X, M, tc_, Y, ws ? w_workspace_ : nullptr, stream);
       return;
     case LinearPath::kW4a4Bf16:
-      w4a4_linear(X, M, tc_, opt_.rot_block, opt_.act_global_scale, Y, act_bf16_, act_packed_,
-                  act_scales_, ws ? w_workspace_ : nullptr, stream);
+      w4a4_linear(X, M, tc_, opt_.rot_block, opt_.act_global_scale, Y, act_bf16_,
+                  ws ? w_workspace_ : nullptr, stream);
       return;
     case LinearPath::kW4a4Fp8: {
       Fp8Blocks a = act_fp8_;

@@ -382,26 +382,25 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 }
 
 void w4a4_linear(const uint16_t* X, int64_t M, const Fp4Weight& w, int rot_block,
-                 float act_global_scale, uint16_t* Y, uint16_t* act_workspace, uint8_t* act_packed,
-                 uint8_t* act_scales, uint16_t* w_workspace, cudaStream_t stream) {
+                 float act_global_scale, uint16_t* Y, uint16_t* act_workspace,
+                 uint16_t* w_workspace, cudaStream_t stream) {
   check_weight(w);
-  quantize_activations(X, M, w.K, w.format, rot_block, act_global_scale, act_packed, act_scales,
+  if (!act_workspace) throw Error("W4A4: needs an M*K BF16 workspace for the activations");
+  if (!w_workspace) throw Error("W4A4: needs an N*K BF16 workspace for the expanded weight");
+  quantize_activations(X, M, w.K, w.format, rot_block, act_global_scale, nullptr, nullptr,
                        act_workspace, stream);
-  if (w_workspace)
-    dequantize_to_bf16(w, w_workspace, stream);
-  else
-    throw Error("W4A4: needs an N*K BF16 workspace for the expanded weight");
+  dequantize_to_bf16(w, w_workspace, stream);
   bf16_gemm(act_workspace, M, w_workspace, w.N, w.K, Y, stream);
 }
 
 void w4a4_linear(const uint16_t* X, int64_t M, const TcWeight& w, int rot_block,
-                 float act_global_scale, uint16_t* Y, uint16_t* act_workspace, uint8_t* act_packed,
-                 uint8_t* act_scales, uint16_t* w_workspace, cudaStream_t stream) {
+                 float act_global_scale, uint16_t* Y, uint16_t* act_workspace,
+                 uint16_t* w_workspace, cudaStream_t stream) {
   if (w.N <= 0 || w.K <= 0 || w.K % 32)
     throw Error("W4A4: weight was not made by make_tensor_core_weight (K = " + std::to_string(w.K) +
                 ")");
   if (!act_workspace) throw Error("W4A4: needs an M*K BF16 workspace for the activations");
-  quantize_activations(X, M, w.K, w.format, rot_block, act_global_scale, act_packed, act_scales,
+  quantize_activations(X, M, w.K, w.format, rot_block, act_global_scale, nullptr, nullptr,
                        act_workspace, stream);
   w4a16_gemm(act_workspace, M, w, Y, w_workspace, stream);
 }

@@ -39,6 +39,8 @@ struct Mismatches {
   // with rotated_out (the instantiation checked above) and without it (the one
   // every other caller runs).
   size_t without_rotated_out = 0;
+  // Whether the BF16 values differ when the codes and scales are not written (null).
+  bool without_codes = false;
 };
 // Where the kernel rotates in registers, in the CPU's order (none; MXFP4 b = 32), its codes must
 // be the CPU rotation path's bit for bit; on the tensor cores (every other rotation) a sum may
@@ -65,6 +67,9 @@ Mismatches kernel1_mismatches(const std::vector<uint16_t>& x, int64_t M, int64_t
   auto* ds2 = poisoned<uint8_t>(cpu_path.scales.size());
   auto* dd2 = with_deq ? poisoned<uint16_t>(size_t(M * K)) : nullptr;
   gpu::quantize_activations(dx, M, K, f, rot, g, dp2, ds2, dd2, nullptr);
+  // The BF16 values alone, as the W4A4 layers ask for them (no codes written).
+  auto* dd3 = with_deq ? poisoned<uint16_t>(size_t(M * K)) : nullptr;
+  if (with_deq) gpu::quantize_activations(dx, M, K, f, rot, g, nullptr, nullptr, dd3, nullptr);
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   const std::vector<float> rotated = download(dr, size_t(M * K));
   QuantOptions o;
@@ -88,6 +93,7 @@ Mismatches kernel1_mismatches(const std::vector<uint16_t>& x, int64_t M, int64_t
     const MatrixF deq = dequantize(ref);
     for (int64_t i = 0; i < M * K; ++i) r.deq += d[size_t(i)] != to_bf16(deq.data[size_t(i)]);
     r.without_rotated_out += d != download(dd2, size_t(M * K));
+    r.without_codes = d != download(dd3, size_t(M * K));
   }
   r.without_rotated_out += (p != download(dp2, p.size())) + (s != download(ds2, s.size()));
   // Each output within 2^-18 of its block's l1 norm / sqrt(b) of the float64
@@ -105,7 +111,7 @@ Mismatches kernel1_mismatches(const std::vector<uint16_t>& x, int64_t M, int64_t
       r.rotated_off += !(std::fabs(double(rotated[size_t(i)]) - xd[size_t(i)]) <= tol);
   }
   cudaFree(dx), cudaFree(dp), cudaFree(ds), cudaFree(dd), cudaFree(dr);
-  cudaFree(dp2), cudaFree(ds2), cudaFree(dd2);
+  cudaFree(dp2), cudaFree(ds2), cudaFree(dd2), cudaFree(dd3);
   return r;
 }
 
@@ -126,6 +132,7 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
         EXPECT_EQ(r.deq, 0u) << what;
         EXPECT_EQ(r.rotated_off, 0u) << what;
         EXPECT_EQ(r.without_rotated_out, 0u) << what;
+        EXPECT_FALSE(r.without_codes) << what;
         // The CPU's own rotation path: rounding ties only on the tensor cores (up
         // to 7 bytes in 13056 were seen).
         if (rotated_in_registers(f, rot)) {
@@ -140,6 +147,15 @@ TEST_F(Gpu, ActivationQuantizerCodesEqualTheCpuReference) {
   EXPECT_THROW(gpu::quantize_activations(nullptr, 4, 48, Format::MXFP4, 0, 1.f, nullptr, nullptr,
                                          nullptr, nullptr),
                Error);
+  // Nothing to write, or codes without their scales: refused before any launch.
+  uint8_t* p = poisoned<uint8_t>(64);
+  EXPECT_THROW(gpu::quantize_activations(nullptr, 1, 64, Format::MXFP4, 0, 1.f, nullptr, nullptr,
+                                         nullptr, nullptr),
+               Error);
+  EXPECT_THROW(gpu::quantize_activations(nullptr, 1, 64, Format::MXFP4, 0, 1.f, p, nullptr, nullptr,
+                                         nullptr),
+               Error);
+  cudaFree(p);
 }
 
 // NVFP4's rotations in blocks of C chunks (force_activation_chunks; the size alone picks C > 1
@@ -236,17 +252,15 @@ void check_w4a4_linear(Format f, int64_t M, bool relaid, std::mt19937& rng) {
   uint16_t* dx = upload(x);
   auto* dy = poisoned<uint16_t>(size_t(M * N));
   auto* aw = poisoned<uint16_t>(size_t(M * K));
-  auto* ap = poisoned<uint8_t>(size_t(M * K / 2));
-  auto* as = poisoned<uint8_t>(size_t(M * K / 16));
   auto* ww = relaid ? nullptr : poisoned<uint16_t>(size_t(N * K));
   auto run = [&] {
     if (relaid) {
       gpu::TcWeight tw = gpu::make_tensor_core_weight(w.view(), nullptr);
-      gpu::w4a4_linear(dx, M, tw, 32, g, dy, aw, ap, as, nullptr, nullptr);
+      gpu::w4a4_linear(dx, M, tw, 32, g, dy, aw, nullptr, nullptr);
       EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
       gpu::free_tensor_core_weight(tw);
     } else {
-      gpu::w4a4_linear(dx, M, w.view(), 32, g, dy, aw, ap, as, ww, nullptr);
+      gpu::w4a4_linear(dx, M, w.view(), 32, g, dy, aw, ww, nullptr);
       EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
     }
     return rel_error_vs_f64(download(dy, size_t(M * N)), A, w.deq);
@@ -257,7 +271,7 @@ void check_w4a4_linear(Format f, int64_t M, bool relaid, std::mt19937& rng) {
   const std::vector<uint8_t> bad = wrong_scales(w.q);
   CK(cudaMemcpy(w.scales, bad.data(), bad.size(), cudaMemcpyHostToDevice));
   EXPECT_GT(run(), 5e-3) << what << ": a planted wrong scale passed";
-  cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ap), cudaFree(as), cudaFree(ww);
+  cudaFree(dx), cudaFree(dy), cudaFree(aw), cudaFree(ww);
 }
 }  // namespace
 
