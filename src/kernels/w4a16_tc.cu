@@ -1247,6 +1247,7 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
   if (units >= (int64_t(1) << 31))
     throw Error("W4A16: weight [" + std::to_string(w.N) + ", " + std::to_string(w.K) +
                 "] is too large for one re-laid-out tensor (split it)");
+  r.mx_fold_shift = w.format == Format::MXFP4 ? mx_fold_shift_of(w, st) : 0;
   MRGPTQ_CUDA_CHECK(cudaMalloc(&r.packed, tensor_core_weight_bytes(r)));
   const unsigned grid = unsigned((units + 255) / 256);
   with_format_layout(r, [&](auto nv, auto l) {
@@ -1260,7 +1261,6 @@ TcWeight make_tensor_core_weight(const Fp4Weight& w, cudaStream_t st, int tiles,
     go(relayout_kernel<1, NV, L>);
   });
   MRGPTQ_CUDA_LAUNCH_CHECK();
-  r.mx_fold_shift = w.format == Format::MXFP4 ? mx_fold_shift_of(w, st) : 0;
   // The streamed kernels copy their first weight bytes before griddepcontrol.wait (the early
   // trigger), so a programmatic launch right after this one could read the weight while the
   // relayout's last stores are still on their way. Waiting here, once at load time, keeps every
