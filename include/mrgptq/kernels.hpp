@@ -106,8 +106,9 @@ struct TcWeight {
   // MXFP4: the warpgroup kernel decodes a weight pair with one multiply, by 2^(s-1-c) for scale
   // byte s, and multiplies its FP32 sums by 2^c, with c = max(0, largest scale byte - 128) so
   // that every factor is a BF16 normal (src/kernels/w4a16_common.cuh, folded_scale_pairs). -1
-  // where that would not be exact (the smallest scale byte below c - 5: scales spanning more than
-  // 2^123), which the warpgroup kernel then refuses (w4a16_gemm takes the streamed kernel).
+  // where that would not be exact (the smallest scale byte below c - 5: scale bytes above 128
+  // and spanning more than 133 binades), which the warpgroup kernel then refuses (w4a16_gemm
+  // takes the streamed kernel).
   // Set by make_tensor_core_weight; 0 for NVFP4.
   int mx_fold_shift = -1;
 };

@@ -370,7 +370,7 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
                   (w4a16_stream_wide(w) || !wg || w4a16_wgmma_config_for(M, w.N, w.K) != 4)))
     return w4a16_tensor_core(X, M, w, Y, st);
   if (wg && (M <= kW4a16WgmmaMaxM || !workspace)) return w4a16_wgmma(X, M, w, Y, st);
-  // An MXFP4 weight whose scales span more than 2^123 (TcWeight::mx_fold_shift < 0): the
+  // An MXFP4 weight whose scales span more than 133 binades (TcWeight::mx_fold_shift < 0): the
   // streamed kernel, whose decode checks each chunk's scales, at any M where there is no
   // workspace to expand it into.
   if (!workspace && w.format == Format::MXFP4 && w.mx_fold_shift < 0)

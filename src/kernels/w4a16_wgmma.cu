@@ -1274,7 +1274,7 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
   if (!w4a16_wgmma_supports(X, M, w))
     throw Error(
         "W4A16 wgmma kernel: needs a weight made by make_tensor_core_weight (an MXFP4 one with "
-        "scales spanning at most 2^123: mx_fold_shift >= 0), K a positive multiple of 32, "
+        "scales spanning at most 133 binades: mx_fold_shift >= 0), K a positive multiple of 32, "
         "1 <= M < 2^30 and X 16-byte aligned (M = " +
         std::to_string(M) + ", K = " + std::to_string(w.K) +
         ", mx_fold_shift = " + std::to_string(w.mx_fold_shift) + ")");

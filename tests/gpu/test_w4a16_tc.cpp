@@ -442,7 +442,7 @@ TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
   }
 }
 
-// An MXFP4 weight whose scales span more than 2^123 (bytes 0-3 in some rows, 140 in others):
+// An MXFP4 weight whose scales span more than 133 binades (bytes 0-3 in some rows, 140 in others):
 // no shift makes every folded factor exact (mx_fold_shift = -1), so the warpgroup kernel refuses
 // it with a clear error and the dispatch runs the streamed kernel (no workspace) or dequantize +
 // cuBLAS (with one) at every M, both exact. An ordinary weight gets shift 0.
