@@ -321,15 +321,21 @@ __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q
 
 // A chunk's tile pairs on a table-free decode: pair(acc, q0, s0, q1, s1, has1, fold) with folded
 // scales unless an MXFP4 scale byte of the warp's chunk exceeds 128 (a warp-uniform choice).
+// fold_all: the weight has no MXFP4 scale byte above 128 (TcWeight::mx_fold_shift == 0, every
+// real weight), so no chunk needs the check. Measured without it (every chunk folding: the
+// experiment docs/kernels/h200/s28-stream-nocheck-experiment.patch, s28-run4-bench.txt, three
+// rounds): 1.5% faster over M = 1-32 on the four layer shapes, 5-6% at M = 24-32 on the two
+// wide ones.
 template <int TILES, bool NV, class Acc, class Pair>
 __device__ __forceinline__ void for_tile_pairs_folded(Acc& acc, const uint4 (&q)[TILES],
-                                                      const uint32_t (&s)[TILES], Pair pair) {
+                                                      const uint32_t (&s)[TILES], bool fold_all,
+                                                      Pair pair) {
   auto tiles = [&](auto fold) {
     for_tile_pairs<TILES>(acc, q, s,
                           [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1,
                               auto has1) { pair(a, q0, s0, q1, s1, has1, fold); });
   };
-  if (!NV && !mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
+  if (!NV && !fold_all && !mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
   tiles(std::true_type{});
 }
 
@@ -337,11 +343,11 @@ __device__ __forceinline__ void for_tile_pairs_folded(Acc& acc, const uint4 (&q)
 template <int NT, int TILES, bool NV>
 __device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][4],
                                               const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
-                                              const XFrag<NT>& xf) {
+                                              const XFrag<NT>& xf, bool fold_all) {
   XPair<NT> x;
   pair_x<NT>(x, xf);
   for_tile_pairs_folded<TILES, NV>(
-      acc, q, s,
+      acc, q, s, fold_all,
       [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1,
           auto fold) {
         mma_pair_raw<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
@@ -385,9 +391,9 @@ __device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0
 template <int NT, int TILES, bool NV>
 __device__ __forceinline__ void mma_chunk_l2(float (&acc)[(TILES + 1) / 2][NT][4],
                                              const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
-                                             const XFrag<NT>& x) {
+                                             const XFrag<NT>& x, bool fold_all) {
   for_tile_pairs_folded<TILES, NV>(
-      acc, q, s,
+      acc, q, s, fold_all,
       [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1,
           auto fold) {
         mma_pair_l2<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
@@ -569,7 +575,7 @@ template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int WAR
           int SUB>
 __global__ void __launch_bounds__(WARPS * 32, MINB)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
-                 int64_t N, int64_t K, int mblocks, float inv_g, bool evict_first,
+                 int64_t N, int64_t K, int mblocks, float inv_g, bool fold_all, bool evict_first,
                  uint16_t* __restrict__ Y, bool pdl) {
   using L = Layout<TILES, NV, kStages, RAW, WARPS, SUB>;
   extern __shared__ __align__(128) uint8_t smem[];
@@ -649,9 +655,9 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     __syncwarp();
     if (active) {
       if constexpr (LAYOUT == 2)
-        mma_chunk_l2<NT, TILES, NV>(acc, q, sc, x);
+        mma_chunk_l2<NT, TILES, NV>(acc, q, sc, x, fold_all);
       else if constexpr (RAW)
-        mma_chunk_raw<NT, TILES, NV>(acc, q, sc, x);
+        mma_chunk_raw<NT, TILES, NV>(acc, q, sc, x, fold_all);
       else
         mma_tiles<NT, TILES, NV>(acc, q, sc, x, lut);
     }
@@ -666,6 +672,11 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     WG_TRACE(5, clock64());
     WG_TRACE(6, wg_trace::global_ns());
   }
+}
+
+// Whether no chunk of the weight needs the MXFP4 fold check (for_tile_pairs_folded).
+bool weight_folds_all(const TcWeight& w) {
+  return w.format == Format::NVFP4 || w.mx_fold_shift == 0;
 }
 
 // Dynamic shared memory of which an SM holds exactly two CTAs (228 KB a SM, 1 KB each reserved).
@@ -697,7 +708,7 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   const int smem = two ? kHalfSmem : int(L::bytes);
   use_dynamic_smem<kernel>(smem);
   launch_dependent(pdl, kernel, unsigned(blocks), WARPS * 32, size_t(smem), st, X, M, w.packed, w.N,
-                   w.K, mblocks, inv_g, mblocks == 1, Y);
+                   w.K, mblocks, inv_g, weight_folds_all(w), mblocks == 1, Y);
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream");
 #endif
@@ -754,7 +765,7 @@ template <bool NV, int NT, int STAGES, int CH, int SUB>
 __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
                     const uint8_t* __restrict__ packed, int64_t N, int64_t K, float inv_g,
-                    uint16_t* __restrict__ Y, bool pdl) {
+                    bool fold_all, uint16_t* __restrict__ Y, bool pdl) {
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
   constexpr int WARPS = CH * SUB;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
@@ -848,7 +859,7 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     // (docs/kernels/h200/s23-run7.txt, s23-run8.txt).
     constexpr bool kLate = STAGES > 2;
     if constexpr (!kLate) release_slot_after_reads(&empty[slot], lane);
-    if (active) mma_chunk_l2<NT, 4, NV>(acc, q, sc, x);
+    if (active) mma_chunk_l2<NT, 4, NV>(acc, q, sc, x, fold_all);
     if constexpr (kLate) release_slot_after_use(&empty[slot], lane);
   }
   // Each row block's CH warps reduce their partial sums in their own part of the ring.
@@ -880,7 +891,7 @@ void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStr
   const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
   const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
   launch_dependent(programmatic_launch(), kernel, unsigned(blocks), (CH * SUB + 1) * 32, L::bytes,
-                   st, map, M, w.packed, w.N, w.K, inv_g, Y);
+                   st, map, M, w.packed, w.N, w.K, inv_g, weight_folds_all(w), Y);
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream_xs");
 #endif

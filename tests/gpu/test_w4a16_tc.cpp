@@ -717,27 +717,40 @@ TEST_F(GpuTc, StreamedDecodesMatchFloat64AndEachOtherAtOddSizes) {
 // single groups: MXFP4 bytes 0..4 (subnormal products), 128 (the largest that
 // folds 2^126 into the scale) and 129..140 (the warp falls back to two
 // multiplies); NVFP4 E4M3 subnormals 0x01..0x07 and the largest, 0x7E = 448.
+// MXFP4 twice: with the bytes above 128 (mx_fold_shift -1: each chunk checks
+// its scales) and without them (shift 0: no chunk checks, all fold), against the
+// table decode, which never folds.
 TEST_F(GpuTc, StreamedDecodesMatchAtExtremeScales) {
   std::mt19937 rng(std::random_device{}());
-  for (Format f : {Format::MXFP4, Format::NVFP4}) {
-    DeviceWeight c;
-    make_weight(c, 328, 1056, f, rng);
-    rewrite_scales(c, [&](int64_t r, int64_t g, uint8_t& s) {
-      const int64_t block = r / 32, pick = (r * 7 + g * 3) % 11;
+  for (Format f : {Format::MXFP4, Format::NVFP4})
+    for (bool over128 : {true, false}) {
+      if (f == Format::NVFP4 && !over128) continue;
+      DeviceWeight c;
+      make_weight(c, 328, 1056, f, rng);
+      rewrite_scales(c, [&](int64_t r, int64_t g, uint8_t& s) {
+        const int64_t block = r / 32, pick = (r * 7 + g * 3) % 11;
+        if (f == Format::MXFP4) {
+          if (block == 1) s = uint8_t(r % 5);                                 // tiny everywhere
+          if (block == 2) s = uint8_t(120 + (r + g) % 9);                     // up to 128: all fold
+          if (block == 3) s = uint8_t((over128 ? 125 : 113) + (r + g) % 16);  // to 140: fallback
+          if (block == 4 && pick == 0) s = uint8_t((over128 ? 129 : 126) + g % 3);  // one big group
+          if (block == 5 && pick == 0) s = uint8_t(g % 3);  // one tiny group
+        } else {
+          if (block == 1) s = uint8_t(1 + (r + g) % 7);     // E4M3 subnormals
+          if (block == 2) s = uint8_t(0x78 + (r + g) % 7);  // 256 .. 448
+          if (block == 3 && pick == 0) s = 0x01;
+        }
+      });
       if (f == Format::MXFP4) {
-        if (block == 1) s = uint8_t(r % 5);                     // tiny everywhere
-        if (block == 2) s = uint8_t(120 + (r + g) % 9);         // up to 128: all fold
-        if (block == 3) s = uint8_t(125 + (r + g) % 16);        // up to 140: fallback
-        if (block == 4 && pick == 0) s = uint8_t(129 + g % 3);  // one big group in a chunk
-        if (block == 5 && pick == 0) s = uint8_t(g % 3);        // one tiny group
-      } else {
-        if (block == 1) s = uint8_t(1 + (r + g) % 7);     // E4M3 subnormals
-        if (block == 2) s = uint8_t(0x78 + (r + g) % 7);  // 256 .. 448
-        if (block == 3 && pick == 0) s = 0x01;
+        gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr);
+        // With bytes 0 and 140 in one weight no shift folds every chunk exactly: -1.
+        EXPECT_EQ(tw.mx_fold_shift, over128 ? -1 : 0);
+        gpu::free_tensor_core_weight(tw);
       }
-    });
-    check_decodes(c, 0, {1, 9, 17, 40}, rng, std::string(to_string(f)) + " extreme scales");
-  }
+      check_decodes(
+          c, 0, {1, 9, 17, 40}, rng,
+          std::string(to_string(f)) + " extreme scales" + (over128 ? "" : ", none above 128"));
+    }
 }
 
 // Small and quick, for compute-sanitizer: both decodes, both formats, a
