@@ -283,16 +283,17 @@ __device__ __forceinline__ uint32_t fp4x2_raw(uint32_t q) {
 // for the table-free decode (which yields code x 2^-126, see w4a16_wgmma.cu):
 // one multiply per weight pair instead of two.
 // MXFP4: 2^(s-127) x 2^126 = 2^(s-1), a BF16 normal only for s <= 128 (s = 0
-// gives 2^-1). The streamed kernels check that warp-uniformly per chunk and
-// keep the two-multiply path for the rest (mx_bias = kMxFoldBias). The
-// warpgroup kernel instead makes every weight 2^-c too small, c =
+// gives 2^-1). So the kernels make every weight 2^-c too small, c =
 // TcWeight::mx_fold_shift = max(0, largest scale - 128), found once at load
 // time: the factor 2^(s-1-c) is a normal for every scale of the weight
 // (mx_fold_bias(c)), code x 2^(s-127-c) stays exact down to BF16's subnormal
-// step 2^-133 (s >= c - 5, else the weight gets -1 and the streamed kernels),
-// and the kernel multiplies its FP32 result by 2^c: the same bits unless an
-// FP32 partial sum is subnormal. c = 0 for any weight whose values stay below
-// 2 x 6, i.e. every real one, and then nothing changes at all.
+// step 2^-133 (s >= c - 5), and the kernel multiplies its FP32 result by 2^c:
+// the same bits unless an FP32 partial sum is subnormal. c = 0 for any weight
+// whose values stay below 2 x 6, i.e. every real one, and then nothing changes
+// at all. Where no c is exact (-1: scales spanning more than 133 binades), the
+// streamed kernels check each chunk warp-uniformly and keep the two-multiply
+// path for chunks with a byte above 128 (mx_bias = kMxFoldBias); the warpgroup
+// kernel refuses such a weight.
 // NVFP4: e4m3 x 2^126 overflows BF16 from 4 up, so the weights are
 // made 2^-9 too small instead: e4m3 x 2^117 <= 448 x 2^117 < 2^126 is exact (4
 // significant bits), every code x e4m3 x 2^-9 is a multiple of 2^-19 and so
@@ -319,9 +320,10 @@ __device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2]
 // FOLD: the group scale pairs of folded_scale_pairs, one multiply; else scale_pairs' and the
 // exact two-step raw x 2^126 x scale.
 template <bool NV, bool FOLD>
-__device__ __forceinline__ void raw_scale_pairs(uint32_t s, uint32_t (&sc)[2]) {
+__device__ __forceinline__ void raw_scale_pairs(uint32_t s, uint32_t (&sc)[2],
+                                                uint32_t mx_bias = kMxFoldBias) {
   if constexpr (FOLD)
-    folded_scale_pairs<NV>(s, sc);
+    folded_scale_pairs<NV>(s, sc, mx_bias);
   else
     scale_pairs<NV>(s, sc);
 }

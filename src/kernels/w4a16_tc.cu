@@ -14,6 +14,7 @@
 // decode chain a layer's start overlaps the previous layer's end: 0.2-2.1 us a layer on the H200
 // (docs/PERFORMANCE.md, twentieth and twenty-fourth sessions).
 #include <algorithm>
+#include <cmath>
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
@@ -296,10 +297,11 @@ __device__ __forceinline__ void pair_x(XPair<NT>& o, const XFrag<NT>& x) {
 // two-step raw x 2^126 x scale_pairs.
 template <int NT, bool NV, bool HAS1, bool FOLD>
 __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
-                                             const uint4& q1, uint32_t s1, const XPair<NT>& x) {
+                                             const uint4& q1, uint32_t s1, const XPair<NT>& x,
+                                             uint32_t mx_bias) {
   uint32_t sc0[2], sc1[2] = {0, 0};
-  raw_scale_pairs<NV, FOLD>(s0, sc0);
-  if constexpr (HAS1) raw_scale_pairs<NV, FOLD>(s1, sc1);
+  raw_scale_pairs<NV, FOLD>(s0, sc0, mx_bias);
+  if constexpr (HAS1) raw_scale_pairs<NV, FOLD>(s1, sc1, mx_bias);
 #pragma unroll
   for (int j = 0; j < 8; ++j) {
     const uint32_t w0 = (&q0.x)[j / 2], w1 = (&q1.x)[j / 2];
@@ -320,37 +322,39 @@ __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q
 }
 
 // A chunk's tile pairs on a table-free decode: pair(acc, q0, s0, q1, s1, has1, fold) with folded
-// scales unless an MXFP4 scale byte of the warp's chunk exceeds 128 (a warp-uniform choice).
-// fold_all: the weight has no MXFP4 scale byte above 128 (TcWeight::mx_fold_shift == 0, every
-// real weight), so no chunk needs the check. Measured without it (every chunk folding: the
-// experiment docs/kernels/h200/s28-stream-nocheck-experiment.patch, s28-run4-bench.txt, three
-// rounds): 1.5% faster over M = 1-32 on the four layer shapes, 5-6% at M = 24-32 on the two
-// wide ones.
-template <int TILES, bool NV, class Acc, class Pair>
+// scales. MXCHECK (MXFP4 weights with mx_fold_shift -1 only): unless a scale byte of the warp's
+// chunk exceeds 128 (a warp-uniform choice), else the two multiplies. Every other weight folds
+// every chunk by the weight's shift, in code with one copy of the loop body: measured with the
+// check and its second copy gone (docs/kernels/h200/s28-stream-nocheck-experiment.patch,
+// s28-run4-bench.txt, three rounds), 1.5% faster over M = 1-32 on the four layer shapes and 5-6%
+// at M = 24-32 on the two wide ones; the check alone skipped by a run-time flag, with both copies
+// still compiled, gave 0.7% (s28-run5-bench.txt).
+template <int TILES, bool NV, bool MXCHECK, class Acc, class Pair>
 __device__ __forceinline__ void for_tile_pairs_folded(Acc& acc, const uint4 (&q)[TILES],
-                                                      const uint32_t (&s)[TILES], bool fold_all,
-                                                      Pair pair) {
+                                                      const uint32_t (&s)[TILES], Pair pair) {
   auto tiles = [&](auto fold) {
     for_tile_pairs<TILES>(acc, q, s,
                           [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1,
                               auto has1) { pair(a, q0, s0, q1, s1, has1, fold); });
   };
-  if (!NV && !fold_all && !mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
+  if constexpr (!NV && MXCHECK)
+    if (!mx_fold_ok<TILES>(s)) return tiles(std::false_type{});
   tiles(std::true_type{});
 }
 
 // The chunk's mma steps on layout 1's table-free decode.
-template <int NT, int TILES, bool NV>
+template <int NT, int TILES, bool NV, bool MXCHECK>
 __device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][4],
                                               const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
-                                              const XFrag<NT>& xf, bool fold_all) {
+                                              const XFrag<NT>& xf, uint32_t mx_bias) {
   XPair<NT> x;
   pair_x<NT>(x, xf);
-  for_tile_pairs_folded<TILES, NV>(
-      acc, q, s, fold_all,
+  for_tile_pairs_folded<TILES, NV, MXCHECK>(
+      acc, q, s,
       [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1,
           auto fold) {
-        mma_pair_raw<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
+        mma_pair_raw<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x,
+                                                                           mx_bias);
       });
 }
 
@@ -363,10 +367,11 @@ __device__ __forceinline__ void mma_chunk_raw(float (&acc)[(TILES + 1) / 2][NT][
 
 template <int NT, bool NV, bool HAS1, bool FOLD>
 __device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0, uint32_t s0,
-                                            const uint4& q1, uint32_t s1, const XFrag<NT>& x) {
+                                            const uint4& q1, uint32_t s1, const XFrag<NT>& x,
+                                            uint32_t mx_bias) {
   uint32_t c0[2], c1[2] = {0, 0};  // [0]: k 0..15 of the lane's 32 (words 0, 1), [1]: 16..31
-  raw_scale_pairs<NV, FOLD>(s0, c0);
-  if constexpr (HAS1) raw_scale_pairs<NV, FOLD>(s1, c1);
+  raw_scale_pairs<NV, FOLD>(s0, c0, mx_bias);
+  if constexpr (HAS1) raw_scale_pairs<NV, FOLD>(s1, c1, mx_bias);
 #pragma unroll
   for (int w = 0; w < 4; ++w) {
     const uint32_t w0 = (&q0.x)[w], w1 = (&q1.x)[w], sc0 = c0[w / 2], sc1 = c1[w / 2];
@@ -388,15 +393,16 @@ __device__ __forceinline__ void mma_pair_l2(float (&acc)[NT][4], const uint4& q0
 }
 
 // The chunk's mma steps on layout 2.
-template <int NT, int TILES, bool NV>
+template <int NT, int TILES, bool NV, bool MXCHECK>
 __device__ __forceinline__ void mma_chunk_l2(float (&acc)[(TILES + 1) / 2][NT][4],
                                              const uint4 (&q)[TILES], const uint32_t (&s)[TILES],
-                                             const XFrag<NT>& x, bool fold_all) {
-  for_tile_pairs_folded<TILES, NV>(
-      acc, q, s, fold_all,
+                                             const XFrag<NT>& x, uint32_t mx_bias) {
+  for_tile_pairs_folded<TILES, NV, MXCHECK>(
+      acc, q, s,
       [&](auto& a, const uint4& q0, uint32_t s0, const uint4& q1, uint32_t s1, auto has1,
           auto fold) {
-        mma_pair_l2<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x);
+        mma_pair_l2<NT, NV, decltype(has1)::value, decltype(fold)::value>(a, q0, s0, q1, s1, x,
+                                                                          mx_bias);
       });
 }
 
@@ -571,11 +577,13 @@ struct Layout {
 // us on 8192x8192, 50.4 -> 48.0 on 28672x8192, 47.7 -> 44.8 on 8192x28672, 18.5 -> 17.9 on
 // 4096x14336; M = 16 (table-free) 26.9 -> 26.5, 73.5 -> 71.3, 71.9 -> 65.0, 25.9 -> 24.3; M = 32
 // ties or wins (117.5 -> 101.0 on 8192x28672); the late refill is gone.
+// MXCHECK, mx_bias: for_tile_pairs_folded and folded_scale_pairs (the launch picks them from
+// TcWeight::mx_fold_shift).
 template <int TILES, bool NV, int NT, int kStages, bool RAW, int LAYOUT, int WARPS, int MINB,
-          int SUB>
+          int SUB, bool MXCHECK>
 __global__ void __launch_bounds__(WARPS * 32, MINB)
     w4a16_stream(const uint16_t* __restrict__ X, int M, const uint8_t* __restrict__ packed,
-                 int64_t N, int64_t K, int mblocks, float inv_g, bool fold_all, bool evict_first,
+                 int64_t N, int64_t K, int mblocks, float inv_g, uint32_t mx_bias, bool evict_first,
                  uint16_t* __restrict__ Y, bool pdl) {
   using L = Layout<TILES, NV, kStages, RAW, WARPS, SUB>;
   extern __shared__ __align__(128) uint8_t smem[];
@@ -655,9 +663,9 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     __syncwarp();
     if (active) {
       if constexpr (LAYOUT == 2)
-        mma_chunk_l2<NT, TILES, NV>(acc, q, sc, x, fold_all);
+        mma_chunk_l2<NT, TILES, NV, MXCHECK>(acc, q, sc, x, mx_bias);
       else if constexpr (RAW)
-        mma_chunk_raw<NT, TILES, NV>(acc, q, sc, x, fold_all);
+        mma_chunk_raw<NT, TILES, NV, MXCHECK>(acc, q, sc, x, mx_bias);
       else
         mma_tiles<NT, TILES, NV>(acc, q, sc, x, lut);
     }
@@ -674,9 +682,25 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   }
 }
 
-// Whether no chunk of the weight needs the MXFP4 fold check (for_tile_pairs_folded).
-bool weight_folds_all(const TcWeight& w) {
-  return w.format == Format::NVFP4 || w.mx_fold_shift == 0;
+// The table-free decode's fold for a weight (folded_scale_pairs): whether an MXFP4 weight's
+// chunks must each check their scales (no exact shift), the factor's bias, and the epilogue's
+// multiplier (NVFP4 2^9 / G, MXFP4 2^c).
+struct Fold {
+  bool check;
+  uint32_t mx_bias;
+  float inv_g;
+};
+Fold fold_of(const TcWeight& w) {
+  if (w.format == Format::NVFP4) return {false, kMxFoldBias, kNvFold * (1.f / w.global_scale)};
+  if (w.mx_fold_shift < 0) return {true, kMxFoldBias, 1.f};
+  return {false, mx_fold_bias(w.mx_fold_shift), std::ldexp(1.f, w.mx_fold_shift)};
+}
+// Calls go(kernel) with K_CHECK where the weight's chunks check their scales, else K_FOLD (both
+// as std::integral_constant, so that go can set the kernel's attributes).
+template <auto K_FOLD, auto K_CHECK, class Go>
+void with_fold_kernel(const Fold& f, Go go) {
+  if (f.check) return go(std::integral_constant<decltype(K_CHECK), K_CHECK>{});
+  go(std::integral_constant<decltype(K_FOLD), K_FOLD>{});
 }
 
 // Dynamic shared memory of which an SM holds exactly two CTAs (228 KB a SM, 1 KB each reserved).
@@ -688,14 +712,14 @@ template <int TILES, bool NV, int NT, int STG, bool RAW, int LAYOUT = 1, int WAR
 void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   static_assert(LAYOUT == 1 || RAW, "layout 2 has no table decode");
   using L = Layout<TILES, NV, STG, RAW, WARPS, SUB>;
-  constexpr auto kernel = w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB, SUB>;
   static_assert(L::bytes * MINB <= 227 * 1024, "MINB blocks fit in one SM's shared memory");
   if (w.tiles * SUB != TILES) throw Error("W4A16 streamed kernel: weight row blocks do not match");
   const int mblocks = (M + NT * 8 - 1) / (NT * 8);
   const int64_t rows = (w.N + TILES * 8 - 1) / (TILES * 8), blocks = rows * mblocks;
   if (blocks > int64_t(0x7FFFFFFF)) throw Error("W4A16: M x N too large for one launch");
-  // 1 / G rounded once, then (RAW) times 2^9 exactly: see folded_scale_pairs.
-  const float inv_g = NV ? (RAW ? kNvFold : 1.f) * (1.f / w.global_scale) : 1.f;
+  // The table decode (not RAW) does not fold: 1 / G for NVFP4, 1 for MXFP4. NVFP4's 1 / G is
+  // rounded once, then (RAW) times 2^9 exactly: see folded_scale_pairs.
+  const Fold fold = RAW ? fold_of(w) : Fold{false, kMxFoldBias, NV ? 1.f / w.global_scale : 1.f};
   // In a programmatic launch, a grid of at most two CTAs an SM on the 3-slot kernel asks for half
   // the shared memory, so that the SM holds two: a dependent launched early would otherwise take
   // the third slots and pile three CTAs onto the SMs that free first. Measured on the H200 in
@@ -706,9 +730,15 @@ void launch(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream
   const bool two =
       pdl && MINB == 3 && blocks <= 2 * int64_t(sm_count()) && int(L::bytes) <= kHalfSmem;
   const int smem = two ? kHalfSmem : int(L::bytes);
-  use_dynamic_smem<kernel>(smem);
-  launch_dependent(pdl, kernel, unsigned(blocks), WARPS * 32, size_t(smem), st, X, M, w.packed, w.N,
-                   w.K, mblocks, inv_g, weight_folds_all(w), mblocks == 1, Y);
+  // The checking form exists for table-free MXFP4 decodes only.
+  with_fold_kernel<w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB, SUB, false>,
+                   w4a16_stream<TILES, NV, NT, STG, RAW, LAYOUT, WARPS, MINB, SUB, RAW && !NV>>(
+      fold, [&](auto k) {
+        constexpr auto kernel = decltype(k)::value;
+        use_dynamic_smem<kernel>(smem);
+        launch_dependent(pdl, kernel, unsigned(blocks), WARPS * 32, size_t(smem), st, X, M,
+                         w.packed, w.N, w.K, mblocks, fold.inv_g, fold.mx_bias, mblocks == 1, Y);
+      });
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream");
 #endif
@@ -761,11 +791,11 @@ struct XsLayout {
 };
 
 // One CTA an SM (its ring takes most of the shared memory; xs_form sizes grids of one wave).
-template <bool NV, int NT, int STAGES, int CH, int SUB>
+template <bool NV, int NT, int STAGES, int CH, int SUB, bool MXCHECK>
 __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     w4a16_stream_xs(const __grid_constant__ CUtensorMap xmap, int M,
                     const uint8_t* __restrict__ packed, int64_t N, int64_t K, float inv_g,
-                    bool fold_all, uint16_t* __restrict__ Y, bool pdl) {
+                    uint32_t mx_bias, uint16_t* __restrict__ Y, bool pdl) {
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
   constexpr int WARPS = CH * SUB;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
@@ -859,7 +889,7 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
     // (docs/kernels/h200/s23-run7.txt, s23-run8.txt).
     constexpr bool kLate = STAGES > 2;
     if constexpr (!kLate) release_slot_after_reads(&empty[slot], lane);
-    if (active) mma_chunk_l2<NT, 4, NV>(acc, q, sc, x, fold_all);
+    if (active) mma_chunk_l2<NT, 4, NV, MXCHECK>(acc, q, sc, x, mx_bias);
     if constexpr (kLate) release_slot_after_use(&empty[slot], lane);
   }
   // Each row block's CH warps reduce their partial sums in their own part of the ring.
@@ -880,18 +910,21 @@ __global__ void __launch_bounds__(32 * (CH * SUB + 1), 1)
 template <bool NV, int NT, int STAGES, int CH, int SUB>
 void launch_xs(const uint16_t* X, int M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   using L = XsLayout<NV, NT, STAGES, CH, SUB>;
-  constexpr auto kernel = w4a16_stream_xs<NV, NT, STAGES, CH, SUB>;
   static_assert(L::bytes <= 227 * 1024, "the ring fits in one SM's shared memory");
-  use_dynamic_smem<kernel>(int(L::bytes));
   if (M < 1 || M > NT * 8) throw Error("W4A16 X-staged kernel: M past its activation box");
   const int64_t blocks = (w.N + SUB * 32 - 1) / (SUB * 32);  // at most the SMs (xs_form)
   const cuuint64_t dim[3] = {64, cuuint64_t(w.K / 64), cuuint64_t(M)};
   const cuuint64_t stride[2] = {128, cuuint64_t(w.K) * 2};
   const cuuint32_t box[3] = {64, 2, cuuint32_t(M)};  // the M rows only (see XsLayout)
   const CUtensorMap map = bf16_tensor_map(X, 3, dim, stride, box, "W4A16 streamed kernel");
-  const float inv_g = NV ? kNvFold * (1.f / w.global_scale) : 1.f;
-  launch_dependent(programmatic_launch(), kernel, unsigned(blocks), (CH * SUB + 1) * 32, L::bytes,
-                   st, map, M, w.packed, w.N, w.K, inv_g, weight_folds_all(w), Y);
+  const Fold fold = fold_of(w);
+  with_fold_kernel<w4a16_stream_xs<NV, NT, STAGES, CH, SUB, false>,
+                   w4a16_stream_xs<NV, NT, STAGES, CH, SUB, !NV>>(fold, [&](auto k) {
+    constexpr auto kernel = decltype(k)::value;
+    use_dynamic_smem<kernel>(int(L::bytes));
+    launch_dependent(programmatic_launch(), kernel, unsigned(blocks), (CH * SUB + 1) * 32, L::bytes,
+                     st, map, M, w.packed, w.N, w.K, fold.inv_g, fold.mx_bias, Y);
+  });
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(blocks, st, NT * 8, 1, false, "stream_xs");
 #endif
