@@ -69,6 +69,13 @@ std::vector<uint16_t> wgmma_output(const gpu::TcWeight& tw, const Acts& a, int64
     gpu::w4a16_wgmma(dx, M, tw, dy, nullptr, config);
   });
 }
+// Y (raw BF16 bits) of the streamed kernel with a given decode.
+std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t M,
+                                 gpu::StreamDecode d) {
+  return output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
+    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr, d);
+  });
+}
 // Elements that differ, bit for bit.
 size_t count_diff(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
   size_t d = 0;
@@ -401,12 +408,13 @@ void make_mixed_scale_case(DeviceWeight& c, int64_t N, int64_t K, Format f, std:
 
 }  // namespace
 
-// The warpgroup kernel's one-multiply decode on weights whose scales span the fold's limit
-// (MXFP4: scales above 128 make the whole weight 2^-c too small, c = mx_fold_shift, and the
-// epilogue multiplies by 2^c; NVFP4's 2^-9 is undone in the epilogue too): against float64, and
-// output by output against the streamed kernel, whose decode chooses per chunk between the
-// fold and the exact two multiplies, so an error in the shift would show. Configs 3 and 7 (one
-// and two K groups) differ from it only in the order of the FP32 sums (count_far).
+// The one-multiply decodes on weights whose scales span the fold's limit (MXFP4: scales above
+// 128 make the whole weight 2^-c too small, c = mx_fold_shift, and the epilogue multiplies by
+// 2^c; NVFP4's 2^-9 is undone in the epilogue too): the warpgroup kernel (configs 3 and 7, one
+// and two K groups) and the streamed kernel's table-free decode, each against float64 and output
+// by output against the streamed kernel's table decode (layout 1), which never folds, so that an
+// error in the shift would show; they differ from it only in the order of the FP32 sums
+// (count_far).
 TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4}) {
@@ -420,25 +428,28 @@ TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
       ASSERT_GT(at, 0u) << "the mixed-scale weight has no scale at the fold's limit";
       ASSERT_LT(over, c.q.scales.size() / 2);
     }
-    for (int layout : {1, 2}) {
-      gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, layout);
-      EXPECT_EQ(tw.mx_fold_shift, f == Format::MXFP4 ? top - 128 : 0) << to_string(f);
-      for (int64_t M : {3, 200, 300}) {
-        const Acts a = make_acts(c, M, rng);
-        const std::vector<uint16_t> ys = output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
-          gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr);
-        });
-        EXPECT_LE(rel_error(ys, a.ref), 5e-3) << to_string(f) << " M=" << M << " streamed";
-        for (int config : {3, 7}) {
-          const std::vector<uint16_t> y = wgmma_output(tw, a, M, config);
-          EXPECT_LE(rel_error(y, a.ref), 5e-3)
-              << to_string(f) << " M=" << M << " config " << config;
-          EXPECT_EQ(count_far(y, ys, a.mag), 0u)
-              << to_string(f) << " M=" << M << ": config " << config << " far from the streamed";
+    gpu::TcWeight tw1 = gpu::make_tensor_core_weight(c.view(), nullptr, 0, 1);
+    for (int64_t M : {3, 200, 300}) {
+      const Acts a = make_acts(c, M, rng);
+      const std::vector<uint16_t> yt = run_decode(tw1, a, M, gpu::StreamDecode::kTable);
+      EXPECT_LE(rel_error(yt, a.ref), 5e-3) << to_string(f) << " M=" << M << " table";
+      for (int layout : {1, 2}) {
+        gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, layout);
+        EXPECT_EQ(tw.mx_fold_shift, f == Format::MXFP4 ? top - 128 : 0) << to_string(f);
+        const std::string what = std::string(to_string(f)) + " M=" + std::to_string(M) +
+                                 " layout " + std::to_string(layout);
+        std::vector<std::pair<std::string, std::vector<uint16_t>>> ys;
+        ys.emplace_back("streamed", run_decode(tw, a, M, gpu::StreamDecode::kTableFree));
+        for (int config : {3, 7})
+          ys.emplace_back("config " + std::to_string(config), wgmma_output(tw, a, M, config));
+        for (const auto& [name, y] : ys) {
+          EXPECT_LE(rel_error(y, a.ref), 5e-3) << what << " " << name;
+          EXPECT_EQ(count_far(y, yt, a.mag), 0u) << what << ": " << name << " far from the table";
         }
+        gpu::free_tensor_core_weight(tw);
       }
-      gpu::free_tensor_core_weight(tw);
     }
+    gpu::free_tensor_core_weight(tw1);
   }
 }
 
@@ -639,14 +650,6 @@ TEST_F(GpuTc, PlantedWrongScaleFailsTheCheck) {
 }
 
 namespace {
-
-// Y (raw BF16 bits) of the streamed kernel with a given decode.
-std::vector<uint16_t> run_decode(const gpu::TcWeight& tw, const Acts& a, int64_t M,
-                                 gpu::StreamDecode d) {
-  return output_of(a, [&](const uint16_t* dx, uint16_t* dy) {
-    gpu::w4a16_tensor_core(dx, M, tw, dy, nullptr, d);
-  });
-}
 
 // Both decodes of the streamed kernel on a layout-1 weight, layout 2's, and the
 // automatic choice against the float64 reference, and each table-free decode
