@@ -324,11 +324,11 @@ __device__ __forceinline__ void mma_pair_raw(float (&acc)[NT][4], const uint4& q
 // A chunk's tile pairs on a table-free decode: pair(acc, q0, s0, q1, s1, has1, fold) with folded
 // scales. MXCHECK (MXFP4 weights with mx_fold_shift -1 only): unless a scale byte of the warp's
 // chunk exceeds 128 (a warp-uniform choice), else the two multiplies. Every other weight folds
-// every chunk by the weight's shift, in code with one copy of the loop body: measured with the
-// check and its second copy gone (docs/kernels/h200/s28-stream-nocheck-experiment.patch,
-// s28-run4-bench.txt, three rounds), 1.5% faster over M = 1-32 on the four layer shapes and 5-6%
-// at M = 24-32 on the two wide ones; the check alone skipped by a run-time flag, with both copies
-// still compiled, gave 0.7% (s28-run5-bench.txt).
+// every chunk by the weight's shift, in code with one copy of the loop body: against the check in
+// every chunk, 1.5% faster over M = 1-32 on the four layer shapes (geometric mean, two rounds) and
+// 6.5% at M = 24-32 on the two wide ones, as fast as no check at all
+// (docs/kernels/h200/s28-run6-bench.txt). The check alone skipped by a run-time flag, with both
+// copies still compiled, gave only 0.7% (s28-run5-bench.txt).
 template <int TILES, bool NV, bool MXCHECK, class Acc, class Pair>
 __device__ __forceinline__ void for_tile_pairs_folded(Acc& acc, const uint4 (&q)[TILES],
                                                       const uint32_t (&s)[TILES], Pair pair) {
