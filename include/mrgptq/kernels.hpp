@@ -103,13 +103,13 @@ struct TcWeight {
   int layout = 1;  // 1: codes as nibbles; 2: bits spread for a cheaper decode (w4_layout.hpp)
   uint8_t* packed = nullptr;  // codes and scales, as above
   float global_scale = 1.f;
-  // MXFP4: the warpgroup kernel decodes a weight pair with one multiply, by 2^(s-1-c) for scale
-  // byte s, and multiplies its FP32 sums by 2^c, with c = max(0, largest scale byte - 128) so
-  // that every factor is a BF16 normal (src/kernels/w4a16_common.cuh, folded_scale_pairs). -1
-  // where that would not be exact (the smallest scale byte below c - 5: scale bytes above 128
-  // and spanning more than 133 binades), which the warpgroup kernel then refuses (w4a16_gemm
-  // takes the streamed kernel).
-  // Set by make_tensor_core_weight; 0 for NVFP4.
+  // MXFP4: the table-free decodes (the warpgroup kernel, the streamed kernels) multiply a weight
+  // pair once, by 2^(s-1-c) for scale byte s, and multiply their FP32 sums by 2^c, with
+  // c = max(0, largest scale byte - 128) so that every factor is a BF16 normal
+  // (src/kernels/w4a16_common.cuh, folded_scale_pairs). -1 where that would not be exact (the
+  // smallest scale byte below c - 5: scale bytes above 128 and spanning more than 133 binades):
+  // the warpgroup kernel then refuses the weight (w4a16_gemm takes the streamed kernel), and the
+  // streamed kernels check each chunk's scales. Set by make_tensor_core_weight; 0 for NVFP4.
   int mx_fold_shift = -1;
 };
 // tiles: 8-row tiles per block (1, 2 or 4), or 0 = chosen from N and the GPU.
