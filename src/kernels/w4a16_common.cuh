@@ -10,6 +10,7 @@
 #include <cudaTypedefs.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -303,6 +304,19 @@ constexpr float kNvFold = 512.f;
 constexpr uint32_t kMxFoldBias = 0x3F003F00u;  // 126 << 7 in both halves
 __host__ __device__ constexpr uint32_t mx_fold_bias(int c) {
   return uint32_t(126 - c) * 0x00800080u;
+}
+// Host: a weight's fold for the table-free decodes -- whether an MXFP4 weight's chunks must each
+// check their scales (mx_fold_shift -1: no exact shift), the factor's bias (folded_scale_pairs'
+// mx_bias), and the multiplier of the FP32 sums (NVFP4 2^9 / G, MXFP4 2^c).
+struct Fold {
+  bool check;
+  uint32_t mx_bias;
+  float inv_g;
+};
+inline Fold fold_of(const TcWeight& w) {
+  if (w.format == Format::NVFP4) return {false, kMxFoldBias, kNvFold * (1.f / w.global_scale)};
+  if (w.mx_fold_shift < 0) return {true, kMxFoldBias, 1.f};
+  return {false, mx_fold_bias(w.mx_fold_shift), std::ldexp(1.f, w.mx_fold_shift)};
 }
 template <bool NV>
 __device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2],

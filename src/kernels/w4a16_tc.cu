@@ -682,19 +682,6 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
   }
 }
 
-// The table-free decode's fold for a weight (folded_scale_pairs): whether an MXFP4 weight's
-// chunks must each check their scales (no exact shift), the factor's bias, and the epilogue's
-// multiplier (NVFP4 2^9 / G, MXFP4 2^c).
-struct Fold {
-  bool check;
-  uint32_t mx_bias;
-  float inv_g;
-};
-Fold fold_of(const TcWeight& w) {
-  if (w.format == Format::NVFP4) return {false, kMxFoldBias, kNvFold * (1.f / w.global_scale)};
-  if (w.mx_fold_shift < 0) return {true, kMxFoldBias, 1.f};
-  return {false, mx_fold_bias(w.mx_fold_shift), std::ldexp(1.f, w.mx_fold_shift)};
-}
 // Calls go(kernel) with K_CHECK where the weight's chunks check their scales, else K_FOLD (both
 // as std::integral_constant, so that go can set the kernel's attributes).
 template <auto K_FOLD, auto K_CHECK, class Go>

@@ -1014,8 +1014,9 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
   const CUtensorMap map = x_map(X, M, w.K, box_rows(int(M), C::BN));
   // The folded decode's factor (folded_scale_pairs), undone on the FP32 sums.
-  const float inv_g = C::NV ? kNvFold * (1.f / w.global_scale) : std::ldexp(1.f, w.mx_fold_shift);
-  const uint32_t mx_bias = mx_fold_bias(C::NV ? 0 : w.mx_fold_shift);
+  const Fold fold = fold_of(w);  // never a checking one here: w4a16_wgmma_supports refuses it
+  const float inv_g = fold.inv_g;
+  const uint32_t mx_bias = fold.mx_bias;
   const int64_t tiles_n = rtiles * mtiles;
   float* ws = nullptr;
   unsigned* counters = nullptr;
