@@ -7,6 +7,8 @@
 # Static counts include rare branches; docs/PERFORMANCE.md quotes them where it says "static".
 # SASS_LIST=1: instead, each matching kernel's instructions without addresses and encodings (its
 # name, then one instruction a line), for diffing two sources' code of one kernel.
+# An instruction line starts with its address, /*0000*/ .. /*ffff*/ and wider past 4096 instructions
+# (counted since 2026-12-03; before, kernels longer than that were cut at 4096).
 # Needs cuobjdump (CUDA's, or PyPI's nvidia-cuda-cuobjdump: set CUOBJDUMP).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,7 @@ nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,
 if [ "${SASS_LIST:-0}" = 1 ]; then
   "$CUOBJDUMP" -sass "$W/k.cubin" | awk -v re="$RE" '
     /Function : / { on = $3 ~ re; if (on) print $3; next }
-    on && /^ +\/\*[0-9a-f][0-9a-f][0-9a-f][0-9a-f]\*\// { sub(/^ +\/\*[0-9a-f]+\*\/ +/, ""); sub(/ *\/\*.*$/, ""); print }'
+    on && /^ +\/\*[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+\*\// { sub(/^ +\/\*[0-9a-f]+\*\/ +/, ""); sub(/ *\/\*.*$/, ""); print }'
   exit 0
 fi
 "$CUOBJDUMP" -sass "$W/k.cubin" | awk -v re="$RE" -v ops="$OPS" '
@@ -29,6 +31,6 @@ fi
       print line "  " name } }
   BEGIN { k = split(ops, o, " ") }
   /Function : / { flush(); name = $3; n = 0; delete c; next }
-  /^ +\/\*[0-9a-f][0-9a-f][0-9a-f][0-9a-f]\*\// { op = $2; if (op ~ /^@/) op = $3; sub(/\..*/, "", op); sub(/;$/, "", op)
+  /^ +\/\*[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+\*\// { op = $2; if (op ~ /^@/) op = $3; sub(/\..*/, "", op); sub(/;$/, "", op)
     if (op == "NOP") next; ++n; ++c[op] }
   END { flush() }'
