@@ -370,13 +370,10 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
                   (w4a16_stream_wide(w) || !wg || w4a16_wgmma_config_for(M, w.N, w.K) != 4)))
     return w4a16_tensor_core(X, M, w, Y, st);
   if (wg && (M <= kW4a16WgmmaMaxM || !workspace)) return w4a16_wgmma(X, M, w, Y, st);
-  // An MXFP4 weight whose scales span more than 133 binades (TcWeight::mx_fold_shift < 0): the
-  // streamed kernel, whose decode checks each chunk's scales, at any M where there is no
-  // workspace to expand it into.
-  if (!workspace && w.format == Format::MXFP4 && w.mx_fold_shift < 0)
-    return w4a16_tensor_core(X, M, w, Y, st);
-  // Without a workspace the warpgroup kernel runs, or says why it cannot.
-  if (!workspace) return w4a16_wgmma(X, M, w, Y, st);
+  // What the warpgroup kernel does not take (w4a16_wgmma_supports: e.g. an MXFP4 weight with
+  // mx_fold_shift -1), with no workspace to expand the weight into: the streamed kernel, which
+  // takes every re-laid-out weight at any M, or says why it cannot.
+  if (!workspace) return w4a16_tensor_core(X, M, w, Y, st);
   dequantize_to_bf16(w, workspace, st);
   bf16_gemm(X, M, workspace, w.N, w.K, Y, st);
 }

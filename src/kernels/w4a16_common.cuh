@@ -320,7 +320,7 @@ inline Fold fold_of(const TcWeight& w) {
 }
 template <bool NV>
 __device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2],
-                                                   uint32_t mx_bias = kMxFoldBias) {
+                                                   uint32_t mx_bias) {
   if constexpr (NV) {
     const float2 f = e4m3x2_to_float2(s);
     sc[0] = bf16x2_splat(f.x * 0x1p117f);
@@ -334,8 +334,7 @@ __device__ __forceinline__ void folded_scale_pairs(uint32_t s, uint32_t (&sc)[2]
 // FOLD: the group scale pairs of folded_scale_pairs, one multiply; else scale_pairs' and the
 // exact two-step raw x 2^126 x scale.
 template <bool NV, bool FOLD>
-__device__ __forceinline__ void raw_scale_pairs(uint32_t s, uint32_t (&sc)[2],
-                                                uint32_t mx_bias = kMxFoldBias) {
+__device__ __forceinline__ void raw_scale_pairs(uint32_t s, uint32_t (&sc)[2], uint32_t mx_bias) {
   if constexpr (FOLD)
     folded_scale_pairs<NV>(s, sc, mx_bias);
   else

@@ -1013,10 +1013,9 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   if (rtiles * mtiles * C::S > int64_t(0x7FFFFFFF))
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
   const CUtensorMap map = x_map(X, M, w.K, box_rows(int(M), C::BN));
-  // The folded decode's factor (folded_scale_pairs), undone on the FP32 sums.
-  const Fold fold = fold_of(w);  // never a checking one here: w4a16_wgmma_supports refuses it
-  const float inv_g = fold.inv_g;
-  const uint32_t mx_bias = fold.mx_bias;
+  // The folded decode's factor (folded_scale_pairs), undone on the FP32 sums; never a checking
+  // fold here (w4a16_wgmma_supports refuses it).
+  const Fold fold = fold_of(w);
   const int64_t tiles_n = rtiles * mtiles;
   float* ws = nullptr;
   unsigned* counters = nullptr;
@@ -1075,8 +1074,8 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     cfg.attrs = attr, cfg.numAttrs = 1;
   }
   MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, int(w.N), int(w.K),
-                                       w.tiles, int(rtiles), int(mtiles), mx_bias, inv_g, Y, ws,
-                                       counters, coop));
+                                       w.tiles, int(rtiles), int(mtiles), fold.mx_bias, fold.inv_g,
+                                       Y, ws, counters, coop));
   MRGPTQ_CUDA_LAUNCH_CHECK();
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(grid, st, C::BN, C::S, C::PERSIST);

@@ -735,7 +735,7 @@ TEST_F(GpuTc, StreamedDecodesMatchAtExtremeScales) {
         if (f == Format::MXFP4) {
           if (block == 1) s = uint8_t(r % 5);                                 // tiny everywhere
           if (block == 2) s = uint8_t(120 + (r + g) % 9);                     // up to 128: all fold
-          if (block == 3) s = uint8_t((over128 ? 125 : 113) + (r + g) % 16);  // to 140: fallback
+          if (block == 3) s = uint8_t((over128 ? 125 : 113) + (r + g) % 16);  // to 140 (128)
           if (block == 4 && pick == 0) s = uint8_t((over128 ? 129 : 126) + g % 3);  // one big group
           if (block == 5 && pick == 0) s = uint8_t(g % 3);  // one tiny group
         } else {
