@@ -3,8 +3,8 @@
 // fallback and the w4a16_gemm dispatch vs cuBLASLt BF16, same run, CUDA events, medians, weights
 // rotated over copies larger than 4x L2, random data (never zeros).
 // usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] [--dispatch]
-//                       [--expand] [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L]
-//                       [--help]
+//                       [--expand] [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L
+//                       [--w4a4]] [--help]
 // --only NxK: this shape (any N x K, K a multiple of 128) instead of the four layer shapes;
 // --cfg C: with --wg, time config C only (e.g. to find which config fails on a shape);
 // --ms: these M instead of the default list; --reps: repeats per median (default 30, 10 from
@@ -30,6 +30,10 @@
 // NVFP4, each with plain launches and as programmatic dependents (gpu::set_programmatic_launch),
 // all in turn call for call. The layers do not feed each other (N != K in general): what the
 // chain shows is how much of a kernel's start and end overlaps its neighbours'.
+// --w4a4: with --chain, each layer call is the W4A4 layer on the re-laid-out weight instead
+// (w4a4_linear: kernel 1 -- rotation 32 for MXFP4, 16 for NVFP4 -- into one BF16 activation
+// workspace that every layer shares, then w4a16_gemm on it); --chain 1 times single layers, where
+// the programmatic launches overlap only the layer's own two kernels.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -52,7 +56,7 @@ using namespace mrgptq::bench;
 namespace {
 
 int run(int argc, char** argv) {
-  bool quick = false, wg_only = false, dispatch = false, expand = false;
+  bool quick = false, wg_only = false, dispatch = false, expand = false, w4a4 = false;
   const char* only = nullptr;  // one shape, e.g. 4096x14336
   int only_cfg = -1, reps_arg = 0, tiles_arg = 0, layout_arg = 2, chain = 0;
   std::vector<int64_t> ms_arg;
@@ -68,9 +72,14 @@ int run(int argc, char** argv) {
     if (std::strcmp(argv[i], "--layout") == 0 && i + 1 < argc) layout_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--tiles") == 0 && i + 1 < argc) tiles_arg = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--chain") == 0 && i + 1 < argc) chain = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--w4a4") == 0) w4a4 = true;
     if (std::strcmp(argv[i], "--ab") == 0 && i + 1 < argc)
       for (int64_t c : int_list(argv[++i])) ab_arg.push_back(int(c));
     if (std::strcmp(argv[i], "--ms") == 0 && i + 1 < argc) ms_arg = int_list(argv[++i]);
+  }
+  if (w4a4 && chain <= 0) {
+    std::fprintf(stderr, "--w4a4 times W4A4 layers in chains: give --chain L (L >= 1)\n");
+    return 2;
   }
   if (!gpu::device_available()) {
     std::printf("no CUDA device: benchmark skipped\n");
@@ -88,10 +97,11 @@ int run(int argc, char** argv) {
     MRGPTQ_CUDA_CHECK(cudaStreamCreate(&cs));
     std::printf(
         "%-12s %5s %9s | %9s %6s | %9s %6s | %9s %6s | %9s %6s\n"
-        "(chains of %d layer calls, us per layer; pdl = launched as programmatic dependents; "
+        "(chains of %d %s, us per layer; pdl = launched as programmatic dependents; "
         "ratio = cuBLAS BF16 / ours)\n",
         "N x K", "M", "bf16 us", "mx us", "ratio", "mx pdl us", "ratio", "nv us", "ratio",
-        "nv pdl us", "ratio", chain);
+        "nv pdl us", "ratio", chain,
+        w4a4 ? "W4A4 layer calls (w4a4_linear: kernel 1 + w4a16_gemm)" : "layer calls");
   } else if (expand) {
     std::printf(
         "%-12s | %9s %7s | %9s %7s %6s | %9s %7s %6s | %9s %7s %6s\n"
@@ -237,10 +247,15 @@ int run(int argc, char** argv) {
             for (int l = 0; l < chain; ++l) call(size_t(i) * size_t(chain) + size_t(l));
           };
         };
+        uint16_t* act = nullptr;  // --w4a4: the layers' shared activation workspace
+        if (w4a4) MRGPTQ_CUDA_CHECK(cudaMalloc(&act, size_t(M * K * 2)));
         auto ours = [&](const std::vector<gpu::TcWeight>& tw, bool pdl) {
           return layers([&, pdl](size_t n) {
             gpu::ScopedProgrammaticLaunch mode(pdl);
-            gpu::w4a16_gemm(x, M, tw[n % tw.size()], y, ws, cs);
+            const gpu::TcWeight& w = tw[n % tw.size()];
+            if (!w4a4) return gpu::w4a16_gemm(x, M, w, y, ws, cs);
+            const bool nv = w.format == Format::NVFP4;
+            gpu::w4a4_linear(x, M, w, nv ? 16 : 32, nv ? 448.f : 1.f, y, act, ws, cs);
           });
         };
         const std::vector<double> t = time_rounds(
@@ -258,6 +273,7 @@ int run(int argc, char** argv) {
         std::fflush(stdout);
         MRGPTQ_CUDA_CHECK(cudaFree(x));
         MRGPTQ_CUDA_CHECK(cudaFree(y));
+        if (act) MRGPTQ_CUDA_CHECK(cudaFree(act));
         continue;
       }
       if (dispatch) {
@@ -397,7 +413,8 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::printf(
           "usage: bench_w4a16_tc [--quick] [--only NxK] [--wg [--cfg C | --ab C1,C2,...]] "
-          "[--dispatch] [--expand] [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L]\n"
+          "[--dispatch] [--expand] [--ms M1,...] [--reps R] [--tiles T] [--layout L] [--chain L "
+          "[--w4a4]]\n"
           "  W4A16 kernels against cuBLAS BF16 on the issue's four layer shapes (or --only NxK).\n"
           "  --wg: the warpgroup kernel in every config (kernels.hpp) and its automatic choice;\n"
           "        --cfg C times config C alone; --ab C1,C2,... times these configs (-1: the\n"
@@ -411,7 +428,9 @@ int main(int argc, char** argv) {
           "  --ms: the M to time; --reps: repeats a median; --tiles / --layout: the weight's\n"
           "        re-layout (see the source's header).\n"
           "  --chain L: decode chains of L layer calls, us per layer: cuBLAS BF16 and w4a16_gemm\n"
-          "        (MXFP4, NVFP4) with plain and programmatic (overlapped) launches.\n");
+          "        (MXFP4, NVFP4) with plain and programmatic (overlapped) launches.\n"
+          "  --w4a4: with --chain, W4A4 layers (kernel 1 + w4a16_gemm) instead; --chain 1 times\n"
+          "        single layers.\n");
       return 0;
     }
   try {

@@ -41,6 +41,9 @@
 
 using namespace mrgptq;
 using namespace mrgptq::gpu::w4;
+using mrgptq::gpu::grid_dependency_wait;
+using mrgptq::gpu::grid_dependents_launch;
+using mrgptq::gpu::launch_dependent;
 
 namespace {
 

@@ -43,7 +43,10 @@ int forced_activation_chunks();  // the forced C, or 0
 // let the next kernel's CTAs launch, and wait (griddepcontrol.wait) for the kernel before them to
 // finish before they read X or write Y, so stream order holds for X and Y. Not for the weight:
 // it must not be written by the kernel just before the call (make_tensor_core_weight waits for
-// its own relayout, so a call right after it is safe). On by default:
+// its own relayout, so a call right after it is safe). Kernel 1 (quantize_activations and so the
+// W4A4 layers) launches the same way: it lets the next kernel's CTAs launch, then waits before it
+// reads or writes anything, so that a W4A4 layer's GEMM copies its first weight bytes while its
+// activations are quantized. On by default:
 // in chains of 8 layers on the H200, 0.8-2.7 us a layer less than plain launches at M = 1-32
 // (docs/kernels/h200/s25-run1.txt; docs/PERFORMANCE.md, twenty-fourth and twenty-fifth
 // sessions); a kernel with nothing to overlap runs as a plain launch would. Off gives plain

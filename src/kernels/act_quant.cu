@@ -41,6 +41,7 @@
 #include "kernels/fp4_device.cuh"
 #include "kernels/fp4_rules.hpp"
 #include "kernels/mma.cuh"
+#include "kernels/programmatic.cuh"
 #include "kernels/rot_mma.hpp"
 #include "mrgptq/kernels.hpp"
 #include "mrgptq/kernels_fp8.hpp"
@@ -345,7 +346,7 @@ __device__ __forceinline__ void store_rotated(float* dst, const float* v, int n,
 template <int B, bool NV, bool FP8, bool RO, int C = 1>
 __global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<B, NV>())
     act_quant_kernel(const uint16_t* __restrict__ x, int64_t vecs, float g, float rscale, Outs o,
-                     Fp8Out f8, const __grid_constant__ TableArg<NV> tab) {
+                     Fp8Out f8, const __grid_constant__ TableArg<NV> tab, bool pdl) {
   static_assert(C == 1 || (NV && B > 1 && !FP8 && !RO), "C chunks a block: NVFP4 rotations only");
   // 1/sqrt(b) is a power of two for b = 16 and 64: folded into the quantizer.
   constexpr bool kFold = B == 16 || B == 64;
@@ -369,6 +370,15 @@ __global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<
     for (int i = 0; i < 4; ++i)
       u[i] = (kHalf && i >= 2 ? full : in) ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
   };
+  // A programmatic launch (pdl; plain launches skip both instructions): the next kernel's CTAs
+  // may start at once -- a streamed W4A16 kernel then copies its first weight bytes while this
+  // one runs, and waits for it before it reads the values -- and nothing is read or written
+  // before the kernel before this one has finished: it may still write x, or read a buffer this
+  // one writes (the layers of a chain share one activation workspace).
+  if (pdl) {
+    grid_dependents_launch();
+    grid_dependency_wait();
+  }
   uint4 u[4];
   load(t0, u);
   // NVFP4: the block copies the table to shared memory while its loads are in
@@ -586,8 +596,8 @@ void launch(const uint16_t* x, int64_t M, int64_t K, float g, Outs o, cudaStream
       if (chunks == 8) kernel = act_quant_kernel<B, NV, FP8, false, 8>;
     }
   const int64_t grid = (blocks + chunks - 1) / chunks;
-  kernel<<<unsigned(grid), kThreads, 0, st>>>(x, vecs, g, rscale, o, f8, tab);
-  MRGPTQ_CUDA_LAUNCH_CHECK();
+  launch_dependent(programmatic_launch(), kernel, unsigned(grid), kThreads, 0, st, x, vecs, g,
+                   rscale, o, f8, tab);
 }
 
 template <bool NV>

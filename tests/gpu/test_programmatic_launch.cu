@@ -5,8 +5,9 @@
 // early would see the NaN poison still there, and one that wrote Y early would have its output read
 // back as the old contents. A probe that reads X without waiting shows that the window is
 // really open on this GPU. Then chains of layers, each reading the buffer the one before wrote
-// and writing the one it read, must give the plain launches' outputs bit for bit. Skips where no
-// GPU is present.
+// and writing the one it read, must give the plain launches' outputs bit for bit. Kernel 1 (the
+// activation quantizer, so the W4A4 layers) launches the same way: the same checks. Skips where
+// no GPU is present.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
@@ -207,6 +208,115 @@ TEST_F(GpuPdl, ChainsOfLayersMatchThePlainLaunches) {
           for (size_t i = 0; i < got.size(); ++i) diff += got[i] != plain[i];
           EXPECT_EQ(diff, 0u) << to_string(f) << " D=" << D << " M=" << M << " repeat " << rep;
         }
+      }
+      for (auto& t : tw) gpu::free_tensor_core_weight(t);
+    }
+}
+
+// Kernel 1 behind the late writer, launched as its dependent: it must quantize the new X, and
+// write its outputs only after the writer has read the old contents of its BF16 output. The
+// codes, scales and BF16 values must be the plain launch's, bit for bit.
+TEST_F(GpuPdl, ActivationQuantizerWaitsForTheKernelBefore) {
+  std::mt19937 rng(std::random_device{}());
+  Stream st;
+  struct Case {
+    Format f;
+    int rot;
+    int64_t m, k;
+  };
+  for (Case cs : {Case{Format::MXFP4, 32, 1, 8192}, Case{Format::NVFP4, 16, 16, 4096},
+                  Case{Format::MXFP4, 0, 300, 1024}, Case{Format::NVFP4, 128, 3, 2048}}) {
+    const int64_t M = cs.m, K = cs.k, n = M * K, groups = n / format_info(cs.f).group;
+    const float g = cs.f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
+    const std::string what = std::string(to_string(cs.f)) + " rot=" + std::to_string(cs.rot) +
+                             " M=" + std::to_string(M) + " K=" + std::to_string(K);
+    const std::vector<uint16_t> x = random_activations(M, K, rng);
+    uint16_t* src = upload(x);
+    auto quantize = [&](const uint16_t* in, uint8_t* p, uint8_t* sc, uint16_t* dq) {
+      gpu::quantize_activations(in, M, K, cs.f, cs.rot, g, p, sc, dq, st.s);
+    };
+    uint8_t* p0 = poisoned<uint8_t>(size_t(n / 2));
+    uint8_t* s0 = poisoned<uint8_t>(size_t(groups));
+    uint16_t* d0 = poisoned<uint16_t>(size_t(n));
+    {
+      gpu::ScopedProgrammaticLaunch plain_launch(false);
+      quantize(src, p0, s0, d0);  // also loads the kernel's module before the timed window
+    }
+    CK(cudaStreamSynchronize(st.s));
+    uint16_t* dx = poisoned<uint16_t>(size_t(n));
+    uint8_t* p1 = poisoned<uint8_t>(size_t(n / 2));
+    uint8_t* s1 = poisoned<uint8_t>(size_t(groups));
+    uint16_t* d1 = poisoned<uint16_t>(size_t(n));
+    uint16_t* saved = poisoned<uint16_t>(size_t(n));
+    CK(cudaMemsetAsync(d1, 0x12, size_t(n) * 2, st.s));
+    launch_late_writer(src, dx, n, d1, saved, n, st.s);
+    {
+      gpu::ScopedProgrammaticLaunch on(true);
+      quantize(dx, p1, s1, d1);
+    }
+    CK(cudaStreamSynchronize(st.s));
+    EXPECT_EQ(download(p1, size_t(n / 2)), download(p0, size_t(n / 2))) << what << ": codes";
+    EXPECT_EQ(download(s1, size_t(groups)), download(s0, size_t(groups))) << what << ": scales";
+    const std::vector<uint16_t> plain = download(d0, size_t(n)), got = download(d1, size_t(n));
+    const std::vector<uint16_t> old = download(saved, size_t(n));
+    size_t diff = 0, overwritten = 0, nonzero = 0;
+    for (size_t i = 0; i < got.size(); ++i)
+      diff += got[i] != plain[i], overwritten += old[i] != 0x1212, nonzero += plain[i] != 0;
+    EXPECT_GT(nonzero, got.size() / 2) << what << ": the plain launch's values are mostly zero";
+    EXPECT_EQ(diff, 0u) << what << ": BF16 values differ from the plain launch's (X read early?)";
+    EXPECT_EQ(overwritten, 0u) << what << ": output written before the kernel before had read it";
+    cudaFree(src), cudaFree(p0), cudaFree(s0), cudaFree(d0), cudaFree(dx), cudaFree(p1);
+    cudaFree(s1), cudaFree(d1), cudaFree(saved);
+  }
+}
+
+// Chains of square W4A4 layers (kernel 1 into one activation workspace that all layers share,
+// then w4a16_gemm), each reading the buffer the one before wrote and writing the one it read:
+// the same bits as the plain launches. Kernel 1 overwrites the workspace the GEMM before it
+// read, so it must also wait before writing. M = 64 puts the (plain) warpgroup kernel between
+// the programmatic kernel 1 launches.
+TEST_F(GpuPdl, W4a4ChainsMatchThePlainLaunches) {
+  std::mt19937 rng(std::random_device{}());
+  Stream st;
+  const int layers = 4;
+  for (int64_t D : {1024, 4096})
+    for (Format f : {Format::MXFP4, Format::NVFP4}) {
+      const int rot = f == Format::NVFP4 ? 16 : 32;
+      const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
+      std::vector<DeviceWeight> c(static_cast<size_t>(layers));
+      std::vector<gpu::TcWeight> tw;
+      for (auto& w : c) {
+        make_weight(w, D, D, f, rng);
+        tw.push_back(gpu::make_tensor_core_weight(w.view(), nullptr));
+      }
+      for (int64_t M : {1, 4, 16, 32, 64}) {
+        const std::vector<uint16_t> x = random_activations(M, D, rng);
+        uint16_t* act = poisoned<uint16_t>(size_t(M * D));
+        auto chain = [&](bool programmatic) {
+          uint16_t* buf[2] = {upload(x), poisoned<uint16_t>(size_t(M * D))};
+          {
+            gpu::ScopedProgrammaticLaunch mode(programmatic);
+            for (int l = 0; l < layers; ++l)
+              gpu::w4a4_linear(buf[l % 2], M, tw[size_t(l)], rot, g, buf[(l + 1) % 2], act, nullptr,
+                               st.s);
+          }
+          EXPECT_EQ(cudaStreamSynchronize(st.s), cudaSuccess);
+          std::vector<uint16_t> y = download(buf[layers % 2], size_t(M * D));
+          cudaFree(buf[0]), cudaFree(buf[1]);
+          return y;
+        };
+        const std::vector<uint16_t> plain = chain(false);
+        size_t finite = 0, nonzero = 0;
+        for (uint16_t v : plain) finite += (v & 0x7F80) != 0x7F80, nonzero += (v & 0x7FFF) != 0;
+        ASSERT_EQ(finite, plain.size()) << "the plain chain's output is not finite";
+        ASSERT_GT(nonzero, plain.size() / 2) << "the plain chain's output is mostly zero";
+        for (int rep = 0; rep < 3; ++rep) {
+          const std::vector<uint16_t> got = chain(true);
+          size_t diff = 0;
+          for (size_t i = 0; i < got.size(); ++i) diff += got[i] != plain[i];
+          EXPECT_EQ(diff, 0u) << to_string(f) << " D=" << D << " M=" << M << " repeat " << rep;
+        }
+        cudaFree(act);
       }
       for (auto& t : tw) gpu::free_tensor_core_weight(t);
     }
