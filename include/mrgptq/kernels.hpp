@@ -44,8 +44,9 @@ int forced_activation_chunks();  // the forced C, or 0
 // finish before they read X or write Y, so stream order holds for X and Y. Not for the weight:
 // it must not be written by the kernel just before the call (make_tensor_core_weight waits for
 // its own relayout, so a call right after it is safe). Kernel 1 (quantize_activations and so the
-// W4A4 layers) launches the same way: it lets the next kernel's CTAs launch, then waits before it
-// reads or writes anything, so that a W4A4 layer's GEMM copies its first weight bytes while its
+// W4A4 layers) launches the same way where its input has at most kActivationPdlMaxValues values
+// (M x K; at most four CTAs): it lets the next kernel's CTAs launch, then waits before it reads
+// or writes anything, so that a W4A4 layer's GEMM copies its first weight bytes while its
 // activations are quantized. On by default:
 // in chains of 8 layers on the H200, 0.8-2.7 us a layer less than plain launches at M = 1-32
 // (docs/kernels/h200/s25-run1.txt; docs/PERFORMANCE.md, twenty-fourth and twenty-fifth
@@ -53,6 +54,12 @@ int forced_activation_chunks();  // the forced C, or 0
 // launches. Not thread-safe: a process-wide setting.
 void set_programmatic_launch(bool on);
 bool programmatic_launch();
+// Kernel 1 launches as a programmatic dependent only up to this many values (four CTAs of 256 x
+// 32): in decode chains of W4A4 layers on the H200 that was 5-12% faster a layer at M = 1 and up
+// to 10% at M = 4 (8192x8192, 28672x8192), but from seven CTAs on, up to 10% slower than a plain
+// kernel 1 (e.g. 4096x14336 at M = 8-32): the CTAs it holds on SMs stagger the one-wave streamed
+// GEMM behind it (docs/PERFORMANCE.md, twenty-ninth session).
+constexpr int64_t kActivationPdlMaxValues = 4 * 256 * 32;
 // Sets programmatic launches for one scope and restores the setting before it on exit.
 class ScopedProgrammaticLaunch {
  public:

@@ -370,11 +370,12 @@ __global__ void __launch_bounds__(kThreads, C > 1 ? kChunkedBlocks : min_blocks<
     for (int i = 0; i < 4; ++i)
       u[i] = (kHalf && i >= 2 ? full : in) ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
   };
-  // A programmatic launch (pdl; plain launches skip both instructions): the next kernel's CTAs
-  // may start at once -- a streamed W4A16 kernel then copies its first weight bytes while this
-  // one runs, and waits for it before it reads the values -- and nothing is read or written
-  // before the kernel before this one has finished: it may still write x, or read a buffer this
-  // one writes (the layers of a chain share one activation workspace).
+  // A programmatic launch (pdl: small inputs only, kActivationPdlMaxValues says why; plain
+  // launches skip both instructions): the next kernel's CTAs may start at once -- a streamed
+  // W4A16 kernel then copies its first weight bytes while this one runs, and waits for it before
+  // it reads the values -- and nothing is read or written before the kernel before this one has
+  // finished: it may still write x, or read a buffer this one writes (the layers of a chain share
+  // one activation workspace).
   if (pdl) {
     grid_dependents_launch();
     grid_dependency_wait();
@@ -596,8 +597,8 @@ void launch(const uint16_t* x, int64_t M, int64_t K, float g, Outs o, cudaStream
       if (chunks == 8) kernel = act_quant_kernel<B, NV, FP8, false, 8>;
     }
   const int64_t grid = (blocks + chunks - 1) / chunks;
-  launch_dependent(programmatic_launch(), kernel, unsigned(grid), kThreads, 0, st, x, vecs, g,
-                   rscale, o, f8, tab);
+  launch_dependent(programmatic_launch() && M * K <= kActivationPdlMaxValues, kernel,
+                   unsigned(grid), kThreads, 0, st, x, vecs, g, rscale, o, f8, tab);
 }
 
 template <bool NV>

@@ -224,9 +224,12 @@ TEST_F(GpuPdl, ActivationQuantizerWaitsForTheKernelBefore) {
     int rot;
     int64_t m, k;
   };
-  for (Case cs : {Case{Format::MXFP4, 32, 1, 8192}, Case{Format::NVFP4, 16, 16, 4096},
-                  Case{Format::MXFP4, 0, 300, 1024}, Case{Format::NVFP4, 128, 3, 2048}}) {
+  // Every case small enough for a programmatic launch (kActivationPdlMaxValues): one CTA, or four.
+  for (Case cs : {Case{Format::MXFP4, 32, 1, 8192}, Case{Format::NVFP4, 16, 4, 8192},
+                  Case{Format::MXFP4, 0, 3, 1024}, Case{Format::NVFP4, 128, 3, 2048},
+                  Case{Format::MXFP4, 64, 16, 2048}}) {
     const int64_t M = cs.m, K = cs.k, n = M * K, groups = n / format_info(cs.f).group;
+    ASSERT_LE(n, gpu::kActivationPdlMaxValues) << "a case kernel 1 would launch plainly";
     const float g = cs.f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
     const std::string what = std::string(to_string(cs.f)) + " rot=" + std::to_string(cs.rot) +
                              " M=" + std::to_string(M) + " K=" + std::to_string(K);
@@ -273,8 +276,9 @@ TEST_F(GpuPdl, ActivationQuantizerWaitsForTheKernelBefore) {
 // Chains of square W4A4 layers (kernel 1 into one activation workspace that all layers share,
 // then w4a16_gemm), each reading the buffer the one before wrote and writing the one it read:
 // the same bits as the plain launches. Kernel 1 overwrites the workspace the GEMM before it
-// read, so it must also wait before writing. M = 64 puts the (plain) warpgroup kernel between
-// the programmatic kernel 1 launches.
+// read, so it must also wait before writing. Kernel 1 launches programmatically at D = 1024
+// (every M here but 64) and at D = 4096 for M <= 8 (kActivationPdlMaxValues), plainly behind a
+// programmatic GEMM above; M = 64 puts the (plain) warpgroup kernel between kernel 1 launches.
 TEST_F(GpuPdl, W4a4ChainsMatchThePlainLaunches) {
   std::mt19937 rng(std::random_device{}());
   Stream st;
@@ -289,7 +293,7 @@ TEST_F(GpuPdl, W4a4ChainsMatchThePlainLaunches) {
         make_weight(w, D, D, f, rng);
         tw.push_back(gpu::make_tensor_core_weight(w.view(), nullptr));
       }
-      for (int64_t M : {1, 4, 16, 32, 64}) {
+      for (int64_t M : {1, 4, 8, 16, 32, 64}) {
         const std::vector<uint16_t> x = random_activations(M, D, rng);
         uint16_t* act = poisoned<uint16_t>(size_t(M * D));
         auto chain = [&](bool programmatic) {
