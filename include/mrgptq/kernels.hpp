@@ -55,10 +55,10 @@ int forced_activation_chunks();  // the forced C, or 0
 void set_programmatic_launch(bool on);
 bool programmatic_launch();
 // Kernel 1 launches as a programmatic dependent only up to this many values (four CTAs of 256 x
-// 32): in decode chains of W4A4 layers on the H200 that was 5-12% faster a layer at M = 1 and up
-// to 10% at M = 4 (8192x8192, 28672x8192), but from seven CTAs on, up to 10% slower than a plain
-// kernel 1 (e.g. 4096x14336 at M = 8-32): the CTAs it holds on SMs stagger the one-wave streamed
-// GEMM behind it (docs/PERFORMANCE.md, twenty-ninth session).
+// 32): in decode chains of W4A4 layers on the H200 that was 1-12% faster a layer at M = 1 (most
+// on 8192x8192) and 4-10% at M = 2-4 on 8192x8192 and 28672x8192, but from seven CTAs on up to
+// 12% slower than a plain kernel 1 (4096x14336 at M = 8): the CTAs it holds on SMs stagger the
+// one-wave streamed GEMM behind it (docs/PERFORMANCE.md, twenty-ninth session).
 constexpr int64_t kActivationPdlMaxValues = 4 * 256 * 32;
 // Sets programmatic launches for one scope and restores the setting before it on exit.
 class ScopedProgrammaticLaunch {
