@@ -168,8 +168,49 @@ TEST_F(GpuPdl, StreamedKernelsWaitForTheKernelBefore) {
   EXPECT_TRUE(saw_stream) << "no case reached w4a16_stream";
 }
 
-// Chains of square layers, each reading the buffer the one before wrote and writing the one it
-// read, launched back to back with no synchronisation: the same bits as the plain launches.
+// Square layers weights[0..L-1] of one format, re-laid out.
+std::vector<gpu::TcWeight> square_layers(int layers, int64_t D, Format f, std::mt19937& rng) {
+  std::vector<gpu::TcWeight> tw;
+  for (int l = 0; l < layers; ++l) {
+    DeviceWeight c;
+    make_weight(c, D, D, f, rng);
+    tw.push_back(gpu::make_tensor_core_weight(c.view(), nullptr));
+  }
+  return tw;
+}
+
+// A chain of layer(l, in, out) for l = 0..L-1, each reading the buffer the one before wrote
+// and writing the one it read (x first), launched back to back with no synchronisation: three
+// programmatic runs must give the plain run's bits, and the plain run finite, mostly nonzero
+// values.
+template <class Layer>
+void expect_chain_matches_plain(const std::vector<uint16_t>& x, int64_t n, int layers,
+                                cudaStream_t st, Layer layer, const std::string& what) {
+  auto chain = [&](bool programmatic) {
+    uint16_t* buf[2] = {upload(x), poisoned<uint16_t>(size_t(n))};
+    {
+      gpu::ScopedProgrammaticLaunch mode(programmatic);
+      for (int l = 0; l < layers; ++l) layer(l, buf[l % 2], buf[(l + 1) % 2]);
+    }
+    EXPECT_EQ(cudaStreamSynchronize(st), cudaSuccess);
+    std::vector<uint16_t> y = download(buf[layers % 2], size_t(n));
+    cudaFree(buf[0]), cudaFree(buf[1]);
+    return y;
+  };
+  const std::vector<uint16_t> plain = chain(false);
+  size_t finite = 0, nonzero = 0;
+  for (uint16_t v : plain) finite += (v & 0x7F80) != 0x7F80, nonzero += (v & 0x7FFF) != 0;
+  ASSERT_EQ(finite, plain.size()) << what << ": the plain chain's output is not finite";
+  ASSERT_GT(nonzero, plain.size() / 2) << what << ": the plain chain's output is mostly zero";
+  for (int rep = 0; rep < 3; ++rep) {
+    const std::vector<uint16_t> got = chain(true);
+    size_t diff = 0;
+    for (size_t i = 0; i < got.size(); ++i) diff += got[i] != plain[i];
+    EXPECT_EQ(diff, 0u) << what << " repeat " << rep;
+  }
+}
+
+// Chains of square W4A16 layers against the plain launches.
 TEST_F(GpuPdl, ChainsOfLayersMatchThePlainLaunches) {
   std::mt19937 rng(std::random_device{}());
   Stream st;
@@ -177,39 +218,16 @@ TEST_F(GpuPdl, ChainsOfLayersMatchThePlainLaunches) {
   // 1024: w4a16_stream; 4096: the X-staged kernel (32-row blocks, one wave).
   for (int64_t D : {1024, 4096})
     for (Format f : {Format::MXFP4, Format::NVFP4}) {
-      std::vector<DeviceWeight> c(static_cast<size_t>(layers));
-      std::vector<gpu::TcWeight> tw;
-      for (auto& w : c) {
-        make_weight(w, D, D, f, rng);
-        tw.push_back(gpu::make_tensor_core_weight(w.view(), nullptr));
-      }
+      const std::vector<gpu::TcWeight> tw = square_layers(layers, D, f, rng);
       EXPECT_EQ(gpu::w4a16_stream_stages_x(1, tw[0]), D == 4096) << "D=" << D;
-      for (int64_t M : {1, 4, 16, 32}) {
-        const std::vector<uint16_t> x = random_activations(M, D, rng);
-        auto chain = [&](bool programmatic) {
-          uint16_t* buf[2] = {upload(x), poisoned<uint16_t>(size_t(M * D))};
-          {
-            gpu::ScopedProgrammaticLaunch mode(programmatic);
-            for (int l = 0; l < layers; ++l)
-              gpu::w4a16_gemm(buf[l % 2], M, tw[size_t(l)], buf[(l + 1) % 2], nullptr, st.s);
-          }
-          EXPECT_EQ(cudaStreamSynchronize(st.s), cudaSuccess);
-          std::vector<uint16_t> y = download(buf[layers % 2], size_t(M * D));
-          cudaFree(buf[0]), cudaFree(buf[1]);
-          return y;
-        };
-        const std::vector<uint16_t> plain = chain(false);
-        size_t finite = 0;
-        for (uint16_t v : plain) finite += (v & 0x7F80) != 0x7F80;
-        ASSERT_EQ(finite, plain.size()) << "the plain chain's output is not finite";
-        for (int rep = 0; rep < 3; ++rep) {
-          const std::vector<uint16_t> got = chain(true);
-          size_t diff = 0;
-          for (size_t i = 0; i < got.size(); ++i) diff += got[i] != plain[i];
-          EXPECT_EQ(diff, 0u) << to_string(f) << " D=" << D << " M=" << M << " repeat " << rep;
-        }
-      }
-      for (auto& t : tw) gpu::free_tensor_core_weight(t);
+      for (int64_t M : {1, 4, 16, 32})
+        expect_chain_matches_plain(
+            random_activations(M, D, rng), M * D, layers, st.s,
+            [&](int l, const uint16_t* in, uint16_t* out) {
+              gpu::w4a16_gemm(in, M, tw[size_t(l)], out, nullptr, st.s);
+            },
+            std::string(to_string(f)) + " D=" + std::to_string(D) + " M=" + std::to_string(M));
+      for (gpu::TcWeight t : tw) gpu::free_tensor_core_weight(t);
     }
 }
 
@@ -274,9 +292,8 @@ TEST_F(GpuPdl, ActivationQuantizerWaitsForTheKernelBefore) {
 }
 
 // Chains of square W4A4 layers (kernel 1 into one activation workspace that all layers share,
-// then w4a16_gemm), each reading the buffer the one before wrote and writing the one it read:
-// the same bits as the plain launches. Kernel 1 overwrites the workspace the GEMM before it
-// read, so it must also wait before writing. Kernel 1 launches programmatically at D = 1024
+// then w4a16_gemm) against the plain launches. Kernel 1 overwrites the workspace the GEMM before
+// it read, so it must also wait before writing. Kernel 1 launches programmatically at D = 1024
 // (every M here but 64) and at D = 4096 for M <= 8 (kActivationPdlMaxValues), plainly behind a
 // programmatic GEMM above; M = 64 puts the (plain) warpgroup kernel between kernel 1 launches.
 TEST_F(GpuPdl, W4a4ChainsMatchThePlainLaunches) {
@@ -287,42 +304,18 @@ TEST_F(GpuPdl, W4a4ChainsMatchThePlainLaunches) {
     for (Format f : {Format::MXFP4, Format::NVFP4}) {
       const int rot = f == Format::NVFP4 ? 16 : 32;
       const float g = f == Format::NVFP4 ? nvfp4_global_scale(40.f) : 1.f;
-      std::vector<DeviceWeight> c(static_cast<size_t>(layers));
-      std::vector<gpu::TcWeight> tw;
-      for (auto& w : c) {
-        make_weight(w, D, D, f, rng);
-        tw.push_back(gpu::make_tensor_core_weight(w.view(), nullptr));
-      }
+      const std::vector<gpu::TcWeight> tw = square_layers(layers, D, f, rng);
       for (int64_t M : {1, 4, 8, 16, 32, 64}) {
-        const std::vector<uint16_t> x = random_activations(M, D, rng);
         uint16_t* act = poisoned<uint16_t>(size_t(M * D));
-        auto chain = [&](bool programmatic) {
-          uint16_t* buf[2] = {upload(x), poisoned<uint16_t>(size_t(M * D))};
-          {
-            gpu::ScopedProgrammaticLaunch mode(programmatic);
-            for (int l = 0; l < layers; ++l)
-              gpu::w4a4_linear(buf[l % 2], M, tw[size_t(l)], rot, g, buf[(l + 1) % 2], act, nullptr,
-                               st.s);
-          }
-          EXPECT_EQ(cudaStreamSynchronize(st.s), cudaSuccess);
-          std::vector<uint16_t> y = download(buf[layers % 2], size_t(M * D));
-          cudaFree(buf[0]), cudaFree(buf[1]);
-          return y;
-        };
-        const std::vector<uint16_t> plain = chain(false);
-        size_t finite = 0, nonzero = 0;
-        for (uint16_t v : plain) finite += (v & 0x7F80) != 0x7F80, nonzero += (v & 0x7FFF) != 0;
-        ASSERT_EQ(finite, plain.size()) << "the plain chain's output is not finite";
-        ASSERT_GT(nonzero, plain.size() / 2) << "the plain chain's output is mostly zero";
-        for (int rep = 0; rep < 3; ++rep) {
-          const std::vector<uint16_t> got = chain(true);
-          size_t diff = 0;
-          for (size_t i = 0; i < got.size(); ++i) diff += got[i] != plain[i];
-          EXPECT_EQ(diff, 0u) << to_string(f) << " D=" << D << " M=" << M << " repeat " << rep;
-        }
+        expect_chain_matches_plain(
+            random_activations(M, D, rng), M * D, layers, st.s,
+            [&](int l, const uint16_t* in, uint16_t* out) {
+              gpu::w4a4_linear(in, M, tw[size_t(l)], rot, g, out, act, nullptr, st.s);
+            },
+            std::string(to_string(f)) + " D=" + std::to_string(D) + " M=" + std::to_string(M));
         cudaFree(act);
       }
-      for (auto& t : tw) gpu::free_tensor_core_weight(t);
+      for (gpu::TcWeight t : tw) gpu::free_tensor_core_weight(t);
     }
 }
 
