@@ -9,14 +9,16 @@
 #   test       every GPU test program (test_kernels, test_w4a16_tc, test_w4a4_fp8,
 #              test_programmatic_launch, test_fp4_linear), each under
 #              its own time limit (TEST_LIMITS="name:seconds ...")
-#   sanitize   compute-sanitizer memcheck on the small cases of each kernel (SAN_ONLY="kernels
-#              fp8 w4a16": only those)
+#   sanitize   compute-sanitizer memcheck on the small cases of each kernel and on the W4A4
+#              decode chains (SAN_ONLY="kernels fp8 pdl w4a16": only those)
 #   w4a16      bench_w4a16_tc: streamed kernel (both decodes), dequantize + cuBLAS, dispatch
 #   wgmma      bench_w4a16_tc --wg: every warpgroup-kernel config vs cuBLAS, M = 64..16384
 #   sweep      bench_w4a16_tc --dispatch: the "never slower" sweep, the w4a16_gemm dispatch vs
 #              cuBLAS call for call at 37 M from 1 to 1024 (both sides of every boundary)
 #   expand     bench_w4a16_tc --expand: the FP4 weight's expansion to BF16 (the dequantize +
 #              cuBLAS paths' first step) against a copy of the BF16 weight's size
+#   chain      bench_w4a16_tc --chain 8: decode chains of 8 layers, W4A16 and then W4A4 layers
+#              (kernel 1 + GEMM), plain and programmatic launches, M = 1-32
 #   fp8        bench_w4a4_fp8: kernel 1 vs copy, MXFP4 W4A4 on the FP8 tensor cores
 #   fp4        bench_fp4: the issue's table
 #   tma        bench_tma_copies: the rate of TMA bulk copies against their size (not in the
@@ -58,7 +60,7 @@ if [ "${1:-}" = "--prebuilt" ]; then
   chmod +x "$BUILD"/* 2>/dev/null || true  # a copy may arrive without its exec bits
 fi
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma sweep expand fp8 fp4)  # profile: by name
+[ ${#stages[@]} -eq 0 ] && stages=(build test sanitize w4a16 wgmma sweep expand chain fp8 fp4)  # profile: by name
 want() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 summary=()
 export PATH=/usr/local/cuda/bin:$PATH
@@ -102,6 +104,7 @@ if want sanitize && command -v compute-sanitizer >/dev/null; then
   # Not the wide-weight dispatch test: its kernels are the small tests' ones, and it is the
   # largest (~60 s without memcheck); the test and memcheck stages ran past 400 s together in the
   # fifteenth session.
+  san pdl test_programmatic_launch '*W4a4Chains*'
   san w4a16 test_w4a16_tc \
     '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedDecodesSmall*:*ManyWaves*:*StreamedWideCtas*:*WgmmaPersistent*-*OnWideWeights*'
 fi
@@ -128,6 +131,10 @@ want sweep && summary+=("sweep: $(grep -cE '  <$' "$OUT/bench_w4a16_dispatch.txt
   '^ *[0-9]+x[0-9]+ ' "$OUT/bench_w4a16_dispatch.txt") shape x M rows slower than cuBLAS BF16")
 bench expand "the weight's expansion to BF16 vs a copy" bench_w4a16_expand.txt bench_w4a16_tc \
   --expand
+bench chain "decode chains of 8 W4A16 layers, plain and programmatic" bench_chain_w4a16.txt \
+  bench_w4a16_tc --chain 8 --ms 1,4,16,32
+bench chain "decode chains of 8 W4A4 layers, plain and programmatic" bench_chain_w4a4.txt \
+  bench_w4a16_tc --chain 8 --w4a4 --ms 1,4,16,32
 bench fp8 "kernel 1 vs copy, MXFP4 W4A4 on FP8 tensor cores" bench_w4a4_fp8.txt bench_w4a4_fp8
 # shellcheck disable=SC2086
 bench fp4 "the issue's table" bench_fp4.txt bench_fp4 ${BENCH_ARGS:-}
