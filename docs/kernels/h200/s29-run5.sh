@@ -5,7 +5,7 @@
 # Here: run(command="bash docs/kernels/h200/s29-run5.sh", carry=["build-pack"])
 cd "$(dirname "$0")/../../.." || exit 1
 O=${OUT:-/tmp/out}
-SAN_ONLY=pdl OUT=$O/gpu timeout 280 bash scripts/gpu.sh --prebuilt build-pack sanitize chain \
+SAN_ONLY=pdl OUT=$O/gpu timeout 230 bash scripts/gpu.sh --prebuilt build-pack sanitize chain \
   >"$O/s29-run5-log.txt" 2>&1
 echo "exit $?" >>"$O/s29-run5-log.txt"
 cat "$O/gpu/sanitizer_pdl.log" "$O/gpu/bench_chain_w4a16.txt" "$O/gpu/bench_chain_w4a4.txt" \
