@@ -50,6 +50,8 @@ namespace mrgptq::gpu {
 namespace {
 
 constexpr int kThreads = 256;
+// kernels.hpp states the programmatic-launch limit in values; it was measured as four CTAs.
+static_assert(kActivationPdlMaxValues == 4 * kThreads * 32, "four CTAs of 256 x 32 values");
 // Blocks per SM that __launch_bounds__ asks for: 5 (48 registers) for MXFP4's
 // rotations, 4 (64) without rotation and for NVFP4's dense rotation, which
 // holds 32 accumulators, 16 registers of loads and 8 of B at once.

@@ -428,16 +428,18 @@ TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
       ASSERT_GT(at, 0u) << "the mixed-scale weight has no scale at the fold's limit";
       ASSERT_LT(over, c.q.scales.size() / 2);
     }
-    gpu::TcWeight tw1 = gpu::make_tensor_core_weight(c.view(), nullptr, 0, 1);
+    // Re-laid out once in each layout; layout 1's also runs the table decode.
+    gpu::TcWeight tws[2] = {gpu::make_tensor_core_weight(c.view(), nullptr, 0, 1),
+                            gpu::make_tensor_core_weight(c.view(), nullptr, 0, 2)};
+    for (const gpu::TcWeight& tw : tws)
+      EXPECT_EQ(tw.mx_fold_shift, f == Format::MXFP4 ? top - 128 : 0) << to_string(f);
     for (int64_t M : {3, 200, 300}) {
       const Acts a = make_acts(c, M, rng);
-      const std::vector<uint16_t> yt = run_decode(tw1, a, M, gpu::StreamDecode::kTable);
+      const std::vector<uint16_t> yt = run_decode(tws[0], a, M, gpu::StreamDecode::kTable);
       EXPECT_LE(rel_error(yt, a.ref), 5e-3) << to_string(f) << " M=" << M << " table";
-      for (int layout : {1, 2}) {
-        gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, layout);
-        EXPECT_EQ(tw.mx_fold_shift, f == Format::MXFP4 ? top - 128 : 0) << to_string(f);
+      for (const gpu::TcWeight& tw : tws) {
         const std::string what = std::string(to_string(f)) + " M=" + std::to_string(M) +
-                                 " layout " + std::to_string(layout);
+                                 " layout " + std::to_string(tw.layout);
         std::vector<std::pair<std::string, std::vector<uint16_t>>> ys;
         ys.emplace_back("streamed", run_decode(tw, a, M, gpu::StreamDecode::kTableFree));
         for (int config : {3, 7})
@@ -446,10 +448,9 @@ TEST_F(GpuTc, WgmmaFoldedDecodeMatchesAcrossScaleRanges) {
           EXPECT_LE(rel_error(y, a.ref), 5e-3) << what << " " << name;
           EXPECT_EQ(count_far(y, yt, a.mag), 0u) << what << ": " << name << " far from the table";
         }
-        gpu::free_tensor_core_weight(tw);
       }
     }
-    gpu::free_tensor_core_weight(tw1);
+    for (gpu::TcWeight& tw : tws) gpu::free_tensor_core_weight(tw);
   }
 }
 
