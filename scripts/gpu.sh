@@ -106,7 +106,7 @@ if want sanitize && command -v compute-sanitizer >/dev/null; then
   # fifteenth session.
   san pdl test_programmatic_launch '*W4a4Chains*'
   san w4a16 test_w4a16_tc \
-    '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*StreamedDecodesSmall*:*ManyWaves*:*StreamedWideCtas*:*WgmmaPersistent*-*OnWideWeights*'
+    '*PlantedWrong*:*Dispatch*:*Dequantized*:*WgmmaEveryConfigSmall*:*WgmmaRemainderTilesSmall*:*StreamedDecodesSmall*:*ManyWaves*:*StreamedWideCtas*:*WgmmaPersistent*-*OnWideWeights*'
 fi
 
 bench() {  # stage title file binary args...

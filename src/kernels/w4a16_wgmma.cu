@@ -50,8 +50,9 @@
 // split K over the two CTAs of a cluster (split_store) where the plain tiles leave SMs idle
 // (the same over clusters of four never won: those clusters did not fit one wave); configs 9,
 // 13 and 15 split K four ways through a global workspace instead (split_store_global). Configs
-// 16 and 17 are persistent (PWork); 20-22 are 12, 13 and 17 with 160 activation rows.
-// w4a16_wgmma_config_for says which wins where.
+// 16 and 17 are persistent (PWork); 20-22 are 12, 13 and 17 with 160 activation rows. Each
+// + kW4a16WgmmaRemainder (103-122) gives its last activation tile 8 more rows on mma.sync
+// (RemTile), for M just past a tile boundary. w4a16_wgmma_config_for says which wins where.
 // One kernel, w4a16_wgmma_kernel, serves them all.
 
 #include <algorithm>
@@ -60,6 +61,7 @@
 #include <type_traits>
 
 #include "kernels/fp4_device.cuh"
+#include "kernels/mma.cuh"
 #include "kernels/w4a16_common.cuh"
 #include "kernels/wg_trace.cuh"
 #include "mrgptq/kernels.hpp"
@@ -211,7 +213,7 @@ __device__ __forceinline__ void raster(int idx, int rtiles, int mtiles, int& rb,
 //    fixed order and writes Y (FP32 accumulation throughout; the sum order per
 //    output differs from configs 3-6).
 template <int WM_, int BN_, int CWG_, int STAGES_, bool NV_, int KW_ = 1, int MINB_ = 0,
-          int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1, bool PERSIST_ = false>
+          int SPLIT_ = 1, int LAYOUT_ = 1, int SPLITG_ = 1, bool PERSIST_ = false, int RT_ = 0>
 struct TCfg {
   static constexpr int LAYOUT = LAYOUT_;  // of the weight (TcWeight::layout, see the decode)
   static constexpr int WM = WM_, BN = BN_, CWG = CWG_;  // m-tiles per consumer WG, act rows, WGs
@@ -227,7 +229,12 @@ struct TCfg {
   static constexpr int SB = layout::unit_scale_bytes(NV);             // scale bytes per lane unit
   static constexpr uint32_t PANEL = BN * 128, X_BYTES = 2 * PANEL;    // two 64-k swizzle panels
   static constexpr uint32_t W_BYTES = layout::run_bytes(WN / 8, NV);  // the row tile's chunk
-  static constexpr uint32_t STAGE = (X_BYTES + W_BYTES + 1023) / 1024 * 1024;
+  // RT > 0: the last activation tile has RT more 8-row n-tiles on mma.sync (see RemTile),
+  // their two 64-k panels in each stage at R_OFF.
+  static constexpr int RT = RT_;
+  static constexpr uint32_t R_PANEL = RT * 8 * 128,
+                            R_OFF = (X_BYTES + W_BYTES + 1023) / 1024 * 1024;
+  static constexpr uint32_t STAGE = R_OFF + 2 * R_PANEL;
   static constexpr int STAGES = STAGES_;
   static constexpr uint32_t BARS = STAGES * STAGE;
   static constexpr uint32_t SMEM = BARS + 2 * STAGES * 8 + 1024;  // + alignment slack
@@ -238,7 +245,10 @@ struct TCfg {
   static constexpr int LAUNCH_REGS = (65536 / (MINB * THREADS)) / 8 * 8;
   static constexpr int CREGS_ = (LAUNCH_REGS * THREADS - 40 * 128) / (128 * NC) / 8 * 8;
   static constexpr int CREGS = CREGS_ > 256 ? 256 : CREGS_;
-  static constexpr int ACC = WM * BN / 2;  // accumulators a consumer thread
+  // Accumulators of a consumer thread and m-tile: the wgmma's BN / 2, then 4 a remainder n-tile
+  // (in the same order: accumulator i is activation row 8 (i / 4) + 2t + i % 2 of the tile).
+  static constexpr int AN = BN / 2 + 4 * RT;
+  static constexpr int ACC = WM * AN;
   static_assert(BN == 64 || BN == 128 || BN == 160 || BN == 192 || BN == 256, "wgmma n of 64-256");
   static_assert(BN % 8 == 0 && BN <= 256, "TMA box rows");
   static_assert(SMEM <= 227 * 1024, "shared memory of one SM");
@@ -394,11 +404,13 @@ __host__ __device__ __forceinline__ int box_rows(int M, int BN) {
 // tensor-map TMA and the row tile's weight bytes by one bulk copy per weight block. Chunks
 // c0 .. c0 + n - 1 of the `chunks` of a row; the block's it-th chunk (it = it0 + c: the
 // persistent kernel's ring runs on across tiles) in stage it % STAGES.
+// rem (RT > 0, the last activation tile): the remainder rows' two panels too (RemTile).
 template <class C>
-__device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* __restrict__ packed,
-                                        uint8_t* smem, uint64_t* full, uint64_t* empty, int N,
-                                        int tiles, int chunks, int c0, int n, int rb, int mb,
-                                        int it0, int xrows) {
+__device__ __forceinline__ void produce(const CUtensorMap& xmap, const CUtensorMap& rmap,
+                                        const uint8_t* __restrict__ packed, uint8_t* smem,
+                                        uint64_t* full, uint64_t* empty, int N, int tiles,
+                                        int chunks, int c0, int n, int rb, int mb, int it0,
+                                        int xrows, bool rem, int rrow0) {
   const int bpt = C::WN / (8 * tiles), b0 = rb * bpt;  // weight blocks of this row tile
   const int nblk = min(bpt, (N + 8 * tiles - 1) / (8 * tiles) - b0);
   const uint32_t run = layout::run_bytes(tiles, C::NV);  // a block's chunk: one copy
@@ -409,9 +421,14 @@ __device__ __forceinline__ void produce(const CUtensorMap& xmap, const uint8_t* 
     mbar_wait(&empty[slot], uint32_t(((it / C::STAGES) & 1) ^ 1));
     uint8_t* st = smem + slot * C::STAGE;
     // The boxes count in full (zero-filled parts included): xrows rows each (box_rows).
-    mbar_expect_tx(&full[slot], 2 * uint32_t(xrows) * 128 + uint32_t(nblk) * run);
+    mbar_expect_tx(&full[slot],
+                   2 * uint32_t(xrows) * 128 + uint32_t(nblk) * run + (rem ? 2 * C::R_PANEL : 0));
     tma_2d(st, &xmap, gc * 128, row0, &full[slot]);
     tma_2d(st + C::PANEL, &xmap, gc * 128 + 64, row0, &full[slot]);
+    if (C::RT > 0 && rem) {
+      tma_2d(st + C::R_OFF, &rmap, gc * 128, rrow0, &full[slot]);
+      tma_2d(st + C::R_OFF + C::R_PANEL, &rmap, gc * 128 + 64, rrow0, &full[slot]);
+    }
     for (int b = 0; b < nblk; ++b)  // a block's chunk run, its codes then its scales (WOffsets)
       bulk_load(st + C::X_BYTES + b * run, packed + (int64_t(b0 + b) * chunks + gc) * run, run,
                 &full[slot], policy);
@@ -439,23 +456,36 @@ __device__ __forceinline__ void for_each_acc(F f) {
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
-    for (int i = 0; i < C::BN / 2; ++i) f(mi, i, mi * (C::BN / 2) + i);
+    for (int i = 0; i < C::AN; ++i) f(mi, i, mi * C::AN + i);
 }
 template <class C>
-__device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::BN / 2], int rb, int mb,
-                                           int cw, int ww, int g, int t, int M, int N, float inv_g,
+__device__ __forceinline__ void store_tile(const float (&acc)[C::WM][C::AN], int rb, int mb, int cw,
+                                           int ww, int g, int t, int M, int N, float inv_g,
                                            uint16_t* __restrict__ Y) {
   for_each_acc<C>([&](int mi, int i, int) {
     store_acc<C>(acc[mi][i], rb, mb, cw, mi, i, ww, g, t, M, N, inv_g, Y);
   });
 }
 
+// The remainder n-tiles' accumulators (RT > 0; only the last tile's are ever nonzero, and mlim
+// keeps the others' rows out), by masked scalar stores.
 template <class C>
-__device__ __forceinline__ void stash_acc(float* r, const float (&acc)[C::WM][C::BN / 2]) {
+__device__ __forceinline__ void store_rem(const float (&acc)[C::WM][C::AN], int rb, int mb, int cw,
+                                          int ww, int g, int t, int mlim, int N, float inv_g,
+                                          uint16_t* __restrict__ Y) {
+#pragma unroll
+  for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+    for (int i = C::BN / 2; i < C::AN; ++i)
+      store_acc<C>(acc[mi][i], rb, mb, cw, mi, i, ww, g, t, mlim, N, inv_g, Y);
+}
+
+template <class C>
+__device__ __forceinline__ void stash_acc(float* r, const float (&acc)[C::WM][C::AN]) {
   for_each_acc<C>([&](int mi, int i, int a) { r[a * 128] = acc[mi][i]; });
 }
 template <class C>
-__device__ __forceinline__ void add_stashed_acc(float (&acc)[C::WM][C::BN / 2], const float* r) {
+__device__ __forceinline__ void add_stashed_acc(float (&acc)[C::WM][C::AN], const float* r) {
   for_each_acc<C>([&](int mi, int i, int a) { acc[mi][i] += r[a * 128]; });
 }
 // A consumer thread's accumulators 4j .. 4j + 3 (in for_each_acc's order): the float4 group j
@@ -463,7 +493,7 @@ __device__ __forceinline__ void add_stashed_acc(float (&acc)[C::WM][C::BN / 2], 
 // (Acc: the accumulator array, const or not.)
 template <class C, class Acc>
 __device__ __forceinline__ auto* acc_group(Acc& acc, int j) {
-  return &acc[(4 * j) / (C::BN / 2)][(4 * j) % (C::BN / 2)];
+  return &acc[(4 * j) / C::AN][(4 * j) % C::AN];
 }
 
 // Every thread of every CTA of the cluster (not .aligned: the producer warp's
@@ -481,7 +511,7 @@ __device__ __forceinline__ void cluster_sync() {
 // and stores BF16. A second barrier keeps every CTA's shared memory alive until all reads
 // are done. Called by the consumer threads; the producer warpgroup meets the barriers.
 template <class C>
-__device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::BN / 2], uint8_t* smem,
+__device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::AN], uint8_t* smem,
                                             int rank, int rb, int mb, int M, int N, float inv_g,
                                             uint16_t* __restrict__ Y) {
   constexpr int A = C::ACC, E = C::CWG * A * 128;
@@ -531,8 +561,8 @@ __device__ __forceinline__ void split_store(const float (&acc)[C::WM][C::BN / 2]
       const int ecw = e / (A * 128), a = (e / 128) % A, et = e % 128;
 #pragma unroll
       for (int i = 0; i < 4; ++i)
-        store_acc<C>(v[i], rb, mb, ecw, a / (C::BN / 2), a % (C::BN / 2), et >> 5,
-                     ((et + i) & 31) >> 2, (et + i) & 3, M, N, inv_g, Y);
+        store_acc<C>(v[i], rb, mb, ecw, a / C::AN, a % C::AN, et >> 5, ((et + i) & 31) >> 2,
+                     (et + i) & 3, M, N, inv_g, Y);
     }
   }
   cluster_sync();
@@ -560,8 +590,8 @@ constexpr int staged_row_bytes(int wrows) {
 // The warp's accumulators (weight rows (cw WM + mi) 64 + 16 ww .. + 15, less f0) into the tile of
 // WROWS weight rows at `base`.
 template <class C, int WROWS>
-__device__ __forceinline__ void stage_acc(const float (&acc)[C::WM][C::BN / 2], uint32_t base,
-                                          int cw, int ww, int lane, float inv_g, int f0) {
+__device__ __forceinline__ void stage_acc(const float (&acc)[C::WM][C::AN], uint32_t base, int cw,
+                                          int ww, int lane, float inv_g, int f0) {
   constexpr int RS = staged_row_bytes(WROWS);
   const int j = lane >> 3, r = lane & 7;
 #pragma unroll
@@ -599,10 +629,9 @@ __device__ __forceinline__ bool stage_ok(int N, const uint16_t* Y) {
   return N % 8 == 0 && reinterpret_cast<uintptr_t>(Y) % 16 == 0;
 }
 template <class C>
-__device__ __forceinline__ void store_tile_staged(const float (&acc)[C::WM][C::BN / 2],
-                                                  uint8_t* smem, int rb, int mb, int cw, int ww,
-                                                  int lane, int M, int N, float inv_g,
-                                                  uint16_t* __restrict__ Y) {
+__device__ __forceinline__ void store_tile_staged(const float (&acc)[C::WM][C::AN], uint8_t* smem,
+                                                  int rb, int mb, int cw, int ww, int lane, int M,
+                                                  int N, float inv_g, uint16_t* __restrict__ Y) {
   static_assert(C::BN * staged_row_bytes(C::WN) <= int(C::BARS), "the staged tile fits the stages");
   named_sync<128 * C::CWG>();
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
@@ -611,13 +640,14 @@ __device__ __forceinline__ void store_tile_staged(const float (&acc)[C::WM][C::B
   named_sync<128 * C::CWG>();
   copy_staged<C, C::WN>(base, int(threadIdx.x) - 128, 128 * C::CWG, int64_t(mb) * C::BN, rb * C::WN,
                         M, N, Y);
+  store_rem<C>(acc, rb, mb, cw, ww, lane >> 2, lane & 3, M, N, inv_g, Y);
 }
 // SPLIT = CWG = 2: CTA `rank` finishes consumer position rank's 64 weight rows. The other
 // warpgroup pushes its FP32 partial sums into the partner CTA's idle stage memory (16-byte
 // remote stores, no remote loads), the owner adds them (a two-term sum: the same bits whichever
 // CTA adds) and stores through the staged tile with both warpgroups copying.
 template <class C>
-__device__ __forceinline__ void split_store_push(float (&acc)[C::WM][C::BN / 2], uint8_t* smem,
+__device__ __forceinline__ void split_store_push(float (&acc)[C::WM][C::AN], uint8_t* smem,
                                                  int rank, int rb, int mb, int M, int N,
                                                  float inv_g, uint16_t* __restrict__ Y) {
   static_assert(C::SPLIT == 2 && C::CWG == 2 && C::WM == 1, "one 64-row m-tile a position");
@@ -656,6 +686,7 @@ __device__ __forceinline__ void split_store_push(float (&acc)[C::WM][C::BN / 2],
       a[0] += v.x, a[1] += v.y, a[2] += v.z, a[3] += v.w;
     }
     stage_acc<C, 64>(acc, stg, cw, ww, lane, inv_g, rank * 64);
+    store_rem<C>(acc, rb, mb, cw, ww, lane >> 2, lane & 3, M, N, inv_g, Y);
   }
   named_sync<128 * C::CWG>();
   copy_staged<C, 64>(stg, tid, 128 * C::CWG, int64_t(mb) * C::BN, rb * C::WN + rank * 64, M, N, Y);
@@ -683,7 +714,7 @@ constexpr int64_t kShareSlice = int64_t(C::CWG) * (C::ACC / 4) * 128;
 // 0's first word carries the verdict to the other consumer threads (every wgmma has completed:
 // the stages are idle).
 template <class C>
-__device__ __forceinline__ bool publish_share(const float (&acc)[C::WM][C::BN / 2], float4* part,
+__device__ __forceinline__ bool publish_share(const float (&acc)[C::WM][C::AN], float4* part,
                                               unsigned* counter, int shares, int rank,
                                               uint8_t* smem, bool coop, int Q) {
   const int tid = int(threadIdx.x) - 128;
@@ -725,14 +756,15 @@ __device__ __forceinline__ bool publish_share(const float (&acc)[C::WM][C::BN / 
 // The sum runs share by share for each float4 group, its own share from registers (0 + p0 + p1
 // + ...): SPLITG is known at compile time, so all its loads are in flight together.
 template <class C>
-__device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2],
+__device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::AN],
                                                    float* __restrict__ ws,
                                                    unsigned* __restrict__ counters, uint8_t* smem,
                                                    int rank, int rb, int mb, int M, int N,
                                                    float inv_g, uint16_t* __restrict__ Y,
                                                    bool coop) {
-  static_assert(C::ACC % (4 * C::SPLITG) == 0, "quarters of whole float4 groups");
-  constexpr int G4 = C::ACC / 4, Q = G4 / C::SPLITG;  // float4 groups of a thread, a quarter
+  static_assert(C::ACC % 4 == 0, "whole float4 groups");
+  // Float4 groups of a thread, and of a quarter (the last one short where they do not divide).
+  constexpr int G4 = C::ACC / 4, Q = (G4 + C::SPLITG - 1) / C::SPLITG;
   const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
   const int tile = int(blockIdx.x) / C::SPLITG, ww = (tw >> 5) & 3, g = (tw & 31) >> 2, t = tw & 3;
   float4* const part = share_part<C>(ws, int64_t(tile) * C::SPLITG);
@@ -764,7 +796,7 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::BN / 2
 // partial re-read from the workspace: summing in piece order from registers would need a second
 // register set.
 template <class C>
-__device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::BN / 2], float* ws,
+__device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::AN], float* ws,
                                            unsigned* counters, uint8_t* smem, int tail_tile,
                                            int split, int piece) {
   float4* const part = share_part<C>(ws, int64_t(blockIdx.x) - piece);
@@ -784,15 +816,51 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::BN / 2], float
   return true;
 }
 
+// ------------------------------------------------------------ RemTile --
+// M just past a tile boundary (M = k BN + 1 .. 8 RT) would otherwise take a whole activation
+// tile more, mostly empty, or smaller tiles that run into the register-A floor (M = 257 on
+// 8192x8192 was 0.75x of cuBLAS). Instead the last tile's RT extra 8-row n-tiles go through
+// mma.sync m16n8k16, whose A fragment is the wgmma's own register fragment for each warp's 16
+// weight rows (the same layout: PTX ISA, wgmma register fragments), so the decode is shared and
+// each k-step adds one mma.sync a warp and n-tile (~3% of an m64n256k16's work a warp). The rows'
+// B fragments come from two more 64-k panels a stage (a TMA box of 8 RT rows, 128-byte swizzle)
+// by ldmatrix: matrix m of a pair of k-steps is k 8m .. 8m + 7 of its 32, so registers 0-1 are
+// the first k-step's b0, b1 and 2-3 the second's. Their accumulators follow the wgmma's in
+// acc[mi] (AN), so every K-share exchange carries them unchanged and store_acc places them.
+template <class C>
+__device__ __forceinline__ void rem_b(uint32_t (&b)[C::RT][4], uint32_t stage, int p, int lane) {
+  const int m = lane >> 3, r8 = lane & 7;
+#pragma unroll
+  for (int nt = 0; nt < C::RT; ++nt) {
+    const uint32_t addr = stage + C::R_OFF + (p / 2) * C::R_PANEL + (nt * 8 + r8) * 128 +
+                          ((((p % 2) * 4 + m) ^ r8) << 4);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(b[nt][0]), "=r"(b[nt][1]), "=r"(b[nt][2]), "=r"(b[nt][3])
+                 : "r"(addr));
+  }
+}
+// The rows an activation tile stores: its BN, the last tile's remainder rows too, below M.
+template <class C>
+__device__ __forceinline__ int tile_mlim(int mb, int mtiles, int M) {
+  const int64_t end = int64_t(mb + 1) * C::BN + (mb == mtiles - 1 ? 8 * C::RT : 0);
+  return int(end < M ? end : M);
+}
+// Whether tile mb has remainder rows below M.
+template <class C>
+__device__ __forceinline__ bool tile_rem(int mb, int mtiles, int M) {
+  return C::RT > 0 && mb == mtiles - 1 && M > mtiles * C::BN;
+}
+
 // A consumer warpgroup's main loop: the block's chunks kg, kg + KW, ... below n (its K group's),
 // the block's it-th chunk in stage it % STAGES for it = it0 + c, accumulated into acc from zero.
 // Each chunk's stage is released once the next own chunk's first group has been waited for; the
 // last one's is not (the persistent kernel releases it after the loop).
 template <class C>
-__device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const uint8_t* smem,
+__device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_t* smem,
                                         uint64_t* full, uint64_t* empty, const WOffsets<C>& wo,
                                         uint32_t sel, const layout::PairShift& l2_shift,
-                                        uint32_t mx_bias, int kg, int n, int it0, int lane) {
+                                        uint32_t mx_bias, int kg, int n, int it0, int lane,
+                                        bool rem) {
   for_each_acc<C>([&](int mi, int i, int) { acc[mi][i] = 0.f; });
   WPair<C> cur, nxt;
   WScales<C> sw, swn;
@@ -835,6 +903,9 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
       // slower in the persistent configs (final-16.txt), which keep one a k-step.
       constexpr bool kPair = !C::PERSIST;
       uint32_t a[2][C::WM][4];
+      uint32_t rb[C::RT > 0 ? C::RT : 1][4];  // RemTile's B fragments of the pair
+      if constexpr (C::RT > 0)
+        if (rem) rem_b<C>(rb, xs, p, lane);
       // The wgmmas of k-steps jj0 .. jj1 - 1 of the pair, one group.
       auto issue = [&](int jj0, int jj1) {
         wgmma_fence();
@@ -843,7 +914,8 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
           const int j = 2 * p + jj;
           const uint64_t desc = desc_sw128(xs + (j / 4) * C::PANEL + (j % 4) * 32);
 #pragma unroll
-          for (int mi = 0; mi < C::WM; ++mi) wgmma_rs(acc[mi], a[jj][mi], desc);
+          for (int mi = 0; mi < C::WM; ++mi)
+            wgmma_rs(*reinterpret_cast<float(*)[C::BN / 2]>(&acc[mi][0]), a[jj][mi], desc);
         }
         wgmma_commit();
         wgmma_wait<1>();
@@ -869,6 +941,15 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
               a[jj][mi][2 + h] = decode_pair<2, true>(xw, sc[mi][h][jj]);
             }
           }
+        if constexpr (C::RT > 0)
+          if (rem)
+#pragma unroll
+            for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+              for (int nt = 0; nt < C::RT; ++nt)
+                dev::mma_bf16(*reinterpret_cast<float(*)[4]>(&acc[mi][C::BN / 2 + 4 * nt]),
+                              a[jj][mi][0], a[jj][mi][1], a[jj][mi][2], a[jj][mi][3],
+                              rb[nt][2 * jj], rb[nt][2 * jj + 1]);
         if constexpr (!kPair) issue(jj, jj + 1);
       }
       if constexpr (kPair) issue(0, 2);
@@ -888,7 +969,8 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::BN / 2], const ui
 // segments (for_each_segment), its ring running on from one to the next.
 template <class C>
 __global__ void __launch_bounds__(C::THREADS, C::MINB)
-    w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap xmap, int M,
+    w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap xmap,
+                       const __grid_constant__ CUtensorMap rmap, int M,
                        const uint8_t* __restrict__ packed, int N, int K, int tiles, int rtiles,
                        int mtiles, uint32_t mx_bias, float inv_g, uint16_t* __restrict__ Y,
                        float* __restrict__ ws, unsigned* __restrict__ counters, bool coop) {
@@ -916,13 +998,13 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
         for_each_segment(pw, int(blockIdx.x), [&](int tile, int sc0, int sn, int) {
           int srb, smb;
           raster(tile, rtiles, mtiles, srb, smb);
-          produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, sc0, sn, srb, smb, it,
-                     box_rows(M, C::BN));
+          produce<C>(xmap, rmap, packed, smem, full, empty, N, tiles, chunks, sc0, sn, srb, smb, it,
+                     box_rows(M, C::BN), tile_rem<C>(smb, mtiles, M), mtiles * C::BN);
           it += sn;
         });
       } else {
-        produce<C>(xmap, packed, smem, full, empty, N, tiles, chunks, c0, n, rb, mb, 0,
-                   box_rows(M, C::BN));
+        produce<C>(xmap, rmap, packed, smem, full, empty, N, tiles, chunks, c0, n, rb, mb, 0,
+                   box_rows(M, C::BN), tile_rem<C>(mb, mtiles, M), mtiles * C::BN);
       }
     }
     if constexpr (C::SPLIT > 1) cluster_sync(), cluster_sync();  // see split_store
@@ -939,23 +1021,25 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   const layout::PairShift l2_shift = layout::pair_shift(t);
   // Tile (cw * WM + mi) * 8 + 2 ww + h holds row g of the lane (WOffsets).
   const WOffsets<C> wo(tiles, cw, ww, g);
-  float acc[C::WM][C::BN / 2];
+  float acc[C::WM][C::AN];
   if constexpr (C::PERSIST) {
     int it = 0;
     for_each_segment(pw, int(blockIdx.x), [&](int tile, int, int sn, int piece) {
-      consume<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, 0, sn, it, lane);
+      int srb, smb;
+      raster(tile, rtiles, mtiles, srb, smb);
+      consume<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, 0, sn, it, lane,
+                 tile_rem<C>(smb, mtiles, M));
       if (lane == 0) mbar_arrive(&empty[(it + sn - 1) % C::STAGES]);  // the segment's last stage
       it += sn;
       // The cut segment is the CTA's last.
-      if (piece < 0 || add_pieces<C>(acc, ws, counters, smem, tile - pw.dp, pw.split, piece)) {
-        int srb, smb;
-        raster(tile, rtiles, mtiles, srb, smb);
-        store_tile<C>(acc, srb, smb, cw, ww, g, t, M, N, inv_g, Y);
-      }
+      if (piece < 0 || add_pieces<C>(acc, ws, counters, smem, tile - pw.dp, pw.split, piece))
+        store_tile<C>(acc, srb, smb, cw, ww, g, t, tile_mlim<C>(smb, mtiles, M), N, inv_g, Y);
     });
     return;
   }
-  consume<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, 0, lane);
+  consume<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, 0, lane,
+             tile_rem<C>(mb, mtiles, M));
+  const int mlim = tile_mlim<C>(mb, mtiles, M);  // the rows this tile stores
   if (threadIdx.x == 128) WG_TRACE(3, clock64());
   if constexpr (C::KW > 1) {
     // K groups 1..KW-1 hand their partial sums to group 0 through the stage memory: every
@@ -977,20 +1061,20 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
   constexpr bool kPush = C::SPLIT == 2 && C::CWG == 2 && C::WM == 1;  // split_store_push's case
   if constexpr (kPush) {
     if (staged)
-      split_store_push<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
+      split_store_push<C>(acc, smem, rank, rb, mb, mlim, N, inv_g, Y);
     else
-      split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
+      split_store<C>(acc, smem, rank, rb, mb, mlim, N, inv_g, Y);
   } else if constexpr (C::SPLIT > 1) {
-    split_store<C>(acc, smem, rank, rb, mb, M, N, inv_g, Y);
+    split_store<C>(acc, smem, rank, rb, mb, mlim, N, inv_g, Y);
   } else if constexpr (C::SPLITG > 1) {
-    split_store_global<C>(acc, ws, counters, smem, rank, rb, mb, M, N, inv_g, Y, coop);
+    split_store_global<C>(acc, ws, counters, smem, rank, rb, mb, mlim, N, inv_g, Y, coop);
   } else if constexpr (C::KW == 1) {
     if (staged)
-      store_tile_staged<C>(acc, smem, rb, mb, cw, ww, lane, M, N, inv_g, Y);
+      store_tile_staged<C>(acc, smem, rb, mb, cw, ww, lane, mlim, N, inv_g, Y);
     else
-      store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
+      store_tile<C>(acc, rb, mb, cw, ww, g, t, mlim, N, inv_g, Y);
   } else {
-    store_tile<C>(acc, rb, mb, cw, ww, g, t, M, N, inv_g, Y);
+    store_tile<C>(acc, rb, mb, cw, ww, g, t, mlim, N, inv_g, Y);
   }
   if (threadIdx.x == 128) {
     WG_TRACE(5, clock64());
@@ -1009,10 +1093,13 @@ template <class C>
 void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   constexpr auto kernel = w4a16_wgmma_kernel<C>;
   use_dynamic_smem<kernel>(int(C::SMEM));
-  const int64_t rtiles = (w.N + C::WN - 1) / C::WN, mtiles = (M + C::BN - 1) / C::BN;
+  // With RT remainder n-tiles, the last tile takes up to 8 RT rows past its BN (RemTile).
+  const int64_t rtiles = (w.N + C::WN - 1) / C::WN,
+                mtiles = std::max<int64_t>(1, (M - 8 * C::RT + C::BN - 1) / C::BN);
   if (rtiles * mtiles * C::S > int64_t(0x7FFFFFFF))
     throw Error("W4A16 wgmma kernel: M x N too large for one launch");
   const CUtensorMap map = x_map(X, M, w.K, box_rows(int(M), C::BN));
+  const CUtensorMap rmap = C::RT > 0 ? x_map(X, M, w.K, 8 * C::RT) : map;
   // The folded decode's factor (folded_scale_pairs), undone on the FP32 sums; never a checking
   // fold here (w4a16_wgmma_supports refuses it).
   const Fold fold = fold_of(w);
@@ -1073,9 +1160,9 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
     attr[0].val.cooperative = 1;
     cfg.attrs = attr, cfg.numAttrs = 1;
   }
-  MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, int(M), w.packed, int(w.N), int(w.K),
-                                       w.tiles, int(rtiles), int(mtiles), fold.mx_bias, fold.inv_g,
-                                       Y, ws, counters, coop));
+  MRGPTQ_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map, rmap, int(M), w.packed, int(w.N),
+                                       int(w.K), w.tiles, int(rtiles), int(mtiles), fold.mx_bias,
+                                       fold.inv_g, Y, ws, counters, coop));
   MRGPTQ_CUDA_LAUNCH_CHECK();
 #ifdef MRGPTQ_WG_TRACE
   wg_trace::dump(grid, st, C::BN, C::S, C::PERSIST);
@@ -1086,13 +1173,58 @@ void launch_tma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cu
   }
 }
 
-template <int WM, int BN, int CWG, int STAGES, int KW = 1, int MINB = 0, int SPLIT = 1,
+template <int RT, int WM, int BN, int CWG, int STAGES, int KW = 1, int MINB = 0, int SPLIT = 1,
           int SPLITG = 1, bool PERSIST = false>
 void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t st) {
   with_format_layout(w, [&](auto nv, auto l) {
     launch_tma<TCfg<WM, BN, CWG, STAGES, decltype(nv)::value, KW, MINB, SPLIT, decltype(l)::value,
-                    SPLITG, PERSIST>>(X, M, w, Y, st);
+                    SPLITG, PERSIST, RT>>(X, M, w, Y, st);
   });
+}
+
+// Config `config` (3..22) with RT remainder n-tiles; false if there is no such config.
+template <int RT>
+bool launch_config(int config, const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
+                   cudaStream_t st) {
+  switch (config) {
+    case 3:
+      return launch_tma_f<RT, 1, 64, 1, 4>(X, M, w, Y, st), true;
+    case 4:
+      return launch_tma_f<RT, 2, 64, 1, 4>(X, M, w, Y, st), true;
+    case 5:
+      return launch_tma_f<RT, 2, 128, 2, 4>(X, M, w, Y, st), true;
+    case 6:  // 128 x 256, one m64n256 wgmma a k-step and warpgroup
+      return launch_tma_f<RT, 1, 256, 2, 3>(X, M, w, Y, st), true;
+    case 7:  // 64 x 128, two K groups, 4 stages
+      return launch_tma_f<RT, 1, 128, 1, 4, 2, 1>(X, M, w, Y, st), true;
+    case 8:  // config 6's tile, K split over a cluster of 2 CTAs
+      return launch_tma_f<RT, 1, 256, 2, 3, 1, 0, 2>(X, M, w, Y, st), true;
+    case 9:  // config 6's tile, K split over 4 CTAs through global memory
+      return launch_tma_f<RT, 1, 256, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st), true;
+    case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
+      return launch_tma_f<RT, 1, 64, 1, 4, 1, 0, 2>(X, M, w, Y, st), true;
+    case 11:  // config 6 with 192 activation rows (one m64n192 a k-step and warpgroup)
+      return launch_tma_f<RT, 1, 192, 2, 3>(X, M, w, Y, st), true;
+    case 12:  // config 8 with 192 activation rows
+      return launch_tma_f<RT, 1, 192, 2, 3, 1, 0, 2>(X, M, w, Y, st), true;
+    case 13:  // config 9 with 192 activation rows
+      return launch_tma_f<RT, 1, 192, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st), true;
+    case 14:  // 128 x 128 (m64n128, 5 stages), K split over a cluster of 2 CTAs
+      return launch_tma_f<RT, 1, 128, 2, 5, 1, 0, 2>(X, M, w, Y, st), true;
+    case 15:  // config 14's tile, K split four ways through global memory
+      return launch_tma_f<RT, 1, 128, 2, 5, 1, 0, 1, 4>(X, M, w, Y, st), true;
+    case 16:  // config 6's tile, persistent, the last wave cut along K (PWork)
+      return launch_tma_f<RT, 1, 256, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
+    case 17:  // config 11's tile, persistent, the last wave cut along K
+      return launch_tma_f<RT, 1, 192, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
+    case 20:  // configs 12, 13, 17 with 160 activation rows (one m64n160 a k-step), 4 stages
+      return launch_tma_f<RT, 1, 160, 2, 4, 1, 0, 2>(X, M, w, Y, st), true;
+    case 21:
+      return launch_tma_f<RT, 1, 160, 2, 4, 1, 0, 1, 4>(X, M, w, Y, st), true;
+    case 22:
+      return launch_tma_f<RT, 1, 160, 2, 4, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -1223,9 +1355,9 @@ int modelled_config(int64_t M, int64_t N, int64_t K, int64_t sms) {
   }
   return best;
 }
-}  // namespace
 
-int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
+// The config by the measured rules and the cost model (whole activation tiles).
+int tile_config_for(int64_t M, int64_t N, int64_t K) {
   const int64_t sms = sm_count(), want = sms * 4 / 5, r64 = (N + 63) / 64;
   const int64_t tiles3 = r64 * ((M + 63) / 64), r128 = (N + 127) / 128;
   if (M > 64 && M <= 128) {
@@ -1262,6 +1394,44 @@ int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
   return 3;
 }
 
+// Activation rows of a config's tile.
+int tile_rows(int config) {
+  switch (config) {
+    case 3:
+    case 4:
+    case 10:
+      return 64;
+    case 5:
+    case 7:
+    case 14:
+    case 15:
+      return 128;
+    case 11:
+    case 12:
+    case 13:
+    case 17:
+      return 192;
+    case 20:
+    case 21:
+    case 22:
+      return 160;
+    default:
+      return 256;
+  }
+}
+}  // namespace
+
+// Just past a tile boundary (M = k x rows + 1 .. 8 for the config that M - that many rows
+// would take), that config with one remainder n-tile (RemTile) instead of the whole tiles'
+// choice for M, which pays a mostly empty tile more or smaller tiles.
+int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
+  for (int64_t r = 1; r <= 8 && r < M; ++r) {
+    const int c = tile_config_for(M - r, N, K);
+    if ((M - r) % tile_rows(c) == 0) return c + kW4a16WgmmaRemainder;
+  }
+  return tile_config_for(M, N, K);
+}
+
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w) {
   return (w.tiles == 1 || w.tiles == 2 || w.tiles == 4) && (w.layout == 1 || w.layout == 2) &&
          (w.format == Format::NVFP4 || w.mx_fold_shift >= 0) && w.K > 0 && w.K % 32 == 0 &&
@@ -1279,46 +1449,12 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
         std::to_string(M) + ", K = " + std::to_string(w.K) +
         ", mx_fold_shift = " + std::to_string(w.mx_fold_shift) + ")");
   if (config < 0) config = w4a16_wgmma_config_for(M, w.N, w.K);
-  switch (config) {
-    case 3:
-      return launch_tma_f<1, 64, 1, 4>(X, M, w, Y, st);
-    case 4:
-      return launch_tma_f<2, 64, 1, 4>(X, M, w, Y, st);
-    case 5:
-      return launch_tma_f<2, 128, 2, 4>(X, M, w, Y, st);
-    case 6:  // 128 x 256, one m64n256 wgmma a k-step and warpgroup
-      return launch_tma_f<1, 256, 2, 3>(X, M, w, Y, st);
-    case 7:  // 64 x 128, two K groups, 4 stages
-      return launch_tma_f<1, 128, 1, 4, 2, 1>(X, M, w, Y, st);
-    case 8:  // config 6's tile, K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 256, 2, 3, 1, 0, 2>(X, M, w, Y, st);
-    case 9:  // config 6's tile, K split over 4 CTAs through global memory
-      return launch_tma_f<1, 256, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st);
-    case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 64, 1, 4, 1, 0, 2>(X, M, w, Y, st);
-    case 11:  // config 6 with 192 activation rows (one m64n192 a k-step and warpgroup)
-      return launch_tma_f<1, 192, 2, 3>(X, M, w, Y, st);
-    case 12:  // config 8 with 192 activation rows
-      return launch_tma_f<1, 192, 2, 3, 1, 0, 2>(X, M, w, Y, st);
-    case 13:  // config 9 with 192 activation rows
-      return launch_tma_f<1, 192, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st);
-    case 14:  // 128 x 128 (m64n128, 5 stages), K split over a cluster of 2 CTAs
-      return launch_tma_f<1, 128, 2, 5, 1, 0, 2>(X, M, w, Y, st);
-    case 15:  // config 14's tile, K split four ways through global memory
-      return launch_tma_f<1, 128, 2, 5, 1, 0, 1, 4>(X, M, w, Y, st);
-    case 16:  // config 6's tile, persistent, the last wave cut along K (PWork)
-      return launch_tma_f<1, 256, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st);
-    case 17:  // config 11's tile, persistent, the last wave cut along K
-      return launch_tma_f<1, 192, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st);
-    case 20:  // configs 12, 13, 17 with 160 activation rows (one m64n160 a k-step), 4 stages
-      return launch_tma_f<1, 160, 2, 4, 1, 0, 2>(X, M, w, Y, st);
-    case 21:
-      return launch_tma_f<1, 160, 2, 4, 1, 0, 1, 4>(X, M, w, Y, st);
-    case 22:
-      return launch_tma_f<1, 160, 2, 4, 1, 0, 1, 1, true>(X, M, w, Y, st);
-  }
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..17 or 20..22, not " +
-              std::to_string(config));
+  if (config / kW4a16WgmmaRemainder == 0 && launch_config<0>(config, X, M, w, Y, st)) return;
+  if (config / kW4a16WgmmaRemainder == 1 &&
+      launch_config<1>(config % kW4a16WgmmaRemainder, X, M, w, Y, st))
+    return;
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..17 or 20..22, or one of those + " +
+              std::to_string(kW4a16WgmmaRemainder) + ", not " + std::to_string(config));
 }
 
 }  // namespace mrgptq::gpu
