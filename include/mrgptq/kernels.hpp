@@ -183,10 +183,10 @@ void w4a16_gemm(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, ui
 // would pad by more, e.g. 129-192 and 257-384), or 14, 15 = 128 x 128 tiles with K split over
 // a cluster of 2 CTAs / four ways as config 9, or 16, 17 = configs 6, 11 persistent (one CTA an
 // SM, the last wave's tiles cut along K, their partial sums added as config 9's without a
-// cooperative launch), or 20, 21, 22 = configs 12, 13, 17 with 160 activation rows; any of these
-// + kW4a16WgmmaRemainder = the same with 8 more activation rows on the last tile, multiplied by
-// mma.sync on the same decoded weight (the automatic choice just past a tile boundary, e.g.
-// M = 257-264 for a 256-row tile).
+// cooperative launch), or 20, 21, 22 = configs 12, 13, 17 with 160 activation rows, or 106, 108
+// = configs 6, 8 + kW4a16WgmmaRemainder: the same with 8 more activation rows on the last tile,
+// multiplied by mma.sync on the same decoded weight (the automatic choice 1-8 rows past a
+// multiple of 256, e.g. M = 257-264).
 void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, cudaStream_t stream,
                  int config = -1);
 // Whether w4a16_wgmma accepts these arguments (else w4a16_gemm takes another path).
@@ -195,9 +195,8 @@ bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w);
 int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K);
 inline constexpr int kW4a16WgmmaRemainder = 100;
 // Every config w4a16_wgmma accepts besides -1 (for tests and benchmarks).
-inline constexpr int kW4a16WgmmaConfigs[] = {
-    3,   4,   5,   6,   7,   8,   9,   10,  11,  12,  13,  14,  15,  16,  17,  20,  21,  22,
-    103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 120, 121, 122};
+inline constexpr int kW4a16WgmmaConfigs[] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  12,
+                                             13, 14, 15, 16, 17, 20, 21, 22, 106, 108};
 
 // Kernel 3: W4A4 with both operands FP4 in the same format: both are expanded
 // exactly to BF16 (activations by kernel 1, weights into `workspace`) and

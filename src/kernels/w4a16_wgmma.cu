@@ -1182,10 +1182,10 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
   });
 }
 
-// Config `config` (3..22) with RT remainder n-tiles; false if there is no such config.
-template <int RT>
+// Config `config` (3..22); false if there is no such config.
 bool launch_config(int config, const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                    cudaStream_t st) {
+  constexpr int RT = 0;
   switch (config) {
     case 3:
       return launch_tma_f<RT, 1, 64, 1, 4>(X, M, w, Y, st), true;
@@ -1224,6 +1224,14 @@ bool launch_config(int config, const uint16_t* X, int64_t M, const TcWeight& w, 
     case 22:
       return launch_tma_f<RT, 1, 160, 2, 4, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
   }
+  return false;
+}
+// Config `config` with one remainder n-tile (RemTile): configs 6 and 8 only, the 256-row tiles,
+// where it replaces a whole tile more (w4a16_wgmma_config_for); false for the others.
+bool launch_remainder_config(int config, const uint16_t* X, int64_t M, const TcWeight& w,
+                             uint16_t* Y, cudaStream_t st) {
+  if (config == 6) return launch_tma_f<1, 1, 256, 2, 3>(X, M, w, Y, st), true;
+  if (config == 8) return launch_tma_f<1, 1, 256, 2, 3, 1, 0, 2>(X, M, w, Y, st), true;
   return false;
 }
 
@@ -1394,40 +1402,19 @@ int tile_config_for(int64_t M, int64_t N, int64_t K) {
   return 3;
 }
 
-// Activation rows of a config's tile.
-int tile_rows(int config) {
-  switch (config) {
-    case 3:
-    case 4:
-    case 10:
-      return 64;
-    case 5:
-    case 7:
-    case 14:
-    case 15:
-      return 128;
-    case 11:
-    case 12:
-    case 13:
-    case 17:
-      return 192;
-    case 20:
-    case 21:
-    case 22:
-      return 160;
-    default:
-      return 256;
-  }
-}
 }  // namespace
 
-// Just past a tile boundary (M = k x rows + 1 .. 8 for the config that M - that many rows
-// would take), that config with one remainder n-tile (RemTile) instead of the whole tiles'
-// choice for M, which pays a mostly empty tile more or smaller tiles.
+// Just past a multiple of 256 rows (M = 256 k + 1 .. 8) where the rules take configs 6 or 8 for
+// M - that many rows, that config with one remainder n-tile (RemTile) instead of the whole
+// tiles' choice for M. The remainder's mma.sync cost its tile 15-18% (ptxas puts them between
+// the pair's two wgmmas), so it pays only where it replaces a whole tile more or 160/192-row
+// tiles: MXFP4 1.04-1.20x faster at M = 257-264, 513-520 and 1025 on the four layer shapes
+// against 6-16% slower as the remainder of 128-, 160- and 192-row tiles (M = 129-136, 161-168,
+// 193-200) and mixed on configs 9 and 16 (docs/kernels/h200/s30-run1-ab.txt).
 int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
   for (int64_t r = 1; r <= 8 && r < M; ++r) {
     const int c = tile_config_for(M - r, N, K);
-    if ((M - r) % tile_rows(c) == 0) return c + kW4a16WgmmaRemainder;
+    if ((c == 6 || c == 8) && (M - r) % 256 == 0) return c + kW4a16WgmmaRemainder;
   }
   return tile_config_for(M, N, K);
 }
@@ -1449,12 +1436,12 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
         std::to_string(M) + ", K = " + std::to_string(w.K) +
         ", mx_fold_shift = " + std::to_string(w.mx_fold_shift) + ")");
   if (config < 0) config = w4a16_wgmma_config_for(M, w.N, w.K);
-  if (config / kW4a16WgmmaRemainder == 0 && launch_config<0>(config, X, M, w, Y, st)) return;
+  if (config / kW4a16WgmmaRemainder == 0 && launch_config(config, X, M, w, Y, st)) return;
   if (config / kW4a16WgmmaRemainder == 1 &&
-      launch_config<1>(config % kW4a16WgmmaRemainder, X, M, w, Y, st))
+      launch_remainder_config(config % kW4a16WgmmaRemainder, X, M, w, Y, st))
     return;
-  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..17 or 20..22, or one of those + " +
-              std::to_string(kW4a16WgmmaRemainder) + ", not " + std::to_string(config));
+  throw Error("W4A16 wgmma kernel: config must be -1 (auto), 3..17, 20..22, 106 or 108, not " +
+              std::to_string(config));
 }
 
 }  // namespace mrgptq::gpu

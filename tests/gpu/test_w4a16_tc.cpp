@@ -390,35 +390,23 @@ TEST_F(GpuTc, WgmmaTmaConfigsAtBoxEdges) {
 
 namespace {
 
-// The remainder configs (base + kW4a16WgmmaRemainder, RemTile in w4a16_wgmma.cu: the last
-// activation tile's 8 rows past its BN on mma.sync with the wgmma's A fragment) at M = 1 and 8
-// rows past one tile and 5 past two (the remainder box partly past the tensor's end), and 3 rows
-// short of a tile (no remainder rows: the remainder panels stay unloaded and their accumulators
-// zero), both layouts and formats, on the shapes given. The outputs are poisoned first, so a
-// remainder row left unwritten fails. Returns how many configs ran, per shape and format.
-int check_remainder_configs(const std::vector<Shape>& shapes, std::mt19937& rng) {
-  // The remainder configs by their base config's activation rows.
-  const std::pair<int64_t, std::vector<int>> by_rows[] = {{64, {103, 104, 110}},
-                                                          {128, {105, 107, 114, 115}},
-                                                          {160, {120, 121, 122}},
-                                                          {192, {111, 112, 113, 117}},
-                                                          {256, {106, 108, 109, 116}}};
-  int covered = 0;
+// The remainder configs (106, 108 = configs 6, 8 + kW4a16WgmmaRemainder, RemTile in
+// w4a16_wgmma.cu: the last 256-row activation tile's 8 more rows on mma.sync with the wgmma's A
+// fragment) at M = 257 and 264, 517 (the remainder box partly past the tensor's end) and 253 (no
+// remainder rows: the remainder panels stay unloaded and their accumulators zero), both layouts
+// and formats, on the shapes given. The outputs are poisoned first, so a remainder row left
+// unwritten fails.
+void check_remainder_configs(const std::vector<Shape>& shapes, std::mt19937& rng) {
+  std::vector<int> configs;
+  for (int c : kEveryConfig)
+    if (c >= gpu::kW4a16WgmmaRemainder) configs.push_back(c);
+  ASSERT_EQ(configs, (std::vector<int>{106, 108}));
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (Shape sh : shapes) {
       DeviceWeight c;
       make_weight(c, sh.n, sh.k, f, rng);
-      for (const auto& [rows, configs] : by_rows) {
-        check_wgmma(c, sh.tiles, {rows + 1, rows + 8, 2 * rows + 5, rows - 3}, configs, rng,
-                    shape_of(f, sh.n, sh.k));
-        covered += int(configs.size());
-      }
+      check_wgmma(c, sh.tiles, {257, 264, 517, 253}, configs, rng, shape_of(f, sh.n, sh.k));
     }
-  return covered / (2 * int(shapes.size()));
-}
-int remainder_config_count() {
-  return int(std::count_if(kEveryConfig.begin(), kEveryConfig.end(),
-                           [](int c) { return c >= gpu::kW4a16WgmmaRemainder; }));
 }
 
 }  // namespace
@@ -426,12 +414,12 @@ int remainder_config_count() {
 // A partial row block and chunk (N = 328, K = 160): small enough for compute-sanitizer.
 TEST_F(GpuTc, WgmmaRemainderTilesSmall) {
   std::mt19937 rng(std::random_device{}());
-  EXPECT_EQ(check_remainder_configs({Shape{328, 160, 0}}, rng), remainder_config_count());
+  check_remainder_configs({Shape{328, 160, 0}}, rng);
 }
 // Row blocks of 2 tiles, K ending inside a chunk's second box, several row tiles (600 x 1056).
 TEST_F(GpuTc, WgmmaRemainderTilesMatchFloat64) {
   std::mt19937 rng(std::random_device{}());
-  EXPECT_EQ(check_remainder_configs({Shape{600, 1056, 2}}, rng), remainder_config_count());
+  check_remainder_configs({Shape{600, 1056, 2}}, rng);
 }
 
 namespace {
@@ -553,20 +541,19 @@ TEST_F(GpuTc, WgmmaManyWavesOfBlocks) {
 // depend on which piece finishes last). On 132 SMs: 7000 x 384 at M = 1200 makes 55 x 5
 // tiles of 128 x 256 (55 x 7 of 128 x 192) of 3 chunks, two waves of whole tiles and a last one
 // cut in 3; at M = 100 every tile is cut in 2. 300 x 4096 at M = 40: 3 tiles of 32 chunks, each
-// cut in 32 pieces. Their remainder forms (116 / 117, RemTile) the same, at M = 1285 = 5 x 256 + 5
-// and 1157 = 6 x 192 + 5, where the last tile has remainder rows (and no remainder elsewhere).
+// cut in 32 pieces.
 TEST_F(GpuTc, WgmmaPersistentMatchesFloat64) {
   std::mt19937 rng(std::random_device{}());
   for (Format f : {Format::MXFP4, Format::NVFP4})
     for (auto [N, K, Ms] :
-         {std::tuple<int64_t, int64_t, std::vector<int64_t>>{7000, 384, {100, 1200, 1157, 1285}},
+         {std::tuple<int64_t, int64_t, std::vector<int64_t>>{7000, 384, {100, 1200}},
           {300, 4096, {40}}}) {
       DeviceWeight c;
       make_weight(c, N, K, f, rng);
       gpu::TcWeight tw = gpu::make_tensor_core_weight(c.view(), nullptr, 0, 2);
       for (int64_t M : Ms) {
         const Acts a = make_acts(c, M, rng);
-        for (auto [config, plain] : {std::pair<int, int>{16, 6}, {17, 11}, {116, 16}, {117, 17}}) {
+        for (auto [config, plain] : {std::pair<int, int>{16, 6}, {17, 11}}) {
           const std::vector<uint16_t> y = wgmma_output(tw, a, M, config);
           const std::string what =
               shape_of(f, N, K) + " M=" + std::to_string(M) + " config=" + std::to_string(config);
@@ -594,11 +581,10 @@ TEST_F(GpuTc, GemmDispatchMatchesFloat64AroundEveryCrossover) {
   }
   // The split-K configs are on the routes above (264 rows leave SMs idle): config 10 where
   // config 3 has at most one 64 x 64 tile per SM, config 8 from M = 256 where config 6 has at
-  // most half a 128 x 256 tile per SM (on a GPU of at least 96 SMs); 1-8 rows past a tile
-  // boundary, the boundary's config with a remainder n-tile (M = 65, 129, 257: 110; 4097: 108).
-  for (int64_t M : {33, 64, 80, 128, 600})
+  // most half a 128 x 256 tile per SM (on a GPU of at least 96 SMs), and 1-8 rows past a multiple
+  // of 256 that config with a remainder n-tile (4097: 108; RemTile).
+  for (int64_t M : {33, 64, 65, 128, 257, 600})
     EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, 264, 384), 10) << M;
-  for (int64_t M : {65, 129, 257}) EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, 264, 384), 110) << M;
   EXPECT_EQ(gpu::w4a16_wgmma_config_for(4096, 264, 384), 8);
   EXPECT_EQ(gpu::w4a16_wgmma_config_for(4097, 264, 384), 108);
 }
@@ -631,40 +617,29 @@ TEST_F(GpuTc, GemmDispatchOnWideWeights) {
   constexpr int R = gpu::kW4a16WgmmaRemainder;
   const Wide wides[] = {{128 * (sms * 4 / 5), 128, {17, 32}, 4},
                         {64 * (sms * 3 / 4), 256, {100, 128}, 7},
-                        {128 * (sms / 2), 256, {80, 128}, 14},
-                        {128 * (sms / 4), 256, {80, 128}, 15},
-                        {128 * (sms / 4), 256, {216, 256}, 9},
+                        {128 * (sms / 2), 256, {65, 128}, 14},
+                        {128 * (sms / 4), 256, {65, 128}, 15},
+                        {128 * (sms / 4), 256, {200, 256}, 9},
                         {128 * (sms / 4), 256, {192}, 13},
                         {128 * (sms / 4), 256, {160}, 21},
-                        {128 * (sms / 2), 128, {216, 256}, 8},
+                        {128 * (sms / 2), 128, {200, 256}, 8},
                         {128 * (sms / 2), 128, {192}, 12},
-                        {128 * (sms / 2), 128, {140}, 20},
-                        {128 * sms, 128, {216, 240}, 6},
+                        {128 * (sms / 2), 128, {129}, 20},
+                        {128 * sms, 128, {200, 240}, 6},
                         {128 * sms, 128, {384}, 17},
                         {128 * sms, 128, {160}, 22},
                         {128 * (sms / 2 - 1), 128, {576}, 17},
-                        {256 * (sms * 4 / 5), 128, {80, 100}, 5},
-                        {128 * (3 * sms + sms / 4), 256, {216}, 16},
+                        {256 * (sms * 4 / 5), 128, {65, 100}, 5},
+                        {128 * (3 * sms + sms / 4), 256, {200}, 16},
                         {128 * (3 * sms + sms / 4), 256, {192}, 17},
-                        // 1-8 rows past a tile boundary: the boundary's config with a remainder
-                        // n-tile (RemTile), where the rules above would take the next tiles.
-                        {64 * (sms + 8), 128, {65}, 3 + R},
-                        {128 * (sms * 4 / 5), 128, {72}, 4 + R},
-                        {256 * (sms * 4 / 5), 128, {129}, 5 + R},
+                        // 1-8 rows past a multiple of 256 where configs 6 / 8 take the multiple:
+                        // that config with a remainder n-tile (RemTile), where the rules above
+                        // take 160-row tiles (config 22 / 20 at M = 257-264).
                         {128 * sms, 128, {257, 264}, 6 + R},
-                        {64 * (sms * 3 / 4), 256, {129}, 7 + R},
-                        {128 * (sms / 2), 128, {257}, 8 + R},
-                        {128 * (sms / 4), 256, {257}, 9 + R},
-                        {128 * (sms / 2), 256, {65}, 10 + R},
-                        {128 * (sms / 2), 128, {193, 200}, 12 + R},
-                        {128 * (sms / 4), 256, {193, 200}, 13 + R},
-                        {128 * (sms / 2), 128, {129, 136}, 14 + R},
-                        {128 * (sms / 4), 256, {129}, 15 + R},
-                        {128 * (3 * sms + sms / 4), 256, {257}, 16 + R},
-                        {128 * sms, 128, {193}, 17 + R},
-                        {128 * (sms / 2), 128, {161}, 20 + R},
-                        {128 * (sms / 4), 256, {161}, 21 + R},
-                        {128 * sms, 128, {161}, 22 + R}};
+                        {128 * (sms / 2), 128, {257, 264}, 8 + R},
+                        // Not where configs 9 / 16 take the multiple (no remainder form).
+                        {128 * (sms / 4), 256, {257}, 20},
+                        {128 * (3 * sms + sms / 4), 256, {257}, 22}};
   for (const Wide& sh : wides) {
     for (int64_t M : sh.ms)
       EXPECT_EQ(gpu::w4a16_wgmma_config_for(M, sh.n, sh.k), sh.config)
