@@ -1408,9 +1408,10 @@ int tile_config_for(int64_t M, int64_t N, int64_t K) {
 // M - that many rows, that config with one remainder n-tile (RemTile) instead of the whole
 // tiles' choice for M. The remainder's mma.sync cost its tile 15-18% (ptxas puts them between
 // the pair's two wgmmas), so it pays only where it replaces a whole tile more or 160/192-row
-// tiles: MXFP4 1.04-1.20x faster at M = 257-264, 513-520 and 1025 on the four layer shapes
-// against 6-16% slower as the remainder of 128-, 160- and 192-row tiles (M = 129-136, 161-168,
-// 193-200) and mixed on configs 9 and 16 (docs/kernels/h200/s30-run1-ab.txt).
+// tiles: MXFP4 at 0.83-0.995 of the whole tiles' time where it is taken (M = 257-264, 513-520,
+// 1025 on the four layer shapes), against 1.04-1.17x as the remainder of 128-, 160- and 192-row
+// tiles (M = 129-136, 161-168, 193-200) and a tie or loss on configs 9 and 16
+// (docs/kernels/h200/s30-run1-ab.txt, docs/PERFORMANCE.md's thirtieth section).
 int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
   for (int64_t r = 1; r <= 8 && r < M; ++r) {
     const int c = tile_config_for(M - r, N, K);
