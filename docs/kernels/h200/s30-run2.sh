@@ -21,10 +21,10 @@ cd "$(dirname "$0")/../../.." || exit 1
 grep -cE "^exit 0" "$O/s30-run2-ab.txt"
 {
   date -u
-  timeout 260 "$B/test_w4a16_tc"
+  timeout 300 "$B/test_w4a16_tc"
   echo "test_w4a16_tc: exit $?"
   date -u
-  timeout 80 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/test_w4a16_tc" \
+  timeout 70 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/test_w4a16_tc" \
     --gtest_filter='*WgmmaRemainderTilesSmall*'
   echo "memcheck WgmmaRemainderTilesSmall: exit $?"
   date -u
