@@ -50,9 +50,9 @@
 // split K over the two CTAs of a cluster (split_store) where the plain tiles leave SMs idle
 // (the same over clusters of four never won: those clusters did not fit one wave); configs 9,
 // 13 and 15 split K four ways through a global workspace instead (split_store_global). Configs
-// 16 and 17 are persistent (PWork); 20-22 are 12, 13 and 17 with 160 activation rows. Each
-// + kW4a16WgmmaRemainder (103-122) gives its last activation tile 8 more rows on mma.sync
-// (RemTile), for M just past a tile boundary. w4a16_wgmma_config_for says which wins where.
+// 16 and 17 are persistent (PWork); 20-22 are 12, 13 and 17 with 160 activation rows; 106 and
+// 108 are 6 and 8 with 8 more activation rows on the last tile by mma.sync (RemTile), for M just
+// past a multiple of 256. w4a16_wgmma_config_for says which wins where.
 // One kernel, w4a16_wgmma_kernel, serves them all.
 
 #include <algorithm>
@@ -762,9 +762,8 @@ __device__ __forceinline__ void split_store_global(float (&acc)[C::WM][C::AN],
                                                    int rank, int rb, int mb, int M, int N,
                                                    float inv_g, uint16_t* __restrict__ Y,
                                                    bool coop) {
-  static_assert(C::ACC % 4 == 0, "whole float4 groups");
-  // Float4 groups of a thread, and of a quarter (the last one short where they do not divide).
-  constexpr int G4 = C::ACC / 4, Q = (G4 + C::SPLITG - 1) / C::SPLITG;
+  static_assert(C::ACC % (4 * C::SPLITG) == 0, "quarters of whole float4 groups");
+  constexpr int G4 = C::ACC / 4, Q = G4 / C::SPLITG;  // float4 groups of a thread, a quarter
   const int tid = int(threadIdx.x) - 128, cw = tid >> 7, tw = tid & 127;
   const int tile = int(blockIdx.x) / C::SPLITG, ww = (tw >> 5) & 3, g = (tw & 31) >> 2, t = tw & 3;
   float4* const part = share_part<C>(ws, int64_t(tile) * C::SPLITG);
@@ -819,7 +818,7 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::AN], float* ws
 // ------------------------------------------------------------ RemTile --
 // M just past a tile boundary (M = k BN + 1 .. 8 RT) would otherwise take a whole activation
 // tile more, mostly empty, or smaller tiles that run into the register-A floor (M = 257 on
-// 8192x8192 was 0.75x of cuBLAS). Instead the last tile's RT extra 8-row n-tiles go through
+// 8192x8192 was 0.74x of cuBLAS). Instead the last tile's RT extra 8-row n-tiles go through
 // mma.sync m16n8k16, whose A fragment is the wgmma's own register fragment for each warp's 16
 // weight rows (the same layout: PTX ISA, wgmma register fragments), so the decode is shared and
 // each k-step adds one mma.sync a warp and n-tile (~3% of an m64n256k16's work a warp). The rows'
@@ -827,6 +826,9 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::AN], float* ws
 // by ldmatrix: matrix m of a pair of k-steps is k 8m .. 8m + 7 of its 32, so registers 0-1 are
 // the first k-step's b0, b1 and 2-3 the second's. Their accumulators follow the wgmma's in
 // acc[mi] (AN), so every K-share exchange carries them unchanged and store_acc places them.
+// Measured, the remainder costs its tile 15-18%, not 3%: ptxas puts each pair's mma.sync between
+// its two wgmmas. That pays only where it replaces a whole 256-row tile (configs 6 and 8, RT = 1:
+// 106, 108; docs/PERFORMANCE.md, thirtieth section).
 template <class C>
 __device__ __forceinline__ void rem_b(uint32_t (&b)[C::RT][4], uint32_t stage, int p, int lane) {
   const int m = lane >> 3, r8 = lane & 7;
@@ -840,8 +842,11 @@ __device__ __forceinline__ void rem_b(uint32_t (&b)[C::RT][4], uint32_t stage, i
   }
 }
 // The rows an activation tile stores: its BN, the last tile's remainder rows too, below M.
+// Without a remainder, M itself (a kernel parameter, no register: computing the limit put config
+// 5's epilogue over its registers, 8 bytes of spill).
 template <class C>
 __device__ __forceinline__ int tile_mlim(int mb, int mtiles, int M) {
+  if constexpr (C::RT == 0) return M;
   const int64_t end = int64_t(mb + 1) * C::BN + (mb == mtiles - 1 ? 8 * C::RT : 0);
   return int(end < M ? end : M);
 }
