@@ -79,7 +79,7 @@ if want test; then
   echo "== GPU tests"
   # Each under its own limit (TEST_LIMITS: seconds a binary), so that one that hangs or runs
   # long leaves the others' logs and the summary (test_w4a16_tc took 252 s on the H200 in
-  # s29-run3, but its first 15 tests alone ~250 s on the machine of s30-run2, whose host-side
+  # s29-run3, but its first 15 tests alone 237 s on the machine of s30-run2, whose host-side
   # references ran ~1.3x slower).
   limits="test_kernels:90 test_w4a16_tc:480 test_w4a4_fp8:90 test_programmatic_launch:90 test_fp4_linear:90"
   for tl in ${TEST_LIMITS:-$limits}; do
