@@ -193,6 +193,7 @@ void w4a16_wgmma(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, c
 bool w4a16_wgmma_supports(const uint16_t* X, int64_t M, const TcWeight& w);
 // The config w4a16_wgmma picks for M activation rows on an N x K weight.
 int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K);
+// Config c + kW4a16WgmmaRemainder is config c with a remainder n-tile (106, 108; see above).
 inline constexpr int kW4a16WgmmaRemainder = 100;
 // Every config w4a16_wgmma accepts besides -1 (for tests and benchmarks).
 inline constexpr int kW4a16WgmmaConfigs[] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  12,
