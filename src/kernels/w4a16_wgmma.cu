@@ -1190,49 +1190,65 @@ void launch_tma_f(const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y, 
 // Config `config` (3..22); false if there is no such config.
 bool launch_config(int config, const uint16_t* X, int64_t M, const TcWeight& w, uint16_t* Y,
                    cudaStream_t st) {
-  constexpr int RT = 0;
   switch (config) {
     case 3:
-      return launch_tma_f<RT, 1, 64, 1, 4>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 64, 1, 4>(X, M, w, Y, st), true;
     case 4:
-      return launch_tma_f<RT, 2, 64, 1, 4>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 2, 64, 1, 4>(X, M, w, Y, st), true;
     case 5:
-      return launch_tma_f<RT, 2, 128, 2, 4>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 2, 128, 2, 4>(X, M, w, Y, st), true;
     case 6:  // 128 x 256, one m64n256 wgmma a k-step and warpgroup
-      return launch_tma_f<RT, 1, 256, 2, 3>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 256, 2, 3>(X, M, w, Y, st), true;
     case 7:  // 64 x 128, two K groups, 4 stages
-      return launch_tma_f<RT, 1, 128, 1, 4, 2, 1>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 128, 1, 4, 2, 1>(X, M, w, Y, st), true;
     case 8:  // config 6's tile, K split over a cluster of 2 CTAs
-      return launch_tma_f<RT, 1, 256, 2, 3, 1, 0, 2>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 256, 2, 3, 1, 0, 2>(X, M, w, Y, st), true;
     case 9:  // config 6's tile, K split over 4 CTAs through global memory
-      return launch_tma_f<RT, 1, 256, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 256, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st), true;
     case 10:  // config 3's tile (64 x 64, two CTAs per SM), K split over a cluster of 2 CTAs
-      return launch_tma_f<RT, 1, 64, 1, 4, 1, 0, 2>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 64, 1, 4, 1, 0, 2>(X, M, w, Y, st), true;
     case 11:  // config 6 with 192 activation rows (one m64n192 a k-step and warpgroup)
-      return launch_tma_f<RT, 1, 192, 2, 3>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 192, 2, 3>(X, M, w, Y, st), true;
     case 12:  // config 8 with 192 activation rows
-      return launch_tma_f<RT, 1, 192, 2, 3, 1, 0, 2>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 192, 2, 3, 1, 0, 2>(X, M, w, Y, st), true;
     case 13:  // config 9 with 192 activation rows
-      return launch_tma_f<RT, 1, 192, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 192, 2, 3, 1, 0, 1, 4>(X, M, w, Y, st), true;
     case 14:  // 128 x 128 (m64n128, 5 stages), K split over a cluster of 2 CTAs
-      return launch_tma_f<RT, 1, 128, 2, 5, 1, 0, 2>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 128, 2, 5, 1, 0, 2>(X, M, w, Y, st), true;
     case 15:  // config 14's tile, K split four ways through global memory
-      return launch_tma_f<RT, 1, 128, 2, 5, 1, 0, 1, 4>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 128, 2, 5, 1, 0, 1, 4>(X, M, w, Y, st), true;
     case 16:  // config 6's tile, persistent, the last wave cut along K (PWork)
-      return launch_tma_f<RT, 1, 256, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 256, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
     case 17:  // config 11's tile, persistent, the last wave cut along K
-      return launch_tma_f<RT, 1, 192, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 192, 2, 3, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
     case 20:  // configs 12, 13, 17 with 160 activation rows (one m64n160 a k-step), 4 stages
-      return launch_tma_f<RT, 1, 160, 2, 4, 1, 0, 2>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 160, 2, 4, 1, 0, 2>(X, M, w, Y, st), true;
     case 21:
-      return launch_tma_f<RT, 1, 160, 2, 4, 1, 0, 1, 4>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 160, 2, 4, 1, 0, 1, 4>(X, M, w, Y, st), true;
     case 22:
-      return launch_tma_f<RT, 1, 160, 2, 4, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
+      return launch_tma_f<0, 1, 160, 2, 4, 1, 0, 1, 1, true>(X, M, w, Y, st), true;
   }
   return false;
 }
-// Config `config` with one remainder n-tile (RemTile): configs 6 and 8 only, the 256-row tiles,
-// where it replaces a whole tile more (w4a16_wgmma_config_for); false for the others.
+// The configs with a remainder form (RemTile): 6 and 8, the 256-row tiles, where it replaces a
+// whole tile more (w4a16_wgmma_config_for). kernels.hpp lists them as 106, 108.
+constexpr bool has_remainder_form(int config) {
+  return config == 6 || config == 8;
+}
+constexpr bool remainder_configs_listed() {
+  int listed = 0, forms = 0;
+  for (int c : kW4a16WgmmaConfigs) {
+    if (c < kW4a16WgmmaRemainder) {
+      forms += has_remainder_form(c);
+    } else {
+      if (!has_remainder_form(c - kW4a16WgmmaRemainder)) return false;
+      ++listed;
+    }
+  }
+  return listed == forms;
+}
+static_assert(remainder_configs_listed(), "kW4a16WgmmaConfigs lists exactly the remainder forms");
+// Config `config` with one remainder n-tile; false for a config without that form.
 bool launch_remainder_config(int config, const uint16_t* X, int64_t M, const TcWeight& w,
                              uint16_t* Y, cudaStream_t st) {
   if (config == 6) return launch_tma_f<1, 1, 256, 2, 3>(X, M, w, Y, st), true;
@@ -1418,9 +1434,10 @@ int tile_config_for(int64_t M, int64_t N, int64_t K) {
 // tiles (M = 129-136, 161-168, 193-200) and a tie or loss on configs 9 and 16
 // (docs/kernels/h200/s30-run1-ab.txt, docs/PERFORMANCE.md's thirtieth section).
 int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
-  for (int64_t r = 1; r <= 8 && r < M; ++r) {
+  const int64_t r = (M - 1) % 256 + 1;  // the rows past the last multiple of 256 below M
+  if (M > 256 && r <= 8) {
     const int c = tile_config_for(M - r, N, K);
-    if ((c == 6 || c == 8) && (M - r) % 256 == 0) return c + kW4a16WgmmaRemainder;
+    if (has_remainder_form(c)) return c + kW4a16WgmmaRemainder;
   }
   return tile_config_for(M, N, K);
 }
