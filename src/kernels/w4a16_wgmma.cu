@@ -869,6 +869,19 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
   for_each_acc<C>([&](int mi, int i, int) { acc[mi][i] = 0.f; });
   WPair<C> cur, nxt;
   WScales<C> sw, swn;
+  // RemTile: the pair's B fragments, loaded a pair ahead (rbc this pair's, rbn the next's), and
+  // the second k-step's accumulators apart from the first's, so that neither mma.sync waits on
+  // a load or on the other and the wgmma ptxas places after them is not held back.
+  constexpr int RTn = C::RT > 0 ? C::RT : 1;
+  uint32_t rbc[RTn][4], rbn[RTn][4];
+  float racc[C::WM][RTn][4];
+  if constexpr (C::RT > 0)
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+      for (int nt = 0; nt < C::RT; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) racc[mi][nt][e] = 0.f;
   if (kg < n) {
     const int it = it0 + kg;
     mbar_wait(&full[it % C::STAGES], uint32_t((it / C::STAGES) & 1));
@@ -876,6 +889,8 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
     const uint8_t* st0 = smem + (it % C::STAGES) * C::STAGE;
     w_pair<C>(cur, st0, wo, 0);
     w_scales<C>(sw, st0, wo);
+    if constexpr (C::RT > 0)
+      if (rem) rem_b<C>(rbc, su32(st0), 0, lane);
   }
   for (int c = kg; c < n; c += C::KW) {
     const uint8_t* st = smem + ((it0 + c) % C::STAGES) * C::STAGE;
@@ -886,12 +901,16 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
       // pair's decode, so that the shared-memory latency hides behind two k-steps.
       if (p < 3) {
         w_pair<C>(nxt, st, wo, p + 1);
+        if constexpr (C::RT > 0)
+          if (rem) rem_b<C>(rbn, xs, p + 1, lane);
       } else if (c + C::KW < n) {
         const int it = it0 + c + C::KW, ns = it % C::STAGES;
         mbar_wait(&full[ns], uint32_t((it / C::STAGES) & 1));
         const uint8_t* st1 = smem + ns * C::STAGE;
         w_pair<C>(nxt, st1, wo, 0);
         w_scales<C>(swn, st1, wo);
+        if constexpr (C::RT > 0)
+          if (rem) rem_b<C>(rbn, su32(st1), 0, lane);
       }
       uint32_t sc[C::WM][2][2];
 #pragma unroll
@@ -908,9 +927,6 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
       // slower in the persistent configs (final-16.txt), which keep one a k-step.
       constexpr bool kPair = !C::PERSIST;
       uint32_t a[2][C::WM][4];
-      uint32_t rb[C::RT > 0 ? C::RT : 1][4];  // RemTile's B fragments of the pair
-      if constexpr (C::RT > 0)
-        if (rem) rem_b<C>(rb, xs, p, lane);
       // The wgmmas of k-steps jj0 .. jj1 - 1 of the pair, one group.
       auto issue = [&](int jj0, int jj1) {
         wgmma_fence();
@@ -952,16 +968,29 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
             for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
               for (int nt = 0; nt < C::RT; ++nt)
-                dev::mma_bf16(*reinterpret_cast<float(*)[4]>(&acc[mi][C::BN / 2 + 4 * nt]),
+                dev::mma_bf16(jj == 0 ? *reinterpret_cast<float(*)[4]>(&acc[mi][C::BN / 2 + 4 * nt])
+                                      : racc[mi][nt],
                               a[jj][mi][0], a[jj][mi][1], a[jj][mi][2], a[jj][mi][3],
-                              rb[nt][2 * jj], rb[nt][2 * jj + 1]);
+                              rbc[nt][2 * jj], rbc[nt][2 * jj + 1]);
         if constexpr (!kPair) issue(jj, jj + 1);
       }
       if constexpr (kPair) issue(0, 2);
       cur = nxt;
       if (p == 3) sw = swn;
+      if constexpr (C::RT > 0)
+#pragma unroll
+        for (int nt = 0; nt < C::RT; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) rbc[nt][e] = rbn[nt][e];
     }
   }
+  if constexpr (C::RT > 0)
+#pragma unroll
+    for (int mi = 0; mi < C::WM; ++mi)
+#pragma unroll
+      for (int nt = 0; nt < C::RT; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[mi][C::BN / 2 + 4 * nt + e] += racc[mi][nt][e];
   wgmma_wait<0>();
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi) pin(acc[mi]);
