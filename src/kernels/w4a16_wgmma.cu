@@ -860,12 +860,14 @@ __device__ __forceinline__ bool tile_rem(int mb, int mtiles, int M) {
 // the block's it-th chunk in stage it % STAGES for it = it0 + c, accumulated into acc from zero.
 // Each chunk's stage is released once the next own chunk's first group has been waited for; the
 // last one's is not (the persistent kernel releases it after the loop).
-template <class C>
+// REM: the tile takes RemTile's rows. A template parameter, not a run-time flag: an mma.sync in
+// the loop costs its tile ~15% even where its predicate is false (docs/PERFORMANCE.md,
+// thirty-first section), so the tiles without remainder rows run a loop without it.
+template <class C, bool REM>
 __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_t* smem,
                                         uint64_t* full, uint64_t* empty, const WOffsets<C>& wo,
                                         uint32_t sel, const layout::PairShift& l2_shift,
-                                        uint32_t mx_bias, int kg, int n, int it0, int lane,
-                                        bool rem) {
+                                        uint32_t mx_bias, int kg, int n, int it0, int lane) {
   for_each_acc<C>([&](int mi, int i, int) { acc[mi][i] = 0.f; });
   WPair<C> cur, nxt;
   WScales<C> sw, swn;
@@ -875,7 +877,7 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
   constexpr int RTn = C::RT > 0 ? C::RT : 1;
   uint32_t rbc[RTn][4], rbn[RTn][4];
   float racc[C::WM][RTn][4];
-  if constexpr (C::RT > 0)
+  if constexpr (C::RT > 0 && REM)
 #pragma unroll
     for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
@@ -889,8 +891,7 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
     const uint8_t* st0 = smem + (it % C::STAGES) * C::STAGE;
     w_pair<C>(cur, st0, wo, 0);
     w_scales<C>(sw, st0, wo);
-    if constexpr (C::RT > 0)
-      if (rem) rem_b<C>(rbc, su32(st0), 0, lane);
+    if constexpr (C::RT > 0 && REM) rem_b<C>(rbc, su32(st0), 0, lane);
   }
   for (int c = kg; c < n; c += C::KW) {
     const uint8_t* st = smem + ((it0 + c) % C::STAGES) * C::STAGE;
@@ -901,16 +902,14 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
       // pair's decode, so that the shared-memory latency hides behind two k-steps.
       if (p < 3) {
         w_pair<C>(nxt, st, wo, p + 1);
-        if constexpr (C::RT > 0)
-          if (rem) rem_b<C>(rbn, xs, p + 1, lane);
+        if constexpr (C::RT > 0 && REM) rem_b<C>(rbn, xs, p + 1, lane);
       } else if (c + C::KW < n) {
         const int it = it0 + c + C::KW, ns = it % C::STAGES;
         mbar_wait(&full[ns], uint32_t((it / C::STAGES) & 1));
         const uint8_t* st1 = smem + ns * C::STAGE;
         w_pair<C>(nxt, st1, wo, 0);
         w_scales<C>(swn, st1, wo);
-        if constexpr (C::RT > 0)
-          if (rem) rem_b<C>(rbn, su32(st1), 0, lane);
+        if constexpr (C::RT > 0 && REM) rem_b<C>(rbn, su32(st1), 0, lane);
       }
       uint32_t sc[C::WM][2][2];
 #pragma unroll
@@ -962,29 +961,28 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
               a[jj][mi][2 + h] = decode_pair<2, true>(xw, sc[mi][h][jj]);
             }
           }
-        if constexpr (C::RT > 0)
-          if (rem)
+        if constexpr (C::RT > 0 && REM)
 #pragma unroll
-            for (int mi = 0; mi < C::WM; ++mi)
+          for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
-              for (int nt = 0; nt < C::RT; ++nt)
-                dev::mma_bf16(jj == 0 ? *reinterpret_cast<float(*)[4]>(&acc[mi][C::BN / 2 + 4 * nt])
-                                      : racc[mi][nt],
-                              a[jj][mi][0], a[jj][mi][1], a[jj][mi][2], a[jj][mi][3],
-                              rbc[nt][2 * jj], rbc[nt][2 * jj + 1]);
+            for (int nt = 0; nt < C::RT; ++nt)
+              dev::mma_bf16(jj == 0 ? *reinterpret_cast<float(*)[4]>(&acc[mi][C::BN / 2 + 4 * nt])
+                                    : racc[mi][nt],
+                            a[jj][mi][0], a[jj][mi][1], a[jj][mi][2], a[jj][mi][3], rbc[nt][2 * jj],
+                            rbc[nt][2 * jj + 1]);
         if constexpr (!kPair) issue(jj, jj + 1);
       }
       if constexpr (kPair) issue(0, 2);
       cur = nxt;
       if (p == 3) sw = swn;
-      if constexpr (C::RT > 0)
+      if constexpr (C::RT > 0 && REM)
 #pragma unroll
         for (int nt = 0; nt < C::RT; ++nt)
 #pragma unroll
           for (int e = 0; e < 4; ++e) rbc[nt][e] = rbn[nt][e];
     }
   }
-  if constexpr (C::RT > 0)
+  if constexpr (C::RT > 0 && REM)
 #pragma unroll
     for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
@@ -994,6 +992,19 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
   wgmma_wait<0>();
 #pragma unroll
   for (int mi = 0; mi < C::WM; ++mi) pin(acc[mi]);
+}
+
+// consume with or without the tile's remainder rows.
+template <class C>
+__device__ __forceinline__ void consume_tile(float (&acc)[C::WM][C::AN], const uint8_t* smem,
+                                             uint64_t* full, uint64_t* empty, const WOffsets<C>& wo,
+                                             uint32_t sel, const layout::PairShift& l2_shift,
+                                             uint32_t mx_bias, int kg, int n, int it0, int lane,
+                                             bool rem) {
+  if (C::RT > 0 && rem)
+    consume<C, C::RT != 0>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, it0, lane);
+  else
+    consume<C, false>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, it0, lane);
 }
 
 // Every config: warpgroup 0 produces, warpgroups 1..NC consume. Consumer warpgroup cwg sits
@@ -1061,8 +1072,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     for_each_segment(pw, int(blockIdx.x), [&](int tile, int, int sn, int piece) {
       int srb, smb;
       raster(tile, rtiles, mtiles, srb, smb);
-      consume<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, 0, sn, it, lane,
-                 tile_rem<C>(smb, mtiles, M));
+      consume_tile<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, 0, sn, it, lane,
+                      tile_rem<C>(smb, mtiles, M));
       if (lane == 0) mbar_arrive(&empty[(it + sn - 1) % C::STAGES]);  // the segment's last stage
       it += sn;
       // The cut segment is the CTA's last.
@@ -1071,8 +1082,8 @@ __global__ void __launch_bounds__(C::THREADS, C::MINB)
     });
     return;
   }
-  consume<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, 0, lane,
-             tile_rem<C>(mb, mtiles, M));
+  consume_tile<C>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, 0, lane,
+                  tile_rem<C>(mb, mtiles, M));
   const int mlim = tile_mlim<C>(mb, mtiles, M);  // the rows this tile stores
   if (threadIdx.x == 128) WG_TRACE(3, clock64());
   if constexpr (C::KW > 1) {
