@@ -826,9 +826,14 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::AN], float* ws
 // by ldmatrix: matrix m of a pair of k-steps is k 8m .. 8m + 7 of its 32, so registers 0-1 are
 // the first k-step's b0, b1 and 2-3 the second's. Their accumulators follow the wgmma's in
 // acc[mi] (AN), so every K-share exchange carries them unchanged and store_acc places them.
-// Measured, the remainder costs its tile 15-18%, not 3%: ptxas puts each pair's mma.sync between
-// its two wgmmas. That pays only where it replaces a whole 256-row tile (configs 6 and 8, RT = 1:
-// 106, 108; docs/PERFORMANCE.md, thirtieth section).
+// Measured, an mma.sync among the wgmmas costs its tile far more than its 3%, and as much when
+// its predicate is false (config 112 at M = 192, no remainder rows: 1.15x config 12). So the
+// loop with it runs only in the last tile's CTAs (consume<C, REM>); there it costs ~12% (8192x8192:
+// config 8 at M = 256 51.8 us, 108 at 257 57.9). Neither loading its B fragments a pair ahead
+// nor a second accumulator set (kept, neutral), nor an opaque copy of its A fragment, changed
+// that; issuing it after wgmma.wait_group 0 was slower. It pays only where it replaces a whole
+// 256-row tile (configs 6 and 8, RT = 1: 106, 108; docs/PERFORMANCE.md, thirtieth and
+// thirty-first sections).
 template <class C>
 __device__ __forceinline__ void rem_b(uint32_t (&b)[C::RT][4], uint32_t stage, int p, int lane) {
   const int m = lane >> 3, r8 = lane & 7;
@@ -1467,12 +1472,12 @@ int tile_config_for(int64_t M, int64_t N, int64_t K) {
 
 // Just past a multiple of 256 rows (M = 256 k + 1 .. 8) where the rules take configs 6 or 8 for
 // M - that many rows, that config with one remainder n-tile (RemTile) instead of the whole
-// tiles' choice for M. The remainder's mma.sync cost its tile 15-18% (ptxas puts them between
-// the pair's two wgmmas), so it pays only where it replaces a whole tile more or 160/192-row
-// tiles: MXFP4 at 0.83-0.995 of the whole tiles' time where it is taken (M = 257-264, 513-520,
-// 1025 on the four layer shapes), against 1.04-1.17x as the remainder of 128-, 160- and 192-row
-// tiles (M = 129-136, 161-168, 193-200) and a tie or loss on configs 9 and 16
-// (docs/kernels/h200/s30-run1-ab.txt, docs/PERFORMANCE.md's thirtieth section).
+// tiles' choice for M. The remainder's mma.sync cost the last tile ~12% (RemTile), so it pays
+// only where it replaces a whole tile more or 160/192-row tiles: MXFP4 0.79-1.00 and NVFP4
+// 0.75-0.93 of the whole tiles' time where it is taken (M = 257-264, 513-520, 1025 on the four
+// layer shapes; docs/kernels/h200/s31-run3-ab.txt), while as the remainder of 128-, 160- and
+// 192-row tiles it tied or lost (s30-run1-ab.txt, s31-run2-ab.txt), and on configs 9 and 16
+// (docs/PERFORMANCE.md, thirtieth and thirty-first sections).
 int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
   const int64_t r = (M - 1) % 256 + 1;  // the rows past the last multiple of 256 below M
   if (M > 256 && r <= 8) {
