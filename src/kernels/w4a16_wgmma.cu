@@ -878,17 +878,10 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
   WScales<C> sw, swn;
   // RemTile: the pair's B fragments, loaded a pair ahead (rbc this pair's, rbn the next's), and
   // the second k-step's accumulators apart from the first's, so that neither mma.sync waits on
-  // a load or on the other and the wgmma ptxas places after them is not held back.
+  // a load or on the other. Measured neutral (docs/kernels/h200/s31-run1-ab.txt), kept as timed.
   constexpr int RTn = C::RT > 0 ? C::RT : 1;
   uint32_t rbc[RTn][4], rbn[RTn][4];
-  float racc[C::WM][RTn][4];
-  if constexpr (C::RT > 0 && REM)
-#pragma unroll
-    for (int mi = 0; mi < C::WM; ++mi)
-#pragma unroll
-      for (int nt = 0; nt < C::RT; ++nt)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) racc[mi][nt][e] = 0.f;
+  float racc[C::WM][RTn][4] = {};
   if (kg < n) {
     const int it = it0 + kg;
     mbar_wait(&full[it % C::STAGES], uint32_t((it / C::STAGES) & 1));
