@@ -829,9 +829,12 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::AN], float* ws
 // Measured, an mma.sync among the wgmmas costs its tile far more than its 3%, and as much when
 // its predicate is false (config 112 at M = 192, no remainder rows: 1.15x config 12). So the
 // loop with it runs only in the last tile's CTAs (consume<C, REM>); there it costs ~12% (8192x8192:
-// config 8 at M = 256 51.8 us, 108 at 257 57.9). Neither loading its B fragments a pair ahead
-// nor a second accumulator set (kept, neutral), nor an opaque copy of its A fragment, changed
-// that; issuing it after wgmma.wait_group 0 was slower. It pays only where it replaces a whole
+// config 8 at M = 256 51.8 us, 108 at 257 57.9). ncu shows why: the mma.sync cannot issue while
+// the tensor pipe is full of wgmmas (its warps stall there, 'math' throttle, where config 8's wait
+// at the wgmma depbar), and the pair's next wgmma waits behind it, so the pipe's queue runs dry.
+// Neither loading its B fragments a pair ahead nor a second accumulator set (kept, neutral),
+// nor an opaque copy of its A fragment changed that; issuing it after wgmma.wait_group 0 was
+// slower. It pays only where it replaces a whole
 // 256-row tile (configs 6 and 8, RT = 1: 106, 108; docs/PERFORMANCE.md, thirtieth and
 // thirty-first sections).
 template <class C>
