@@ -834,9 +834,8 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::AN], float* ws
 // at the wgmma depbar), and the pair's next wgmma waits behind it, so the pipe's queue runs dry.
 // Neither loading its B fragments a pair ahead nor a second accumulator set (kept, neutral),
 // nor an opaque copy of its A fragment changed that; issuing it after wgmma.wait_group 0 was
-// slower. It pays only where it replaces a whole
-// 256-row tile (configs 6 and 8, RT = 1: 106, 108; docs/PERFORMANCE.md, thirtieth and
-// thirty-first sections).
+// slower. It pays only where it replaces a whole 256-row tile (configs 6 and 8, RT = 1: 106,
+// 108; docs/PERFORMANCE.md, thirtieth and thirty-first sections).
 template <class C>
 __device__ __forceinline__ void rem_b(uint32_t (&b)[C::RT][4], uint32_t stage, int p, int lane) {
   const int m = lane >> 3, r8 = lane & 7;
@@ -869,7 +868,7 @@ __device__ __forceinline__ bool tile_rem(int mb, int mtiles, int M) {
 // Each chunk's stage is released once the next own chunk's first group has been waited for; the
 // last one's is not (the persistent kernel releases it after the loop).
 // REM: the tile takes RemTile's rows. A template parameter, not a run-time flag: an mma.sync in
-// the loop costs its tile ~15% even where its predicate is false (docs/PERFORMANCE.md,
+// the loop costs its tile 8-23% even where its predicate is false (docs/PERFORMANCE.md,
 // thirty-first section), so the tiles without remainder rows run a loop without it.
 template <class C, bool REM>
 __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_t* smem,
@@ -1471,8 +1470,9 @@ int tile_config_for(int64_t M, int64_t N, int64_t K) {
 // tiles' choice for M. The remainder's mma.sync cost the last tile ~12% (RemTile), so it pays
 // only where it replaces a whole tile more or 160/192-row tiles: MXFP4 0.79-1.00 and NVFP4
 // 0.75-0.93 of the whole tiles' time where it is taken (M = 257-264, 513-520, 1025 on the four
-// layer shapes; docs/kernels/h200/s31-run3-ab.txt), while as the remainder of 128-, 160- and
-// 192-row tiles it tied or lost (s30-run1-ab.txt, s31-run2-ab.txt), and on configs 9 and 16
+// layer shapes; docs/kernels/h200/s31-run3-ab.txt). As the remainder of 128-, 160- and 192-row
+// tiles it lost on most shapes (s30-run1-ab.txt; s31-run2-ab.txt: config 112 at M = 193 2-3%
+// faster on two shapes, 8-49% slower on two), and it tied or lost on configs 9 and 16
 // (docs/PERFORMANCE.md, thirtieth and thirty-first sections).
 int w4a16_wgmma_config_for(int64_t M, int64_t N, int64_t K) {
   const int64_t r = (M - 1) % 256 + 1;  // the rows past the last multiple of 256 below M
