@@ -875,6 +875,7 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
                                         uint64_t* full, uint64_t* empty, const WOffsets<C>& wo,
                                         uint32_t sel, const layout::PairShift& l2_shift,
                                         uint32_t mx_bias, int kg, int n, int it0, int lane) {
+  static_assert(!REM || C::RT > 0, "remainder rows need a config with a remainder form");
   for_each_acc<C>([&](int mi, int i, int) { acc[mi][i] = 0.f; });
   WPair<C> cur, nxt;
   WScales<C> sw, swn;
@@ -891,7 +892,7 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
     const uint8_t* st0 = smem + (it % C::STAGES) * C::STAGE;
     w_pair<C>(cur, st0, wo, 0);
     w_scales<C>(sw, st0, wo);
-    if constexpr (C::RT > 0 && REM) rem_b<C>(rbc, su32(st0), 0, lane);
+    if constexpr (REM) rem_b<C>(rbc, su32(st0), 0, lane);
   }
   for (int c = kg; c < n; c += C::KW) {
     const uint8_t* st = smem + ((it0 + c) % C::STAGES) * C::STAGE;
@@ -902,14 +903,14 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
       // pair's decode, so that the shared-memory latency hides behind two k-steps.
       if (p < 3) {
         w_pair<C>(nxt, st, wo, p + 1);
-        if constexpr (C::RT > 0 && REM) rem_b<C>(rbn, xs, p + 1, lane);
+        if constexpr (REM) rem_b<C>(rbn, xs, p + 1, lane);
       } else if (c + C::KW < n) {
         const int it = it0 + c + C::KW, ns = it % C::STAGES;
         mbar_wait(&full[ns], uint32_t((it / C::STAGES) & 1));
         const uint8_t* st1 = smem + ns * C::STAGE;
         w_pair<C>(nxt, st1, wo, 0);
         w_scales<C>(swn, st1, wo);
-        if constexpr (C::RT > 0 && REM) rem_b<C>(rbn, su32(st1), 0, lane);
+        if constexpr (REM) rem_b<C>(rbn, su32(st1), 0, lane);
       }
       uint32_t sc[C::WM][2][2];
 #pragma unroll
@@ -961,7 +962,7 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
               a[jj][mi][2 + h] = decode_pair<2, true>(xw, sc[mi][h][jj]);
             }
           }
-        if constexpr (C::RT > 0 && REM)
+        if constexpr (REM)
 #pragma unroll
           for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
@@ -975,14 +976,14 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
       if constexpr (kPair) issue(0, 2);
       cur = nxt;
       if (p == 3) sw = swn;
-      if constexpr (C::RT > 0 && REM)
+      if constexpr (REM)
 #pragma unroll
         for (int nt = 0; nt < C::RT; ++nt)
 #pragma unroll
           for (int e = 0; e < 4; ++e) rbc[nt][e] = rbn[nt][e];
     }
   }
-  if constexpr (C::RT > 0 && REM)
+  if constexpr (REM)
 #pragma unroll
     for (int mi = 0; mi < C::WM; ++mi)
 #pragma unroll
@@ -1001,10 +1002,10 @@ __device__ __forceinline__ void consume_tile(float (&acc)[C::WM][C::AN], const u
                                              uint32_t sel, const layout::PairShift& l2_shift,
                                              uint32_t mx_bias, int kg, int n, int it0, int lane,
                                              bool rem) {
-  if (C::RT > 0 && rem)
-    consume<C, C::RT != 0>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, it0, lane);
-  else
-    consume<C, false>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, it0, lane);
+  if constexpr (C::RT > 0)
+    if (rem)
+      return consume<C, true>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, it0, lane);
+  consume<C, false>(acc, smem, full, empty, wo, sel, l2_shift, mx_bias, kg, n, it0, lane);
 }
 
 // Every config: warpgroup 0 produces, warpgroups 1..NC consume. Consumer warpgroup cwg sits
@@ -1270,24 +1271,13 @@ bool launch_config(int config, const uint16_t* X, int64_t M, const TcWeight& w, 
   }
   return false;
 }
-// The configs with a remainder form (RemTile): 6 and 8, the 256-row tiles, where it replaces a
-// whole tile more (w4a16_wgmma_config_for). kernels.hpp lists them as 106, 108.
-constexpr bool has_remainder_form(int config) {
-  return config == 6 || config == 8;
+// Whether config c has a remainder form (RemTile): kernels.hpp's list names them (106, 108), and
+// launch_remainder_config launches them.
+constexpr bool has_remainder_form(int c) {
+  for (int listed : kW4a16WgmmaConfigs)
+    if (listed == c + kW4a16WgmmaRemainder) return true;
+  return false;
 }
-constexpr bool remainder_configs_listed() {
-  int listed = 0, forms = 0;
-  for (int c : kW4a16WgmmaConfigs) {
-    if (c < kW4a16WgmmaRemainder) {
-      forms += has_remainder_form(c);
-    } else {
-      if (!has_remainder_form(c - kW4a16WgmmaRemainder)) return false;
-      ++listed;
-    }
-  }
-  return listed == forms;
-}
-static_assert(remainder_configs_listed(), "kW4a16WgmmaConfigs lists exactly the remainder forms");
 // Config `config` with one remainder n-tile; false for a config without that form.
 bool launch_remainder_config(int config, const uint16_t* X, int64_t M, const TcWeight& w,
                              uint16_t* Y, cudaStream_t st) {
