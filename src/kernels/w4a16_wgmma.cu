@@ -832,9 +832,9 @@ __device__ __forceinline__ bool add_pieces(float (&acc)[C::WM][C::AN], float* ws
 // config 8 at M = 256 51.8 us, 108 at 257 57.9). ncu shows why: the mma.sync cannot issue while
 // the tensor pipe is full of wgmmas (its warps stall there, 'math' throttle, where config 8's wait
 // at the wgmma depbar), and the pair's next wgmma waits behind it, so the pipe's queue runs dry.
-// Neither loading its B fragments a pair ahead nor a second accumulator set (kept, neutral),
-// nor an opaque copy of its A fragment changed that; issuing it after wgmma.wait_group 0 was
-// slower. It pays only where it replaces a whole 256-row tile (configs 6 and 8, RT = 1: 106,
+// Loading its B fragments a pair ahead and a second accumulator set (consume) are worth up to
+// 14% here, but an opaque copy of its A fragment changed nothing; issuing it after wgmma.wait_group
+// 0 was slower. It pays only where it replaces a whole 256-row tile (configs 6 and 8, RT = 1: 106,
 // 108; docs/PERFORMANCE.md, thirtieth and thirty-first sections).
 template <class C>
 __device__ __forceinline__ void rem_b(uint32_t (&b)[C::RT][4], uint32_t stage, int p, int lane) {
@@ -881,7 +881,9 @@ __device__ __forceinline__ void consume(float (&acc)[C::WM][C::AN], const uint8_
   WScales<C> sw, swn;
   // RemTile: the pair's B fragments, loaded a pair ahead (rbc this pair's, rbn the next's), and
   // the second k-step's accumulators apart from the first's, so that neither mma.sync waits on
-  // a load or on the other. Measured neutral (docs/kernels/h200/s31-run1-ab.txt), kept as timed.
+  // a load or on the other. Neutral while the mma.sync were predicated (s31-run1-ab.txt); in
+  // this form, without them the remainder tiles took 1.09-1.14x the time in NVFP4 and up to
+  // 1.07x in MXFP4 (docs/kernels/h200/s31-run6-ab.txt).
   constexpr int RTn = C::RT > 0 ? C::RT : 1;
   uint32_t rbc[RTn][4], rbn[RTn][4];
   float racc[C::WM][RTn][4] = {};
